@@ -1,0 +1,35 @@
+//! Errors of the era layer.
+
+use crate::units::MetaBlock;
+
+/// A failure to read era metadata or to make sense of it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A persistent-data structure is damaged or unreadable.
+    #[error(transparent)]
+    Pdata(#[from] crate::pdata::Error),
+    /// The superblock (or snapshot copy) at `block` is not usable.
+    #[error("block {block}: {reason}")]
+    BadSuperblock { block: MetaBlock, reason: String },
+    /// The era structures disagree with each other.
+    #[error("block {block}: {reason}")]
+    Inconsistent { block: MetaBlock, reason: String },
+    /// `--metadata-snapshot` was asked for but none is held.
+    #[error("no metadata snapshot is held (the superblock's metadata_snap is 0)")]
+    NoSnapshot,
+}
+
+impl Error {
+    /// The block the error is about, where there is one.
+    pub fn block(&self) -> Option<MetaBlock> {
+        match self {
+            Error::Pdata(e) => Some(e.block()),
+            Error::BadSuperblock { block, .. } | Error::Inconsistent { block, .. } => Some(*block),
+            Error::NoSnapshot => None,
+        }
+    }
+}
+
+/// Result of the era layer.
+pub type Result<T> = std::result::Result<T, Error>;

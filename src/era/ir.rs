@@ -1,0 +1,160 @@
+//! The intermediate representation of era metadata, and the one visitor that dump,
+//! restore and repair share. Bits travel as 64-bit words (bit b = bit b%64 of word
+//! b/64) and eras as slices, so that a consumer can format them in bulk.
+
+use crate::pdata::bitset::for_each_run;
+
+/// The superblock as the XML sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SuperblockIr {
+    pub uuid: String,
+    /// Origin block size in sectors.
+    pub block_size: u32,
+    pub nr_blocks: u32,
+    pub current_era: u32,
+}
+
+/// A writeset header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WritesetIr {
+    pub era: u32,
+    pub nr_bits: u32,
+}
+
+/// One writeset with its bits.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Writeset {
+    pub era: u32,
+    pub nr_bits: u32,
+    /// `ceil(nr_bits / 64)` words; bits at or beyond `nr_bits` are zero.
+    pub bits: Vec<u64>,
+}
+
+/// A whole era metadata image in memory: what the XML says and what the disk holds.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EraMetadata {
+    pub superblock: SuperblockIr,
+    /// In the order they are dumped: archived eras ascending, then the live one.
+    pub writesets: Vec<Writeset>,
+    /// One era per origin block.
+    pub era_array: Vec<u32>,
+}
+
+/// Receives era metadata in document order.
+pub trait Visitor {
+    type Error;
+
+    fn superblock_begin(&mut self, sb: &SuperblockIr) -> Result<(), Self::Error>;
+    fn writeset_begin(&mut self, ws: &WritesetIr) -> Result<(), Self::Error>;
+    /// A run of marked blocks `[begin, begin + len)` of the open writeset.
+    fn writeset_run(&mut self, begin: u32, len: u32) -> Result<(), Self::Error>;
+    /// The open writeset's bits as words; by default split into runs.
+    fn writeset_words(&mut self, words: &[u64], nr_bits: u32) -> Result<(), Self::Error> {
+        let mut result = Ok(());
+        for_each_run(words, nr_bits as u64, |b, e| {
+            if result.is_ok() {
+                result = self.writeset_run(b as u32, (e - b) as u32);
+            }
+        });
+        result
+    }
+    fn writeset_end(&mut self) -> Result<(), Self::Error>;
+    fn era_array_begin(&mut self) -> Result<(), Self::Error>;
+    /// Eras of blocks `first, first + 1, …`.
+    fn eras(&mut self, first: u32, eras: &[u32]) -> Result<(), Self::Error>;
+    fn era_array_end(&mut self) -> Result<(), Self::Error>;
+    fn superblock_end(&mut self) -> Result<(), Self::Error>;
+}
+
+impl EraMetadata {
+    /// Feeds the whole metadata to `v` in document order.
+    pub fn visit<V: Visitor>(&self, v: &mut V) -> Result<(), V::Error> {
+        v.superblock_begin(&self.superblock)?;
+        for ws in &self.writesets {
+            v.writeset_begin(&WritesetIr {
+                era: ws.era,
+                nr_bits: ws.nr_bits,
+            })?;
+            v.writeset_words(&ws.bits, ws.nr_bits)?;
+            v.writeset_end()?;
+        }
+        v.era_array_begin()?;
+        v.eras(0, &self.era_array)?;
+        v.era_array_end()?;
+        v.superblock_end()
+    }
+
+    /// The era of every block once every writeset is folded into the era array, in
+    /// ascending order of era (the dump order), so that the latest write wins
+    /// (format.md §8 "logical era").
+    pub fn folded_eras(&self) -> Vec<u32> {
+        use rayon::prelude::*;
+        const CHUNK_WORDS: usize = 1024;
+        let mut order: Vec<&Writeset> = self.writesets.iter().collect();
+        order.sort_by_key(|w| w.era);
+        let mut eras = self.era_array.clone();
+        let nr_blocks = eras.len();
+        eras.par_chunks_mut(CHUNK_WORDS * 64)
+            .enumerate()
+            .for_each(|(ci, chunk)| {
+                let first_word = ci * CHUNK_WORDS;
+                for ws in &order {
+                    let limit = (ws.nr_bits as usize).min(nr_blocks);
+                    let words = ws.bits.iter().enumerate().skip(first_word).take(CHUNK_WORDS);
+                    for (wi, &w) in words {
+                        let mut w = w;
+                        while w != 0 {
+                            let b = wi * 64 + w.trailing_zeros() as usize;
+                            w &= w - 1;
+                            if b < limit {
+                                chunk[b - first_word * 64] = ws.era;
+                            }
+                        }
+                    }
+                }
+            });
+        eras
+    }
+
+    /// The logical view: no writesets, every block's folded era.
+    pub fn logical(&self) -> EraMetadata {
+        EraMetadata {
+            superblock: self.superblock.clone(),
+            writesets: Vec::new(),
+            era_array: self.folded_eras(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_takes_the_highest_era_and_respects_sizes() {
+        let md = EraMetadata {
+            superblock: SuperblockIr::default(),
+            writesets: vec![
+                // Out of order on purpose: the fold sorts by era.
+                Writeset {
+                    era: 7,
+                    nr_bits: 3,
+                    bits: vec![0b1010],
+                },
+                Writeset {
+                    era: 5,
+                    nr_bits: 130,
+                    bits: vec![0b0110, 0, 1 << 1 | 1 << 3],
+                },
+            ],
+            era_array: vec![1; 130],
+        };
+        let f = md.folded_eras();
+        assert_eq!(f[0], 1);
+        assert_eq!(f[1], 7);
+        assert_eq!(f[2], 5);
+        assert_eq!(f[3], 1); // beyond era 7's nr_bits
+        assert_eq!(f[129], 5);
+        assert_eq!(f.len(), 130);
+    }
+}

@@ -1,0 +1,11 @@
+//! The era target's metadata: superblock, writesets, era array, the intermediate
+//! representation shared by every tool, and the operations on it (format.md §3, §8).
+
+mod error;
+pub mod invalidate;
+pub mod ir;
+pub mod metadata;
+pub mod superblock;
+pub mod writeset;
+
+pub use error::{Error, Result};

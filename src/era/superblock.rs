@@ -1,0 +1,183 @@
+//! The era superblock (format.md §3): layout, decoding with every check the kernel makes,
+//! and encoding.
+
+use super::{Error, Result};
+use crate::pdata::checksum::{self, BlockKind};
+use crate::pdata::codec::{get_u32, get_u64, put_u32, put_u64};
+use crate::pdata::space_map::{SmRoot, SM_ROOT_SIZE};
+use crate::units::{BlockBuf, MetaBlock, BLOCK_SECTORS, BLOCK_SIZE};
+
+/// The superblock's magic number.
+pub const MAGIC: u64 = 2_126_579_579;
+/// The only metadata version there is.
+pub const VERSION: u32 = 1;
+/// Where the live superblock lives.
+pub const SUPERBLOCK_LOCATION: MetaBlock = 0;
+
+const FLAGS_OFF: usize = 4;
+const BLOCKNR_OFF: usize = FLAGS_OFF + 4;
+const UUID_OFF: usize = BLOCKNR_OFF + 8;
+const MAGIC_OFF: usize = UUID_OFF + 16;
+const VERSION_OFF: usize = MAGIC_OFF + 8;
+const SM_ROOT_OFF: usize = VERSION_OFF + 4;
+const DATA_BLOCK_SIZE_OFF: usize = SM_ROOT_OFF + 128;
+const METADATA_BLOCK_SIZE_OFF: usize = DATA_BLOCK_SIZE_OFF + 4;
+const NR_BLOCKS_OFF: usize = METADATA_BLOCK_SIZE_OFF + 4;
+const CURRENT_ERA_OFF: usize = NR_BLOCKS_OFF + 4;
+const CURRENT_WRITESET_OFF: usize = CURRENT_ERA_OFF + 4;
+const WRITESET_TREE_ROOT_OFF: usize = CURRENT_WRITESET_OFF + WRITESET_ROOT_SIZE;
+const ERA_ARRAY_ROOT_OFF: usize = WRITESET_TREE_ROOT_OFF + 8;
+const METADATA_SNAP_OFF: usize = ERA_ARRAY_ROOT_OFF + 8;
+/// Bytes of the block that carry meaning; the rest is zero.
+pub const SUPERBLOCK_USED: usize = METADATA_SNAP_OFF + 8;
+
+/// Size of a packed writeset root (`nr_bits: u32`, `root: u64`).
+pub const WRITESET_ROOT_SIZE: usize = 12;
+
+/// A writeset's size and bitset root, as stored in the superblock and the writeset tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WritesetRoot {
+    pub nr_bits: u32,
+    /// Bitset root; 0 means none (current writeset only).
+    pub root: MetaBlock,
+}
+
+impl WritesetRoot {
+    /// Decodes the 12 packed bytes.
+    pub fn unpack(b: &[u8]) -> WritesetRoot {
+        WritesetRoot {
+            nr_bits: get_u32(b, 0),
+            root: get_u64(b, 4),
+        }
+    }
+
+    /// Encodes into 12 bytes.
+    pub fn pack(&self, b: &mut [u8]) {
+        put_u32(b, 0, self.nr_bits);
+        put_u64(b, 4, self.root);
+    }
+}
+
+/// Every field of the era superblock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Superblock {
+    pub flags: u32,
+    pub blocknr: MetaBlock,
+    pub uuid: [u8; 16],
+    pub magic: u64,
+    pub version: u32,
+    pub sm_root: SmRoot,
+    /// Origin block size in 512-byte sectors.
+    pub data_block_size: u32,
+    pub metadata_block_size: u32,
+    /// Origin blocks: the era array's length.
+    pub nr_blocks: u32,
+    pub current_era: u32,
+    pub current_writeset: WritesetRoot,
+    pub writeset_tree_root: MetaBlock,
+    pub era_array_root: MetaBlock,
+    /// The snapshot copy's location; 0 = none.
+    pub metadata_snap: MetaBlock,
+}
+
+impl Superblock {
+    /// Decodes a block without any check.
+    pub fn decode(data: &BlockBuf) -> Superblock {
+        let mut uuid = [0u8; 16];
+        uuid.copy_from_slice(&data[UUID_OFF..UUID_OFF + 16]);
+        Superblock {
+            flags: get_u32(data, FLAGS_OFF),
+            blocknr: get_u64(data, BLOCKNR_OFF),
+            uuid,
+            magic: get_u64(data, MAGIC_OFF),
+            version: get_u32(data, VERSION_OFF),
+            sm_root: SmRoot::unpack(&data[SM_ROOT_OFF..SM_ROOT_OFF + SM_ROOT_SIZE]),
+            data_block_size: get_u32(data, DATA_BLOCK_SIZE_OFF),
+            metadata_block_size: get_u32(data, METADATA_BLOCK_SIZE_OFF),
+            nr_blocks: get_u32(data, NR_BLOCKS_OFF),
+            current_era: get_u32(data, CURRENT_ERA_OFF),
+            current_writeset: WritesetRoot::unpack(
+                &data[CURRENT_WRITESET_OFF..CURRENT_WRITESET_OFF + WRITESET_ROOT_SIZE],
+            ),
+            writeset_tree_root: get_u64(data, WRITESET_TREE_ROOT_OFF),
+            era_array_root: get_u64(data, ERA_ARRAY_ROOT_OFF),
+            metadata_snap: get_u64(data, METADATA_SNAP_OFF),
+        }
+    }
+
+    /// Decodes and validates the superblock (or snapshot copy) read from `location`:
+    /// magic, checksum, self-reference and version, as the kernel does.
+    pub fn unpack(data: &BlockBuf, location: MetaBlock) -> Result<Superblock> {
+        let bad = |reason: String| Error::BadSuperblock {
+            block: location,
+            reason,
+        };
+        if data.iter().all(|&b| b == 0) {
+            return Err(bad(
+                "superblock is all zeros: the metadata has never been formatted".into(),
+            ));
+        }
+        let sb = Superblock::decode(data);
+        if sb.magic != MAGIC {
+            return Err(bad(format!(
+                "bad superblock magic {:#x} (expected {MAGIC:#x}): this is not era metadata",
+                sb.magic
+            )));
+        }
+        checksum::verify(data, BlockKind::Superblock, location)?;
+        if sb.version != VERSION {
+            return Err(bad(format!(
+                "unsupported metadata version {} (only {VERSION} exists)",
+                sb.version
+            )));
+        }
+        Ok(sb)
+    }
+
+    /// Encodes the superblock at `self.blocknr`, sealed, with zeros beyond the used bytes.
+    pub fn pack(&self) -> Box<BlockBuf> {
+        let mut b = Box::new([0u8; BLOCK_SIZE]);
+        let d = &mut b[..];
+        put_u32(d, FLAGS_OFF, self.flags);
+        put_u64(d, BLOCKNR_OFF, self.blocknr);
+        d[UUID_OFF..UUID_OFF + 16].copy_from_slice(&self.uuid);
+        put_u64(d, MAGIC_OFF, self.magic);
+        put_u32(d, VERSION_OFF, self.version);
+        self.sm_root
+            .pack(&mut d[SM_ROOT_OFF..SM_ROOT_OFF + SM_ROOT_SIZE]);
+        put_u32(d, DATA_BLOCK_SIZE_OFF, self.data_block_size);
+        put_u32(d, METADATA_BLOCK_SIZE_OFF, self.metadata_block_size);
+        put_u32(d, NR_BLOCKS_OFF, self.nr_blocks);
+        put_u32(d, CURRENT_ERA_OFF, self.current_era);
+        self.current_writeset
+            .pack(&mut d[CURRENT_WRITESET_OFF..CURRENT_WRITESET_OFF + WRITESET_ROOT_SIZE]);
+        put_u64(d, WRITESET_TREE_ROOT_OFF, self.writeset_tree_root);
+        put_u64(d, ERA_ARRAY_ROOT_OFF, self.era_array_root);
+        put_u64(d, METADATA_SNAP_OFF, self.metadata_snap);
+        checksum::seal(&mut b, BlockKind::Superblock);
+        b
+    }
+
+    /// A superblock with the constant fields set and everything else zero.
+    pub fn new(data_block_size: u32) -> Superblock {
+        Superblock {
+            flags: 0,
+            blocknr: SUPERBLOCK_LOCATION,
+            uuid: [0; 16],
+            magic: MAGIC,
+            version: VERSION,
+            sm_root: SmRoot::default(),
+            data_block_size,
+            metadata_block_size: BLOCK_SECTORS,
+            nr_blocks: 0,
+            current_era: 0,
+            current_writeset: WritesetRoot::default(),
+            writeset_tree_root: 0,
+            era_array_root: 0,
+            metadata_snap: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

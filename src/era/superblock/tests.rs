@@ -1,0 +1,60 @@
+//! Example A of format.md §12.4, byte for byte.
+use super::*;
+
+fn example_a() -> Superblock {
+    let mut sb = Superblock::new(128);
+    sb.sm_root = SmRoot {
+        nr_blocks: 256,
+        nr_allocated: 6,
+        bitmap_root: 1,
+        ref_count_root: 2,
+    };
+    sb.writeset_tree_root = 4;
+    sb.era_array_root = 5;
+    sb
+}
+
+#[test]
+fn example_a_checksum_and_bytes() {
+    let b = example_a().pack();
+    assert_eq!(&b[0..4], &[0x49, 0x41, 0x1d, 0xd9]);
+    assert_eq!(&b[32..40], &[0x7b, 0x07, 0xc1, 0x7e, 0, 0, 0, 0]);
+    assert_eq!(&b[172..180], &[0x80, 0, 0, 0, 8, 0, 0, 0]);
+    assert!(b[SUPERBLOCK_USED..].iter().all(|&x| x == 0));
+    assert_eq!(Superblock::unpack(&b, 0).ok(), Some(example_a()));
+}
+
+#[test]
+fn rejects_zeroes_magic_checksum_blocknr_version() {
+    let zero = [0u8; BLOCK_SIZE];
+    assert!(Superblock::unpack(&zero, 0)
+        .unwrap_err()
+        .to_string()
+        .contains("all zeros"));
+
+    let mut b = example_a().pack();
+    b[32] ^= 1;
+    assert!(Superblock::unpack(&b, 0)
+        .unwrap_err()
+        .to_string()
+        .contains("magic"));
+
+    let mut b = example_a().pack();
+    b[300] = 1;
+    assert!(Superblock::unpack(&b, 0)
+        .unwrap_err()
+        .to_string()
+        .contains("checksum"));
+
+    assert!(Superblock::unpack(&example_a().pack(), 3)
+        .unwrap_err()
+        .to_string()
+        .contains("says it is block 0"));
+
+    let mut sb = example_a();
+    sb.version = 2;
+    assert!(Superblock::unpack(&sb.pack(), 0)
+        .unwrap_err()
+        .to_string()
+        .contains("version 2"));
+}

@@ -1,0 +1,53 @@
+//! Block I/O: the only seam between the metadata code and storage.
+//!
+//! Everything above this layer reads and writes whole 4096-byte metadata blocks through
+//! [`BlockIo`]. [`FileIo`] serves regular files and block devices with positioned reads and
+//! writes; [`MemIo`] keeps an image in memory for tests.
+
+mod file;
+mod mem;
+
+pub use file::{FileIo, OpenMode};
+pub use mem::MemIo;
+
+use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
+use std::io;
+
+/// Whole-block access to a metadata device. Implementations are shareable between threads
+/// so that independent structures can be read in parallel.
+pub trait BlockIo: Send + Sync {
+    /// Number of whole 4096-byte blocks on the device.
+    fn nr_blocks(&self) -> u64;
+
+    /// Reads block `block` into `buf`.
+    fn read_block(&self, block: MetaBlock, buf: &mut BlockBuf) -> io::Result<()>;
+
+    /// Reads `buf.len() / 4096` consecutive blocks starting at `first`.
+    /// The default issues one read per block; engines override it with one large read.
+    fn read_blocks(&self, first: MetaBlock, buf: &mut [u8]) -> io::Result<()> {
+        for (i, chunk) in buf.chunks_exact_mut(BLOCK_SIZE).enumerate() {
+            let mut b = [0u8; BLOCK_SIZE];
+            self.read_block(first + i as u64, &mut b)?;
+            chunk.copy_from_slice(&b);
+        }
+        Ok(())
+    }
+
+    /// Writes block `block`.
+    fn write_block(&self, block: MetaBlock, buf: &BlockBuf) -> io::Result<()>;
+
+    /// Makes every completed write durable.
+    fn flush(&self) -> io::Result<()>;
+}
+
+/// Checks that `block` lies on a device of `nr_blocks` blocks.
+pub(crate) fn check_bounds(block: MetaBlock, nr_blocks: u64) -> io::Result<()> {
+    if block >= nr_blocks {
+        Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("block {block} is beyond the end of the device ({nr_blocks} blocks)"),
+        ))
+    } else {
+        Ok(())
+    }
+}

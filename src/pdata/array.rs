@@ -1,0 +1,200 @@
+//! dm-array (format.md §5): a btree from array-block index to array block, each array
+//! block holding `max_entries` packed values. The length is stored by the owner.
+//!
+//! ```text
+//! 0 csum | 4 max_entries | 8 nr_entries | 12 value_size | 16 blocknr | 24 values
+//! ```
+
+use super::btree::collect_leaves;
+use super::checksum::{self, BlockKind};
+use super::codec::{get_u32, get_u64};
+use super::{Error, Result};
+use crate::io::BlockIo;
+use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
+use rayon::prelude::*;
+
+/// Size of the array-block header.
+pub const ARRAY_HEADER_SIZE: usize = 24;
+const MAX_ENTRIES_OFF: usize = 4;
+const NR_ENTRIES_OFF: usize = MAX_ENTRIES_OFF + 4;
+const VALUE_SIZE_OFF: usize = NR_ENTRIES_OFF + 4;
+
+/// Values per array block for a value size: 1018 for u32, 509 for u64.
+pub const fn array_max_entries(value_size: usize) -> u32 {
+    ((BLOCK_SIZE - ARRAY_HEADER_SIZE) / value_size) as u32
+}
+
+/// Number of array blocks of an array of `len` values.
+pub fn nr_array_blocks(len: u64, value_size: usize) -> u64 {
+    len.div_ceil(array_max_entries(value_size) as u64)
+}
+
+/// Header fields of an array block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArrayHeader {
+    pub max_entries: u32,
+    pub nr_entries: u32,
+    pub value_size: u32,
+}
+
+/// Validates an array block read from `block` and returns its header. `expected_nr` is
+/// the number of values this block must hold given its position in the array.
+pub fn check_array_block(
+    block: MetaBlock,
+    data: &BlockBuf,
+    value_size: u32,
+    expected_nr: u32,
+) -> Result<ArrayHeader> {
+    checksum::verify(data, BlockKind::ArrayBlock, block)?;
+    let h = ArrayHeader {
+        max_entries: get_u32(data, MAX_ENTRIES_OFF),
+        nr_entries: get_u32(data, NR_ENTRIES_OFF),
+        value_size: get_u32(data, VALUE_SIZE_OFF),
+    };
+    let bad = |reason: String| Error::invalid(block, BlockKind::ArrayBlock, reason);
+    if h.value_size != value_size {
+        return Err(bad(format!(
+            "value_size {}, expected {value_size}",
+            h.value_size
+        )));
+    }
+    let m = array_max_entries(value_size as usize);
+    if h.max_entries != m {
+        return Err(bad(format!("max_entries {}, expected {m}", h.max_entries)));
+    }
+    if h.nr_entries != expected_nr {
+        return Err(bad(format!(
+            "nr_entries {}, expected {expected_nr} for its place in the array",
+            h.nr_entries
+        )));
+    }
+    Ok(h)
+}
+
+/// The array blocks of the array at `root`, in index order, checked to be exactly the
+/// `ceil(len / M)` dense indices an array of `len` values needs.
+pub fn array_block_pointers(
+    io: &dyn BlockIo,
+    root: MetaBlock,
+    len: u64,
+    value_size: usize,
+) -> Result<Vec<MetaBlock>> {
+    let entries = collect_leaves(io, root, 8, |v| get_u64(v, 0))?;
+    let want = nr_array_blocks(len, value_size);
+    for (i, (k, _)) in entries.iter().enumerate() {
+        if *k != i as u64 {
+            return Err(Error::invalid(
+                root,
+                BlockKind::BtreeNode,
+                format!("array index has a gap: key {k} where {i} was expected"),
+            ));
+        }
+    }
+    if entries.len() as u64 != want {
+        return Err(Error::invalid(
+            root,
+            BlockKind::BtreeNode,
+            format!(
+                "array of {len} values needs {want} array blocks, the index has {}",
+                entries.len()
+            ),
+        ));
+    }
+    Ok(entries.into_iter().map(|(_, b)| b).collect())
+}
+
+/// Reads a whole array of `len` values of `value_size` bytes, decoding each value with
+/// `decode`. Array blocks are read in parallel, consecutive block numbers in one read.
+pub fn read_array<T: Send + Copy + Default>(
+    io: &dyn BlockIo,
+    root: MetaBlock,
+    len: u64,
+    value_size: usize,
+    decode: impl Fn(&[u8]) -> T + Sync,
+) -> Result<Vec<T>> {
+    let ptrs = array_block_pointers(io, root, len, value_size)?;
+    let m = array_max_entries(value_size) as usize;
+    let mut out = vec![T::default(); len as usize];
+    let runs = consecutive_runs(&ptrs, 256);
+    // Split the output along the runs so that each run fills its own slice.
+    let mut slices = Vec::with_capacity(runs.len());
+    let mut rest: &mut [T] = &mut out;
+    for &(first_idx, count) in &runs {
+        let start = first_idx * m;
+        let end = ((first_idx + count) * m).min(len as usize);
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(end - start);
+        slices.push((first_idx, count, head));
+        rest = tail;
+    }
+    slices
+        .into_par_iter()
+        .try_for_each(|(first_idx, count, dest)| -> Result<()> {
+            let first_block = ptrs[first_idx];
+            let mut buf = vec![0u8; count * BLOCK_SIZE];
+            io.read_blocks(first_block, &mut buf)
+                .map_err(|source| Error::Io {
+                    block: first_block,
+                    source,
+                })?;
+            for (j, chunk) in buf.chunks_exact(BLOCK_SIZE).enumerate() {
+                let idx = first_idx + j;
+                let block = first_block + j as u64;
+                let data: &BlockBuf = chunk.try_into().map_err(|_| {
+                    Error::invalid(block, BlockKind::ArrayBlock, "short read")
+                })?;
+                let nr = (len as usize - idx * m).min(m);
+                check_array_block(block, data, value_size as u32, nr as u32)?;
+                let d = &mut dest[j * m..j * m + nr];
+                for (k, v) in d.iter_mut().enumerate() {
+                    let off = ARRAY_HEADER_SIZE + k * value_size;
+                    *v = decode(&data[off..off + value_size]);
+                }
+            }
+            Ok(())
+        })?;
+    Ok(out)
+}
+
+/// Groups indices of `ptrs` into runs `(first_index, count)` whose block numbers are
+/// consecutive, at most `max` long.
+fn consecutive_runs(ptrs: &[MetaBlock], max: usize) -> Vec<(usize, usize)> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, &p) in ptrs.iter().enumerate() {
+        match runs.last_mut() {
+            Some((first, count)) if *count < max && ptrs[*first] + *count as u64 == p => {
+                *count += 1
+            }
+            _ => runs.push((i, 1)),
+        }
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_entries_match_spec() {
+        assert_eq!(array_max_entries(4), 1018);
+        assert_eq!(array_max_entries(8), 509);
+    }
+
+    #[test]
+    fn shapes_match_spec_vectors() {
+        assert_eq!(nr_array_blocks(0, 4), 0);
+        assert_eq!(nr_array_blocks(1018, 4), 1);
+        assert_eq!(nr_array_blocks(1019, 4), 2);
+        assert_eq!(nr_array_blocks(16_384_000, 4), 16095);
+        assert_eq!(nr_array_blocks(2_147_483_647, 4), 2_109_513);
+        assert_eq!(nr_array_blocks(33_554_432, 8), 65923);
+    }
+
+    #[test]
+    fn runs_split_on_gaps_and_length() {
+        assert_eq!(
+            consecutive_runs(&[5, 6, 7, 9, 10, 3], 2),
+            vec![(0, 2), (2, 1), (3, 2), (5, 1)]
+        );
+    }
+}

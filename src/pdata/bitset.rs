@@ -1,0 +1,155 @@
+//! dm-bitset (format.md §6): a dm-array of u64 words; bit `i` is bit `i % 64` of word
+//! `i / 64`.
+
+use super::array::read_array;
+use super::codec::get_u64;
+use super::Result;
+use crate::io::BlockIo;
+use crate::units::MetaBlock;
+
+/// Number of u64 words holding `nr_bits` bits.
+pub fn nr_words(nr_bits: u64) -> u64 {
+    nr_bits.div_ceil(64)
+}
+
+/// Reads the bitset at `root` as words. Bits at or beyond `nr_bits` are cleared, as
+/// readers must ignore them.
+pub fn read_bitset(io: &dyn BlockIo, root: MetaBlock, nr_bits: u64) -> Result<Vec<u64>> {
+    let mut words = read_array(io, root, nr_words(nr_bits), 8, |b| get_u64(b, 0))?;
+    mask_tail(&mut words, nr_bits);
+    Ok(words)
+}
+
+/// Clears the bits at or beyond `nr_bits` in the last word.
+pub fn mask_tail(words: &mut [u64], nr_bits: u64) {
+    let rem = nr_bits % 64;
+    if rem != 0 {
+        if let Some(last) = words.last_mut() {
+            *last &= (1u64 << rem) - 1;
+        }
+    }
+}
+
+/// Whether bit `i` is set.
+pub fn test_bit(words: &[u64], i: u64) -> bool {
+    words
+        .get((i / 64) as usize)
+        .is_some_and(|w| (w >> (i % 64)) & 1 == 1)
+}
+
+/// Sets bit `i` (the caller sizes `words`).
+pub fn set_bit(words: &mut [u64], i: u64) {
+    words[(i / 64) as usize] |= 1u64 << (i % 64);
+}
+
+/// Calls `f(begin, end)` for every maximal run of set bits, end exclusive, below
+/// `nr_bits`.
+pub fn for_each_run(words: &[u64], nr_bits: u64, mut f: impl FnMut(u64, u64)) {
+    let mut run_start: Option<u64> = None;
+    for (wi, &w) in words.iter().enumerate() {
+        let base = wi as u64 * 64;
+        if base >= nr_bits {
+            break;
+        }
+        if w == 0 {
+            if let Some(s) = run_start.take() {
+                f(s, base);
+            }
+            continue;
+        }
+        if w == u64::MAX && run_start.is_some() {
+            continue;
+        }
+        let mut bit = 0u32;
+        while bit < 64 {
+            let rest = w >> bit;
+            if run_start.is_some() {
+                let ones = rest.trailing_ones();
+                if ones + bit >= 64 {
+                    break;
+                }
+                bit += ones;
+                if let Some(s) = run_start.take() {
+                    f(s, base + bit as u64);
+                }
+            } else {
+                if rest == 0 {
+                    break;
+                }
+                bit += rest.trailing_zeros();
+                run_start = Some(base + bit as u64);
+            }
+        }
+    }
+    if let Some(s) = run_start {
+        f(s, nr_bits.min(words.len() as u64 * 64));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runs(words: &[u64], nr_bits: u64) -> Vec<(u64, u64)> {
+        let mut v = Vec::new();
+        for_each_run(words, nr_bits, |a, b| v.push((a, b)));
+        v
+    }
+
+    #[test]
+    fn runs_within_and_across_words() {
+        let mut w = vec![0u64; 3];
+        for i in [0, 5, 6, 63, 64, 65, 127, 128, 130] {
+            set_bit(&mut w, i);
+        }
+        assert_eq!(
+            runs(&w, 192),
+            vec![(0, 1), (5, 7), (63, 66), (127, 129), (130, 131)]
+        );
+    }
+
+    #[test]
+    fn full_words_and_tail() {
+        let w = vec![u64::MAX, u64::MAX, 0b1];
+        assert_eq!(runs(&w, 129), vec![(0, 129)]);
+        let mut w = vec![u64::MAX, u64::MAX];
+        mask_tail(&mut w, 100);
+        assert_eq!(runs(&w, 100), vec![(0, 100)]);
+    }
+
+    #[test]
+    fn runs_match_a_naive_scan() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        for _ in 0..50 {
+            let mut w = vec![0u64; 5];
+            for x in w.iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *x = match seed % 4 {
+                    0 => 0,
+                    1 => u64::MAX,
+                    _ => seed,
+                };
+            }
+            let nr = 5 * 64 - (seed % 70);
+            mask_tail(&mut w, nr);
+            let mut naive = Vec::new();
+            let mut start = None;
+            for i in 0..nr {
+                match (test_bit(&w, i), start) {
+                    (true, None) => start = Some(i),
+                    (false, Some(s)) => {
+                        naive.push((s, i));
+                        start = None
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(s) = start {
+                naive.push((s, nr));
+            }
+            assert_eq!(runs(&w, nr), naive);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Block checksums: CRC-32C of bytes 4..4096, without the final inversion, XOR a salt
+//! per block type, stored little-endian at offset 0 (format.md §2).
+
+use super::codec::{get_u32, get_u64, put_u32};
+use super::{Error, Result};
+use crate::units::{BlockBuf, MetaBlock};
+use std::fmt;
+
+/// The five kinds of checksummed metadata block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BlockKind {
+    Superblock,
+    BtreeNode,
+    ArrayBlock,
+    Bitmap,
+    Index,
+}
+
+impl BlockKind {
+    /// Every kind, for identifying an unknown block.
+    pub const ALL: [BlockKind; 5] = [
+        BlockKind::Superblock,
+        BlockKind::BtreeNode,
+        BlockKind::ArrayBlock,
+        BlockKind::Bitmap,
+        BlockKind::Index,
+    ];
+
+    /// The salt XOR-ed into the checksum.
+    pub const fn salt(self) -> u32 {
+        match self {
+            BlockKind::Superblock => 146_538_381,
+            BlockKind::BtreeNode => 121_107,
+            BlockKind::ArrayBlock => 595_846_735,
+            BlockKind::Bitmap => 240_779,
+            BlockKind::Index => 160_478,
+        }
+    }
+
+    /// Offset of the block's self-reference (`blocknr`).
+    pub const fn blocknr_offset(self) -> usize {
+        match self {
+            BlockKind::ArrayBlock => 16,
+            _ => 8,
+        }
+    }
+}
+
+impl fmt::Display for BlockKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BlockKind::Superblock => "superblock",
+            BlockKind::BtreeNode => "btree node",
+            BlockKind::ArrayBlock => "array block",
+            BlockKind::Bitmap => "space-map bitmap",
+            BlockKind::Index => "space-map index",
+        })
+    }
+}
+
+/// CRC-32C register over bytes 4..4096 with no final inversion.
+pub fn raw_crc(block: &BlockBuf) -> u32 {
+    crc32c::crc32c(&block[4..]) ^ 0xFFFF_FFFF
+}
+
+/// The checksum a block of `kind` must carry.
+pub fn compute(block: &BlockBuf, kind: BlockKind) -> u32 {
+    raw_crc(block) ^ kind.salt()
+}
+
+/// Stores the block's checksum at offset 0.
+pub fn seal(block: &mut BlockBuf, kind: BlockKind) {
+    let c = compute(block, kind);
+    put_u32(block, 0, c);
+}
+
+/// Which kind's checksum the block carries, if any.
+pub fn identify(block: &BlockBuf) -> Option<BlockKind> {
+    let x = raw_crc(block) ^ get_u32(block, 0);
+    BlockKind::ALL.into_iter().find(|k| k.salt() == x)
+}
+
+/// Verifies the checksum and the self-reference of a block read from `location`.
+pub fn verify(block: &BlockBuf, kind: BlockKind, location: MetaBlock) -> Result<()> {
+    let stored = get_u32(block, 0);
+    let computed = compute(block, kind);
+    if stored != computed {
+        return Err(Error::BadChecksum {
+            block: location,
+            kind,
+            stored,
+            computed,
+        });
+    }
+    let found = get_u64(block, kind.blocknr_offset());
+    if found != location {
+        return Err(Error::WrongBlocknr {
+            block: location,
+            kind,
+            found,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,71 @@
+//! Errors of the persistent-data layer. Every variant names the metadata block at fault.
+
+use super::checksum::BlockKind;
+use crate::units::MetaBlock;
+
+/// A failure to read or decode a persistent-data structure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The device could not be read or written.
+    #[error("block {block}: I/O error: {source}")]
+    Io {
+        block: MetaBlock,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The stored checksum does not match the block's contents.
+    #[error("block {block}: bad checksum for a {kind} (stored {stored:#010x}, computed {computed:#010x})")]
+    BadChecksum {
+        block: MetaBlock,
+        kind: BlockKind,
+        stored: u32,
+        computed: u32,
+    },
+    /// The block's self-reference does not match its location.
+    #[error("block {block}: {kind} says it is block {found}")]
+    WrongBlocknr {
+        block: MetaBlock,
+        kind: BlockKind,
+        found: u64,
+    },
+    /// A header or content field is out of range or inconsistent.
+    #[error("block {block}: {kind}: {reason}")]
+    Invalid {
+        block: MetaBlock,
+        kind: BlockKind,
+        reason: String,
+    },
+    /// A btree refers back to a node already on the walk.
+    #[error("block {block}: btree node is reached twice (cycle or shared child) in one tree")]
+    Cycle { block: MetaBlock },
+    /// A btree is deeper than any valid era tree can be.
+    #[error("block {block}: btree deeper than {max} levels")]
+    TooDeep { block: MetaBlock, max: usize },
+}
+
+impl Error {
+    /// The metadata block the error is about.
+    pub fn block(&self) -> MetaBlock {
+        match self {
+            Error::Io { block, .. }
+            | Error::BadChecksum { block, .. }
+            | Error::WrongBlocknr { block, .. }
+            | Error::Invalid { block, .. }
+            | Error::Cycle { block }
+            | Error::TooDeep { block, .. } => *block,
+        }
+    }
+
+    /// Shorthand for [`Error::Invalid`].
+    pub fn invalid(block: MetaBlock, kind: BlockKind, reason: impl Into<String>) -> Error {
+        Error::Invalid {
+            block,
+            kind,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Result of the persistent-data layer.
+pub type Result<T> = std::result::Result<T, Error>;

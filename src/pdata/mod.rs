@@ -1,0 +1,30 @@
+//! Persistent-data structures shared by the device-mapper targets: checksummed blocks,
+//! btrees, arrays, bitsets and the metadata space map (format.md §1–§7). Nothing here
+//! knows about era.
+
+pub mod array;
+pub mod bitset;
+pub mod btree;
+pub mod checksum;
+pub mod codec;
+mod error;
+pub mod space_map;
+
+pub use error::{Error, Result};
+
+use crate::io::BlockIo;
+use crate::units::{zeroed_block, BlockBuf, MetaBlock};
+
+/// Reads one block, naming it in the error.
+pub fn read_block(io: &dyn BlockIo, block: MetaBlock) -> Result<Box<BlockBuf>> {
+    let mut buf = zeroed_block();
+    io.read_block(block, &mut buf)
+        .map_err(|source| Error::Io { block, source })?;
+    Ok(buf)
+}
+
+/// Writes one block, naming it in the error.
+pub fn write_block(io: &dyn BlockIo, block: MetaBlock, buf: &BlockBuf) -> Result<()> {
+    io.write_block(block, buf)
+        .map_err(|source| Error::Io { block, source })
+}

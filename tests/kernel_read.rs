@@ -1,0 +1,61 @@
+//! The readers against the kernel's own images: every case must decode to exactly the
+//! per-block truth of its workload, and the default dump must equal the reference tool's.
+
+mod common;
+
+use common::*;
+use era_tools::era::ir::EraMetadata;
+use era_tools::era::metadata::{open_view, read_metadata, Source};
+use era_tools::io::MemIo;
+use era_tools::xml::{XmlStyle, XmlWriter};
+
+fn read(case: &str, source: Source) -> EraMetadata {
+    let io = MemIo::from_bytes(kernel_image(case));
+    let view = open_view(&io, source).unwrap_or_else(|e| panic!("{case}: {e}"));
+    read_metadata(&io, &view).unwrap_or_else(|e| panic!("{case}: {e}"))
+}
+
+fn assert_matches_truth(case: &str, md: &EraMetadata, t: &Truth) {
+    assert_eq!(md.superblock.nr_blocks, t.nr_blocks, "{case}: nr_blocks");
+    assert_eq!(md.superblock.current_era, t.current_era, "{case}: current_era");
+    let folded = md.folded_eras();
+    assert_eq!(folded.len(), t.nr_blocks as usize);
+    for (b, &e) in folded.iter().enumerate() {
+        assert_eq!(e, t.era(b as u32), "{case}: block {b}");
+    }
+}
+
+#[test]
+fn every_kernel_image_folds_to_its_truth() {
+    for case in kernel_cases() {
+        let t = truth(&case, false).unwrap();
+        assert_matches_truth(&case, &read(&case, Source::Live), &t);
+    }
+}
+
+#[test]
+fn snapshot_views_fold_to_their_truth() {
+    let mut seen = 0;
+    for case in kernel_cases() {
+        if let Some(t) = truth(&case, true) {
+            assert_matches_truth(&case, &read(&case, Source::Snapshot), &t);
+            seen += 1;
+        }
+    }
+    assert!(seen >= 1, "no case holds a snapshot");
+}
+
+#[test]
+fn verbose_dump_equals_the_reference_dump() {
+    let mut seen = 0;
+    for case in kernel_cases() {
+        let Some(reference) = reference_dump(&case) else { continue };
+        let md = read(&case, Source::Live);
+        let mut w = XmlWriter::new(Vec::new(), XmlStyle::Verbose);
+        md.visit(&mut w).unwrap();
+        let ours = w.into_inner().unwrap();
+        assert!(ours == reference, "{case}: dump differs from the reference");
+        seen += 1;
+    }
+    assert!(seen >= 10, "only {seen} reference dumps");
+}
