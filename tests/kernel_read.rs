@@ -17,7 +17,10 @@ fn read(case: &str, source: Source) -> EraMetadata {
 
 fn assert_matches_truth(case: &str, md: &EraMetadata, t: &Truth) {
     assert_eq!(md.superblock.nr_blocks, t.nr_blocks, "{case}: nr_blocks");
-    assert_eq!(md.superblock.current_era, t.current_era, "{case}: current_era");
+    assert_eq!(
+        md.superblock.current_era, t.current_era,
+        "{case}: current_era"
+    );
     let folded = md.folded_eras();
     assert_eq!(folded.len(), t.nr_blocks as usize);
     for (b, &e) in folded.iter().enumerate() {
@@ -49,7 +52,9 @@ fn snapshot_views_fold_to_their_truth() {
 fn verbose_dump_equals_the_reference_dump() {
     let mut seen = 0;
     for case in kernel_cases() {
-        let Some(reference) = reference_dump(&case) else { continue };
+        let Some(reference) = reference_dump(&case) else {
+            continue;
+        };
         let md = read(&case, Source::Live);
         let mut w = XmlWriter::new(Vec::new(), XmlStyle::Verbose);
         md.visit(&mut w).unwrap();

@@ -100,7 +100,12 @@ impl EraMetadata {
                 let first_word = ci * CHUNK_WORDS;
                 for ws in &order {
                     let limit = (ws.nr_bits as usize).min(nr_blocks);
-                    let words = ws.bits.iter().enumerate().skip(first_word).take(CHUNK_WORDS);
+                    let words = ws
+                        .bits
+                        .iter()
+                        .enumerate()
+                        .skip(first_word)
+                        .take(CHUNK_WORDS);
                     for (wi, &w) in words {
                         let mut w = w;
                         while w != 0 {

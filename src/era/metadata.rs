@@ -111,7 +111,9 @@ pub fn read_metadata(io: &dyn BlockIo, view: &View) -> Result<EraMetadata> {
 
 /// Reads the era array of `nr_blocks` entries.
 pub fn read_era_array(io: &dyn BlockIo, root: MetaBlock, nr_blocks: u32) -> Result<Vec<u32>> {
-    Ok(read_array(io, root, nr_blocks as u64, 4, |b| get_u32(b, 0))?)
+    Ok(read_array(io, root, nr_blocks as u64, 4, |b| {
+        get_u32(b, 0)
+    })?)
 }
 
 /// The superblock fields the XML carries.

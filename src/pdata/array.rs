@@ -139,9 +139,9 @@ pub fn read_array<T: Send + Copy + Default>(
             for (j, chunk) in buf.chunks_exact(BLOCK_SIZE).enumerate() {
                 let idx = first_idx + j;
                 let block = first_block + j as u64;
-                let data: &BlockBuf = chunk.try_into().map_err(|_| {
-                    Error::invalid(block, BlockKind::ArrayBlock, "short read")
-                })?;
+                let data: &BlockBuf = chunk
+                    .try_into()
+                    .map_err(|_| Error::invalid(block, BlockKind::ArrayBlock, "short read"))?;
                 let nr = (len as usize - idx * m).min(m);
                 check_array_block(block, data, value_size as u32, nr as u32)?;
                 let d = &mut dest[j * m..j * m + nr];

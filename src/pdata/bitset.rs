@@ -42,9 +42,15 @@ pub fn set_bit(words: &mut [u64], i: u64) {
     words[(i / 64) as usize] |= 1u64 << (i % 64);
 }
 
-/// Calls `f(begin, end)` for every maximal run of set bits, end exclusive, below
+/// Calls `f(begin, end)` for every maximal run of set bits, end exclusive, clipped to
 /// `nr_bits`.
 pub fn for_each_run(words: &[u64], nr_bits: u64, mut f: impl FnMut(u64, u64)) {
+    let mut emit = |s: u64, e: u64| {
+        let e = e.min(nr_bits);
+        if s < e {
+            f(s, e)
+        }
+    };
     let mut run_start: Option<u64> = None;
     for (wi, &w) in words.iter().enumerate() {
         let base = wi as u64 * 64;
@@ -53,7 +59,7 @@ pub fn for_each_run(words: &[u64], nr_bits: u64, mut f: impl FnMut(u64, u64)) {
         }
         if w == 0 {
             if let Some(s) = run_start.take() {
-                f(s, base);
+                emit(s, base);
             }
             continue;
         }
@@ -63,26 +69,28 @@ pub fn for_each_run(words: &[u64], nr_bits: u64, mut f: impl FnMut(u64, u64)) {
         let mut bit = 0u32;
         while bit < 64 {
             let rest = w >> bit;
-            if run_start.is_some() {
-                let ones = rest.trailing_ones();
-                if ones + bit >= 64 {
-                    break;
+            match run_start {
+                Some(s) => {
+                    let ones = rest.trailing_ones();
+                    if ones >= 64 - bit {
+                        break;
+                    }
+                    bit += ones;
+                    emit(s, base + bit as u64);
+                    run_start = None;
                 }
-                bit += ones;
-                if let Some(s) = run_start.take() {
-                    f(s, base + bit as u64);
+                None => {
+                    if rest == 0 {
+                        break;
+                    }
+                    bit += rest.trailing_zeros();
+                    run_start = Some(base + bit as u64);
                 }
-            } else {
-                if rest == 0 {
-                    break;
-                }
-                bit += rest.trailing_zeros();
-                run_start = Some(base + bit as u64);
             }
         }
     }
     if let Some(s) = run_start {
-        f(s, nr_bits.min(words.len() as u64 * 64));
+        emit(s, words.len() as u64 * 64);
     }
 }
 
@@ -121,7 +129,8 @@ mod tests {
     fn runs_match_a_naive_scan() {
         let mut seed = 0x1234_5678_9abc_def0u64;
         for _ in 0..50 {
-            let mut w = vec![0u64; 5];
+            let nr = 5 * 64 - (seed % 70);
+            let mut w = vec![0u64; nr.div_ceil(64) as usize];
             for x in w.iter_mut() {
                 seed ^= seed << 13;
                 seed ^= seed >> 7;
@@ -132,7 +141,6 @@ mod tests {
                     _ => seed,
                 };
             }
-            let nr = 5 * 64 - (seed % 70);
             mask_tail(&mut w, nr);
             let mut naive = Vec::new();
             let mut start = None;

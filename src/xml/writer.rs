@@ -58,7 +58,12 @@ impl<W: Write> XmlWriter<W> {
         self.out.write_all(content)
     }
 
-    fn bits_lines(&mut self, begin: u32, end: u32, value: impl Fn(u32) -> bool + Sync) -> io::Result<()> {
+    fn bits_lines(
+        &mut self,
+        begin: u32,
+        end: u32,
+        value: impl Fn(u32) -> bool + Sync,
+    ) -> io::Result<()> {
         self.started = true;
         format_parallel(&mut self.out, begin as usize, end as usize, |b, buf| {
             push_bit(buf, b as u32, value(b as u32))

@@ -57,7 +57,9 @@ impl Walk<'_> {
             for i in 0..n {
                 let k = node.key(i);
                 if self.last_key.is_some_and(|last| k <= last) {
-                    return Err(bad(format!("key {k} is not above the previous leaf's keys")));
+                    return Err(bad(format!(
+                        "key {k} is not above the previous leaf's keys"
+                    )));
                 }
                 self.last_key = Some(k);
                 (self.visit)(k, node.value(i))?;

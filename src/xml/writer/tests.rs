@@ -50,7 +50,8 @@ fn empty_era_array_and_runs_path_agree() {
     let md = sample();
     let mut w = XmlWriter::new(Vec::new(), XmlStyle::Verbose);
     w.superblock_begin(&md.superblock).unwrap();
-    w.writeset_begin(&WritesetIr { era: 3, nr_bits: 4 }).unwrap();
+    w.writeset_begin(&WritesetIr { era: 3, nr_bits: 4 })
+        .unwrap();
     w.writeset_run(1, 2).unwrap();
     w.writeset_end().unwrap();
     w.era_array_begin().unwrap();
