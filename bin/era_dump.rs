@@ -1,1 +1,13 @@
-fn main() {}
+//! `era_dump`: see `era_dump --help`.
+
+use clap::Parser;
+use era_tools::cli::{self, dump::DumpArgs, exit};
+use era_tools::commands::dump;
+
+fn main() -> std::process::ExitCode {
+    let args = DumpArgs::parse();
+    let progress = cli::progress();
+    let result = dump::run(&args.options(), &progress);
+    drop(progress);
+    exit::finish("era_dump", result)
+}

@@ -4,9 +4,15 @@
 //! [`xml`] → [`commands`]. Command-line parsing lives in the binaries' `cli` module.
 
 #![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used)]
 
+pub mod cli;
+pub mod commands;
 pub mod era;
+mod error;
 pub mod io;
 pub mod pdata;
 pub mod units;
 pub mod xml;
+
+pub use error::{Error, Result};

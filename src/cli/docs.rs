@@ -1,0 +1,44 @@
+//! Man pages and shell completions, generated from the argument definitions so they
+//! never drift (tests/generated.rs compares them with the committed files).
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+/// Every tool's command definition.
+pub fn commands() -> Vec<clap::Command> {
+    vec![
+        super::dump::DumpArgs::command(),
+        super::invalidate::InvalidateArgs::command(),
+    ]
+}
+
+/// The shells completions are generated for.
+pub const SHELLS: [Shell; 3] = [Shell::Bash, Shell::Zsh, Shell::Fish];
+
+/// The man page (roff) of a command.
+pub fn man_page(cmd: &clap::Command) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(cmd.clone())
+        .section("8")
+        .render(&mut out)?;
+    Ok(out)
+}
+
+/// The completion script of a command for a shell.
+pub fn completion(cmd: &clap::Command, shell: Shell) -> Vec<u8> {
+    let mut cmd = cmd.clone();
+    let name = cmd.get_name().to_string();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, name, &mut out);
+    out
+}
+
+/// The file name of a completion script.
+pub fn completion_file(name: &str, shell: Shell) -> String {
+    match shell {
+        Shell::Bash => format!("{name}.bash"),
+        Shell::Zsh => format!("_{name}"),
+        Shell::Fish => format!("{name}.fish"),
+        _ => format!("{name}.{shell}"),
+    }
+}

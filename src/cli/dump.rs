@@ -1,0 +1,47 @@
+//! `era_dump`'s arguments.
+
+use crate::commands::dump::DumpOptions;
+use clap::Parser;
+use std::path::PathBuf;
+
+/// Print era metadata as XML.
+///
+/// Reads the binary metadata of a device-mapper era target (a device or an image file)
+/// and prints it as XML: the superblock, every writeset not yet folded into the era
+/// array, and the era array. The device is opened exclusively, so one held by a live
+/// target is refused; use --metadata-snapshot to read such a device.
+#[derive(Debug, Parser)]
+#[command(name = "era_dump", version, after_help = super::exit::EXIT_STATUS_HELP)]
+pub struct DumpArgs {
+    /// Fold the writesets into the era array and print only the superblock and the
+    /// era array, giving every block the era of its latest write.
+    #[arg(long)]
+    pub logical: bool,
+    /// Print each writeset as runs of marked blocks (<marked block_begin= len=/>)
+    /// instead of one line per block.
+    #[arg(long)]
+    pub compact: bool,
+    /// Read the metadata snapshot held by a live target instead of the live metadata.
+    #[arg(long, visible_alias = "metadata-snap")]
+    pub metadata_snapshot: bool,
+    /// Write the XML to FILE instead of standard output. A regular file is replaced
+    /// only when the dump has succeeded.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The metadata device or image.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+}
+
+impl DumpArgs {
+    /// The options for the command.
+    pub fn options(&self) -> DumpOptions {
+        DumpOptions {
+            input: self.input.clone(),
+            output: self.output.clone(),
+            logical: self.logical,
+            compact: self.compact,
+            metadata_snapshot: self.metadata_snapshot,
+        }
+    }
+}

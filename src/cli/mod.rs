@@ -1,0 +1,20 @@
+//! The command-line front end: argument definitions (the only module naming clap), the
+//! exit-code table, progress on terminals, and the man pages and shell completions
+//! generated from the argument definitions.
+
+pub mod docs;
+pub mod dump;
+pub mod exit;
+pub mod invalidate;
+
+use crate::commands::progress::Progress;
+use std::io::IsTerminal;
+
+/// A spinner when standard error is a terminal, silence otherwise.
+pub fn progress() -> Progress {
+    if std::io::stderr().is_terminal() {
+        Progress::spinner()
+    } else {
+        Progress::quiet()
+    }
+}

@@ -1,0 +1,114 @@
+//! Where a tool's text goes: standard output, or `-o FILE` written atomically (a
+//! temporary file beside FILE, renamed over it on success) when FILE is a regular file
+//! or does not exist yet. Other targets (a FIFO, a character device) are written
+//! directly.
+
+use crate::error::{Error, Result};
+use std::fs::OpenOptions;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+const BUFFER: usize = 1 << 20;
+
+enum Target {
+    Stdout(BufWriter<io::Stdout>),
+    Temp {
+        file: BufWriter<tempfile::NamedTempFile>,
+        dest: PathBuf,
+    },
+    Direct(BufWriter<std::fs::File>),
+}
+
+/// An output being written. Dropping it without [`Output::commit`] leaves no file.
+pub struct Output {
+    target: Target,
+    name: String,
+}
+
+impl Output {
+    /// Opens standard output (`None`) or `path`.
+    pub fn open(path: Option<&Path>) -> Result<Output> {
+        let Some(path) = path else {
+            return Ok(Output {
+                target: Target::Stdout(BufWriter::with_capacity(BUFFER, io::stdout())),
+                name: "-".into(),
+            });
+        };
+        let name = path.display().to_string();
+        let err = |source| Error::Output {
+            path: name.clone(),
+            source,
+        };
+        let target = match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => {
+                if m.is_dir() {
+                    return Err(err(io::Error::other("is a directory")));
+                }
+                let f = OpenOptions::new().write(true).open(path).map_err(err)?;
+                Target::Direct(BufWriter::with_capacity(BUFFER, f))
+            }
+            _ => {
+                let dir = match path.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p,
+                    _ => Path::new("."),
+                };
+                let tmp = tempfile::Builder::new()
+                    .prefix(".era-tools-")
+                    .tempfile_in(dir)
+                    .map_err(err)?;
+                Target::Temp {
+                    file: BufWriter::with_capacity(BUFFER, tmp),
+                    dest: path.to_path_buf(),
+                }
+            }
+        };
+        Ok(Output { target, name })
+    }
+
+    /// The name to show in messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Flushes and, for a temporary file, renames it over the destination.
+    pub fn commit(self) -> Result<()> {
+        let name = self.name;
+        let err = |source| Error::output(&name, source);
+        match self.target {
+            Target::Stdout(mut w) => w.flush().map_err(err),
+            Target::Direct(mut w) => w.flush().map_err(err),
+            Target::Temp { file, dest } => {
+                let tmp = file.into_inner().map_err(|e| err(e.into_error()))?;
+                tmp.as_file().sync_all().map_err(err)?;
+                tmp.persist(&dest).map_err(|e| err(e.error))?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.target {
+            Target::Stdout(w) => w.write(buf),
+            Target::Temp { file, .. } => file.write(buf),
+            Target::Direct(w) => w.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match &mut self.target {
+            Target::Stdout(w) => w.write_all(buf),
+            Target::Temp { file, .. } => file.write_all(buf),
+            Target::Direct(w) => w.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.target {
+            Target::Stdout(w) => w.flush(),
+            Target::Temp { file, .. } => file.flush(),
+            Target::Direct(w) => w.flush(),
+        }
+    }
+}

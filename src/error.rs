@@ -1,0 +1,55 @@
+//! The crate's umbrella error: what a command can fail with. Each layer keeps its own
+//! error type; this one only gathers them, plus the commands' own input and output
+//! failures.
+
+use std::path::PathBuf;
+
+/// A command's failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The metadata is damaged or inconsistent.
+    #[error(transparent)]
+    Era(#[from] crate::era::Error),
+    /// The input is not something the tool can read (missing, a directory, too small,
+    /// XML where binary metadata is expected…).
+    #[error("{path}: {reason}")]
+    Input { path: PathBuf, reason: String },
+    /// The input could not be opened or read.
+    #[error("{path}: {source}")]
+    InputIo {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The output could not be written.
+    #[error("{path}: {source}")]
+    Output {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The output's reader went away (broken pipe): nothing is printed for this.
+    #[error("broken pipe")]
+    BrokenPipe,
+    /// Checking found errors in the metadata (already reported).
+    #[error("the metadata has errors")]
+    CheckFailed,
+}
+
+impl Error {
+    /// Wraps a write error on `path` (`-` for standard output), recognising a broken pipe.
+    pub fn output(path: &str, source: std::io::Error) -> Error {
+        if source.kind() == std::io::ErrorKind::BrokenPipe {
+            Error::BrokenPipe
+        } else {
+            Error::Output {
+                path: path.to_string(),
+                source,
+            }
+        }
+    }
+}
+
+/// Result of a command.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,125 @@
+//! era_dump against the kernel corpus: default, --logical, --compact,
+//! --metadata-snapshot and -o.
+
+use super::support::*;
+use crate::common::*;
+
+fn logical_eras(xml: &str) -> Vec<(u32, u32)> {
+    xml.lines()
+        .filter(|l| l.trim_start().starts_with("<era "))
+        .map(|l| {
+            let nums: Vec<u32> = l
+                .split('"')
+                .skip(1)
+                .step_by(2)
+                .map(|n| n.parse().unwrap())
+                .collect();
+            (nums[0], nums[1])
+        })
+        .collect()
+}
+
+#[test]
+fn default_dump_equals_the_reference_tool() {
+    for case in ["crash", "metadata_snap", "resize_shrink"] {
+        let img = kernel_image_file(case);
+        let (code, out, err) = run("era_dump", &[], img.path());
+        assert_eq!(code, 0, "{case}: {err}");
+        assert!(out.as_bytes() == reference_dump(case).unwrap(), "{case}");
+    }
+}
+
+#[test]
+fn logical_dump_gives_every_block_its_truth() {
+    for case in kernel_cases() {
+        let img = kernel_image_file(&case);
+        let (code, out, err) = run("era_dump", &["--logical"], img.path());
+        assert_eq!(code, 0, "{case}: {err}");
+        let t = truth(&case, false).unwrap();
+        assert!(out.starts_with(&format!(
+            "<superblock uuid=\"\" block_size=\"{}\" nr_blocks=\"{}\" current_era=\"{}\">\n  <era_array>",
+            out.split("block_size=\"").nth(1).unwrap().split('"').next().unwrap(),
+            t.nr_blocks,
+            t.current_era
+        )), "{case}");
+        assert!(!out.contains("<writeset"), "{case}");
+        let eras = logical_eras(&out);
+        assert_eq!(eras.len(), t.nr_blocks as usize, "{case}");
+        for (b, e) in eras {
+            assert_eq!(e, t.era(b), "{case} block {b}");
+        }
+    }
+}
+
+#[test]
+fn snapshot_dump_reads_the_held_snapshot() {
+    let img = kernel_image_file("metadata_snap");
+    let (code, out, err) = run(
+        "era_dump",
+        &["--logical", "--metadata-snapshot"],
+        img.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let t = truth("metadata_snap", true).unwrap();
+    assert!(out.contains(&format!("current_era=\"{}\"", t.current_era)));
+    for (b, e) in logical_eras(&out) {
+        assert_eq!(e, t.era(b), "block {b}");
+    }
+    let img = kernel_image_file("crash");
+    let (code, out, err) = run("era_dump", &["--metadata-snapshot"], img.path());
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(err.contains("no metadata snapshot"), "{err}");
+}
+
+#[test]
+fn compact_dump_lists_the_marked_runs() {
+    let img = kernel_image_file("crash");
+    let (code, out, _) = run("era_dump", &["--compact"], img.path());
+    assert_eq!(code, 0);
+    assert!(out.contains("  <writeset era=\"3\" nr_bits=\"16384\">\n    <marked block_begin=\"3\" len=\"1\"/>\n    <marked block_begin=\"5\" len=\"2\"/>\n    <marked block_begin=\"2000\" len=\"1\"/>\n  </writeset>"), "{out}");
+    assert!(!out.contains("<bit "));
+}
+
+#[test]
+fn output_file_is_written_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = kernel_image_file("checkpoints");
+    let dest = dir.path().join("out.xml");
+    let out = tool("era_dump")
+        .arg("-o")
+        .arg(&dest)
+        .arg(img.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    assert!(std::fs::read(&dest).unwrap() == reference_dump("checkpoints").unwrap());
+
+    // A failing dump leaves an existing file as it was and creates no new one.
+    let bad = dir.path().join("bad.img");
+    std::fs::write(&bad, vec![0u8; 8192]).unwrap();
+    std::fs::write(&dest, b"previous").unwrap();
+    let out = tool("era_dump")
+        .arg("-o")
+        .arg(&dest)
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read(&dest).unwrap(), b"previous");
+    let fresh = dir.path().join("fresh.xml");
+    let out = tool("era_dump")
+        .arg("-o")
+        .arg(&fresh)
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!fresh.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".era-tools-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -1,0 +1,9 @@
+//! Command-line tests of every tool, run against the built binaries.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod contract;
+mod dump;
+mod invalidate;
+mod support;
