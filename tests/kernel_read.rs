@@ -64,3 +64,32 @@ fn verbose_dump_equals_the_reference_dump() {
     }
     assert!(seen >= 10, "only {seen} reference dumps");
 }
+
+#[test]
+fn written_since_lists_the_truth_for_every_threshold() {
+    for case in kernel_cases() {
+        let md = read(&case, Source::Live);
+        let t = truth(&case, false).unwrap();
+        let rmq = RangeMinMax::new(&t.dense());
+        for n in 0..=t.current_era + 1 {
+            let runs = era_tools::era::invalidate::written_since(&md, n);
+            assert_runs_are_truth(&runs, &rmq, t.nr_blocks, n, &format!("{case} N={n}"));
+        }
+    }
+}
+
+#[test]
+fn the_run_check_itself_catches_wrong_lists() {
+    let truth = [0, 3, 3, 1, 5];
+    let rmq = RangeMinMax::new(&truth);
+    assert_runs_are_truth(&[(1, 3), (4, 5)], &rmq, 5, 3, "right");
+    for wrong in [
+        vec![(1, 3)],
+        vec![(1, 4), (4, 5)],
+        vec![(1, 2), (4, 5)],
+        vec![(0, 3), (4, 5)],
+    ] {
+        let r = std::panic::catch_unwind(|| assert_runs_are_truth(&wrong, &rmq, 5, 3, "wrong"));
+        assert!(r.is_err(), "{wrong:?} was accepted");
+    }
+}

@@ -4,12 +4,30 @@
 use super::support::*;
 use crate::common::*;
 
+/// Thresholds to run the binary with: every one, except for cases with hundreds of eras
+/// where a sample is taken (the library test covers every threshold of every case).
+fn thresholds(current_era: u32) -> Vec<u32> {
+    if current_era <= 20 {
+        (0..=current_era + 1).collect()
+    } else {
+        vec![
+            0,
+            1,
+            2,
+            current_era / 2,
+            current_era - 1,
+            current_era,
+            current_era + 1,
+        ]
+    }
+}
+
 #[test]
-fn every_threshold_of_every_case_lists_the_truth() {
+fn every_case_lists_the_truth() {
     for case in kernel_cases() {
         let img = kernel_image_file(&case);
         let t = truth(&case, false).unwrap();
-        for n in 0..=t.current_era + 1 {
+        for n in thresholds(t.current_era) {
             let (code, out, err) = run(
                 "era_invalidate",
                 &["--written-since", &n.to_string()],
@@ -20,8 +38,9 @@ fn every_threshold_of_every_case_lists_the_truth() {
                 out.starts_with("<blocks>") && out.ends_with("</blocks>"),
                 "{case}"
             );
-            let want: Vec<u32> = (0..t.nr_blocks).filter(|&b| t.era(b) >= n).collect();
-            assert_eq!(listed_blocks(&out), want, "{case} N={n}");
+            let listed = listed_blocks(&out);
+            let want = (0..t.nr_blocks).filter(|&b| t.era(b) >= n);
+            assert!(listed.iter().copied().eq(want), "{case} N={n}");
         }
     }
 }

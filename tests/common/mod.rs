@@ -104,3 +104,86 @@ pub fn truth(case: &str, snap: bool) -> Option<Truth> {
         eras,
     })
 }
+
+/// Range minimum and maximum over a slice in O(1) per query (sparse tables), to check
+/// run lists against the truth without expanding them.
+pub struct RangeMinMax {
+    min: Vec<Vec<u32>>,
+    max: Vec<Vec<u32>>,
+}
+
+impl RangeMinMax {
+    pub fn new(v: &[u32]) -> RangeMinMax {
+        let mut min = vec![v.to_vec()];
+        let mut max = vec![v.to_vec()];
+        let mut w = 1;
+        while 2 * w <= v.len() {
+            let (pm, px) = (min.last().unwrap(), max.last().unwrap());
+            let nm: Vec<u32> = (0..=v.len() - 2 * w)
+                .map(|i| pm[i].min(pm[i + w]))
+                .collect();
+            let nx: Vec<u32> = (0..=v.len() - 2 * w)
+                .map(|i| px[i].max(px[i + w]))
+                .collect();
+            min.push(nm);
+            max.push(nx);
+            w *= 2;
+        }
+        RangeMinMax { min, max }
+    }
+
+    /// (min, max) over `[b, e)`, `b < e`.
+    pub fn query(&self, b: usize, e: usize) -> (u32, u32) {
+        let k = (usize::BITS - 1 - (e - b).leading_zeros()) as usize;
+        let w = 1 << k;
+        (
+            self.min[k][b].min(self.min[k][e - w]),
+            self.max[k][b].max(self.max[k][e - w]),
+        )
+    }
+}
+
+impl Truth {
+    /// The truth as one era per block.
+    pub fn dense(&self) -> Vec<u32> {
+        (0..self.nr_blocks).map(|b| self.era(b)).collect()
+    }
+}
+
+/// Asserts that `runs` ([begin, end) pairs, ascending) are exactly the blocks whose era
+/// in `truth` is at least `since`.
+pub fn assert_runs_are_truth(
+    runs: &[(u32, u32)],
+    truth: &RangeMinMax,
+    nr_blocks: u32,
+    since: u32,
+    what: &str,
+) {
+    let mut prev_end = 0u32;
+    for &(b, e) in runs {
+        assert!(
+            b < e && b >= prev_end && e <= nr_blocks,
+            "{what}: bad run [{b}, {e})"
+        );
+        if b > prev_end {
+            let (_, max) = truth.query(prev_end as usize, b as usize);
+            assert!(
+                max < since,
+                "{what}: a block in [{prev_end}, {b}) has era {max} >= {since} but is not listed"
+            );
+        }
+        let (min, _) = truth.query(b as usize, e as usize);
+        assert!(
+            min >= since,
+            "{what}: run [{b}, {e}) holds a block of era {min} < {since}"
+        );
+        prev_end = e;
+    }
+    if prev_end < nr_blocks {
+        let (_, max) = truth.query(prev_end as usize, nr_blocks as usize);
+        assert!(
+            max < since,
+            "{what}: a block at or after {prev_end} has era {max} >= {since} but is not listed"
+        );
+    }
+}
