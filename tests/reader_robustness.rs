@@ -41,7 +41,7 @@ fn damaged_blocks_give_errors_not_panics() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut errors = 0;
     for case in ["metadata_snap", "crash", "resize_shrink_undigested"] {
-        let image = kernel_image(&case);
+        let image = kernel_image(case);
         let io = MemIo::from_bytes(image.clone());
         let damage = |block: usize, bytes: &[u8; BLOCK_SIZE]| {
             io.write_block(block as u64, bytes).unwrap();
