@@ -5,6 +5,7 @@ mod error;
 pub mod invalidate;
 pub mod ir;
 pub mod metadata;
+pub mod restore;
 pub mod superblock;
 pub mod writeset;
 

@@ -42,6 +42,9 @@ pub enum Error {
     /// A btree is deeper than any valid era tree can be.
     #[error("block {block}: btree deeper than {max} levels")]
     TooDeep { block: MetaBlock, max: usize },
+    /// A writer needs a block beyond the space it may use.
+    #[error("block {block}: beyond the {limit} metadata blocks available to the writer")]
+    NoSpace { block: MetaBlock, limit: u64 },
 }
 
 impl Error {
@@ -53,7 +56,8 @@ impl Error {
             | Error::WrongBlocknr { block, .. }
             | Error::Invalid { block, .. }
             | Error::Cycle { block }
-            | Error::TooDeep { block, .. } => *block,
+            | Error::TooDeep { block, .. }
+            | Error::NoSpace { block, .. } => *block,
         }
     }
 
