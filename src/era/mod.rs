@@ -2,6 +2,7 @@
 //! representation shared by every tool, and the operations on it (format.md §3, §8).
 
 mod error;
+pub mod generate;
 pub mod invalidate;
 pub mod ir;
 pub mod metadata;

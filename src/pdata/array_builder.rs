@@ -151,3 +151,6 @@ pub fn pack_array_block<V: ArrayValue>(location: MetaBlock, values: &[V]) -> Box
     checksum::seal(&mut b, BlockKind::ArrayBlock);
     b
 }
+
+#[cfg(test)]
+mod tests;

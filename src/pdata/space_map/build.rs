@@ -92,3 +92,6 @@ pub fn write_space_map(
         ref_count_root,
     })
 }
+
+#[cfg(test)]
+mod tests;
