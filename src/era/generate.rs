@@ -11,8 +11,6 @@ use super::restore::{blocks_needed, validate, write_metadata, WriteSummary, MAX_
 use super::{Error, Result};
 use crate::io::{FileIo, OpenMode};
 use crate::units::{BLOCK_SECTORS, BLOCK_SIZE};
-use rand_core::{Rng, SeedableRng};
-use rand_xorshift::XorShiftRng;
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -68,11 +66,15 @@ impl GenerateParams {
 }
 
 /// A generator for one chunk of one stream.
-fn rng(seed: u64, stream: u64, chunk: u64) -> XorShiftRng {
+fn rng(seed: u64, stream: u64, chunk: u64) -> fastrand::Rng {
     let mix = seed
         ^ stream.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ chunk.wrapping_add(1).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
-    XorShiftRng::seed_from_u64(mix)
+    // SplitMix64's finaliser, so that nearby (seed, stream, chunk) give unrelated states.
+    let mut z = mix.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    fastrand::Rng::with_seed(z ^ (z >> 31))
 }
 
 /// Generates the metadata `p` describes.
@@ -87,7 +89,7 @@ pub fn generate(p: &GenerateParams) -> Result<EraMetadata> {
         .for_each(|(ci, chunk)| {
             let mut r = rng(p.seed, 0, ci as u64);
             for e in chunk {
-                *e = (r.next_u64() % first) as u32;
+                *e = (r.u64(..) % first) as u32;
             }
         });
     // P(bit set) = threshold / 2^32.
@@ -102,7 +104,7 @@ pub fn generate(p: &GenerateParams) -> Result<EraMetadata> {
                     for (wi, w) in words.iter_mut().enumerate() {
                         let base = (ci * (CHUNK / 64) + wi) * 64;
                         for bit in 0..64.min(n.saturating_sub(base)) {
-                            if (r.next_u32() as u64) < threshold {
+                            if (r.u32(..) as u64) < threshold {
                                 *w |= 1 << bit;
                             }
                         }

@@ -34,8 +34,8 @@ fn generated_metadata_has_the_asked_shape() {
     let eras: Vec<u32> = md.writesets.iter().map(|w| w.era).collect();
     assert_eq!(eras, vec![97, 98, 99, 100]);
     assert!(md.era_array.iter().all(|&e| e < 97));
-    assert!(md.era_array.iter().any(|&e| e == 96));
-    assert!(md.era_array.iter().any(|&e| e == 0));
+    assert!(md.era_array.contains(&96));
+    assert!(md.era_array.contains(&0));
     for ws in &md.writesets {
         assert_eq!(ws.nr_bits, 200_000);
         assert_eq!(ws.bits.len(), 3125);

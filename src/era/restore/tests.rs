@@ -128,7 +128,8 @@ fn needed_size_accounts_for_a_second_bitmap() {
 
 #[test]
 fn invalid_input_is_refused_before_anything_is_written() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut EraMetadata)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut EraMetadata)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         (
             "twice",
             Box::new(|m| {
@@ -188,4 +189,19 @@ fn empty_metadata_is_an_empty_tree_and_array() {
     assert_eq!(s.blocks_used, 6);
     let view = open_view(&io, Source::Live).unwrap();
     assert_eq!(read_metadata(&io, &view).unwrap(), md);
+}
+
+#[test]
+fn writesets_are_archived_by_era_whatever_their_order() {
+    let mut md = example_b();
+    md.superblock.current_era = 9;
+    let mut late = md.writesets[0].clone();
+    late.era = 9;
+    late.bits = vec![u64::MAX, (1 << 36) - 1];
+    md.writesets.insert(0, late);
+    let io = MemIo::new(256);
+    write_metadata(&io, &md).unwrap();
+    let back = read_metadata(&io, &open_view(&io, Source::Live).unwrap()).unwrap();
+    md.writesets.sort_by_key(|w| w.era);
+    assert_eq!(back, md);
 }
