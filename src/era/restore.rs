@@ -8,9 +8,9 @@
 //! current writeset is `{nr_bits: nr_blocks, root: 0}`, as `era_restore` writes it.
 //!
 //! Protocol: everything is validated and the size checked before the first write; block
-//! 0 is zeroed first (so a crash leaves an unformatted device, never a superblock that
-//! points at half-written blocks), every other block is written, a flush, then the
-//! superblock, then a flush. The same input always gives the same bytes.
+//! 0 is zeroed and flushed first (so a crash leaves an unformatted device, never an old
+//! superblock that points at overwritten blocks), every other block is written, a flush,
+//! then the superblock, then a flush. The same input always gives the same bytes.
 
 use super::ir::{EraMetadata, Writeset};
 use super::superblock::{Superblock, WritesetRoot, SUPERBLOCK_LOCATION, WRITESET_ROOT_SIZE};
@@ -171,7 +171,9 @@ pub fn write_metadata(io: &dyn BlockIo, md: &EraMetadata) -> Result<WriteSummary
     }
     let managed = managed_blocks(device_blocks);
 
+    // Invalidate the old superblock durably before anything it may reference changes.
     write_block(io, SUPERBLOCK_LOCATION, &zeroed_block())?;
+    flush(io)?;
     let mut alloc = BlockAllocator::new(SUPERBLOCK_LOCATION + 1, managed);
     alloc.inc(SUPERBLOCK_LOCATION);
 

@@ -49,8 +49,7 @@ impl BlockAllocator {
         let end = first + n;
         if end > self.limit {
             return Err(Error::NoSpace {
-                block: end - 1,
-                limit: self.limit,
+                nr_blocks: self.limit,
             });
         }
         self.counts.resize(end as usize, 0);
@@ -82,10 +81,7 @@ mod tests {
         let mut a = BlockAllocator::new(1, 5);
         assert_eq!(a.alloc().unwrap(), 1);
         assert_eq!(a.alloc_run(3).unwrap(), 2);
-        assert!(matches!(
-            a.alloc(),
-            Err(Error::NoSpace { block: 5, limit: 5 })
-        ));
+        assert!(matches!(a.alloc(), Err(Error::NoSpace { nr_blocks: 5 })));
         a.inc(0);
         a.inc(2);
         a.inc(2);

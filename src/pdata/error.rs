@@ -42,9 +42,10 @@ pub enum Error {
     /// A btree is deeper than any valid era tree can be.
     #[error("block {block}: btree deeper than {max} levels")]
     TooDeep { block: MetaBlock, max: usize },
-    /// A writer needs a block beyond the space it may use.
-    #[error("block {block}: beyond the {limit} metadata blocks available to the writer")]
-    NoSpace { block: MetaBlock, limit: u64 },
+    /// The metadata space map has no block that is free in both the committed and the
+    /// current transaction (ENOSPC).
+    #[error("metadata device full: all {nr_blocks} blocks of the space map are in use")]
+    NoSpace { nr_blocks: u64 },
 }
 
 impl Error {
@@ -56,8 +57,8 @@ impl Error {
             | Error::WrongBlocknr { block, .. }
             | Error::Invalid { block, .. }
             | Error::Cycle { block }
-            | Error::TooDeep { block, .. }
-            | Error::NoSpace { block, .. } => *block,
+            | Error::TooDeep { block, .. } => *block,
+            Error::NoSpace { .. } => 0,
         }
     }
 

@@ -58,10 +58,7 @@ pub fn write_space_map(
     alloc.inc(index);
     let counts = alloc.counts();
     if counts.len() as u64 > nr_blocks {
-        return Err(Error::NoSpace {
-            block: counts.len() as u64 - 1,
-            limit: nr_blocks,
-        });
+        return Err(Error::NoSpace { nr_blocks });
     }
     let mut entries = Vec::with_capacity(nr_bitmaps as usize);
     let mut bits = vec![0u8; ENTRIES_PER_BITMAP];
