@@ -172,14 +172,13 @@ fn every_kernel_image_round_trips_through_the_writer() {
         let kio = MemIo::from_bytes(image);
         let md = read(&kio, Source::Live);
         let io = round_trip(&md, blocks, &case);
-        assert!(
-            verbose_dump(&read(&io, Source::Live)) == verbose_dump(&md),
-            "{case}: verbose dump differs"
-        );
+        // Equal metadata dumps equally; where the reference tool's verbose dump of the
+        // kernel image exists (the cases small enough to dump), ours of the restored
+        // image must equal it byte for byte.
         if let Some(reference) = reference_dump(&case) {
             assert!(
                 verbose_dump(&read(&io, Source::Live)) == reference,
-                "{case}: dump differs from the reference tool's"
+                "{case}: dump of the restored image differs from the reference dump"
             );
         }
         let t = truth(&case, false).unwrap();
@@ -319,7 +318,7 @@ prop_compose! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
     fn random_metadata_round_trips(md in metadata(), slack in prop_oneof![0u64..3, 17_000u64..17_100]) {
