@@ -133,7 +133,7 @@ pub fn generate(p: &GenerateParams) -> Result<EraMetadata> {
 
 /// Writes `md` to the file at `path`, creating it or extending it to at least
 /// `min_size` bytes and at least the size the metadata needs (an existing larger file
-/// keeps its size).
+/// keeps its size; a block device is written as it is).
 pub fn write_to_file(path: &Path, md: &EraMetadata, min_size: Option<u64>) -> Result<WriteSummary> {
     validate(md)?;
     let needed = blocks_needed(md).ok_or_else(|| Error::InvalidInput {
@@ -149,9 +149,11 @@ pub fn write_to_file(path: &Path, md: &EraMetadata, min_size: Option<u64>) -> Re
         .write(true)
         .open(path)
         .map_err(file_err)?;
-    let size = file.metadata().map_err(file_err)?.len();
+    let meta = file.metadata().map_err(file_err)?;
     let want = needed.max(min_size.unwrap_or(0));
-    if size < want {
+    // Only regular files are sized; a block device keeps its size (and the writer says
+    // if it is too small).
+    if meta.is_file() && meta.len() < want {
         file.set_len(want).map_err(file_err)?;
     }
     drop(file);
