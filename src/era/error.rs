@@ -18,6 +18,23 @@ pub enum Error {
     /// `--metadata-snapshot` was asked for but none is held.
     #[error("no metadata snapshot is held (the superblock's metadata_snap is 0)")]
     NoSnapshot,
+    /// Metadata given to a writer (or generator parameters) that cannot be written.
+    #[error("invalid metadata: {reason}")]
+    InvalidInput { reason: String },
+    /// The metadata device is too small for the metadata; nothing was written.
+    #[error("the metadata device is too small: {needed_bytes} bytes ({needed_blocks} blocks of 4096) are needed, the device has {device_bytes}")]
+    DeviceTooSmall {
+        needed_bytes: u64,
+        needed_blocks: u64,
+        device_bytes: u64,
+    },
+    /// A file could not be created or sized.
+    #[error("{}: {source}", path.display())]
+    File {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -26,7 +43,10 @@ impl Error {
         match self {
             Error::Pdata(e) => Some(e.block()),
             Error::BadSuperblock { block, .. } | Error::Inconsistent { block, .. } => Some(*block),
-            Error::NoSnapshot => None,
+            Error::NoSnapshot
+            | Error::InvalidInput { .. }
+            | Error::DeviceTooSmall { .. }
+            | Error::File { .. } => None,
         }
     }
 }

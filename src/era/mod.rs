@@ -2,9 +2,11 @@
 //! representation shared by every tool, and the operations on it (format.md §3, §8).
 
 mod error;
+pub mod generate;
 pub mod invalidate;
 pub mod ir;
 pub mod metadata;
+pub mod restore;
 pub mod superblock;
 pub mod writeset;
 

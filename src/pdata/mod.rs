@@ -2,8 +2,11 @@
 //! btrees, arrays, bitsets and the metadata space map (format.md §1–§7). Nothing here
 //! knows about era.
 
+pub mod alloc;
 pub mod array;
+pub mod array_builder;
 pub mod bitset;
+pub mod bitset_builder;
 pub mod btree;
 pub mod checksum;
 pub mod codec;

@@ -1,8 +1,10 @@
 //! The metadata space map (format.md §7): a root inside the superblock, an index block,
 //! bitmap blocks of 2-bit reference counts and a btree of counts ≥ 3.
 
+mod build;
 mod disk;
 
+pub use build::{managed_blocks, space_map_size, write_space_map};
 pub use disk::{
     bitmap_entries, pack_bitmap, pack_index, read_bitmap, read_index, read_ref_counts,
     unpack_bitmap, unpack_index, IndexEntry, ENTRIES_PER_BITMAP, MAX_BITMAPS, MAX_METADATA_BLOCKS,

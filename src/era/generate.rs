@@ -1,0 +1,174 @@
+//! Deterministic synthetic era metadata for tests and benchmarks.
+//!
+//! Writesets cover the eras `current_era - nr_writesets + 1 ..= current_era`, each bit
+//! set with probability `density`; the era array holds eras below the first writeset's
+//! era, so the data looks like metadata whose older writesets were digested. The output
+//! depends only on the parameters (not on the number of threads): every chunk of words
+//! draws from its own generator seeded from `(seed, stream, chunk)`.
+
+use super::ir::{EraMetadata, SuperblockIr, Writeset};
+use super::restore::{blocks_needed, validate, write_metadata, WriteSummary, MAX_ORIGIN_BLOCKS};
+use super::{Error, Result};
+use crate::io::{FileIo, OpenMode};
+use crate::units::{BLOCK_SECTORS, BLOCK_SIZE};
+use rayon::prelude::*;
+use std::path::Path;
+
+/// Values drawn per generator (one chunk of work).
+const CHUNK: usize = 64 * 1024;
+
+/// What to generate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GenerateParams {
+    /// Origin blocks (length of the era array and of every writeset).
+    pub nr_blocks: u32,
+    /// Origin block size in sectors.
+    pub block_size: u32,
+    pub current_era: u32,
+    /// Archived writesets, for the eras ending at `current_era`; at most `current_era`.
+    pub nr_writesets: u32,
+    /// Fraction of bits set in each writeset, in `[0, 1]`.
+    pub density: f64,
+    pub seed: u64,
+}
+
+impl GenerateParams {
+    /// The era of the oldest writeset (`current_era + 1` when there is none).
+    fn first_writeset_era(&self) -> u64 {
+        self.current_era as u64 + 1 - self.nr_writesets as u64
+    }
+
+    fn check(&self) -> Result<()> {
+        let bad = |reason: String| Err(Error::InvalidInput { reason });
+        if !(0.0..=1.0).contains(&self.density) {
+            return bad(format!("density {} is not within [0, 1]", self.density));
+        }
+        if self.nr_writesets > self.current_era {
+            return bad(format!(
+                "{} writesets need a current era of at least {} (eras start at 1)",
+                self.nr_writesets, self.nr_writesets
+            ));
+        }
+        if self.block_size == 0 || self.block_size % BLOCK_SECTORS != 0 {
+            return bad(format!(
+                "block size {} sectors is not a positive multiple of {BLOCK_SECTORS}",
+                self.block_size
+            ));
+        }
+        if self.nr_blocks > MAX_ORIGIN_BLOCKS {
+            return bad(format!(
+                "nr_blocks {} is beyond the kernel's limit of {MAX_ORIGIN_BLOCKS}",
+                self.nr_blocks
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A generator for one chunk of one stream.
+fn rng(seed: u64, stream: u64, chunk: u64) -> fastrand::Rng {
+    let mix = seed
+        ^ stream.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ chunk.wrapping_add(1).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    // SplitMix64's finaliser, so that nearby (seed, stream, chunk) give unrelated states.
+    let mut z = mix.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    fastrand::Rng::with_seed(z ^ (z >> 31))
+}
+
+/// Generates the metadata `p` describes.
+pub fn generate(p: &GenerateParams) -> Result<EraMetadata> {
+    p.check()?;
+    let n = p.nr_blocks as usize;
+    let first = p.first_writeset_era();
+    let mut era_array = vec![0u32; n];
+    era_array
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(ci, chunk)| {
+            let mut r = rng(p.seed, 0, ci as u64);
+            for e in chunk {
+                *e = (r.u64(..) % first) as u32;
+            }
+        });
+    // P(bit set) = threshold / 2^32.
+    let threshold = (p.density * 4_294_967_296.0) as u64;
+    let writesets = (0..p.nr_writesets)
+        .map(|i| {
+            let mut bits = vec![0u64; n.div_ceil(64)];
+            bits.par_chunks_mut(CHUNK / 64)
+                .enumerate()
+                .for_each(|(ci, words)| {
+                    let mut r = rng(p.seed, 1 + i as u64, ci as u64);
+                    for (wi, w) in words.iter_mut().enumerate() {
+                        let base = (ci * (CHUNK / 64) + wi) * 64;
+                        for bit in 0..64.min(n.saturating_sub(base)) {
+                            if (r.u32(..) as u64) < threshold {
+                                *w |= 1 << bit;
+                            }
+                        }
+                    }
+                });
+            Writeset {
+                era: (first + i as u64) as u32,
+                nr_bits: p.nr_blocks,
+                bits,
+            }
+        })
+        .collect();
+    let md = EraMetadata {
+        superblock: SuperblockIr {
+            uuid: String::new(),
+            block_size: p.block_size,
+            nr_blocks: p.nr_blocks,
+            current_era: p.current_era,
+        },
+        writesets,
+        era_array,
+    };
+    validate(&md)?;
+    Ok(md)
+}
+
+/// Writes `md` to the file at `path`, creating it or extending it to at least
+/// `min_size` bytes and at least the size the metadata needs (an existing larger file
+/// keeps its size; a block device is written as it is).
+pub fn write_to_file(path: &Path, md: &EraMetadata, min_size: Option<u64>) -> Result<WriteSummary> {
+    validate(md)?;
+    let needed = blocks_needed(md).ok_or_else(|| Error::InvalidInput {
+        reason: "the metadata is larger than any metadata device can hold".into(),
+    })? * BLOCK_SIZE as u64;
+    let file_err = |source| Error::File {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(file_err)?;
+    let meta = file.metadata().map_err(file_err)?;
+    let want = needed.max(min_size.unwrap_or(0));
+    // Only regular files are sized; a block device keeps its size (and the writer says
+    // if it is too small).
+    if meta.is_file() && meta.len() < want {
+        file.set_len(want).map_err(file_err)?;
+    }
+    drop(file);
+    let io = FileIo::open(path, OpenMode::WriteExclusive).map_err(file_err)?;
+    write_metadata(&io, md)
+}
+
+/// Generates metadata and writes it to `path` (see [`write_to_file`]).
+pub fn generate_to_file(
+    path: &Path,
+    p: &GenerateParams,
+    min_size: Option<u64>,
+) -> Result<WriteSummary> {
+    write_to_file(path, &generate(p)?, min_size)
+}
+
+#[cfg(test)]
+mod tests;

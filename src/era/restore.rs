@@ -1,0 +1,235 @@
+//! Writing era metadata to a device: a complete image the kernel accepts
+//! (format.md §10.3, §10.4).
+//!
+//! Layout, allocated sequentially from block 1: for each writeset in ascending era, its
+//! bitset's array blocks then its index btree; the writeset tree; the era array's blocks
+//! then its index btree; the space-map bitmaps, the ref-count tree and the index block.
+//! Every writeset is archived in the writeset tree (key = era) and the superblock's
+//! current writeset is `{nr_bits: nr_blocks, root: 0}`, as `era_restore` writes it.
+//!
+//! Protocol: everything is validated and the size checked before the first write; block
+//! 0 is zeroed and flushed first (so a crash leaves an unformatted device, never an old
+//! superblock that points at overwritten blocks), every other block is written, a flush,
+//! then the superblock, then a flush. The same input always gives the same bytes.
+
+use super::ir::{EraMetadata, Writeset};
+use super::superblock::{Superblock, WritesetRoot, SUPERBLOCK_LOCATION, WRITESET_ROOT_SIZE};
+use super::{Error, Result};
+use crate::io::BlockIo;
+use crate::pdata::alloc::BlockAllocator;
+use crate::pdata::array::nr_array_blocks;
+use crate::pdata::array_builder::write_array;
+use crate::pdata::bitset::nr_words;
+use crate::pdata::bitset_builder::write_bitset;
+use crate::pdata::btree::{btree_nr_nodes, BtreeBuilder};
+use crate::pdata::space_map::{
+    managed_blocks, space_map_size, write_space_map, SmRoot, MAX_METADATA_BLOCKS,
+};
+use crate::pdata::write_block;
+use crate::units::{zeroed_block, BLOCK_SECTORS, BLOCK_SIZE};
+use std::collections::HashSet;
+
+/// Origin blocks must stay below this (the kernel's limit, format.md §11).
+pub const MAX_ORIGIN_BLOCKS: u32 = i32::MAX as u32;
+
+/// What [`write_metadata`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// The superblock as written at block 0.
+    pub superblock: Superblock,
+    /// Metadata blocks in use (the space map's `nr_allocated`).
+    pub blocks_used: u64,
+    /// Metadata blocks the space map manages.
+    pub blocks_managed: u64,
+}
+
+/// Checks that `md` can be written as it is: a valid block size, `nr_blocks` below
+/// 2^31 and equal to the era array's length, eras no later than the current era, unique
+/// writeset eras and each writeset's words matching its `nr_bits`. Bits at or beyond a
+/// writeset's `nr_bits` are not an error: they are written as zero.
+pub fn validate(md: &EraMetadata) -> Result<()> {
+    let bad = |reason: String| Err(Error::InvalidInput { reason });
+    let sb = &md.superblock;
+    if sb.block_size == 0 || sb.block_size % BLOCK_SECTORS != 0 {
+        return bad(format!(
+            "block size {} sectors is not a positive multiple of {BLOCK_SECTORS}",
+            sb.block_size
+        ));
+    }
+    if sb.nr_blocks > MAX_ORIGIN_BLOCKS {
+        return bad(format!(
+            "nr_blocks {} is beyond the kernel's limit of {MAX_ORIGIN_BLOCKS}",
+            sb.nr_blocks
+        ));
+    }
+    if md.era_array.len() as u64 != sb.nr_blocks as u64 {
+        return bad(format!(
+            "the era array has {} entries, nr_blocks is {}",
+            md.era_array.len(),
+            sb.nr_blocks
+        ));
+    }
+    if let Some((b, e)) = md
+        .era_array
+        .iter()
+        .enumerate()
+        .find(|(_, &e)| e > sb.current_era)
+    {
+        return bad(format!(
+            "block {b} has era {e}, later than the current era {}",
+            sb.current_era
+        ));
+    }
+    let mut eras = HashSet::new();
+    for ws in &md.writesets {
+        if !eras.insert(ws.era) {
+            return bad(format!("writeset era {} appears twice", ws.era));
+        }
+        if ws.era > sb.current_era {
+            return bad(format!(
+                "writeset era {} is later than the current era {}",
+                ws.era, sb.current_era
+            ));
+        }
+        if ws.bits.len() as u64 != nr_words(ws.nr_bits as u64) {
+            return bad(format!(
+                "writeset of era {} has {} words of bits, {} bits need {}",
+                ws.era,
+                ws.bits.len(),
+                ws.nr_bits,
+                nr_words(ws.nr_bits as u64)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Blocks of everything but the space map: the superblock, the bitsets, the writeset
+/// tree and the era array.
+fn structure_blocks(md: &EraMetadata) -> u64 {
+    let array = |len: u64, value_size: usize| {
+        let n = nr_array_blocks(len, value_size);
+        n + btree_nr_nodes(n, 8)
+    };
+    let bitsets: u64 = md
+        .writesets
+        .iter()
+        .map(|ws| array(nr_words(ws.nr_bits as u64), 8))
+        .sum();
+    1 + bitsets
+        + btree_nr_nodes(md.writesets.len() as u64, WRITESET_ROOT_SIZE)
+        + array(md.era_array.len() as u64, 4)
+}
+
+/// Whether the metadata fits on a device of `device_blocks` blocks.
+fn fits(structure: u64, device_blocks: u64) -> bool {
+    let managed = managed_blocks(device_blocks);
+    structure + space_map_size(managed, 0) <= managed
+}
+
+/// The smallest metadata device, in blocks, that holds `md` (validated or not).
+/// `None` when no device can: the metadata needs more blocks than a space map manages.
+pub fn blocks_needed(md: &EraMetadata) -> Option<u64> {
+    let structure = structure_blocks(md);
+    // The space map grows with the device, so iterate up to the least fixed point.
+    let mut d = structure + 1;
+    loop {
+        let need = structure + space_map_size(managed_blocks(d), 0);
+        if need <= d {
+            return Some(d);
+        }
+        if need > MAX_METADATA_BLOCKS {
+            return None;
+        }
+        d = need;
+    }
+}
+
+/// The smallest metadata device, in bytes, that holds `md`.
+pub fn bytes_needed(md: &EraMetadata) -> Option<u64> {
+    blocks_needed(md).map(|b| b * BLOCK_SIZE as u64)
+}
+
+/// Writes `md` as a complete metadata image on `io`. Nothing is written when `md` is
+/// invalid or the device too small.
+pub fn write_metadata(io: &dyn BlockIo, md: &EraMetadata) -> Result<WriteSummary> {
+    validate(md)?;
+    let device_blocks = io.nr_blocks();
+    if !fits(structure_blocks(md), device_blocks) {
+        return Err(match blocks_needed(md) {
+            Some(needed) => Error::DeviceTooSmall {
+                needed_bytes: needed * BLOCK_SIZE as u64,
+                needed_blocks: needed,
+                device_bytes: device_blocks * BLOCK_SIZE as u64,
+            },
+            None => Error::InvalidInput {
+                reason: format!(
+                    "the metadata needs more than the {MAX_METADATA_BLOCKS} blocks a metadata device can hold"
+                ),
+            },
+        });
+    }
+    let managed = managed_blocks(device_blocks);
+
+    // Invalidate the old superblock durably before anything it may reference changes.
+    write_block(io, SUPERBLOCK_LOCATION, &zeroed_block())?;
+    flush(io)?;
+    let mut alloc = BlockAllocator::new(SUPERBLOCK_LOCATION + 1, managed);
+    alloc.inc(SUPERBLOCK_LOCATION);
+
+    let mut order: Vec<&Writeset> = md.writesets.iter().collect();
+    order.sort_by_key(|ws| ws.era);
+    let mut roots = Vec::with_capacity(order.len());
+    for ws in &order {
+        roots.push(write_bitset(&mut alloc, io, &ws.bits, ws.nr_bits as u64)?);
+    }
+    let mut tree = BtreeBuilder::new(WRITESET_ROOT_SIZE);
+    for (ws, &root) in order.iter().zip(&roots) {
+        let mut value = [0u8; WRITESET_ROOT_SIZE];
+        WritesetRoot {
+            nr_bits: ws.nr_bits,
+            root,
+        }
+        .pack(&mut value);
+        tree.push(&mut alloc, io, ws.era as u64, &value)?;
+        alloc.inc(root);
+    }
+    let writeset_tree_root = tree.finish(&mut alloc, io)?;
+    alloc.inc(writeset_tree_root);
+    let era_array_root = write_array(&mut alloc, io, &md.era_array)?;
+    alloc.inc(era_array_root);
+    let sm_root: SmRoot = write_space_map(&mut alloc, io, managed)?;
+
+    flush(io)?;
+    let sb = Superblock {
+        sm_root,
+        nr_blocks: md.superblock.nr_blocks,
+        current_era: md.superblock.current_era,
+        current_writeset: WritesetRoot {
+            nr_bits: md.superblock.nr_blocks,
+            root: 0,
+        },
+        writeset_tree_root,
+        era_array_root,
+        ..Superblock::new(md.superblock.block_size)
+    };
+    write_block(io, SUPERBLOCK_LOCATION, &sb.pack())?;
+    flush(io)?;
+    Ok(WriteSummary {
+        superblock: sb,
+        blocks_used: sm_root.nr_allocated,
+        blocks_managed: sm_root.nr_blocks,
+    })
+}
+
+fn flush(io: &dyn BlockIo) -> Result<()> {
+    io.flush().map_err(|source| {
+        Error::Pdata(crate::pdata::Error::Io {
+            block: SUPERBLOCK_LOCATION,
+            source,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests;

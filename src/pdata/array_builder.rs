@@ -1,0 +1,156 @@
+//! Writing a dm-array (format.md §5) in one pass: array blocks are packed in parallel a
+//! batch at a time and written at once, and their index btree is built as they go. Only
+//! one partly filled array block and the builder's two pending leaves stay in memory.
+
+use super::alloc::BlockAllocator;
+use super::array::{array_max_entries, ARRAY_HEADER_SIZE};
+use super::btree::BtreeBuilder;
+use super::checksum::{self, BlockKind};
+use super::codec::{put_u32, put_u64};
+use super::{write_block, Result};
+use crate::io::BlockIo;
+use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
+use rayon::prelude::*;
+
+/// Array blocks packed per parallel batch (1 MiB of blocks).
+const BATCH_BLOCKS: usize = 256;
+
+/// A value an array can hold, packed little-endian into `SIZE` bytes.
+pub trait ArrayValue: Copy + Send + Sync {
+    const SIZE: usize;
+    fn pack(self, out: &mut [u8]);
+}
+
+impl ArrayValue for u32 {
+    const SIZE: usize = 4;
+    fn pack(self, out: &mut [u8]) {
+        put_u32(out, 0, self);
+    }
+}
+
+impl ArrayValue for u64 {
+    const SIZE: usize = 8;
+    fn pack(self, out: &mut [u8]) {
+        put_u64(out, 0, self);
+    }
+}
+
+/// Builds one dm-array from values pushed in order.
+#[derive(Debug)]
+pub struct ArrayBuilder<V: ArrayValue> {
+    index: BtreeBuilder,
+    /// Values of the next, not yet full, array block.
+    pending: Vec<V>,
+    /// Array blocks written so far (the next index key).
+    nr_array_blocks: u64,
+}
+
+impl<V: ArrayValue> Default for ArrayBuilder<V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<V: ArrayValue> ArrayBuilder<V> {
+    /// Values per array block.
+    const M: usize = array_max_entries(V::SIZE) as usize;
+
+    pub fn new() -> ArrayBuilder<V> {
+        ArrayBuilder {
+            index: BtreeBuilder::new(8),
+            pending: Vec::new(),
+            nr_array_blocks: 0,
+        }
+    }
+
+    /// Appends `values` to the array, writing every array block that becomes full.
+    pub fn push(
+        &mut self,
+        alloc: &mut BlockAllocator,
+        io: &dyn BlockIo,
+        mut values: &[V],
+    ) -> Result<()> {
+        let m = Self::M;
+        if !self.pending.is_empty() {
+            let take = (m - self.pending.len()).min(values.len());
+            self.pending.extend_from_slice(&values[..take]);
+            values = &values[take..];
+            if self.pending.len() == m {
+                let full = std::mem::take(&mut self.pending);
+                self.write_blocks(alloc, io, &full)?;
+            }
+        }
+        let full = values.len() / m * m;
+        for batch in values[..full].chunks(BATCH_BLOCKS * m) {
+            self.write_blocks(alloc, io, batch)?;
+        }
+        self.pending.extend_from_slice(&values[full..]);
+        Ok(())
+    }
+
+    /// Writes the last, partial array block and the index; returns the index root. The
+    /// caller records the reference to the root.
+    pub fn finish(mut self, alloc: &mut BlockAllocator, io: &dyn BlockIo) -> Result<MetaBlock> {
+        if !self.pending.is_empty() {
+            let last = std::mem::take(&mut self.pending);
+            self.write_blocks(alloc, io, &last)?;
+        }
+        self.index.finish(alloc, io)
+    }
+
+    /// Packs and writes `values` as consecutive array blocks, all full except perhaps
+    /// the last, and adds them to the index.
+    fn write_blocks(
+        &mut self,
+        alloc: &mut BlockAllocator,
+        io: &dyn BlockIo,
+        values: &[V],
+    ) -> Result<()> {
+        let m = Self::M;
+        let n = values.len().div_ceil(m);
+        let first = alloc.alloc_run(n as u64)?;
+        let blocks: Vec<Box<BlockBuf>> = values
+            .par_chunks(m)
+            .enumerate()
+            .map(|(i, chunk)| pack_array_block(first + i as u64, chunk))
+            .collect();
+        for (i, b) in blocks.iter().enumerate() {
+            let block = first + i as u64;
+            write_block(io, block, b)?;
+            alloc.inc(block);
+            self.index
+                .push(alloc, io, self.nr_array_blocks, &block.to_le_bytes())?;
+            self.nr_array_blocks += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Writes a whole array; returns its root (not yet referenced).
+pub fn write_array<V: ArrayValue>(
+    alloc: &mut BlockAllocator,
+    io: &dyn BlockIo,
+    values: &[V],
+) -> Result<MetaBlock> {
+    let mut b = ArrayBuilder::new();
+    b.push(alloc, io, values)?;
+    b.finish(alloc, io)
+}
+
+/// A sealed array block at `location` holding `values` (at most `max_entries`).
+pub fn pack_array_block<V: ArrayValue>(location: MetaBlock, values: &[V]) -> Box<BlockBuf> {
+    let mut b = Box::new([0u8; BLOCK_SIZE]);
+    put_u32(&mut b[..], 4, array_max_entries(V::SIZE));
+    put_u32(&mut b[..], 8, values.len() as u32);
+    put_u32(&mut b[..], 12, V::SIZE as u32);
+    put_u64(&mut b[..], 16, location);
+    for (j, v) in values.iter().enumerate() {
+        let off = ARRAY_HEADER_SIZE + j * V::SIZE;
+        v.pack(&mut b[off..off + V::SIZE]);
+    }
+    checksum::seal(&mut b, BlockKind::ArrayBlock);
+    b
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,202 @@
+//! Bulk, bottom-up btree building for offline writers (format.md §4, §10.2).
+//!
+//! Entries arrive in strictly increasing key order. Each level is cut into nodes of
+//! exactly `max_entries`, except the last `max_entries + (n mod max_entries)` entries
+//! (the last `2 * max_entries` when that remainder is 0), which go into two nodes of
+//! `⌊t/2⌋` and `t − ⌊t/2⌋`. A level of at most `max_entries` entries is one node, and an
+//! empty tree is one empty leaf. Internal keys are the first key of each child. Leaves
+//! are written as soon as they are complete, so memory stays at two leaves plus one
+//! `(key, block)` pair per leaf.
+
+use super::node::{max_entries, INTERNAL_FLAG, LEAF_FLAG, NODE_HEADER_SIZE};
+use crate::io::BlockIo;
+use crate::pdata::alloc::BlockAllocator;
+use crate::pdata::checksum::{self, BlockKind};
+use crate::pdata::codec::{put_u32, put_u64};
+use crate::pdata::{write_block, Error, Result};
+use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
+
+/// Value size of internal nodes (a child block number).
+const INTERNAL_VALUE_SIZE: usize = 8;
+
+/// Builds one single-level btree with a fixed leaf value size.
+#[derive(Debug)]
+pub struct BtreeBuilder {
+    value_size: usize,
+    leaf_max: usize,
+    /// Leaf entries not yet written.
+    keys: Vec<u64>,
+    values: Vec<u8>,
+    /// Written leaves: (first key, block).
+    leaves: Vec<(u64, MetaBlock)>,
+    last_key: Option<u64>,
+}
+
+impl BtreeBuilder {
+    /// A builder for leaves holding `value_size`-byte values.
+    pub fn new(value_size: usize) -> BtreeBuilder {
+        BtreeBuilder {
+            value_size,
+            leaf_max: max_entries(value_size) as usize,
+            keys: Vec::new(),
+            values: Vec::new(),
+            leaves: Vec::new(),
+            last_key: None,
+        }
+    }
+
+    /// Adds one entry. Keys must be strictly increasing and `value` exactly the leaf
+    /// value size. The caller records any reference the value holds.
+    pub fn push(
+        &mut self,
+        alloc: &mut BlockAllocator,
+        io: &dyn BlockIo,
+        key: u64,
+        value: &[u8],
+    ) -> Result<()> {
+        let bad = |reason: String| Error::invalid(alloc.next_free(), BlockKind::BtreeNode, reason);
+        if self.last_key.is_some_and(|k| key <= k) {
+            return Err(bad(format!(
+                "btree builder: key {key} does not follow the previous key"
+            )));
+        }
+        if value.len() != self.value_size {
+            return Err(bad(format!(
+                "btree builder: value of {} bytes in a tree of {}-byte values",
+                value.len(),
+                self.value_size
+            )));
+        }
+        self.last_key = Some(key);
+        self.keys.push(key);
+        self.values.extend_from_slice(value);
+        if self.keys.len() > 2 * self.leaf_max {
+            self.write_leaf(alloc, io, self.leaf_max)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the first `n` pending entries as a leaf.
+    fn write_leaf(&mut self, alloc: &mut BlockAllocator, io: &dyn BlockIo, n: usize) -> Result<()> {
+        let block = alloc.alloc()?;
+        let node = pack_node(
+            block,
+            LEAF_FLAG,
+            &self.keys[..n],
+            &self.values[..n * self.value_size],
+            self.value_size,
+            self.leaf_max,
+        );
+        write_block(io, block, &node)?;
+        self.leaves
+            .push((self.keys.first().copied().unwrap_or(0), block));
+        self.keys.drain(..n);
+        self.values.drain(..n * self.value_size);
+        Ok(())
+    }
+
+    /// Writes the remaining leaves and the internal levels; returns the root. The caller
+    /// records the reference to the root.
+    pub fn finish(mut self, alloc: &mut BlockAllocator, io: &dyn BlockIo) -> Result<MetaBlock> {
+        let p = self.keys.len();
+        if p <= self.leaf_max {
+            if p > 0 || self.leaves.is_empty() {
+                self.write_leaf(alloc, io, p)?;
+            }
+        } else {
+            self.write_leaf(alloc, io, p / 2)?;
+            self.write_leaf(alloc, io, p - p / 2)?;
+        }
+        let mut level = self.leaves;
+        let internal_max = max_entries(INTERNAL_VALUE_SIZE) as usize;
+        while level.len() > 1 {
+            let mut next = Vec::with_capacity(level.len().div_ceil(internal_max));
+            let mut start = 0;
+            for size in node_sizes(level.len() as u64, internal_max as u64) {
+                let children = &level[start..start + size as usize];
+                start += size as usize;
+                let block = alloc.alloc()?;
+                let keys: Vec<u64> = children.iter().map(|c| c.0).collect();
+                let mut values = Vec::with_capacity(children.len() * INTERNAL_VALUE_SIZE);
+                for &(_, child) in children {
+                    values.extend_from_slice(&child.to_le_bytes());
+                    alloc.inc(child);
+                }
+                let node = pack_node(
+                    block,
+                    INTERNAL_FLAG,
+                    &keys,
+                    &values,
+                    INTERNAL_VALUE_SIZE,
+                    internal_max,
+                );
+                write_block(io, block, &node)?;
+                next.push((keys[0], block));
+            }
+            level = next;
+        }
+        level
+            .first()
+            .map(|&(_, b)| b)
+            .ok_or_else(|| Error::invalid(alloc.next_free(), BlockKind::BtreeNode, "no root"))
+    }
+}
+
+/// Sizes of the nodes one level of `n` entries is cut into, `m` per node at most.
+pub fn node_sizes(n: u64, m: u64) -> Vec<u64> {
+    if n <= m {
+        return vec![n];
+    }
+    let tail = m + n % m;
+    let tail = if n % m == 0 { 2 * m } else { tail };
+    let mut v = vec![m; ((n - tail) / m) as usize];
+    v.push(tail / 2);
+    v.push(tail - tail / 2);
+    v
+}
+
+/// Nodes per level, leaves first, of a tree of `n` entries whose leaves hold
+/// `leaf_value_size`-byte values (format.md §12.2).
+pub fn btree_shape(n: u64, leaf_value_size: usize) -> Vec<u64> {
+    let mut shape = vec![n.div_ceil(max_entries(leaf_value_size) as u64).max(1)];
+    let internal_max = max_entries(INTERNAL_VALUE_SIZE) as u64;
+    while let Some(&last) = shape.last() {
+        if last <= 1 {
+            break;
+        }
+        shape.push(last.div_ceil(internal_max));
+    }
+    shape
+}
+
+/// Total number of nodes of such a tree.
+pub fn btree_nr_nodes(n: u64, leaf_value_size: usize) -> u64 {
+    btree_shape(n, leaf_value_size).iter().sum()
+}
+
+/// A sealed node at `location`. `values` holds `keys.len()` values of `value_size`.
+fn pack_node(
+    location: MetaBlock,
+    flags: u32,
+    keys: &[u64],
+    values: &[u8],
+    value_size: usize,
+    max: usize,
+) -> Box<BlockBuf> {
+    let mut b = Box::new([0u8; BLOCK_SIZE]);
+    put_u32(&mut b[..], 4, flags);
+    put_u64(&mut b[..], 8, location);
+    put_u32(&mut b[..], 16, keys.len() as u32);
+    put_u32(&mut b[..], 20, max as u32);
+    put_u32(&mut b[..], 24, value_size as u32);
+    for (i, &k) in keys.iter().enumerate() {
+        put_u64(&mut b[..], NODE_HEADER_SIZE + 8 * i, k);
+    }
+    let vstart = NODE_HEADER_SIZE + 8 * max;
+    b[vstart..vstart + values.len()].copy_from_slice(values);
+    checksum::seal(&mut b, BlockKind::BtreeNode);
+    b
+}
+
+#[cfg(test)]
+mod tests;
