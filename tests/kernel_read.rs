@@ -72,7 +72,7 @@ fn written_since_lists_the_truth_for_every_threshold() {
         let t = truth(&case, false).unwrap();
         let rmq = RangeMinMax::new(&t.dense());
         for n in 0..=t.current_era + 1 {
-            let runs = era_tools::era::invalidate::written_since(&md, n);
+            let runs = era_tools::era::invalidate::written_since(md.clone(), n);
             assert_runs_are_truth(&runs, &rmq, t.nr_blocks, n, &format!("{case} N={n}"));
         }
     }

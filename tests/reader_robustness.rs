@@ -31,7 +31,7 @@ fn read_everything(io: &MemIo) -> Result<(), String> {
         let view = open_view(io, source).map_err(|e| e.to_string())?;
         let md = read_metadata(io, &view).map_err(|e| e.to_string())?;
         let _ = md.logical();
-        let _ = written_since(&md, 1);
+        let _ = written_since(md, 1);
     }
     Ok(())
 }

@@ -33,7 +33,7 @@ pub fn run(opts: &DumpOptions, progress: &Progress) -> Result<()> {
     progress.stage("reading metadata");
     let view = open_view(&io, source)?;
     let md = read_metadata(&io, &view)?;
-    let md = if opts.logical { md.logical() } else { md };
+    let md = if opts.logical { md.into_logical() } else { md };
     progress.stage("writing XML");
     let out = Output::open(opts.output.as_deref())?;
     let name = out.name().to_string();

@@ -32,7 +32,7 @@ pub fn run(opts: &InvalidateOptions, progress: &Progress) -> Result<()> {
     progress.stage("reading metadata");
     let view = open_view(&io, source)?;
     let md = read_metadata(&io, &view)?;
-    let runs = written_since(&md, opts.written_since);
+    let runs = written_since(md, opts.written_since);
     let mut out = Output::open(opts.output.as_deref())?;
     let name = out.name().to_string();
     write_blocks(&mut out, &runs).map_err(|e| Error::output(&name, e))?;

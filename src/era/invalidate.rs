@@ -4,8 +4,8 @@
 use super::ir::EraMetadata;
 
 /// Maximal runs `[begin, end)` of blocks whose logical era is `>= since`.
-pub fn written_since(md: &EraMetadata, since: u32) -> Vec<(u32, u32)> {
-    runs_at_least(&md.folded_eras(), since)
+pub fn written_since(md: EraMetadata, since: u32) -> Vec<(u32, u32)> {
+    runs_at_least(&md.into_folded_eras(), since)
 }
 
 /// Maximal runs `[begin, end)` of indices whose value is `>= since`.

@@ -88,37 +88,15 @@ impl EraMetadata {
     /// ascending order of era (the dump order), so that the latest write wins
     /// (format.md §8 "logical era").
     pub fn folded_eras(&self) -> Vec<u32> {
-        use rayon::prelude::*;
-        const CHUNK_WORDS: usize = 1024;
-        let mut order: Vec<&Writeset> = self.writesets.iter().collect();
-        order.sort_by_key(|w| w.era);
         let mut eras = self.era_array.clone();
-        let nr_blocks = eras.len();
-        eras.par_chunks_mut(CHUNK_WORDS * 64)
-            .enumerate()
-            .for_each(|(ci, chunk)| {
-                let first_word = ci * CHUNK_WORDS;
-                for ws in &order {
-                    let limit = (ws.nr_bits as usize).min(nr_blocks);
-                    let words = ws
-                        .bits
-                        .iter()
-                        .enumerate()
-                        .skip(first_word)
-                        .take(CHUNK_WORDS);
-                    for (wi, &w) in words {
-                        let mut w = w;
-                        while w != 0 {
-                            let b = wi * 64 + w.trailing_zeros() as usize;
-                            w &= w - 1;
-                            if b < limit {
-                                chunk[b - first_word * 64] = ws.era;
-                            }
-                        }
-                    }
-                }
-            });
+        fold_writesets(&mut eras, &self.writesets);
         eras
+    }
+
+    /// [`EraMetadata::folded_eras`] without a copy of the era array.
+    pub fn into_folded_eras(mut self) -> Vec<u32> {
+        fold_writesets(&mut self.era_array, &self.writesets);
+        self.era_array
     }
 
     /// The logical view: no writesets, every block's folded era.
@@ -129,6 +107,51 @@ impl EraMetadata {
             era_array: self.folded_eras(),
         }
     }
+
+    /// [`EraMetadata::logical`] without a copy of the era array.
+    pub fn into_logical(self) -> EraMetadata {
+        let superblock = self.superblock.clone();
+        EraMetadata {
+            superblock,
+            writesets: Vec::new(),
+            era_array: self.into_folded_eras(),
+        }
+    }
+}
+
+/// Applies `writesets` to `eras` in ascending era order: every set bit `b` below both
+/// the writeset's `nr_bits` and `eras.len()` gets that writeset's era. Chunks of blocks
+/// are folded in parallel.
+fn fold_writesets(eras: &mut [u32], writesets: &[Writeset]) {
+    use rayon::prelude::*;
+    const CHUNK_WORDS: usize = 1024;
+    let mut order: Vec<&Writeset> = writesets.iter().collect();
+    order.sort_by_key(|w| w.era);
+    let nr_blocks = eras.len();
+    eras.par_chunks_mut(CHUNK_WORDS * 64)
+        .enumerate()
+        .for_each(|(ci, chunk)| {
+            let first_word = ci * CHUNK_WORDS;
+            for ws in &order {
+                let limit = (ws.nr_bits as usize).min(nr_blocks);
+                let words = ws
+                    .bits
+                    .iter()
+                    .enumerate()
+                    .skip(first_word)
+                    .take(CHUNK_WORDS);
+                for (wi, &w) in words {
+                    let mut w = w;
+                    while w != 0 {
+                        let b = wi * 64 + w.trailing_zeros() as usize;
+                        w &= w - 1;
+                        if b < limit {
+                            chunk[b - first_word * 64] = ws.era;
+                        }
+                    }
+                }
+            }
+        });
 }
 
 #[cfg(test)]
