@@ -123,3 +123,80 @@ fn output_file_is_written_whole_or_not_at_all() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// Writes `md` into a fresh image file with our writer.
+fn image_of(md: &era_tools::era::ir::EraMetadata) -> tempfile::NamedTempFile {
+    let f = tempfile::NamedTempFile::new().unwrap();
+    f.as_file().set_len(1 << 20).unwrap();
+    let io =
+        era_tools::io::FileIo::open(f.path(), era_tools::io::OpenMode::WriteExclusive).unwrap();
+    era_tools::era::restore::write_metadata(&io, md).unwrap();
+    f
+}
+
+#[test]
+fn metadata_the_reference_tool_refuses_still_dumps() {
+    use era_tools::era::ir::{EraMetadata, SuperblockIr, Writeset};
+    // Writesets with a gap that do not end at the current era.
+    let md = EraMetadata {
+        superblock: SuperblockIr {
+            uuid: String::new(),
+            block_size: 8,
+            nr_blocks: 100,
+            current_era: 10,
+        },
+        writesets: vec![
+            Writeset {
+                era: 3,
+                nr_bits: 100,
+                bits: vec![1 << 4, 0],
+            },
+            Writeset {
+                era: 7,
+                nr_bits: 100,
+                bits: vec![0, 1 << 2],
+            },
+        ],
+        era_array: vec![1; 100],
+    };
+    let img = image_of(&md);
+    let (code, out, err) = run("era_dump", &["--compact"], img.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "<writeset era=\"3\" nr_bits=\"100\">\n    <marked block_begin=\"4\" len=\"1\"/>"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "<writeset era=\"7\" nr_bits=\"100\">\n    <marked block_begin=\"66\" len=\"1\"/>"
+        ),
+        "{out}"
+    );
+    let (code, out, _) = run("era_dump", &["--logical"], img.path());
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("<era block=\"4\" era=\"3\"/>")
+            && out.contains("<era block=\"66\" era=\"7\"/>")
+    );
+
+    // An empty era array, as the kernel leaves it between format and first resume.
+    let empty = EraMetadata {
+        superblock: SuperblockIr {
+            uuid: String::new(),
+            block_size: 8,
+            nr_blocks: 0,
+            current_era: 0,
+        },
+        writesets: vec![],
+        era_array: vec![],
+    };
+    let img = image_of(&empty);
+    let (code, out, err) = run("era_dump", &[], img.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "<superblock uuid=\"\" block_size=\"8\" nr_blocks=\"0\" current_era=\"0\">\n  <era_array>\n  </era_array>\n</superblock>"
+    );
+}
