@@ -5,6 +5,7 @@
 pub mod array;
 pub mod bitset;
 pub mod btree;
+pub mod check;
 pub mod checksum;
 pub mod codec;
 mod error;
