@@ -35,15 +35,16 @@ pub struct ArrayBlockValues<'v> {
     pub values: &'v [u8],
 }
 
-struct Pointer {
-    index: u64,
-    ablock: MetaBlock,
+/// A gap in the index keys, reported only if the whole index could be walked.
+struct Gap {
     leaf: MetaBlock,
+    key: u64,
+    expected: u64,
 }
 
 /// Checks the array at `root` (whose own reference the caller counts). `visit` gets, for
-/// every array block that passed its checks, its values in use. Array blocks already checked for the same position
-/// (shared with another array) are counted but not checked or visited again.
+/// every array block that passed its checks, its values in use. Array blocks already
+/// checked (shared with another array) are counted but not checked or visited again.
 pub fn check_array(
     ck: &mut Checker,
     root: MetaBlock,
@@ -52,7 +53,11 @@ pub fn check_array(
 ) {
     let index_what = format!("{} index", spec.what);
     let ablock_what = format!("array block ({})", spec.what);
-    let mut pointers = Vec::new();
+    let vs = spec.value_size as usize;
+    let m = array_max_entries(vs) as u64;
+    let want = nr_array_blocks(spec.len, vs);
+    let mut nr_pointers = 0u64;
+    let mut gap: Option<Gap> = None;
     let complete = walk_btree(
         ck,
         root,
@@ -61,102 +66,107 @@ pub fn check_array(
             value_size: 8,
         },
         &mut |ck, e| {
+            if e.key != nr_pointers && gap.is_none() {
+                gap = Some(Gap {
+                    leaf: e.leaf,
+                    key: e.key,
+                    expected: nr_pointers,
+                });
+            }
+            nr_pointers += 1;
             let ablock = get_u64(e.value, 0);
             let readable = if e.count_refs {
                 ck.reference(e.leaf, ablock, &ablock_what)
             } else {
                 ablock != 0 && ck.in_device(ablock)
             };
-            if readable {
-                pointers.push(Pointer {
-                    index: e.key,
-                    ablock,
-                    leaf: e.leaf,
-                });
+            if readable && ck.first_array_check(ablock) {
+                let expected_nr = (e.key < want).then(|| (spec.len - e.key * m).min(m) as u32);
+                check_array_block(ck, ablock, e.key, expected_nr, &spec, &ablock_what, visit);
             }
         },
     );
-    let vs = spec.value_size as usize;
-    let m = array_max_entries(vs) as u64;
-    let want = nr_array_blocks(spec.len, vs);
     if complete {
-        if let Some((i, p)) = pointers
-            .iter()
-            .enumerate()
-            .find(|(i, p)| p.index != *i as u64)
-        {
+        if let Some(g) = gap {
             ck.error(
-                p.leaf,
+                g.leaf,
                 format!(
-                    "{index_what}: array index has a gap: key {} where {i} was expected",
-                    p.index
+                    "{index_what}: array index has a gap: key {} where {} was expected",
+                    g.key, g.expected
                 ),
             );
         }
-        if pointers.len() as u64 != want {
+        if nr_pointers != want {
             ck.error(
                 root,
                 format!(
-                    "{index_what}: an array of {} values needs {want} array blocks, the index has {}",
-                    spec.len,
-                    pointers.len()
+                    "{index_what}: an array of {} values needs {want} array blocks, the index has {nr_pointers}",
+                    spec.len
                 ),
             );
         }
     }
-    for p in pointers {
-        let expected_nr = (p.index < want).then(|| (spec.len - p.index * m).min(m) as u32);
-        if !ck.first_array_check(p.ablock, expected_nr, spec.value_size) {
-            continue;
-        }
-        let Some(data) = ck.read_verified(p.ablock, BlockKind::ArrayBlock, &ablock_what) else {
-            continue;
-        };
-        let max = get_u32(&data[..], MAX_ENTRIES_OFF);
-        let nr = get_u32(&data[..], NR_ENTRIES_OFF);
-        let got_vs = get_u32(&data[..], VALUE_SIZE_OFF);
-        if got_vs != spec.value_size {
-            ck.error(
-                p.ablock,
-                format!(
-                    "{ablock_what}: value_size {got_vs}, expected {}",
-                    spec.value_size
-                ),
-            );
-            continue;
-        }
-        if max as u64 != m {
-            ck.error(
-                p.ablock,
-                format!("{ablock_what}: max_entries {max}, expected {m}"),
-            );
-        }
-        if nr as u64 > m {
-            ck.error(
-                p.ablock,
-                format!("{ablock_what}: nr_entries {nr} exceeds the {m} values that fit"),
-            );
-            continue;
-        }
-        if let Some(e) = expected_nr {
-            if nr != e {
-                ck.error(
-                    p.ablock,
-                    format!(
-                        "{ablock_what}: nr_entries {nr}, expected {e} for index {} of an array of {} values",
-                        p.index, spec.len
-                    ),
-                );
-            }
-        }
-        let used = nr.min(expected_nr.unwrap_or(nr)) as usize;
-        visit(
-            ck,
-            ArrayBlockValues {
-                index: p.index,
-                block: p.ablock,
-                values: &data[ARRAY_HEADER_SIZE..ARRAY_HEADER_SIZE + used * vs],
-            },
+}
+
+/// Checks one array block at position `index` and visits its values.
+fn check_array_block(
+    ck: &mut Checker,
+    ablock: MetaBlock,
+    index: u64,
+    expected_nr: Option<u32>,
+    spec: &ArraySpec,
+    ablock_what: &str,
+    visit: &mut dyn FnMut(&mut Checker, ArrayBlockValues),
+) {
+    let vs = spec.value_size as usize;
+    let m = array_max_entries(vs) as u64;
+    let Some(data) = ck.read_verified(ablock, BlockKind::ArrayBlock, ablock_what) else {
+        return;
+    };
+    let max = get_u32(&data[..], MAX_ENTRIES_OFF);
+    let nr = get_u32(&data[..], NR_ENTRIES_OFF);
+    let got_vs = get_u32(&data[..], VALUE_SIZE_OFF);
+    if got_vs != spec.value_size {
+        ck.error(
+            ablock,
+            format!(
+                "{ablock_what}: value_size {got_vs}, expected {}",
+                spec.value_size
+            ),
+        );
+        return;
+    }
+    if max as u64 != m {
+        ck.error(
+            ablock,
+            format!("{ablock_what}: max_entries {max}, expected {m}"),
         );
     }
+    if nr as u64 > m {
+        ck.error(
+            ablock,
+            format!("{ablock_what}: nr_entries {nr} exceeds the {m} values that fit"),
+        );
+        return;
+    }
+    if let Some(e) = expected_nr {
+        if nr != e {
+            ck.error(
+                ablock,
+                format!(
+                    "{ablock_what}: nr_entries {nr}, expected {e} for index {index} of an array of {} values",
+                    spec.len
+                ),
+            );
+        }
+    }
+    let used = nr.min(expected_nr.unwrap_or(nr)) as usize;
+    visit(
+        ck,
+        ArrayBlockValues {
+            index,
+            block: ablock,
+            values: &data[ARRAY_HEADER_SIZE..ARRAY_HEADER_SIZE + used * vs],
+        },
+    );
 }

@@ -5,12 +5,14 @@
 //! read budget so that no input, however shared or cyclic, can make a check run forever.
 
 mod array;
+mod block_set;
 mod btree;
 mod findings;
 mod refcount;
 mod space_map;
 
 pub use array::{check_array, ArrayBlockValues, ArraySpec};
+pub use block_set::BlockSet;
 pub use btree::{walk_btree, LeafEntry, TreeSpec};
 pub use findings::{Finding, Severity};
 pub use refcount::RefCounts;
@@ -37,9 +39,9 @@ pub struct Checker<'a> {
     pub refs: RefCounts,
     /// Blocks whose outgoing references have been counted (each block counts its
     /// references once, however many trees share it).
-    expanded: HashSet<MetaBlock>,
-    /// Array blocks checked so far, with the entry count and value size asked for.
-    arrays_checked: HashSet<(MetaBlock, Option<u32>, u32)>,
+    expanded: BlockSet,
+    /// Array blocks checked so far (each is checked once, however many arrays share it).
+    arrays_checked: BlockSet,
     reads: u64,
     budget: u64,
     exhausted: bool,
@@ -55,8 +57,8 @@ impl<'a> Checker<'a> {
             io,
             findings: Vec::new(),
             refs: RefCounts::new(tracked, device),
-            expanded: HashSet::new(),
-            arrays_checked: HashSet::new(),
+            expanded: BlockSet::new(),
+            arrays_checked: BlockSet::new(),
             reads: 0,
             budget: device
                 .min(2 * MAX_METADATA_BLOCKS)
@@ -129,14 +131,9 @@ impl<'a> Checker<'a> {
         self.expanded.insert(block)
     }
 
-    /// True the first time an array block is to be checked with these expectations.
-    fn first_array_check(
-        &mut self,
-        block: MetaBlock,
-        expected_nr: Option<u32>,
-        value_size: u32,
-    ) -> bool {
-        self.arrays_checked.insert((block, expected_nr, value_size))
+    /// True the first time an array block is to be checked.
+    fn first_array_check(&mut self, block: MetaBlock) -> bool {
+        self.arrays_checked.insert(block)
     }
 
     /// Counts a reference held by a root field (the superblock's, or the space-map
