@@ -16,9 +16,9 @@ fn kernel_image(case: &str) -> Vec<u8> {
         .join(case)
         .join("meta.img.gz");
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+    flate2::read::GzDecoder::new(std::fs::File::open(path).expect("kernel image"))
         .read_to_end(&mut out)
-        .unwrap();
+        .expect("gzip");
     out
 }
 
@@ -70,7 +70,8 @@ impl Img {
         entries[target as usize] = count;
         self.put(bitmap_at, &pack_bitmap(bitmap_at, &entries));
         index[0].nr_free = entries.iter().filter(|&&v| v == 0).count() as u32;
-        index[0].none_free_before = entries.iter().position(|&v| v == 0).unwrap() as u32;
+        index[0].none_free_before =
+            entries.iter().position(|&v| v == 0).expect("a free block") as u32;
         self.put(index_at, &pack_index(index_at, &index));
         match (old, count) {
             (0, c) if c > 0 => sb.sm_root.nr_allocated += 1,

@@ -62,7 +62,7 @@ fn u32v(v: u32) -> Vec<u8> {
 fn image(blocks: &[(u64, Box<BlockBuf>)]) -> MemIo {
     let io = MemIo::new(DEVICE);
     for (b, data) in blocks {
-        io.write_block(*b, data).unwrap();
+        io.write_block(*b, data).expect("in range");
     }
     io
 }
@@ -453,7 +453,7 @@ fn entries_beyond_the_space_map_must_be_free() {
 #[test]
 fn unreadable_bitmap_is_reported_and_counts_are_not_compared() {
     let (io, root) = Sm::exact().build();
-    io.write_block(3, &[0u8; BLOCK_SIZE]).unwrap();
+    io.write_block(3, &[0u8; BLOCK_SIZE]).expect("in range");
     let mut ck = Checker::new(&io, root.nr_blocks);
     ck.count_root(0);
     ck.count_root(4);
