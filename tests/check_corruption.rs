@@ -196,13 +196,13 @@ fn every_block_of_drop_snap_and_reopen() {
 }
 
 /// 1142 blocks, most of them era-array blocks: every block that is not an array block,
-/// and every 16th array block.
+/// and every 32nd array block (the check of this image takes ~30 ms in a debug build).
 #[test]
 fn sampled_blocks_of_resize_shrink_undigested() {
     let runs = damage_every_block("resize_shrink_undigested", |b, kind| {
-        kind != BlockKind::ArrayBlock || b % 16 == 0
+        kind != BlockKind::ArrayBlock || b % 32 == 0
     });
-    assert!(runs >= 4 * 60, "{runs}");
+    assert!(runs >= 4 * 40, "{runs}");
 }
 
 /// Random field values written into blocks in use, re-sealed so that the checksum and

@@ -157,14 +157,16 @@ fn check_era_array(ck: &mut Checker, v: &ViewSpec) {
             len: v.nr_blocks as u64,
         },
         &mut |ck, a| {
-            let mut beyond = a
-                .values
-                .chunks_exact(4)
-                .enumerate()
-                .map(|(j, b)| (j, get_u32(b, 0)))
-                .filter(|&(_, era)| era > current);
-            if let Some((j, era)) = beyond.next() {
-                let n = 1 + beyond.count();
+            let mut first = None;
+            let mut n = 0usize;
+            for (j, b) in a.values.chunks_exact(4).enumerate() {
+                let era = get_u32(b, 0);
+                if era > current {
+                    n += 1;
+                    first.get_or_insert((j, era));
+                }
+            }
+            if let Some((j, era)) = first {
                 let origin = a.index * array_max_entries(4) as u64 + j as u64;
                 ck.error(
                     a.block,
