@@ -319,3 +319,168 @@ fn not_era_metadata() {
     assert!(r.has_errors());
     assert!(r.findings[0].message.contains("bad magic"));
 }
+
+// ---- the spec's hand-made examples (format.md §12.4, §12.5, §10.1) ----
+
+fn node(block: u64, value_size: u32, entries: &[(u64, Vec<u8>)]) -> Box<BlockBuf> {
+    let max = crate::pdata::btree::max_entries(value_size as usize);
+    let mut b = Box::new([0u8; BLOCK_SIZE]);
+    put_u32(&mut b[..], 4, 2);
+    put_u64(&mut b[..], 8, block);
+    put_u32(&mut b[..], 16, entries.len() as u32);
+    put_u32(&mut b[..], 20, max);
+    put_u32(&mut b[..], 24, value_size);
+    for (i, (k, v)) in entries.iter().enumerate() {
+        put_u64(&mut b[..], 32 + 8 * i, *k);
+        let o = 32 + 8 * max as usize + value_size as usize * i;
+        b[o..o + v.len()].copy_from_slice(v);
+    }
+    checksum::seal(&mut b, BlockKind::BtreeNode);
+    b
+}
+
+fn array_block(block: u64, value_size: u32, values: &[u8]) -> Box<BlockBuf> {
+    let mut b = Box::new([0u8; BLOCK_SIZE]);
+    put_u32(&mut b[..], 4, (4072 / value_size as usize) as u32);
+    put_u32(&mut b[..], 8, (values.len() / value_size as usize) as u32);
+    put_u32(&mut b[..], 12, value_size);
+    put_u64(&mut b[..], 16, block);
+    b[24..24 + values.len()].copy_from_slice(values);
+    checksum::seal(&mut b, BlockKind::ArrayBlock);
+    b
+}
+
+fn bitmap_with_first(block: u64, in_use: usize) -> Box<BlockBuf> {
+    let mut entries = vec![0u8; 16320];
+    entries[..in_use].fill(1);
+    pack_bitmap(block, &entries)
+}
+
+fn index(block: u64, bitmap: u64, nr_free: u32, none_free_before: u32) -> Box<BlockBuf> {
+    pack_index(
+        block,
+        &[crate::pdata::space_map::IndexEntry {
+            blocknr: bitmap,
+            nr_free,
+            none_free_before,
+        }],
+    )
+}
+
+/// Example A: freshly formatted metadata on a 1 MiB device; `index_hint` is the index
+/// entry's `(nr_free, none_free_before)`.
+fn example_a(index_hint: (u32, u32)) -> (MemIo, [u32; 6]) {
+    let mut sb = Superblock::new(128);
+    sb.sm_root = crate::pdata::space_map::SmRoot {
+        nr_blocks: 256,
+        nr_allocated: 6,
+        bitmap_root: 1,
+        ref_count_root: 2,
+    };
+    sb.writeset_tree_root = 4;
+    sb.era_array_root = 5;
+    let blocks = [
+        sb.pack(),
+        index(1, 3, index_hint.0, index_hint.1),
+        node(2, 4, &[]),
+        bitmap_with_first(3, 6),
+        node(4, 12, &[]),
+        node(5, 8, &[]),
+    ];
+    let io = MemIo::new(256);
+    let mut sums = [0u32; 6];
+    for (b, data) in blocks.iter().enumerate() {
+        io.write_block(b as u64, data).expect("in range");
+        sums[b] = get_u32(&data[..], 0);
+    }
+    (io, sums)
+}
+
+#[test]
+fn spec_example_a_checks_clean() {
+    let (io, sums) = example_a((16314, 6));
+    assert_eq!(
+        sums,
+        [0xD91D4149, 0x96593B1E, 0xC360E452, 0x2C9F4F8E, 0xCED489CE, 0x49D8085D]
+    );
+    let r = check(&io, &CheckOptions::default());
+    assert_eq!(r.findings, []);
+    assert_eq!((r.blocks_read, r.blocks_referenced), (6, 6));
+}
+
+#[test]
+fn kernel_format_with_lagging_index_checks_clean() {
+    // format.md §10.1: the kernel's format leaves the index two allocations behind
+    // (nr_free 16320 - (3 + nb), none_free_before 3 + nb, with nb = 1 bitmap).
+    let (io, _) = example_a((16316, 4));
+    assert_eq!(check(&io, &CheckOptions::default()).findings, []);
+    // The opposite direction hides free blocks.
+    let (io, _) = example_a((16313, 6));
+    let r = check(&io, &CheckOptions::default());
+    assert_eq!(
+        r.findings.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
+        ["error: block 1: space-map index: entry 0 says bitmap 3 has 16313 free entries, it has 16314: free blocks are hidden from the allocator"]
+    );
+}
+
+#[test]
+fn spec_example_b_checks_clean() {
+    let mut sb = Superblock::new(128);
+    sb.sm_root = crate::pdata::space_map::SmRoot {
+        nr_blocks: 256,
+        nr_allocated: 9,
+        bitmap_root: 8,
+        ref_count_root: 7,
+    };
+    sb.nr_blocks = 100;
+    sb.current_era = 2;
+    sb.current_writeset.nr_bits = 100;
+    sb.writeset_tree_root = 3;
+    sb.era_array_root = 5;
+    let mut words = Vec::new();
+    words.extend_from_slice(&0x8000_0000_0000_0021u64.to_le_bytes());
+    words.extend_from_slice(&0x0000_0008_0000_0001u64.to_le_bytes());
+    let eras: Vec<u8> = (0..100u32).flat_map(|i| (i % 3).to_le_bytes()).collect();
+    let mut ws = vec![0u8; 12];
+    put_u32(&mut ws, 0, 100);
+    put_u64(&mut ws, 4, 2);
+    let blocks = [
+        sb.pack(),
+        array_block(1, 8, &words),
+        node(2, 8, &[(0, 1u64.to_le_bytes().to_vec())]),
+        node(3, 12, &[(2, ws)]),
+        array_block(4, 4, &eras),
+        node(5, 8, &[(0, 4u64.to_le_bytes().to_vec())]),
+        bitmap_with_first(6, 9),
+        node(7, 4, &[]),
+        index(8, 6, 16311, 9),
+    ];
+    let io = MemIo::new(256);
+    let mut sums = Vec::new();
+    for (b, data) in blocks.iter().enumerate() {
+        io.write_block(b as u64, data).expect("in range");
+        sums.push(get_u32(&data[..], 0));
+    }
+    assert_eq!(
+        sums,
+        [
+            0x3ED21E19, 0x0764821D, 0xC55A2D9C, 0xAF7C07FC, 0x76B56B41, 0x63A0374D, 0x44213501,
+            0x41A2E41B, 0x0A882DBE
+        ]
+    );
+    let r = check(&io, &CheckOptions::default());
+    assert_eq!(r.findings, []);
+    assert_eq!((r.blocks_read, r.blocks_referenced), (9, 9));
+    // The same writeset made the live current writeset as well: a duplicated era and a
+    // bitset referenced twice but counted once.
+    sb.current_writeset.root = 2;
+    io.write_block(0, &sb.pack()).expect("in range");
+    let r = check(&io, &CheckOptions::default());
+    assert_eq!(
+        r.findings.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
+        [
+            "error: block 3: writeset tree: holds era 2, which is also the era of the current writeset",
+            "error: block 2: reference count too low: the space map says 1, but 2 references were found",
+        ]
+    );
+}
