@@ -210,6 +210,11 @@ fn sampled_blocks_of_resize_shrink_undigested() {
 /// anywhere (cycles, shared children, other block types), absurd sizes and counts.
 #[test]
 fn resealed_random_fields_never_panic() {
+    // FUZZ_ITERATIONS=N runs a longer campaign (the default keeps the test short).
+    let iterations: usize = std::env::var("FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(600);
     for case in ["metadata_snap", "crash", "resize_shrink"] {
         let base = Arc::new(kernel_image(case));
         let clean = era_tools::io::MemIo::from_bytes(base.to_vec());
@@ -226,7 +231,7 @@ fn resealed_random_fields_never_panic() {
             x
         };
         let mut with_errors = 0;
-        for _ in 0..600 {
+        for _ in 0..iterations {
             let b = used[(next() % used.len() as u64) as usize];
             let orig = block_of(&base, b);
             let kind = checksum::identify(&orig).unwrap();

@@ -66,7 +66,12 @@ pub fn check(io: &dyn BlockIo, opts: &CheckOptions) -> CheckReport {
     if let Some(sb) = read_superblock(&mut ck, 0, "superblock") {
         check_live_fields(&mut ck, &sb);
         if !opts.super_block_only {
-            let sm_blocks = sb.sm_root.nr_blocks;
+            // A space map of 0 blocks is reported above; counting against the device
+            // instead keeps every pointer from being reported as beyond it.
+            let sm_blocks = match sb.sm_root.nr_blocks {
+                0 => io.nr_blocks(),
+                n => n,
+            };
             ck.set_space_map_blocks(sm_blocks);
             ck.count_root(0);
             let mut structures = Structures::default();
