@@ -44,7 +44,10 @@ pub fn read_superblock(ck: &mut Checker, location: MetaBlock, what: &str) -> Opt
         );
     }
     if sb.blocknr != location {
-        ck.error(location, format!("{what}: says it is block {}", sb.blocknr));
+        ck.error(
+            location,
+            format!("{what}: blocknr field says {}", sb.blocknr),
+        );
     }
     if sb.version != VERSION {
         ck.error(

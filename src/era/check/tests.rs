@@ -227,7 +227,7 @@ fn snapshot_copy_is_checked() {
     img.edit(127, BlockKind::Superblock, |d| put_u64(&mut d[..], 8, 0));
     assert_eq!(
         img.check(),
-        ["error: block 127: metadata snapshot: says it is block 0"]
+        ["error: block 127: metadata snapshot: blocknr field says 0"]
     );
 }
 
@@ -278,7 +278,7 @@ fn superblock_checksum_blocknr_version() {
     assert_eq!(
         img.check_with(true),
         [
-            "error: block 0: superblock: says it is block 3",
+            "error: block 0: superblock: blocknr field says 3",
             "error: block 0: superblock: unsupported metadata version 2 (only 1 exists)",
         ]
     );

@@ -240,16 +240,16 @@ impl<'a> Checker<'a> {
                 ..
             } => {
                 let looks_like = match checksum::identify(data) {
-                    Some(k) if k != *kind => format!("; the block carries a {k} checksum"),
+                    Some(k) if k != *kind => format!("; it has the checksum of another type ({k})"),
                     _ if data.iter().all(|&b| b == 0) => "; the block is all zeros".to_string(),
                     _ => String::new(),
                 };
                 format!(
-                    "{what}: bad {kind} checksum (stored {stored:#010x}, computed {computed:#010x}){looks_like}"
+                    "{what}: bad checksum (stored {stored:#010x}, computed {computed:#010x}){looks_like}"
                 )
             }
-            Error::WrongBlocknr { kind, found, .. } => {
-                format!("{what}: {kind} says it is block {found}")
+            Error::WrongBlocknr { found, .. } => {
+                format!("{what}: blocknr field says {found}")
             }
             other => format!("{what}: {other}"),
         };

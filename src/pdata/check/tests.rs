@@ -240,10 +240,19 @@ fn checksum_blocknr_and_range_problems() {
     let has =
         |prefix: &str, part: &str| m.iter().any(|s| s.starts_with(prefix) && s.contains(part));
     assert!(
-        has("error: block 2: ", "btree node says it is block 7"),
+        has(
+            "error: block 2: ",
+            "btree node (test tree): blocknr field says 7"
+        ),
         "{m:?}"
     );
-    assert!(has("error: block 3: ", "bad btree node checksum"), "{m:?}");
+    assert!(
+        has(
+            "error: block 3: ",
+            "btree node (test tree): bad checksum (stored"
+        ),
+        "{m:?}"
+    );
     assert!(has("error: block 4: ", "the block is all zeros"), "{m:?}");
     assert!(
         has(
@@ -461,7 +470,7 @@ fn unreadable_bitmap_is_reported_and_counts_are_not_compared() {
     let m = messages(ck);
     assert_eq!(m.len(), 1, "{m:?}");
     assert!(
-        m[0].starts_with("error: block 3: space-map bitmap 0: bad space-map bitmap checksum"),
+        m[0].starts_with("error: block 3: space-map bitmap 0: bad checksum"),
         "{m:?}"
     );
 }
