@@ -90,7 +90,11 @@ pub fn check(io: &dyn BlockIo, opts: &CheckOptions) -> CheckReport {
             );
             let snap_at = sb.metadata_snap;
             if snap_at != 0 && ck.count_root(snap_at) {
-                if let Some(snap) = read_superblock(&mut ck, snap_at, "metadata snapshot") {
+                let snap = read_superblock(&mut ck, snap_at, "metadata snapshot");
+                if snap.is_none() {
+                    ck.note_damage();
+                }
+                if let Some(snap) = snap {
                     check_snapshot_fields(&mut ck, &snap, snap_at, sm_blocks);
                     structures.check_view(
                         &mut ck,

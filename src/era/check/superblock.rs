@@ -18,10 +18,12 @@ pub const MAX_ORIGIN_BLOCKS: u64 = 1 << 31;
 pub fn read_superblock(ck: &mut Checker, location: MetaBlock, what: &str) -> Option<Superblock> {
     let data = ck.read_raw(location, what)?;
     if data.iter().all(|&b| b == 0) {
-        ck.error(
-            location,
-            format!("{what}: all zeros: the metadata has never been formatted"),
-        );
+        let why = if location == 0 {
+            ": the metadata has never been formatted"
+        } else {
+            ""
+        };
+        ck.error(location, format!("{what}: all zeros{why}"));
         return None;
     }
     let sb = Superblock::decode(&data);

@@ -257,5 +257,8 @@ pub fn walk_btree(
         visit,
     };
     w.node(ck, w.root, 0, 0, None);
+    if !w.complete {
+        ck.note_damage();
+    }
     w.complete
 }

@@ -42,6 +42,8 @@ pub struct Checker<'a> {
     expanded: BlockSet,
     /// Array blocks checked so far (each is checked once, however many arrays share it).
     arrays_checked: BlockSet,
+    /// Set once a walk had to skip a subtree: blocks below it look unreferenced.
+    damaged: bool,
     reads: u64,
     budget: u64,
     exhausted: bool,
@@ -59,6 +61,7 @@ impl<'a> Checker<'a> {
             refs: RefCounts::new(tracked, device),
             expanded: BlockSet::new(),
             arrays_checked: BlockSet::new(),
+            damaged: false,
             reads: 0,
             budget: device
                 .min(2 * MAX_METADATA_BLOCKS)
@@ -115,6 +118,17 @@ impl<'a> Checker<'a> {
             .collect()
     }
 
+    /// Records that a walk skipped a damaged subtree.
+    pub fn note_damage(&mut self) {
+        self.damaged = true;
+    }
+
+    /// True if some walk skipped a damaged subtree, so that unreferenced blocks may be
+    /// the damaged structures' own.
+    pub fn damaged(&self) -> bool {
+        self.damaged
+    }
+
     /// True once the read budget is spent; every later read fails.
     pub fn exhausted(&self) -> bool {
         self.exhausted
@@ -141,7 +155,11 @@ impl<'a> Checker<'a> {
     /// block lies on the device.
     pub fn count_root(&mut self, to: MetaBlock) -> bool {
         self.refs.add(to);
-        self.in_device(to)
+        let readable = self.in_device(to);
+        if !readable {
+            self.damaged = true;
+        }
+        readable
     }
 
     /// Counts a reference from block `from` to block `to` (`what` names the target in
@@ -157,6 +175,7 @@ impl<'a> Checker<'a> {
                     "{what}: points to block {to}, beyond the end of the device ({device} blocks)"
                 ),
             );
+            self.damaged = true;
             return false;
         }
         let managed = self.refs.space_map_blocks();
@@ -171,6 +190,7 @@ impl<'a> Checker<'a> {
                 from,
                 format!("{what}: points to block 0, which is the superblock"),
             );
+            self.damaged = true;
             return false;
         }
         true

@@ -111,13 +111,19 @@ fn compare_count(ck: &mut Checker, block: MetaBlock, on_disk: u32) {
         );
     } else if on_disk > found {
         let refs = match found {
+            0 if ck.damaged() => "nothing readable references it".to_string(),
             0 => "nothing references it".to_string(),
             1 => "only 1 reference was found".to_string(),
             n => format!("only {n} references were found"),
         };
+        let hint = match (ck.damaged(), found) {
+            (false, _) => "",
+            (true, 0) => " (a damaged block may)",
+            (true, _) => " (a damaged block may hold the others)",
+        };
         ck.warning(
             block,
-            format!("leaked: the space map count is {on_disk}, but {refs}"),
+            format!("leaked: the space map count is {on_disk}, but {refs}{hint}"),
         );
     }
 }
