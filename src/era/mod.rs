@@ -1,6 +1,7 @@
 //! The era target's metadata: superblock, writesets, era array, the intermediate
 //! representation shared by every tool, and the operations on it (format.md §3, §8).
 
+pub mod check;
 mod error;
 pub mod generate;
 pub mod invalidate;

@@ -8,6 +8,7 @@ pub mod array_builder;
 pub mod bitset;
 pub mod bitset_builder;
 pub mod btree;
+pub mod check;
 pub mod checksum;
 pub mod codec;
 mod error;

@@ -1,0 +1,212 @@
+//! The era structures of one view (the live metadata or the held snapshot): writeset
+//! tree, writeset bitsets, current writeset and era array, checked for shape (through the
+//! tolerant pdata walks, which also count references) and for era semantics (format.md
+//! §8): eras within the current era, the era array's length, the current writeset's era
+//! not archived too, and writeset eras contiguous (a warning at most).
+
+use super::superblock::MAX_ORIGIN_BLOCKS;
+use crate::era::superblock::WritesetRoot;
+use crate::era::writeset::WRITESET_VALUE_SIZE;
+use crate::pdata::array::array_max_entries;
+use crate::pdata::bitset::nr_words;
+use crate::pdata::check::{check_array, walk_btree, ArraySpec, Checker, TreeSpec};
+use crate::pdata::codec::get_u32;
+use crate::units::{Era, MetaBlock};
+use std::collections::{BTreeMap, HashSet};
+
+/// The roots and sizes one view is made of.
+#[derive(Debug, Clone)]
+pub struct ViewSpec {
+    /// "" for the live metadata, "snapshot " for the held snapshot.
+    pub label: &'static str,
+    /// The superblock (or copy) holding the roots.
+    pub sb_block: MetaBlock,
+    pub writeset_tree_root: MetaBlock,
+    pub era_array_root: MetaBlock,
+    pub nr_blocks: u32,
+    pub current_era: Era,
+    /// The live current writeset when its root is not 0 (never for a snapshot).
+    pub current_writeset: Option<WritesetRoot>,
+}
+
+/// State shared by the views of one check.
+#[derive(Debug, Default)]
+pub struct Structures {
+    /// Bitsets already checked, by root and size: a bitset shared by the live writeset
+    /// tree and the snapshot's is walked once.
+    bitsets_checked: HashSet<(MetaBlock, u32)>,
+}
+
+/// An archived writeset as found in a tree leaf.
+struct Archived {
+    ws: WritesetRoot,
+    leaf: MetaBlock,
+}
+
+impl Structures {
+    /// Counts the view's root references and checks everything it holds.
+    pub fn check_view(&mut self, ck: &mut Checker, v: &ViewSpec) {
+        let eras = self.check_writeset_tree(ck, v);
+        if let Some(cw) = v.current_writeset {
+            if let Some(a) = eras.get(&(v.current_era as u64)) {
+                ck.error(
+                    a.leaf,
+                    format!(
+                        "{}writeset tree: holds era {}, which is also the era of the current writeset",
+                        v.label, v.current_era
+                    ),
+                );
+            }
+            if ck.count_root(cw.root) {
+                let what = format!("current writeset (era {})", v.current_era);
+                self.check_bitset(ck, v.sb_block, cw, &what);
+            }
+        }
+        check_contiguity(ck, v, &eras);
+        if v.era_array_root != 0 && ck.count_root(v.era_array_root) {
+            check_era_array(ck, v);
+        }
+    }
+
+    /// Walks the writeset tree and checks each archived writeset; returns them by era.
+    fn check_writeset_tree(&mut self, ck: &mut Checker, v: &ViewSpec) -> BTreeMap<u64, Archived> {
+        let mut eras = BTreeMap::new();
+        let root = v.writeset_tree_root;
+        if root == 0 || !ck.count_root(root) {
+            return eras;
+        }
+        let tree_what = format!("{}writeset tree", v.label);
+        walk_btree(
+            ck,
+            root,
+            TreeSpec {
+                what: &tree_what,
+                value_size: WRITESET_VALUE_SIZE,
+            },
+            &mut |ck, e| {
+                let ws = WritesetRoot::unpack(e.value);
+                if e.key > v.current_era as u64 {
+                    ck.error(
+                        e.leaf,
+                        format!(
+                            "{tree_what}: writeset of era {} is beyond the current era {}",
+                            e.key, v.current_era
+                        ),
+                    );
+                }
+                if ws.root == 0 {
+                    ck.error(
+                        e.leaf,
+                        format!("{tree_what}: writeset of era {} has bitset root 0", e.key),
+                    );
+                    return;
+                }
+                if e.count_refs {
+                    let what = format!("{tree_what} entry for era {}", e.key);
+                    ck.reference(e.leaf, ws.root, &what);
+                }
+                eras.insert(e.key, Archived { ws, leaf: e.leaf });
+            },
+        );
+        for (&era, a) in &eras {
+            if ck.in_device(a.ws.root) {
+                let what = format!("{}writeset of era {era}", v.label);
+                self.check_bitset(ck, a.leaf, a.ws, &what);
+            }
+        }
+        eras
+    }
+
+    /// Checks one writeset's bitset, once per root and size.
+    fn check_bitset(&mut self, ck: &mut Checker, holder: MetaBlock, ws: WritesetRoot, what: &str) {
+        if ws.nr_bits as u64 >= MAX_ORIGIN_BLOCKS {
+            ck.error(
+                holder,
+                format!(
+                    "{what}: nr_bits {} is not below 2^31 origin blocks",
+                    ws.nr_bits
+                ),
+            );
+        }
+        if ws.root == 0 || !self.bitsets_checked.insert((ws.root, ws.nr_bits)) {
+            return;
+        }
+        check_array(
+            ck,
+            ws.root,
+            ArraySpec {
+                what,
+                value_size: 8,
+                len: nr_words(ws.nr_bits as u64),
+            },
+            &mut |_, _| {},
+        );
+    }
+}
+
+/// The era array: `nr_blocks` entries, none beyond the current era.
+fn check_era_array(ck: &mut Checker, v: &ViewSpec) {
+    let what = format!("{}era array", v.label);
+    let current = v.current_era;
+    check_array(
+        ck,
+        v.era_array_root,
+        ArraySpec {
+            what: &what,
+            value_size: 4,
+            len: v.nr_blocks as u64,
+        },
+        &mut |ck, a| {
+            let mut first = None;
+            let mut n = 0usize;
+            for (j, b) in a.values.chunks_exact(4).enumerate() {
+                let era = get_u32(b, 0);
+                if era > current {
+                    n += 1;
+                    first.get_or_insert((j, era));
+                }
+            }
+            if let Some((j, era)) = first {
+                let origin = a.index * array_max_entries(4) as u64 + j as u64;
+                ck.error(
+                    a.block,
+                    format!(
+                        "array block ({what}): {n} entries hold an era beyond the current era {current} (first: origin block {origin} has era {era})"
+                    ),
+                );
+            }
+        },
+    );
+}
+
+/// Warns unless the writeset eras (with the live current writeset's) form one contiguous
+/// range, ending at the current era for the live metadata.
+fn check_contiguity(ck: &mut Checker, v: &ViewSpec, eras: &BTreeMap<u64, Archived>) {
+    let mut all: Vec<u64> = eras.keys().copied().collect();
+    if v.current_writeset.is_some() && !eras.contains_key(&(v.current_era as u64)) {
+        all.push(v.current_era as u64);
+    }
+    let (Some(&first), Some(&last)) = (all.first(), all.last()) else {
+        return;
+    };
+    let contiguous = last - first + 1 == all.len() as u64;
+    let live = v.label.is_empty();
+    let ends_right = !live || last == v.current_era as u64;
+    if !contiguous || !ends_right {
+        let shown: Vec<String> = all.iter().take(16).map(|e| e.to_string()).collect();
+        let more = if all.len() > 16 { ", ..." } else { "" };
+        let end = if live {
+            format!(" ending at the current era {}", v.current_era)
+        } else {
+            String::new()
+        };
+        ck.warning(
+            v.writeset_tree_root,
+            format!(
+                "{}writeset tree: the writeset eras ({}{more}) are not one contiguous range{end}",
+                v.label,
+                shown.join(", ")
+            ),
+        );
+    }
+}

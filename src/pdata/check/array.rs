@@ -1,0 +1,172 @@
+//! Tolerant check of a dm-array (format.md §5): its index btree must hold exactly the
+//! dense keys `0 .. ceil(len / M)`, and every array block must carry the header the
+//! kernel computes for its position. Bitsets are arrays of u64 words (§6).
+
+use super::btree::{walk_btree, TreeSpec};
+use super::Checker;
+use crate::pdata::array::{array_max_entries, nr_array_blocks, ARRAY_HEADER_SIZE};
+use crate::pdata::checksum::BlockKind;
+use crate::pdata::codec::{get_u32, get_u64};
+use crate::units::MetaBlock;
+
+const MAX_ENTRIES_OFF: usize = 4;
+const NR_ENTRIES_OFF: usize = 8;
+const VALUE_SIZE_OFF: usize = 12;
+
+/// Which array is checked.
+#[derive(Debug, Clone, Copy)]
+pub struct ArraySpec<'s> {
+    /// Names the array in findings, e.g. "era array" or "writeset of era 3".
+    pub what: &'s str,
+    /// Bytes per value.
+    pub value_size: u32,
+    /// Number of values the owner says the array holds.
+    pub len: u64,
+}
+
+/// The values of one array block handed to the visitor.
+#[derive(Debug, Clone, Copy)]
+pub struct ArrayBlockValues<'v> {
+    /// The block's position in the array.
+    pub index: u64,
+    /// Where the array block lives.
+    pub block: MetaBlock,
+    /// The bytes of its values in use.
+    pub values: &'v [u8],
+}
+
+/// A gap in the index keys, reported only if the whole index could be walked.
+struct Gap {
+    leaf: MetaBlock,
+    key: u64,
+    expected: u64,
+}
+
+/// Checks the array at `root` (whose own reference the caller counts). `visit` gets, for
+/// every array block that passed its checks, its values in use. Array blocks already
+/// checked (shared with another array) are counted but not checked or visited again.
+pub fn check_array(
+    ck: &mut Checker,
+    root: MetaBlock,
+    spec: ArraySpec,
+    visit: &mut dyn FnMut(&mut Checker, ArrayBlockValues),
+) {
+    let index_what = format!("{} index", spec.what);
+    let ablock_what = format!("array block ({})", spec.what);
+    let vs = spec.value_size as usize;
+    let m = array_max_entries(vs) as u64;
+    let want = nr_array_blocks(spec.len, vs);
+    let mut nr_pointers = 0u64;
+    let mut gap: Option<Gap> = None;
+    let complete = walk_btree(
+        ck,
+        root,
+        TreeSpec {
+            what: &index_what,
+            value_size: 8,
+        },
+        &mut |ck, e| {
+            if e.key != nr_pointers && gap.is_none() {
+                gap = Some(Gap {
+                    leaf: e.leaf,
+                    key: e.key,
+                    expected: nr_pointers,
+                });
+            }
+            nr_pointers += 1;
+            let ablock = get_u64(e.value, 0);
+            let readable = if e.count_refs {
+                ck.reference(e.leaf, ablock, &ablock_what)
+            } else {
+                ablock != 0 && ck.in_device(ablock)
+            };
+            if readable && ck.first_array_check(ablock) {
+                let expected_nr = (e.key < want).then(|| (spec.len - e.key * m).min(m) as u32);
+                check_array_block(ck, ablock, e.key, expected_nr, &spec, &ablock_what, visit);
+            }
+        },
+    );
+    if complete {
+        if let Some(g) = gap {
+            ck.error(
+                g.leaf,
+                format!(
+                    "{index_what}: array index has a gap: key {} where {} was expected",
+                    g.key, g.expected
+                ),
+            );
+        }
+        if nr_pointers != want {
+            ck.error(
+                root,
+                format!(
+                    "{index_what}: an array of {} values needs {want} array blocks, the index has {nr_pointers}",
+                    spec.len
+                ),
+            );
+        }
+    }
+}
+
+/// Checks one array block at position `index` and visits its values.
+fn check_array_block(
+    ck: &mut Checker,
+    ablock: MetaBlock,
+    index: u64,
+    expected_nr: Option<u32>,
+    spec: &ArraySpec,
+    ablock_what: &str,
+    visit: &mut dyn FnMut(&mut Checker, ArrayBlockValues),
+) {
+    let vs = spec.value_size as usize;
+    let m = array_max_entries(vs) as u64;
+    let Some(data) = ck.read_verified(ablock, BlockKind::ArrayBlock, ablock_what) else {
+        return;
+    };
+    let max = get_u32(&data[..], MAX_ENTRIES_OFF);
+    let nr = get_u32(&data[..], NR_ENTRIES_OFF);
+    let got_vs = get_u32(&data[..], VALUE_SIZE_OFF);
+    if got_vs != spec.value_size {
+        ck.error(
+            ablock,
+            format!(
+                "{ablock_what}: value_size {got_vs}, expected {}",
+                spec.value_size
+            ),
+        );
+        return;
+    }
+    if max as u64 != m {
+        ck.error(
+            ablock,
+            format!("{ablock_what}: max_entries {max}, expected {m}"),
+        );
+    }
+    if nr as u64 > m {
+        ck.error(
+            ablock,
+            format!("{ablock_what}: nr_entries {nr} exceeds the {m} values that fit"),
+        );
+        return;
+    }
+    if let Some(e) = expected_nr {
+        if nr != e {
+            ck.error(
+                ablock,
+                format!(
+                    "{ablock_what}: nr_entries {nr}, expected {e} for index {index} of an array of {} values",
+                    spec.len
+                ),
+            );
+        }
+    }
+    let used = nr.min(expected_nr.unwrap_or(nr)) as usize;
+    visit(
+        ck,
+        ArrayBlockValues {
+            index,
+            block: ablock,
+            values: &data[ARRAY_HEADER_SIZE..ARRAY_HEADER_SIZE + used * vs],
+        },
+    );
+}

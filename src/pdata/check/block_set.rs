@@ -1,0 +1,50 @@
+//! A set of block numbers: one bit per block the space map can manage, a hash set for
+//! the (invalid) rest, so that marking every block of the largest metadata device costs
+//! half a megabyte.
+
+use crate::pdata::space_map::MAX_METADATA_BLOCKS;
+use crate::units::MetaBlock;
+use std::collections::HashSet;
+
+/// Blocks seen so far.
+#[derive(Debug, Clone, Default)]
+pub struct BlockSet {
+    bits: Vec<u64>,
+    rest: HashSet<MetaBlock>,
+}
+
+impl BlockSet {
+    /// An empty set.
+    pub fn new() -> BlockSet {
+        BlockSet::default()
+    }
+
+    /// Adds `block`; true if it was not in the set yet.
+    pub fn insert(&mut self, block: MetaBlock) -> bool {
+        if block >= MAX_METADATA_BLOCKS {
+            return self.rest.insert(block);
+        }
+        let (w, bit) = ((block / 64) as usize, block % 64);
+        if w >= self.bits.len() {
+            self.bits.resize(w + 1, 0);
+        }
+        let was = self.bits[w] >> bit & 1 == 1;
+        self.bits[w] |= 1 << bit;
+        !was
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_reports_first_time_only() {
+        let mut s = BlockSet::new();
+        for b in [0, 63, 64, 1_000_000, MAX_METADATA_BLOCKS, u64::MAX] {
+            assert!(s.insert(b), "{b}");
+            assert!(!s.insert(b), "{b}");
+        }
+        assert!(s.insert(1));
+    }
+}

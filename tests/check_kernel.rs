@@ -1,0 +1,63 @@
+//! The checker against the kernel's own images: every image the real dm-era target wrote
+//! must check clean, with no error and no warning (the corpus's space maps are exact,
+//! snapshot-held structures included).
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure (also covers common/)
+
+mod common;
+
+use common::*;
+use era_tools::era::check::{check, CheckOptions};
+use era_tools::io::MemIo;
+
+#[test]
+fn every_kernel_image_checks_clean() {
+    let mut failures = Vec::new();
+    for case in kernel_cases() {
+        let io = MemIo::from_bytes(kernel_image(&case));
+        let report = check(&io, &CheckOptions::default());
+        for f in &report.findings {
+            failures.push(format!("{case}: {f}"));
+        }
+        assert!(
+            report.blocks_read > 5,
+            "{case}: read only {}",
+            report.blocks_read
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn superblock_only_reads_one_block() {
+    for case in kernel_cases() {
+        let io = MemIo::from_bytes(kernel_image(&case));
+        let report = check(
+            &io,
+            &CheckOptions {
+                super_block_only: true,
+            },
+        );
+        assert!(report.findings.is_empty(), "{case}: {:?}", report.findings);
+        assert_eq!(report.blocks_read, 1, "{case}");
+    }
+}
+
+/// Timing of the largest image, from a file as `era_check` reads it:
+/// `cargo test --release --test check_kernel -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn time_check_of_huge() {
+    use era_tools::io::{FileIo, OpenMode};
+    let file = kernel_image_file("huge");
+    let io = FileIo::open(file.path(), OpenMode::ReadExclusive).unwrap();
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let report = check(&io, &CheckOptions::default());
+        let e = t.elapsed();
+        assert!(report.findings.is_empty());
+        println!(
+            "huge: {} blocks read, {} referenced, {:?}",
+            report.blocks_read, report.blocks_referenced, e
+        );
+    }
+}
