@@ -1,7 +1,7 @@
 //! Userspace tools for the Linux device-mapper era target.
 //!
 //! Layers, each using only those before it: [`units`] → [`io`] → [`pdata`] → [`era`] →
-//! [`xml`] → [`commands`]. Command-line parsing lives in the binaries' `cli` module.
+//! [`xml`] → [`commands`] → [`cli`]. Only [`cli`] names clap.
 
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used)]

@@ -41,23 +41,3 @@ fn superblock_only_reads_one_block() {
         assert_eq!(report.blocks_read, 1, "{case}");
     }
 }
-
-/// Timing of the largest image, from a file as `era_check` reads it:
-/// `cargo test --release --test check_kernel -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn time_check_of_huge() {
-    use era_tools::io::{FileIo, OpenMode};
-    let file = kernel_image_file("huge");
-    let io = FileIo::open(file.path(), OpenMode::ReadExclusive).unwrap();
-    for _ in 0..3 {
-        let t = std::time::Instant::now();
-        let report = check(&io, &CheckOptions::default());
-        let e = t.elapsed();
-        assert!(report.findings.is_empty());
-        println!(
-            "huge: {} blocks read, {} referenced, {:?}",
-            report.blocks_read, report.blocks_referenced, e
-        );
-    }
-}

@@ -7,6 +7,7 @@ use clap_complete::Shell;
 /// Every tool's command definition.
 pub fn commands() -> Vec<clap::Command> {
     vec![
+        super::check::CheckArgs::command(),
         super::dump::DumpArgs::command(),
         super::invalidate::InvalidateArgs::command(),
     ]

@@ -17,8 +17,8 @@ pub struct DumpArgs {
     /// era array, giving every block the era of its latest write.
     #[arg(long)]
     pub logical: bool,
-    /// Print each writeset as runs of marked blocks (<marked block_begin= len=/>)
-    /// instead of one line per block.
+    /// Print each writeset as runs of marked blocks (marked elements with block_begin
+    /// and len) instead of one line per block.
     #[arg(long)]
     pub compact: bool,
     /// Read the metadata snapshot held by a live target instead of the live metadata.

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 ///
 /// Prints, as XML, every origin block whose latest write happened in era N or later:
 /// the era array, the archived writesets and the live writeset of a target that did not
-/// shut down cleanly all count. Runs of two or more blocks are printed as
-/// <range begin= end=/> (end exclusive), single blocks as <block block=/>.
+/// shut down cleanly all count. Runs of two or more blocks are printed as range
+/// elements (begin, and end exclusive), single blocks as block elements.
 #[derive(Debug, Parser)]
 #[command(name = "era_invalidate", version, after_help = super::exit::EXIT_STATUS_HELP)]
 pub struct InvalidateArgs {

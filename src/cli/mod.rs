@@ -2,6 +2,7 @@
 //! exit-code table, progress on terminals, and the man pages and shell completions
 //! generated from the argument definitions.
 
+pub mod check;
 pub mod docs;
 pub mod dump;
 pub mod exit;

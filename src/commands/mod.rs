@@ -1,6 +1,7 @@
 //! One module per tool: options in, work done, outcome out. No argument parsing and no
 //! process exit here; that is `cli`'s and the binaries' job.
 
+pub mod check;
 pub mod dump;
 pub mod input;
 pub mod invalidate;

@@ -4,9 +4,10 @@ use assert_cmd::Command;
 use std::path::Path;
 
 /// The read-only tools that take one metadata INPUT.
-pub const READERS: [(&str, &[&str]); 2] = [
+pub const READERS: [(&str, &[&str]); 3] = [
     ("era_dump", &[]),
     ("era_invalidate", &["--written-since", "1"]),
+    ("era_check", &[]),
 ];
 
 /// A command for `tool`.

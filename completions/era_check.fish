@@ -1,0 +1,5 @@
+complete -c era_check -s q -l quiet -d 'Print nothing; only the exit status tells the outcome'
+complete -c era_check -l super-block-only -d 'Check the superblock only'
+complete -c era_check -l ignore-non-fatal-errors -d 'Succeed when only non-fatal problems (such as leaked blocks) are found'
+complete -c era_check -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c era_check -s V -l version -d 'Print version'

@@ -1,0 +1,44 @@
+//! `era_check`: verify metadata and report every finding, one per line.
+
+use super::input::open_metadata;
+use super::progress::Progress;
+use crate::era::check::{check, CheckOptions};
+use crate::error::{Error, Result};
+use crate::io::OpenMode;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// What `era_check` was asked to do.
+#[derive(Debug, Clone)]
+pub struct CheckCommandOptions {
+    pub input: PathBuf,
+    /// Print nothing.
+    pub quiet: bool,
+    pub super_block_only: bool,
+    /// Warnings alone do not make the check fail.
+    pub ignore_non_fatal_errors: bool,
+}
+
+/// Runs the check, printing findings to `report`. Fails with [`Error::CheckFailed`]
+/// when an error (or, unless ignored, a warning) was found.
+pub fn run(opts: &CheckCommandOptions, progress: &Progress, report: &mut dyn Write) -> Result<()> {
+    let io = open_metadata(&opts.input, OpenMode::ReadExclusive)?;
+    progress.stage("checking metadata");
+    let outcome = check(
+        &io,
+        &CheckOptions {
+            super_block_only: opts.super_block_only,
+        },
+    );
+    if !opts.quiet {
+        for f in &outcome.findings {
+            writeln!(report, "{f}").map_err(|e| Error::output("-", e))?;
+        }
+    }
+    let failed = outcome.has_errors() || (outcome.has_warnings() && !opts.ignore_non_fatal_errors);
+    if failed {
+        Err(Error::CheckFailed)
+    } else {
+        Ok(())
+    }
+}
