@@ -4,6 +4,7 @@
 mod error;
 pub mod invalidate;
 pub mod ir;
+pub mod ir_builder;
 pub mod metadata;
 pub mod superblock;
 pub mod writeset;
