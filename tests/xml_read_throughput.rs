@@ -3,6 +3,8 @@
 //! `cargo test --release --test xml_read_throughput -- --ignored --nocapture`
 //! (`ERA_BENCH_BLOCKS` sets the number of origin blocks, 16M by default).
 
+#![allow(clippy::unwrap_used)]
+
 use era_tools::era::ir::{EraMetadata, SuperblockIr, Visitor, Writeset, WritesetIr};
 use era_tools::xml::{build_from_xml, read_xml, XmlStyle, XmlWriter};
 use std::io::{BufReader, BufWriter};

@@ -155,7 +155,7 @@ fn attr_error_offset(e: &quick_xml::events::attributes::AttrError) -> usize {
 /// `a, b and c`.
 fn list(names: &[&str]) -> String {
     match names {
-        [] => String::new(),
+        [] => "no attributes".to_string(),
         [one] => (*one).to_string(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
