@@ -115,7 +115,7 @@ fn reader_throughput() {
         xml.config_mut().trim_text_start = std::env::var("ERA_BENCH_TRIM").is_ok();
         let mut buf = Vec::with_capacity(4096);
         let mut n = 0u64;
-        while only.is_empty() || only == "quick-xml" {
+        while only.is_empty() || only == "quick-xml" || only == "exp" {
             buf.clear();
             match xml.read_event_into(&mut buf).unwrap() {
                 quick_xml::events::Event::Eof => break,
@@ -127,6 +127,30 @@ fn reader_throughput() {
             "  quick-xml events only: {n} events, {s:.2} s, {:.0} MB/s",
             mb / s
         );
+
+        if only == "exp" {
+            let t = Instant::now();
+            let mut xml = quick_xml::Reader::from_reader(open());
+            let mut n = 0u64;
+            let mut sum = 0u64;
+            loop {
+                buf.clear();
+                let p = xml.buffer_position();
+                match xml.read_event_into(&mut buf).unwrap() {
+                    quick_xml::events::Event::Eof => break,
+                    quick_xml::events::Event::Empty(e) => {
+                        sum += p + e.len() as u64;
+                        n += 1
+                    }
+                    _ => n += 1,
+                }
+            }
+            let s = t.elapsed().as_secs_f64();
+            println!(
+                "  quick-xml + position: {n} events {sum}, {s:.2} s, {:.0} MB/s",
+                mb / s
+            );
+        }
 
         let t = Instant::now();
         let mut count = Count::default();

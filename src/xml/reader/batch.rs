@@ -10,13 +10,21 @@ use std::fmt::Display;
 /// Entries of an era batch before it is handed over.
 const MAX_ERAS: usize = 64 * 1024;
 
+/// Where an element is: an offset in the chunk being read, or a resolved position
+/// (once that chunk is done with).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Loc {
+    Here(u32),
+    At(Pos),
+}
+
 /// A run of marked blocks waiting to be handed over.
 #[derive(Debug, Default)]
 pub(super) struct PendingRun {
     begin: u32,
     len: u32,
-    /// Position of the first element of the run; `None` when empty.
-    pos: Option<Pos>,
+    /// Where the first element of the run is; `None` when empty.
+    pos: Option<Loc>,
     /// Elements merged into the run.
     count: u64,
 }
@@ -30,7 +38,8 @@ impl PendingRun {
         begin: u32,
         len: u32,
         limit: u32,
-        pos: Pos,
+        pos: Loc,
+        resolve: impl Fn(Loc) -> Pos,
     ) -> Result<(), ReadError>
     where
         V::Error: Display,
@@ -44,7 +53,7 @@ impl PendingRun {
                 self.count += 1;
                 return Ok(());
             }
-            self.flush(v)?;
+            self.flush(v, resolve)?;
         }
         self.begin = begin;
         self.len = len;
@@ -54,15 +63,26 @@ impl PendingRun {
     }
 
     /// Hands the pending run to the visitor.
-    pub fn flush<V: Visitor>(&mut self, v: &mut V) -> Result<(), ReadError>
+    pub fn flush<V: Visitor>(
+        &mut self,
+        v: &mut V,
+        resolve: impl Fn(Loc) -> Pos,
+    ) -> Result<(), ReadError>
     where
         V::Error: Display,
     {
-        if let Some(pos) = self.pos.take() {
+        if let Some(loc) = self.pos.take() {
             v.writeset_run(self.begin, self.len)
-                .map_err(|e| visitor_error(pos, e, self.count, "marked blocks"))?;
+                .map_err(|e| visitor_error(resolve(loc), e, self.count, "marked blocks"))?;
         }
         Ok(())
+    }
+
+    /// Resolves the position of the pending run before its chunk goes.
+    pub fn settle(&mut self, resolve: impl Fn(Loc) -> Pos) {
+        if let Some(loc) = self.pos {
+            self.pos = Some(Loc::At(resolve(loc)));
+        }
     }
 }
 
@@ -71,7 +91,7 @@ impl PendingRun {
 pub(super) struct PendingEras {
     first: u32,
     eras: Vec<u32>,
-    pos: Option<Pos>,
+    pos: Option<Loc>,
 }
 
 impl PendingEras {
@@ -84,7 +104,8 @@ impl PendingEras {
         block: u32,
         era: u32,
         limit: u32,
-        pos: Pos,
+        pos: Loc,
+        resolve: impl Fn(Loc) -> Pos,
     ) -> Result<(), ReadError>
     where
         V::Error: Display,
@@ -95,7 +116,7 @@ impl PendingEras {
                 self.eras.push(era);
                 return Ok(());
             }
-            self.flush(v)?;
+            self.flush(v, resolve)?;
         }
         self.first = block;
         self.eras.push(era);
@@ -104,17 +125,28 @@ impl PendingEras {
     }
 
     /// Hands the batch to the visitor.
-    pub fn flush<V: Visitor>(&mut self, v: &mut V) -> Result<(), ReadError>
+    pub fn flush<V: Visitor>(
+        &mut self,
+        v: &mut V,
+        resolve: impl Fn(Loc) -> Pos,
+    ) -> Result<(), ReadError>
     where
         V::Error: Display,
     {
-        if let Some(pos) = self.pos.take() {
+        if let Some(loc) = self.pos.take() {
             let n = self.eras.len() as u64;
             let r = v.eras(self.first, &self.eras);
             self.eras.clear();
-            r.map_err(|e| visitor_error(pos, e, n, "<era> elements"))?;
+            r.map_err(|e| visitor_error(resolve(loc), e, n, "<era> elements"))?;
         }
         Ok(())
+    }
+
+    /// Resolves the position of the pending batch before its chunk goes.
+    pub fn settle(&mut self, resolve: impl Fn(Loc) -> Pos) {
+        if let Some(loc) = self.pos {
+            self.pos = Some(Loc::At(resolve(loc)));
+        }
     }
 }
 

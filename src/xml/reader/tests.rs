@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 use super::*;
-use crate::era::ir::Writeset;
+use crate::era::ir::{SuperblockIr, Writeset, WritesetIr};
 
 /// One visitor call, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -603,4 +603,66 @@ fn rejects_bad_block_sizes() {
             format!("1:1: block_size {bs} is invalid: it must be a non-zero multiple of 8 sectors")
         );
     }
+}
+
+// ---- Chunks ----
+
+/// The calls made and the error, if any, reading `xml` in chunks of about `chunk`.
+fn outcome(xml: &[u8], chunk: usize) -> (Vec<Call>, Option<String>) {
+    let mut rec = Rec::default();
+    let r = read_chunked(xml, &mut rec, chunk);
+    (rec.calls, r.err().map(|e| e.to_string()))
+}
+
+#[test]
+fn chunk_boundaries_change_nothing() {
+    let ws = "<writeset era=\"3\" nr_bits=\"9\">";
+    let docs: Vec<String> = vec![
+        in_writeset("    <bit block=\"1\" value=\"true\"/>\n    <bit block=\"2\" value=\"true\"/>\n    <marked block_begin=\"3\" len=\"1\"/>"),
+        // Markup across lines: tags, a comment, a declaration, end tags.
+        format!(
+            "<?xml version=\"1.0\"\n?>\n<!-- a\n\n comment -->\n{SB}\n  {ws}<bit\n block=\"0\"\n value=\"true\"\n/><marked\nblock_begin=\"1\" len=\"2\"/>\n\n<!--\n<bad/>\n--></writeset\n>\n  <era_array>\n<era block=\"0\"\nera=\"1\"/><era block=\"1\" era=\"2\"/>\n<era block=\"2\" era=\"3\"\n></era\n>\n</era_array>\n</superblock\n>\n<!-- end\n-->\n"
+        ),
+        in_era_array(
+            &(0..40)
+                .map(|b| format!("    <era block=\"{}\" era=\"{}\"/>", b % 4, b))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        // Errors, which must come out the same.
+        format!("{SB}\n<!-- open\n\n<era_array/>\n</superblock>\n"),
+        format!("{SB}\n<era_array\n/>\n</superblock>\n<superblock\n"),
+        format!("{SB}\n<era_array>\n<era\n block=\"1\"\n era=\"x\"/>"),
+        format!("{SB}\n<era_array>\n<era block=\"1\" era=\"2\"/>\n text\n"),
+        format!("{SB}\n<era_array>\n<era block=\"1\" era=\"2\"/>\n"),
+        format!("{SB}\n<era_array>\n<era block=\"9\" era=\"2\"/>\n</era_array>\n</superblock>"),
+        format!("{SB}\n<era_array>\n<era block=\"1\" era=\"2\"/>\n<bit block=\"1\" value=\"true\"/>\n"),
+        format!("{SB}\n<writeset era=\"1\" nr_bits=\"2\">\n<bit block=\"1\" value=\"true\"/>\n<bit block=\"2\" value=\"true\"/>\n</writeset>\n<era_array/></superblock>"),
+        format!("{SB}\n<era_array>\n<era block=\"1\" era=\"2\"/>\n\u{feff}<era block=\"2\" era=\"2\"/>\n</era_array>\n</superblock>"),
+    ];
+    for doc in &docs {
+        let whole = outcome(doc.as_bytes(), 1 << 20);
+        for chunk in 1..48 {
+            assert_eq!(
+                outcome(doc.as_bytes(), chunk),
+                whole,
+                "chunk {chunk}:\n{doc}"
+            );
+        }
+    }
+    // The runs and batches are the same too: only the structure of the input counts.
+    let (calls, err) = outcome(docs[2].as_bytes(), 1);
+    assert_eq!(err, None);
+    assert_eq!(calls.len(), 2 + 10 + 2);
+}
+
+#[test]
+fn a_byte_order_mark_is_dropped_only_at_the_start() {
+    let doc = format!("\u{feff}{SB}<era_array/></superblock>");
+    assert_eq!(outcome(doc.as_bytes(), 1 << 20).1, None);
+    let doc = format!("{SB}\n\u{feff}<era_array/></superblock>");
+    assert_eq!(
+        outcome(doc.as_bytes(), 1).1.as_deref(),
+        Some("line 2, column 1: expected <writeset> or <era_array>, found text")
+    );
 }
