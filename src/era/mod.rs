@@ -6,6 +6,7 @@ mod error;
 pub mod generate;
 pub mod invalidate;
 pub mod ir;
+pub mod ir_builder;
 pub mod metadata;
 pub mod restore;
 pub mod superblock;

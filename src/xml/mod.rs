@@ -2,7 +2,9 @@
 //! parallel formatter for dumps and for `era_invalidate`'s block list.
 
 mod blocks;
+mod reader;
 mod writer;
 
 pub use blocks::write_blocks;
+pub use reader::{build_from_xml, read_xml, ReadError, ReadErrorKind};
 pub use writer::{XmlStyle, XmlWriter};

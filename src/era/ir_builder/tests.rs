@@ -1,0 +1,160 @@
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use super::*;
+
+fn sb(nr_blocks: u32) -> SuperblockIr {
+    SuperblockIr {
+        uuid: "x".into(),
+        block_size: 128,
+        nr_blocks,
+        current_era: 9,
+    }
+}
+
+fn ws(era: u32, nr_bits: u32) -> WritesetIr {
+    WritesetIr { era, nr_bits }
+}
+
+#[test]
+fn range_helpers_match_a_bit_by_bit_model() {
+    let cases = [
+        (0, 0),
+        (0, 1),
+        (3, 64),
+        (63, 65),
+        (64, 128),
+        (10, 200),
+        (127, 129),
+    ];
+    for (begin, end) in cases {
+        let mut words = vec![0u64; 4];
+        set_range(&mut words, begin, end);
+        for b in 0..256u64 {
+            let set = words[(b / 64) as usize] >> (b % 64) & 1 == 1;
+            assert_eq!(set, (begin..end).contains(&b), "[{begin},{end}) bit {b}");
+        }
+        for (qb, qe) in cases {
+            let want = (qb.max(begin)..qe.min(end)).next();
+            assert_eq!(
+                first_set(&words, qb, qe),
+                want,
+                "[{begin},{end}) ∩ [{qb},{qe})"
+            );
+        }
+    }
+}
+
+#[test]
+fn builds_in_input_order() {
+    let mut b = IrBuilder::new();
+    b.superblock_begin(&sb(130)).unwrap();
+    b.writeset_begin(&ws(7, 130)).unwrap();
+    b.writeset_run(60, 10).unwrap();
+    b.writeset_run(65, 1).unwrap();
+    b.writeset_run(129, 1).unwrap();
+    b.writeset_end().unwrap();
+    b.writeset_begin(&ws(2, 3)).unwrap();
+    b.writeset_end().unwrap();
+    b.era_array_begin().unwrap();
+    b.eras(128, &[4, 5]).unwrap();
+    b.eras(0, &[1]).unwrap();
+    b.era_array_end().unwrap();
+    b.superblock_end().unwrap();
+    let md = b.into_metadata().unwrap();
+    assert_eq!(md.superblock, sb(130));
+    assert_eq!(md.writesets.len(), 2);
+    assert_eq!((md.writesets[0].era, md.writesets[1].era), (7, 2));
+    assert_eq!(md.writesets[0].bits, vec![0xf << 60, 0x3f, 1 << 1]);
+    assert_eq!(md.writesets[1].bits, vec![0]);
+    let mut eras = vec![0; 130];
+    eras[0] = 1;
+    eras[128] = 4;
+    eras[129] = 5;
+    assert_eq!(md.era_array, eras);
+}
+
+#[test]
+fn rejects_calls_out_of_order() {
+    let mut b = IrBuilder::new();
+    assert_eq!(
+        b.writeset_run(0, 1),
+        Err(BuildError::OutOfOrder("a run of marked blocks"))
+    );
+    b.superblock_begin(&sb(4)).unwrap();
+    assert_eq!(b.eras(0, &[1]), Err(BuildError::OutOfOrder("an era entry")));
+    b.era_array_begin().unwrap();
+    assert_eq!(
+        b.writeset_begin(&ws(1, 4)),
+        Err(BuildError::OutOfOrder("a writeset"))
+    );
+    assert_eq!(
+        IrBuilder::new().into_metadata(),
+        Err(BuildError::OutOfOrder("the end of the metadata"))
+    );
+}
+
+#[test]
+fn rejects_what_the_metadata_cannot_hold() {
+    let mut b = IrBuilder::new();
+    assert_eq!(
+        b.superblock_begin(&SuperblockIr {
+            block_size: 7,
+            ..sb(4)
+        }),
+        Err(BuildError::BadBlockSize(7))
+    );
+    assert_eq!(
+        b.superblock_begin(&sb(1 << 31)),
+        Err(BuildError::TooManyBlocks(1 << 31))
+    );
+    b.superblock_begin(&sb(100)).unwrap();
+    assert_eq!(
+        b.writeset_begin(&ws(1, (1 << 31) + 1)),
+        Err(BuildError::TooManyBits {
+            era: 1,
+            nr_bits: (1 << 31) + 1
+        })
+    );
+    assert_eq!(
+        b.writeset_begin(&ws(10, 4)),
+        Err(BuildError::FutureWriteset {
+            era: 10,
+            current_era: 9
+        })
+    );
+    b.writeset_begin(&ws(9, 1 << 31)).unwrap();
+    assert_eq!(
+        b.writeset_run(u32::MAX, 1),
+        Err(BuildError::RunOverflow {
+            begin: u32::MAX,
+            len: 1
+        })
+    );
+    b.writeset_run((1 << 31) - 1, 1).unwrap();
+    assert_eq!(
+        b.writeset_run(1 << 31, 1),
+        Err(BuildError::BitBeyondEnd {
+            era: 9,
+            block: 1 << 31,
+            nr_bits: 1 << 31
+        })
+    );
+    b.writeset_end().unwrap();
+    assert_eq!(
+        b.writeset_begin(&ws(9, 4)),
+        Err(BuildError::RepeatedWriteset { era: 9 })
+    );
+    b.era_array_begin().unwrap();
+    b.eras(5, &[1, 2, 3]).unwrap();
+    assert_eq!(
+        b.eras(0, &[0; 7]),
+        Err(BuildError::RepeatedEra { block: 5 })
+    );
+    assert_eq!(
+        b.eras(98, &[0; 3]),
+        Err(BuildError::EraBeyondEnd {
+            block: 100,
+            nr_blocks: 100
+        })
+    );
+}

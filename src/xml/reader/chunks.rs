@@ -1,0 +1,200 @@
+//! Cutting the input into chunks that end at a line end, and scanning them on the
+//! thread pool while the calling thread reads ahead and drives the results in order.
+
+use super::driver::Driver;
+use super::error::{Pos, ReadError, ReadErrorKind};
+use super::scan::{scan, End, Scan};
+use crate::era::ir::Visitor;
+use std::collections::VecDeque;
+use std::fmt::Display;
+use std::io::{self, BufRead};
+use std::sync::mpsc;
+
+/// The size of the first chunk.
+const FIRST_CHUNK: usize = 64 << 10;
+
+/// The longest chunk the scanner accepts (offsets are `u32`).
+const MAX_CHUNK: usize = u32::MAX as usize;
+
+/// Reads line-aligned chunks of about `target` bytes.
+struct Splitter<R> {
+    input: R,
+    /// The size of the next chunk: small at first, doubling up to `max`, so that small
+    /// inputs cost little.
+    target: usize,
+    max: usize,
+    /// Bytes after the last line end of the previous chunk.
+    carry: Vec<u8>,
+    eof: bool,
+}
+
+impl<R: BufRead> Splitter<R> {
+    /// The next chunk in `buf[..len]` (reusing `buf`), or `None` at the end.
+    fn next(&mut self, mut buf: Vec<u8>) -> io::Result<Option<(Vec<u8>, usize)>> {
+        if self.eof && self.carry.is_empty() {
+            return Ok(None);
+        }
+        let mut want = self.target.max(self.carry.len() * 2);
+        self.target = (self.target * 2).min(self.max);
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        let mut len = self.carry.len();
+        buf[..len].copy_from_slice(&self.carry);
+        self.carry.clear();
+        let mut searched = 0;
+        loop {
+            while len < want && !self.eof {
+                match self.input.read(&mut buf[len..want]) {
+                    Ok(0) => self.eof = true,
+                    Ok(n) => len += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if self.eof {
+                return Ok((len > 0).then_some((buf, len)));
+            }
+            if let Some(i) = buf[searched..len].iter().rposition(|&b| b == b'\n') {
+                let cut = searched + i + 1;
+                self.carry.extend_from_slice(&buf[cut..len]);
+                return Ok(Some((buf, cut)));
+            }
+            // A line longer than the chunk: read on.
+            searched = len;
+            if want >= MAX_CHUNK {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "a line of the input is longer than 4 GiB",
+                ));
+            }
+            want = want.saturating_mul(2).min(MAX_CHUNK);
+            buf.resize(want, 0);
+        }
+    }
+}
+
+/// Scans chunks of `input` ahead on the thread pool and drives them in order.
+/// Returns the position of the end of the input.
+pub(super) fn drive<R: BufRead, V: Visitor>(
+    input: R,
+    driver: &mut Driver<'_, V>,
+    target: usize,
+    window: usize,
+) -> Result<Pos, ReadError>
+where
+    V::Error: Display,
+{
+    let mut pipe = Pipe {
+        splitter: Splitter {
+            input,
+            target: target.min(FIRST_CHUNK),
+            max: target,
+            carry: Vec::new(),
+            eof: false,
+        },
+        window: window.max(1),
+        sent: 0,
+        taken: 0,
+        arrived: VecDeque::new(),
+        free: Vec::new(),
+        read_error: None,
+        channel: mpsc::channel(),
+    };
+    let mut first_line = 1;
+    let mut at_start = true;
+    let mut end = Pos { line: 1, col: 1 };
+    while let Some(mut s) = pipe.take()? {
+        // A chunk ending inside markup is joined to the next, and scanned again.
+        while matches!(s.end, End::Unclosed { .. }) {
+            let Some(next) = pipe.take()? else { break };
+            let mut buf = s.buf;
+            buf.truncate(s.len);
+            buf.extend_from_slice(next.bytes());
+            if buf.len() > MAX_CHUNK {
+                return Err(ReadError::new(
+                    s.lines.pos(&buf, first_line, 0),
+                    ReadErrorKind::Invalid,
+                    "markup longer than 4 GiB",
+                ));
+            }
+            pipe.free.push(next.buf);
+            let len = buf.len();
+            s = scan(buf, len, at_start);
+        }
+        driver.chunk(&s, first_line)?;
+        at_start = false;
+        end = s.lines.pos(s.bytes(), first_line, s.len);
+        first_line += s.lines.total;
+        pipe.free.push(s.buf);
+    }
+    if let Some(e) = pipe.read_error {
+        return Err(ReadError::new(
+            end,
+            ReadErrorKind::Io,
+            format_args!("cannot read the input: {e}"),
+        ));
+    }
+    driver.finish(end)?;
+    Ok(end)
+}
+
+/// A scan and its chunk's sequence number.
+type Numbered = (u64, Scan);
+
+/// The chunks in flight.
+struct Pipe<R> {
+    splitter: Splitter<R>,
+    window: usize,
+    /// Chunks sent to the pool, and taken back in order.
+    sent: u64,
+    taken: u64,
+    /// Scans that arrived ahead of their turn, by sequence number.
+    arrived: VecDeque<Numbered>,
+    /// Buffers to reuse.
+    free: Vec<Vec<u8>>,
+    read_error: Option<io::Error>,
+    channel: (mpsc::Sender<Numbered>, mpsc::Receiver<Numbered>),
+}
+
+impl<R: BufRead> Pipe<R> {
+    /// Fills the window, then returns the next chunk's scan in order.
+    fn take(&mut self) -> Result<Option<Scan>, ReadError> {
+        while self.sent - self.taken < self.window as u64 && self.read_error.is_none() {
+            let buf = self.free.pop().unwrap_or_default();
+            match self.splitter.next(buf) {
+                Ok(Some((buf, len))) => {
+                    let seq = self.sent;
+                    let tx = self.channel.0.clone();
+                    rayon::spawn(move || {
+                        // The receiver is gone only if reading stopped early.
+                        let _ = tx.send((seq, scan(buf, len, seq == 0)));
+                    });
+                    self.sent += 1;
+                }
+                Ok(None) => break,
+                Err(e) => self.read_error = Some(e),
+            }
+        }
+        if self.taken == self.sent {
+            return Ok(None);
+        }
+        let want = self.taken;
+        loop {
+            if let Some(i) = self.arrived.iter().position(|(seq, _)| *seq == want) {
+                self.taken += 1;
+                return Ok(self.arrived.remove(i).map(|(_, s)| s));
+            }
+            match self.channel.1.recv() {
+                Ok(got) => self.arrived.push_back(got),
+                Err(_) => {
+                    return Err(ReadError::new(
+                        Pos { line: 0, col: 0 },
+                        ReadErrorKind::Io,
+                        "a scanning thread stopped",
+                    ))
+                }
+            }
+        }
+    }
+}

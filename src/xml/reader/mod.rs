@@ -1,0 +1,64 @@
+//! XML → era metadata: reads what `era_dump` writes (either writeset form) and drives a
+//! [`Visitor`] in document order, checking the structure strictly on the way.
+//!
+//! The input is cut into chunks at line ends; quick-xml tokenizes the chunks in
+//! parallel ([`scan`]), and one driver ([`driver`]) takes their items in order, checks
+//! nesting and attributes, and hands marked blocks and eras to the visitor in
+//! coalesced runs and slices. Positions are resolved from per-chunk line counts only
+//! when needed.
+
+mod attrs;
+mod batch;
+mod chunks;
+mod driver;
+mod error;
+mod lines;
+mod scan;
+
+pub use error::{ReadError, ReadErrorKind};
+
+use crate::era::ir::{EraMetadata, Visitor};
+use crate::era::ir_builder::IrBuilder;
+use error::Pos;
+use std::fmt::Display;
+use std::io::BufRead;
+
+/// Bytes per chunk.
+const CHUNK: usize = 4 << 20;
+
+/// Reads era XML from `input` and feeds it to `visitor`.
+///
+/// Consecutive marked blocks (`<bit value="true"/>` or `<marked/>`) reach the visitor
+/// as one `writeset_run`, consecutive `<era>` entries as one `eras` call. An error of
+/// the visitor is reported at the first element of the call that failed.
+pub fn read_xml<R: BufRead, V: Visitor>(input: R, visitor: &mut V) -> Result<(), ReadError>
+where
+    V::Error: Display,
+{
+    read_chunked(input, visitor, CHUNK).map(|_| ())
+}
+
+/// Reads era XML into an [`EraMetadata`], checked by an [`IrBuilder`].
+pub fn build_from_xml<R: BufRead>(input: R) -> Result<EraMetadata, ReadError> {
+    let mut builder = IrBuilder::new();
+    let end = read_chunked(input, &mut builder, CHUNK)?;
+    builder
+        .into_metadata()
+        .map_err(|e| ReadError::new(end, ReadErrorKind::Visitor, e))
+}
+
+/// Reads with chunks of about `chunk` bytes; returns the position of the end.
+fn read_chunked<R: BufRead, V: Visitor>(
+    input: R,
+    visitor: &mut V,
+    chunk: usize,
+) -> Result<Pos, ReadError>
+where
+    V::Error: Display,
+{
+    let window = 2 * rayon::current_num_threads() + 2;
+    chunks::drive(input, &mut driver::Driver::new(visitor), chunk, window)
+}
+
+#[cfg(test)]
+mod tests;

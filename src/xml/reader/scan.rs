@@ -1,0 +1,178 @@
+//! The parallel half of the reader: one chunk of input (starting at a line start) is
+//! tokenized by quick-xml into compact items, without knowing where in the document it
+//! lies. The hot elements (`<era>`, `<bit>`, `<marked>` as `era_dump` writes them) are
+//! decoded here; any other markup is handed on as a byte range for the driver to read.
+//!
+//! A chunk is read as if it started outside any markup. That holds for the first
+//! chunk, and for each later one exactly when the one before ended outside any markup,
+//! which the driver checks ([`End::Unclosed`]) before trusting the items.
+
+use super::attrs::{bit_fast, era_fast, marked_fast};
+use super::lines::LineIndex;
+use quick_xml::errors::{Error as XmlError, SyntaxError};
+use quick_xml::events::Event;
+
+/// One thing found in a chunk; `at` is a byte offset in the chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Item {
+    Era {
+        at: u32,
+        block: u32,
+        era: u32,
+    },
+    Bit {
+        at: u32,
+        block: u32,
+        value: bool,
+    },
+    Marked {
+        at: u32,
+        begin: u32,
+        len: u32,
+    },
+    /// Text other than white space; `at` is its first other byte.
+    Text {
+        at: u32,
+    },
+    /// Any other element, end tag, declaration, CDATA or DOCTYPE: bytes `[at, end)`.
+    Markup {
+        at: u32,
+        end: u32,
+    },
+}
+
+/// How the scan of a chunk ended.
+#[derive(Debug)]
+pub(super) enum End {
+    /// At the end of the chunk, outside any markup.
+    Clean,
+    /// The chunk ends inside markup starting at `at`: it must be joined to the next.
+    Unclosed { at: u32, err: XmlError },
+    /// The markup at `at` is malformed.
+    Failed { at: u32, err: XmlError },
+}
+
+/// A scanned chunk.
+#[derive(Debug)]
+pub(super) struct Scan {
+    /// The chunk's bytes are `buf[..len]`.
+    pub buf: Vec<u8>,
+    pub len: usize,
+    pub items: Vec<Item>,
+    pub lines: LineIndex,
+    pub end: End,
+}
+
+impl Scan {
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// A configured quick-xml reader over `bytes`.
+pub(super) fn xml_reader(bytes: &[u8]) -> quick_xml::Reader<&[u8]> {
+    let mut xml = quick_xml::Reader::from_reader(bytes);
+    let config = xml.config_mut();
+    // Nesting is checked by the driver against its state (a chunk may close what an
+    // earlier one opened); end tags keep trailing blanks so that nothing is lost.
+    config.check_end_names = false;
+    config.allow_unmatched_ends = true;
+    config.trim_markup_names_in_closing_tags = false;
+    xml
+}
+
+/// Scans `buf[..len]`; `first` is the first chunk of the input (which may hold a BOM).
+/// The chunk must be shorter than 4 GiB.
+pub(super) fn scan(buf: Vec<u8>, len: usize, first: bool) -> Scan {
+    let bytes = &buf[..len];
+    let lines = LineIndex::new(bytes);
+    let mut items = Vec::with_capacity(len / 32);
+    let end = scan_items(bytes, first, &mut items);
+    Scan {
+        buf,
+        len,
+        items,
+        lines,
+        end,
+    }
+}
+
+fn scan_items(bytes: &[u8], first: bool, items: &mut Vec<Item>) -> End {
+    // The input may start with a byte order mark. quick-xml would drop one at the
+    // start of any chunk, and not count it in its offsets: drop it here, and let
+    // quick-xml see none.
+    const BOM: &[u8] = b"\xef\xbb\xbf";
+    let skip = if first && bytes.starts_with(BOM) {
+        3
+    } else {
+        0
+    };
+    if bytes[skip..].starts_with(BOM) {
+        items.push(Item::Text { at: skip as u32 });
+        return End::Clean;
+    }
+    let mut xml = xml_reader(&bytes[skip..]);
+    let base = skip as u64;
+    loop {
+        let at = (base + xml.buffer_position()) as u32;
+        match xml.read_event() {
+            Ok(Event::Empty(tag)) => {
+                let content: &[u8] = &tag;
+                let item = match content.first() {
+                    Some(b'e') => {
+                        era_fast(content).map(|(block, era)| Item::Era { at, block, era })
+                    }
+                    Some(b'b') => {
+                        bit_fast(content).map(|(block, value)| Item::Bit { at, block, value })
+                    }
+                    Some(b'm') => {
+                        marked_fast(content).map(|(begin, len)| Item::Marked { at, begin, len })
+                    }
+                    _ => None,
+                };
+                items.push(item.unwrap_or(Item::Markup {
+                    at,
+                    end: (base + xml.buffer_position()) as u32,
+                }));
+            }
+            Ok(Event::Text(text)) => {
+                if let Some(i) = text.iter().position(|&b| !is_blank(b)) {
+                    items.push(Item::Text { at: at + i as u32 });
+                    return End::Clean;
+                }
+            }
+            Ok(Event::Comment(_) | Event::PI(_)) => {}
+            Ok(Event::Eof) => return End::Clean,
+            Ok(_) => items.push(Item::Markup {
+                at,
+                end: (base + xml.buffer_position()) as u32,
+            }),
+            Err(err) => {
+                return if is_unclosed(&err) {
+                    End::Unclosed { at, err }
+                } else {
+                    End::Failed { at, err }
+                }
+            }
+        }
+    }
+}
+
+/// Whether `err` says the input ended inside markup.
+fn is_unclosed(err: &XmlError) -> bool {
+    matches!(
+        err,
+        XmlError::Syntax(
+            SyntaxError::UnclosedPIOrXmlDecl
+                | SyntaxError::UnclosedComment
+                | SyntaxError::UnclosedDoctype
+                | SyntaxError::UnclosedCData
+                | SyntaxError::UnclosedTag
+        )
+    )
+}
+
+/// XML white space.
+pub(super) fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}

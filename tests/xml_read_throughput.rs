@@ -1,0 +1,176 @@
+//! Throughput of the XML reader on a large generated dump (ignored by default).
+//!
+//! `cargo test --release --test xml_read_throughput -- --ignored --nocapture`
+//! (`ERA_BENCH_BLOCKS` sets the number of origin blocks, 16M by default).
+
+#![allow(clippy::unwrap_used)]
+
+use era_tools::era::ir::{EraMetadata, SuperblockIr, Visitor, Writeset, WritesetIr};
+use era_tools::xml::{build_from_xml, read_xml, XmlStyle, XmlWriter};
+use std::io::{BufReader, BufWriter};
+use std::time::Instant;
+
+fn synthetic(nr_blocks: u32) -> EraMetadata {
+    let words = (nr_blocks as usize).div_ceil(64);
+    let writesets = (0..4u32)
+        .map(|i| {
+            let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(i);
+            let bits = (0..words)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x & x.rotate_left(7)
+                })
+                .collect::<Vec<u64>>();
+            let mut ws = Writeset {
+                era: 10 + i,
+                nr_bits: nr_blocks,
+                bits,
+            };
+            let tail = nr_blocks % 64;
+            if tail != 0 {
+                if let Some(last) = ws.bits.last_mut() {
+                    *last &= (1u64 << tail) - 1;
+                }
+            }
+            ws
+        })
+        .collect();
+    EraMetadata {
+        superblock: SuperblockIr {
+            uuid: String::new(),
+            block_size: 128,
+            nr_blocks,
+            current_era: 13,
+        },
+        writesets,
+        era_array: (0..nr_blocks).map(|b| (b * 7) % 10).collect(),
+    }
+}
+
+/// A visitor that only counts.
+#[derive(Default)]
+struct Count {
+    runs: u64,
+    eras: u64,
+}
+
+impl Visitor for Count {
+    type Error = std::convert::Infallible;
+    fn superblock_begin(&mut self, _: &SuperblockIr) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn writeset_begin(&mut self, _: &WritesetIr) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn writeset_run(&mut self, _: u32, len: u32) -> Result<(), Self::Error> {
+        self.runs += u64::from(len);
+        Ok(())
+    }
+    fn writeset_end(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn era_array_begin(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn eras(&mut self, _: u32, eras: &[u32]) -> Result<(), Self::Error> {
+        self.eras += eras.len() as u64;
+        Ok(())
+    }
+    fn era_array_end(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn superblock_end(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[test]
+#[ignore]
+fn reader_throughput() {
+    let nr_blocks: u32 = std::env::var("ERA_BENCH_BLOCKS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(16 << 20);
+    let md = synthetic(nr_blocks);
+    for style in [XmlStyle::Verbose, XmlStyle::Compact] {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let t = Instant::now();
+        let mut w = XmlWriter::new(
+            BufWriter::with_capacity(1 << 20, file.reopen().unwrap()),
+            style,
+        );
+        md.visit(&mut w).unwrap();
+        w.into_inner().unwrap();
+        let size = std::fs::metadata(file.path()).unwrap().len();
+        let mb = size as f64 / 1e6;
+        println!("{style:?}: {mb:.0} MB written in {:.2?}", t.elapsed());
+
+        let open = || BufReader::with_capacity(1 << 20, file.reopen().unwrap());
+
+        let only = std::env::var("ERA_BENCH_ONLY").unwrap_or_default();
+        let t = Instant::now();
+        let mut xml = quick_xml::Reader::from_reader(open());
+        xml.config_mut().trim_text_start = std::env::var("ERA_BENCH_TRIM").is_ok();
+        let mut buf = Vec::with_capacity(4096);
+        let mut n = 0u64;
+        while only.is_empty() || only == "quick-xml" || only == "exp" {
+            buf.clear();
+            match xml.read_event_into(&mut buf).unwrap() {
+                quick_xml::events::Event::Eof => break,
+                _ => n += 1,
+            }
+        }
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "  quick-xml events only: {n} events, {s:.2} s, {:.0} MB/s",
+            mb / s
+        );
+
+        if only == "exp" {
+            let t = Instant::now();
+            let mut xml = quick_xml::Reader::from_reader(open());
+            let mut n = 0u64;
+            let mut sum = 0u64;
+            loop {
+                buf.clear();
+                let p = xml.buffer_position();
+                match xml.read_event_into(&mut buf).unwrap() {
+                    quick_xml::events::Event::Eof => break,
+                    quick_xml::events::Event::Empty(e) => {
+                        sum += p + e.len() as u64;
+                        n += 1
+                    }
+                    _ => n += 1,
+                }
+            }
+            let s = t.elapsed().as_secs_f64();
+            println!(
+                "  quick-xml + position: {n} events {sum}, {s:.2} s, {:.0} MB/s",
+                mb / s
+            );
+        }
+
+        let t = Instant::now();
+        let mut count = Count::default();
+        if only.is_empty() || only == "read" {
+            read_xml(open(), &mut count).unwrap();
+            let s = t.elapsed().as_secs_f64();
+            println!(
+                "  read_xml (counting visitor): {s:.2} s, {:.0} MB/s",
+                mb / s
+            );
+            assert_eq!(count.eras, u64::from(nr_blocks));
+        }
+        if !(only.is_empty() || only == "build") {
+            continue;
+        }
+
+        let t = Instant::now();
+        let back = build_from_xml(open()).unwrap();
+        let s = t.elapsed().as_secs_f64();
+        println!("  build_from_xml: {:.2} s, {:.0} MB/s", s, mb / s);
+        assert!(back == md);
+    }
+}
