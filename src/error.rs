@@ -22,6 +22,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The XML input is not era metadata as `era_dump` writes it.
+    #[error("{path}: {source}")]
+    Xml {
+        path: PathBuf,
+        #[source]
+        source: crate::xml::ReadError,
+    },
+    /// The output cannot be used.
+    #[error("{path}: {reason}")]
+    BadOutput { path: PathBuf, reason: String },
     /// The output could not be written.
     #[error("{path}: {source}")]
     Output {

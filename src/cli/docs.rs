@@ -9,7 +9,9 @@ pub fn commands() -> Vec<clap::Command> {
     vec![
         super::check::CheckArgs::command(),
         super::dump::DumpArgs::command(),
+        super::generate::GenerateArgs::command(),
         super::invalidate::InvalidateArgs::command(),
+        super::restore::RestoreArgs::command(),
     ]
 }
 

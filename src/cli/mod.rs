@@ -6,7 +6,9 @@ pub mod check;
 pub mod docs;
 pub mod dump;
 pub mod exit;
+pub mod generate;
 pub mod invalidate;
+pub mod restore;
 
 use crate::commands::progress::Progress;
 use std::io::IsTerminal;

@@ -7,3 +7,4 @@ pub mod input;
 pub mod invalidate;
 pub mod output;
 pub mod progress;
+pub mod restore;

@@ -7,4 +7,5 @@ mod check;
 mod contract;
 mod dump;
 mod invalidate;
+mod restore;
 mod support;

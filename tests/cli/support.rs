@@ -10,6 +10,15 @@ pub const READERS: [(&str, &[&str]); 3] = [
     ("era_check", &[]),
 ];
 
+/// Every tool.
+pub const TOOLS: [&str; 5] = [
+    "era_check",
+    "era_dump",
+    "era_invalidate",
+    "era_restore",
+    "era_generate",
+];
+
 /// A command for `tool`.
 pub fn tool(name: &str) -> Command {
     Command::cargo_bin(name).unwrap()

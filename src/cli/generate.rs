@@ -1,0 +1,54 @@
+//! `era_generate`'s arguments (a developer tool for tests and benchmarks).
+
+use crate::era::generate::GenerateParams;
+use clap::Parser;
+use std::path::PathBuf;
+
+/// Write deterministic synthetic dm-era metadata to a file.
+///
+/// Writesets are archived for the eras CURRENT_ERA-NR_WRITESETS+1 ..= CURRENT_ERA, each
+/// with about DENSITY of its bits set; the era array holds random eras below the first
+/// writeset's era. The same flags always give the same bytes.
+#[derive(Debug, Parser)]
+#[command(name = "era_generate", version, after_help = super::exit::EXIT_STATUS_HELP)]
+pub struct GenerateArgs {
+    /// Origin blocks (era array length).
+    #[arg(long, value_name = "N")]
+    pub nr_blocks: u32,
+    /// Origin block size in 512-byte sectors (a multiple of 8).
+    #[arg(long, value_name = "SECTORS", default_value_t = 128)]
+    pub block_size: u32,
+    /// The current era.
+    #[arg(long, value_name = "ERA", default_value_t = 1)]
+    pub current_era: u32,
+    /// Number of archived writesets (at most the current era).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub nr_writesets: u32,
+    /// Fraction of each writeset's bits that are set, in [0, 1].
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.1)]
+    pub density: f64,
+    /// Seed of the pseudo-random generator.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+    /// Minimum size of the output file in bytes; by default the file is made just large
+    /// enough (an existing larger file keeps its size).
+    #[arg(long, value_name = "BYTES")]
+    pub meta_size: Option<u64>,
+    /// The metadata file to write (created or extended as needed).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+impl GenerateArgs {
+    /// The generator's parameters.
+    pub fn params(&self) -> GenerateParams {
+        GenerateParams {
+            nr_blocks: self.nr_blocks,
+            block_size: self.block_size,
+            current_era: self.current_era,
+            nr_writesets: self.nr_writesets,
+            density: self.density,
+            seed: self.seed,
+        }
+    }
+}

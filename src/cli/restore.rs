@@ -1,0 +1,36 @@
+//! `era_restore`'s arguments.
+
+use crate::commands::restore::RestoreOptions;
+use clap::Parser;
+use std::path::PathBuf;
+
+/// Turn XML into era metadata.
+///
+/// Reads the XML that era_dump prints (writesets in either form, bit by bit or as runs
+/// of marked blocks) and writes binary metadata that the kernel's era target accepts,
+/// with an exact space map. The whole input is read and checked before the output is
+/// touched; the superblock is written last, so an interrupted restore never leaves a
+/// valid superblock over new blocks.
+#[derive(Debug, Parser)]
+#[command(name = "era_restore", version, after_help = super::exit::EXIT_STATUS_HELP)]
+pub struct RestoreArgs {
+    /// The XML file to read.
+    #[arg(short, long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// The metadata device or image to write; it must exist and be large enough.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Print no progress.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl RestoreArgs {
+    /// The options for the command.
+    pub fn options(&self) -> RestoreOptions {
+        RestoreOptions {
+            input: self.input.clone(),
+            output: self.output.clone(),
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! `era_restore`: XML → binary metadata. The whole input is parsed and validated before
+//! the output is touched; then the writer invalidates block 0, writes every other block,
+//! flushes, and writes the superblock last.
+
+use super::progress::Progress;
+use crate::era::restore::write_metadata;
+use crate::error::{Error, Result};
+use crate::io::{FileIo, OpenMode};
+use crate::xml::build_from_xml;
+use std::fs::File;
+use std::io::BufReader;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+
+/// What `era_restore` was asked to do.
+#[derive(Debug, Clone)]
+pub struct RestoreOptions {
+    /// The XML to read.
+    pub input: PathBuf,
+    /// An existing file or block device to write the metadata to.
+    pub output: PathBuf,
+}
+
+/// Opens the output: it must exist and be a regular file or a block device (opened
+/// exclusively). Nothing is written here.
+fn open_output(path: &Path) -> Result<FileIo> {
+    let bad = |reason: String| Error::BadOutput {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            bad("does not exist; era_restore writes into an existing file or device (create an image with `truncate -s SIZE FILE`)".into())
+        } else {
+            bad(e.to_string())
+        }
+    })?;
+    if !(meta.is_file() || meta.file_type().is_block_device()) {
+        return Err(bad("is neither a regular file nor a block device".into()));
+    }
+    FileIo::open(path, OpenMode::WriteExclusive).map_err(|e| bad(e.to_string()))
+}
+
+/// Runs the restore.
+pub fn run(opts: &RestoreOptions, progress: &Progress) -> Result<()> {
+    let input = File::open(&opts.input).map_err(|source| Error::InputIo {
+        path: opts.input.clone(),
+        source,
+    })?;
+    if input.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(Error::Input {
+            path: opts.input.clone(),
+            reason: "is a directory, not an XML file".into(),
+        });
+    }
+    let io = open_output(&opts.output)?;
+    progress.stage("reading XML");
+    let md =
+        build_from_xml(BufReader::with_capacity(1 << 20, input)).map_err(|source| Error::Xml {
+            path: opts.input.clone(),
+            source,
+        })?;
+    progress.stage("writing metadata");
+    write_metadata(&io, &md)?;
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! era_restore: round trips of every kernel image through the XML forms, the accepted
+//! input forms, and outputs left untouched on any error.
+
+use super::support::*;
+use crate::common::*;
+use std::path::Path;
+
+/// A zero-filled output image of `bytes`.
+fn blank_output(dir: &Path, name: &str, bytes: u64) -> std::path::PathBuf {
+    let p = dir.join(name);
+    let f = std::fs::File::create(&p).unwrap();
+    f.set_len(bytes).unwrap();
+    p
+}
+
+fn restore(xml: &Path, out: &Path) -> (i32, String) {
+    let o = tool("era_restore")
+        .arg("-q")
+        .arg("-i")
+        .arg(xml)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.stdout.is_empty());
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn dump(args: &[&str], img: &Path) -> String {
+    let (code, out, err) = run("era_dump", args, img);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+#[test]
+fn every_kernel_image_round_trips_through_each_xml_form() {
+    let dir = tempfile::tempdir().unwrap();
+    for case in kernel_cases() {
+        let img = kernel_image_file(&case);
+        let size = std::fs::metadata(img.path()).unwrap().len();
+        // The verbose form of the large cases runs to gigabytes: the compact and
+        // logical forms cover them.
+        let forms: &[&[&str]] = if reference_dump(&case).is_some() {
+            &[&[], &["--compact"], &["--logical"]]
+        } else {
+            &[&["--compact"], &["--logical"]]
+        };
+        for args in forms {
+            let first = dump(args, img.path());
+            let xml = dir.path().join("in.xml");
+            std::fs::write(&xml, &first).unwrap();
+            let out = blank_output(dir.path(), "out.img", size);
+            let (code, err) = restore(&xml, &out);
+            assert_eq!(code, 0, "{case} {args:?}: {err}");
+            assert!(
+                dump(args, &out) == first,
+                "{case} {args:?}: the second dump differs"
+            );
+            let (code, _, err) = run("era_check", &[], &out);
+            assert_eq!((code, err.as_str()), (0, ""), "{case} {args:?}");
+        }
+    }
+}
+
+#[test]
+fn accepts_every_form_the_format_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("in.xml");
+    std::fs::write(
+        &xml,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<!-- written by hand -->
+<superblock current_era="9" nr_blocks="200" block_size="128" uuid="">
+  <writeset nr_bits="200" era="8">
+    <marked len="90" block_begin="10"/>
+    <bit value="true" block="5"/>
+    <marked block_begin="60" len="70"/>
+    <bit block="150" value="false"/>
+  </writeset>
+  <writeset era="9" nr_bits="200"/>
+  <era_array/>
+</superblock>
+"#,
+    )
+    .unwrap();
+    let out = blank_output(dir.path(), "out.img", 1 << 20);
+    let (code, err) = restore(&xml, &out);
+    assert_eq!(code, 0, "{err}");
+    let compact = dump(&["--compact"], &out);
+    assert_eq!(
+        compact,
+        "<superblock uuid=\"\" block_size=\"128\" nr_blocks=\"200\" current_era=\"9\">\n  <writeset era=\"8\" nr_bits=\"200\">\n    <marked block_begin=\"5\" len=\"1\"/>\n    <marked block_begin=\"10\" len=\"120\"/>\n  </writeset>\n  <writeset era=\"9\" nr_bits=\"200\">\n  </writeset>\n  <era_array>\n"
+            .to_string()
+            + &(0..200).map(|b| format!("    <era block=\"{b}\" era=\"0\"/>\n")).collect::<String>()
+            + "  </era_array>\n</superblock>"
+    );
+}
+
+#[test]
+fn the_output_is_untouched_on_any_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.img");
+    std::fs::write(&out, kernel_image("crash")).unwrap();
+    let before = digest(&out);
+    let good = dir.path().join("good.xml");
+    std::fs::write(&good, reference_dump("checkpoints").unwrap()).unwrap();
+    let cases: &[(&str, &str)] = &[
+        ("truncated", "<superblock uuid=\"\" block_size=\"8\" nr_blocks=\"4\" current_era=\"1\">\n  <era_array>\n"),
+        ("unknown element", "<superblock uuid=\"\" block_size=\"8\" nr_blocks=\"4\" current_era=\"1\">\n  <eras/>\n</superblock>"),
+        ("era out of range", "<superblock uuid=\"\" block_size=\"8\" nr_blocks=\"4\" current_era=\"1\">\n  <era_array>\n    <era block=\"4\" era=\"1\"/>\n  </era_array>\n</superblock>"),
+        ("not a number", "<superblock uuid=\"\" block_size=\"8\" nr_blocks=\"four\" current_era=\"1\">\n</superblock>"),
+    ];
+    for (what, text) in cases {
+        let xml = dir.path().join("bad.xml");
+        std::fs::write(&xml, text).unwrap();
+        let (code, err) = restore(&xml, &out);
+        assert_eq!(code, 1, "{what}");
+        assert!(
+            err.starts_with("era_restore: ") && err.contains("line "),
+            "{what}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{what}: {err}");
+        assert_eq!(digest(&out), before, "{what} changed the output");
+    }
+    // Usage errors.
+    let o = tool("era_restore").arg("-i").arg(&good).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    // A missing output is not created.
+    let missing = dir.path().join("missing.img");
+    let (code, err) = restore(&good, &missing);
+    assert_eq!(code, 1);
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!missing.exists());
+    // Too small: the message says how many bytes are needed.
+    let small = blank_output(dir.path(), "small.img", 8 * 4096);
+    let small_before = digest(&small);
+    let (code, err) = restore(&good, &small);
+    assert_eq!(code, 1);
+    assert!(err.contains("bytes"), "{err}");
+    assert_eq!(digest(&small), small_before);
+    // And the good input does restore over the old metadata.
+    let (code, err) = restore(&good, &out);
+    assert_eq!(code, 0, "{err}");
+    assert!(dump(&[], &out).as_bytes() == reference_dump("checkpoints").unwrap());
+}
+
+#[test]
+fn the_same_xml_gives_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("in.xml");
+    std::fs::write(&xml, reference_dump("metadata_snap").unwrap()).unwrap();
+    let a = blank_output(dir.path(), "a.img", 4 << 20);
+    let b = dir.path().join("b.img");
+    std::fs::write(&b, &kernel_image("bigger")[..4 << 20]).unwrap();
+    let c = blank_output(dir.path(), "c.img", 4 << 20);
+    assert_eq!(restore(&xml, &a).0, 0);
+    assert_eq!(restore(&xml, &b).0, 0);
+    assert_eq!(restore(&xml, &c).0, 0);
+    assert_eq!(digest(&a), digest(&c));
+    // Over old metadata, every block in use is the same; the rest keeps its old bytes.
+    let (a, b) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let io = era_tools::io::MemIo::from_bytes(a.clone());
+    let sb = era_tools::era::metadata::read_superblock(&io).unwrap();
+    let counts = era_tools::pdata::space_map::read_ref_counts(&io, &sb.sm_root).unwrap();
+    let used: Vec<usize> = (0..counts.len()).filter(|&i| counts[i] > 0).collect();
+    assert!(used.len() > 20);
+    for i in used {
+        assert!(
+            a[i * 4096..(i + 1) * 4096] == b[i * 4096..(i + 1) * 4096],
+            "block {i}"
+        );
+    }
+}
