@@ -1,11 +1,9 @@
 //! `era_dump`: binary metadata → XML.
 
-use super::input::open_metadata;
+use super::input::read_metadata_at;
 use super::output::Output;
 use super::progress::Progress;
-use crate::era::metadata::{open_view, read_metadata, Source};
 use crate::error::{Error, Result};
-use crate::io::OpenMode;
 use crate::xml::{XmlStyle, XmlWriter};
 use std::path::PathBuf;
 
@@ -24,15 +22,8 @@ pub struct DumpOptions {
 
 /// Runs the dump.
 pub fn run(opts: &DumpOptions, progress: &Progress) -> Result<()> {
-    let (mode, source) = if opts.metadata_snapshot {
-        (OpenMode::ReadShared, Source::Snapshot)
-    } else {
-        (OpenMode::ReadExclusive, Source::Live)
-    };
-    let io = open_metadata(&opts.input, mode)?;
     progress.stage("reading metadata");
-    let view = open_view(&io, source)?;
-    let md = read_metadata(&io, &view)?;
+    let md = read_metadata_at(&opts.input, opts.metadata_snapshot)?;
     let md = if opts.logical { md.into_logical() } else { md };
     progress.stage("writing XML");
     let out = Output::open(opts.output.as_deref())?;

@@ -7,10 +7,10 @@
 //! draws from its own generator seeded from `(seed, stream, chunk)`.
 
 use super::ir::{EraMetadata, SuperblockIr, Writeset};
-use super::restore::{blocks_needed, validate, write_metadata, WriteSummary, MAX_ORIGIN_BLOCKS};
+use super::restore::{blocks_needed, check_geometry, validate, write_metadata, WriteSummary};
 use super::{Error, Result};
 use crate::io::{FileIo, OpenMode};
-use crate::units::{BLOCK_SECTORS, BLOCK_SIZE};
+use crate::units::BLOCK_SIZE;
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -49,19 +49,7 @@ impl GenerateParams {
                 self.nr_writesets, self.nr_writesets
             ));
         }
-        if self.block_size == 0 || self.block_size % BLOCK_SECTORS != 0 {
-            return bad(format!(
-                "block size {} sectors is not a positive multiple of {BLOCK_SECTORS}",
-                self.block_size
-            ));
-        }
-        if self.nr_blocks > MAX_ORIGIN_BLOCKS {
-            return bad(format!(
-                "nr_blocks {} is beyond the kernel's limit of {MAX_ORIGIN_BLOCKS}",
-                self.nr_blocks
-            ));
-        }
-        Ok(())
+        check_geometry(self.block_size, self.nr_blocks)
     }
 }
 

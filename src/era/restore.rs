@@ -43,6 +43,23 @@ pub struct WriteSummary {
     pub blocks_managed: u64,
 }
 
+/// Checks an origin geometry the kernel accepts: a block size that is a positive
+/// multiple of 8 sectors and fewer than 2^31 blocks.
+pub fn check_geometry(block_size: u32, nr_blocks: u32) -> Result<()> {
+    let bad = |reason: String| Err(Error::InvalidInput { reason });
+    if block_size == 0 || block_size % BLOCK_SECTORS != 0 {
+        return bad(format!(
+            "block size {block_size} sectors is not a positive multiple of {BLOCK_SECTORS}"
+        ));
+    }
+    if nr_blocks > MAX_ORIGIN_BLOCKS {
+        return bad(format!(
+            "nr_blocks {nr_blocks} is beyond the kernel's limit of {MAX_ORIGIN_BLOCKS}"
+        ));
+    }
+    Ok(())
+}
+
 /// Checks that `md` can be written as it is: a valid block size, `nr_blocks` below
 /// 2^31 and equal to the era array's length, eras no later than the current era, unique
 /// writeset eras and each writeset's words matching its `nr_bits`. Bits at or beyond a
@@ -50,18 +67,7 @@ pub struct WriteSummary {
 pub fn validate(md: &EraMetadata) -> Result<()> {
     let bad = |reason: String| Err(Error::InvalidInput { reason });
     let sb = &md.superblock;
-    if sb.block_size == 0 || sb.block_size % BLOCK_SECTORS != 0 {
-        return bad(format!(
-            "block size {} sectors is not a positive multiple of {BLOCK_SECTORS}",
-            sb.block_size
-        ));
-    }
-    if sb.nr_blocks > MAX_ORIGIN_BLOCKS {
-        return bad(format!(
-            "nr_blocks {} is beyond the kernel's limit of {MAX_ORIGIN_BLOCKS}",
-            sb.nr_blocks
-        ));
-    }
+    check_geometry(sb.block_size, sb.nr_blocks)?;
     if md.era_array.len() as u64 != sb.nr_blocks as u64 {
         return bad(format!(
             "the era array has {} entries, nr_blocks is {}",
