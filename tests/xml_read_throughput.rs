@@ -86,6 +86,18 @@ impl Visitor for Count {
     }
 }
 
+/// CPU time (user + system, all threads) of the process so far, in seconds, from
+/// `/proc/self/stat` (clock ticks of 1/100 s).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which ends with the last ')').
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 #[test]
 #[ignore]
 fn reader_throughput() {
@@ -153,13 +165,16 @@ fn reader_throughput() {
         }
 
         let t = Instant::now();
+        let c = cpu_seconds();
         let mut count = Count::default();
         if only.is_empty() || only == "read" {
             read_xml(open(), &mut count).unwrap();
             let s = t.elapsed().as_secs_f64();
+            let cpu = cpu_seconds() - c;
             println!(
-                "  read_xml (counting visitor): {s:.2} s, {:.0} MB/s",
-                mb / s
+                "  read_xml (counting visitor): {s:.2} s, {:.0} MB/s; {cpu:.2} CPU s, {:.0} MB per CPU s",
+                mb / s,
+                mb / cpu
             );
             assert_eq!(count.eras, u64::from(nr_blocks));
         }
@@ -168,9 +183,15 @@ fn reader_throughput() {
         }
 
         let t = Instant::now();
+        let c = cpu_seconds();
         let back = build_from_xml(open()).unwrap();
         let s = t.elapsed().as_secs_f64();
-        println!("  build_from_xml: {:.2} s, {:.0} MB/s", s, mb / s);
+        let cpu = cpu_seconds() - c;
+        println!(
+            "  build_from_xml: {s:.2} s, {:.0} MB/s; {cpu:.2} CPU s, {:.0} MB per CPU s",
+            mb / s,
+            mb / cpu
+        );
         assert!(back == md);
     }
 }

@@ -3,7 +3,7 @@
 
 use super::driver::Driver;
 use super::error::{Pos, ReadError, ReadErrorKind};
-use super::scan::{scan, End, Scan};
+use super::scan::{scan, End, Item, Scan};
 use crate::era::ir::Visitor;
 use std::collections::VecDeque;
 use std::fmt::Display;
@@ -98,6 +98,7 @@ where
         taken: 0,
         arrived: VecDeque::new(),
         free: Vec::new(),
+        free_items: Vec::new(),
         read_error: None,
         channel: mpsc::channel(),
     };
@@ -119,14 +120,16 @@ where
                 ));
             }
             pipe.free.push(next.buf);
+            pipe.free_items.push(next.items);
             let len = buf.len();
-            s = scan(buf, len, at_start);
+            s = scan(buf, len, at_start, s.items);
         }
         driver.chunk(&s, first_line)?;
         at_start = false;
         end = s.lines.pos(s.bytes(), first_line, s.len);
         first_line += s.lines.total;
         pipe.free.push(s.buf);
+        pipe.free_items.push(s.items);
     }
     if let Some(e) = pipe.read_error {
         return Err(ReadError::new(
@@ -151,8 +154,9 @@ struct Pipe<R> {
     taken: u64,
     /// Scans that arrived ahead of their turn, by sequence number.
     arrived: VecDeque<Numbered>,
-    /// Buffers to reuse.
+    /// Buffers and item vectors to reuse.
     free: Vec<Vec<u8>>,
+    free_items: Vec<Vec<Item>>,
     read_error: Option<io::Error>,
     channel: (mpsc::Sender<Numbered>, mpsc::Receiver<Numbered>),
 }
@@ -165,11 +169,18 @@ impl<R: BufRead> Pipe<R> {
             match self.splitter.next(buf) {
                 Ok(Some((buf, len))) => {
                     let seq = self.sent;
-                    let tx = self.channel.0.clone();
-                    rayon::spawn(move || {
-                        // The receiver is gone only if reading stopped early.
-                        let _ = tx.send((seq, scan(buf, len, seq == 0)));
-                    });
+                    let items = self.free_items.pop().unwrap_or_default();
+                    if rayon::current_thread_index().is_some() {
+                        // Called from the pool itself: waiting on it could deadlock.
+                        self.arrived
+                            .push_back((seq, scan(buf, len, seq == 0, items)));
+                    } else {
+                        let tx = self.channel.0.clone();
+                        rayon::spawn(move || {
+                            // The receiver is gone only if reading stopped early.
+                            let _ = tx.send((seq, scan(buf, len, seq == 0, items)));
+                        });
+                    }
                     self.sent += 1;
                 }
                 Ok(None) => break,

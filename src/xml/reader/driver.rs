@@ -231,7 +231,9 @@ where
             Ok(Event::Decl(_)) => Err(self.unexpected(pos, "an XML declaration")),
             Ok(Event::CData(_)) => Err(self.unexpected(pos, "a CDATA section")),
             Ok(Event::DocType(_)) => Err(self.unexpected(pos, "a DOCTYPE")),
-            Ok(Event::Comment(_) | Event::PI(_) | Event::Eof) => Ok(()),
+            Ok(Event::Comment(_) | Event::PI(_)) => Ok(()),
+            // The scanner hands on only markup it has read: never reached.
+            Ok(Event::Eof) => Err(self.unexpected(pos, "markup that cannot be read again")),
             Ok(Event::Text(_)) => Err(self.unexpected(pos, "text")),
             Err(e) => Err(malformed(pos, &e)),
         }

@@ -47,13 +47,47 @@ impl LineIndex {
 }
 
 fn count_newlines(bytes: &[u8]) -> u64 {
-    // Written so that it vectorizes.
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+    // Written so that it vectorizes: 64 byte-wide counters over fixed-size words,
+    // emptied before they can overflow.
+    const LANES: usize = 64;
+    let mut total = 0u64;
+    for part in bytes.chunks(255 * LANES) {
+        let mut acc = [0u8; LANES];
+        let mut words = part.chunks_exact(LANES);
+        for w in &mut words {
+            if let Ok(w) = <&[u8; LANES]>::try_from(w) {
+                for i in 0..LANES {
+                    acc[i] += u8::from(w[i] == b'\n');
+                }
+            }
+        }
+        total += acc.iter().map(|&a| u64::from(a)).sum::<u64>();
+        total += words.remainder().iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+    total
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_newlines_at_any_length_and_alignment() {
+        let text: Vec<u8> = (0..40_000u32)
+            .map(|i| {
+                if i % 7 == 0 || i % 61 == 0 {
+                    b'\n'
+                } else {
+                    b'a'
+                }
+            })
+            .collect();
+        for (from, to) in [(0, 0), (0, 1), (3, 70), (1, 20_000), (5, 40_000)] {
+            let part = &text[from..to];
+            let want = part.iter().filter(|&&b| b == b'\n').count() as u64;
+            assert_eq!(count_newlines(part), want, "{from}..{to}");
+        }
+    }
 
     #[test]
     fn resolves_lines_and_columns_across_blocks() {

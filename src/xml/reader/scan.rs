@@ -77,16 +77,19 @@ pub(super) fn xml_reader(bytes: &[u8]) -> quick_xml::Reader<&[u8]> {
     // earlier one opened); end tags keep trailing blanks so that nothing is lost.
     config.check_end_names = false;
     config.allow_unmatched_ends = true;
+    config.trim_text_start = true;
     config.trim_markup_names_in_closing_tags = false;
     xml
 }
 
 /// Scans `buf[..len]`; `first` is the first chunk of the input (which may hold a BOM).
 /// The chunk must be shorter than 4 GiB.
-pub(super) fn scan(buf: Vec<u8>, len: usize, first: bool) -> Scan {
+/// `items` is a vector to reuse.
+pub(super) fn scan(buf: Vec<u8>, len: usize, first: bool, mut items: Vec<Item>) -> Scan {
     let bytes = &buf[..len];
     let lines = LineIndex::new(bytes);
-    let mut items = Vec::with_capacity(len / 32);
+    items.clear();
+    items.reserve(len / 32);
     let end = scan_items(bytes, first, &mut items);
     Scan {
         buf,
@@ -111,13 +114,23 @@ fn scan_items(bytes: &[u8], first: bool, items: &mut Vec<Item>) -> End {
         items.push(Item::Text { at: skip as u32 });
         return End::Clean;
     }
-    let mut xml = xml_reader(&bytes[skip..]);
-    let base = skip as u64;
+    let input = &bytes[skip..];
+    let mut xml = xml_reader(input);
+    // White space between markup is skipped by quick-xml, so an event's offset is
+    // found from where its bytes lie in the input.
+    let offset =
+        |part: &[u8]| skip + (part.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
+    // The `<` that starts the markup whose content is `part`.
+    let markup_at = |part: &[u8]| {
+        let o = offset(part);
+        bytes[..o].iter().rposition(|&b| b == b'<').unwrap_or(o) as u32
+    };
     loop {
-        let at = (base + xml.buffer_position()) as u32;
+        let before = xml.buffer_position() as usize;
         match xml.read_event() {
             Ok(Event::Empty(tag)) => {
                 let content: &[u8] = &tag;
+                let at = offset(content) as u32 - 1;
                 let item = match content.first() {
                     Some(b'e') => {
                         era_fast(content).map(|(block, era)| Item::Era { at, block, era })
@@ -132,27 +145,34 @@ fn scan_items(bytes: &[u8], first: bool, items: &mut Vec<Item>) -> End {
                 };
                 items.push(item.unwrap_or(Item::Markup {
                     at,
-                    end: (base + xml.buffer_position()) as u32,
+                    end: (skip as u64 + xml.buffer_position()) as u32,
                 }));
             }
             Ok(Event::Text(text)) => {
-                if let Some(i) = text.iter().position(|&b| !is_blank(b)) {
-                    items.push(Item::Text { at: at + i as u32 });
-                    return End::Clean;
-                }
+                // Trimmed at the start: it starts at its first other byte.
+                items.push(Item::Text {
+                    at: offset(&text) as u32,
+                });
+                return End::Clean;
             }
             Ok(Event::Comment(_) | Event::PI(_)) => {}
             Ok(Event::Eof) => return End::Clean,
-            Ok(_) => items.push(Item::Markup {
-                at,
-                end: (base + xml.buffer_position()) as u32,
+            Ok(event) => items.push(Item::Markup {
+                at: markup_at(&event),
+                end: (skip as u64 + xml.buffer_position()) as u32,
             }),
             Err(err) => {
+                // The markup at fault starts after the white space.
+                let blanks = input[before.min(input.len())..]
+                    .iter()
+                    .position(|&b| !is_blank(b))
+                    .unwrap_or(0);
+                let at = (skip + before + blanks) as u32;
                 return if is_unclosed(&err) {
                     End::Unclosed { at, err }
                 } else {
                     End::Failed { at, err }
-                }
+                };
             }
         }
     }

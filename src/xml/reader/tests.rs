@@ -666,3 +666,22 @@ fn a_byte_order_mark_is_dropped_only_at_the_start() {
         Some("line 2, column 1: expected <writeset> or <era_array>, found text")
     );
 }
+
+#[test]
+fn reads_from_inside_a_one_thread_pool() {
+    // Chunks are then scanned inline rather than waited for on the busy pool.
+    let doc = in_era_array(
+        &(0..3000)
+            .map(|b| format!("<era block=\"{}\" era=\"1\"/>", b % 4))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let inside = pool.install(|| outcome(doc.as_bytes(), 1000));
+    assert_eq!(inside, outcome(doc.as_bytes(), 1000));
+    assert_eq!(inside.1, None);
+    assert_eq!(inside.0.len(), 2 + 750 + 2);
+}
