@@ -26,13 +26,18 @@ struct Splitter<R> {
     /// Bytes after the last line end of the previous chunk.
     carry: Vec<u8>,
     eof: bool,
+    /// A read failure, reported after the chunk read before it.
+    error: Option<io::Error>,
 }
 
 impl<R: BufRead> Splitter<R> {
     /// The next chunk in `buf[..len]` (reusing `buf`), or `None` at the end.
     fn next(&mut self, mut buf: Vec<u8>) -> io::Result<Option<(Vec<u8>, usize)>> {
         if self.eof && self.carry.is_empty() {
-            return Ok(None);
+            return match self.error.take() {
+                Some(e) => Err(e),
+                None => Ok(None),
+            };
         }
         let mut want = self.target.max(self.carry.len() * 2);
         self.target = (self.target * 2).min(self.max);
@@ -49,7 +54,11 @@ impl<R: BufRead> Splitter<R> {
                     Ok(0) => self.eof = true,
                     Ok(n) => len += n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
+                    // What was read before still goes out; the error comes next.
+                    Err(e) => {
+                        self.error = Some(e);
+                        self.eof = true;
+                    }
                 }
             }
             if self.eof {
@@ -92,6 +101,7 @@ where
             max: target,
             carry: Vec::new(),
             eof: false,
+            error: None,
         },
         window: window.max(1),
         sent: 0,
@@ -108,7 +118,14 @@ where
     while let Some(mut s) = pipe.take()? {
         // A chunk ending inside markup is joined to the next, and scanned again.
         while matches!(s.end, End::Unclosed { .. }) {
-            let Some(next) = pipe.take()? else { break };
+            let Some(next) = pipe.take()? else {
+                if pipe.read_error.is_some() {
+                    // Cut short by a read failure, reported once the items before
+                    // the cut are delivered.
+                    s.end = End::Clean;
+                }
+                break;
+            };
             let mut buf = s.buf;
             buf.truncate(s.len);
             buf.extend_from_slice(next.bytes());
@@ -132,14 +149,19 @@ where
         pipe.free_items.push(s.items);
     }
     if let Some(e) = pipe.read_error {
-        return Err(ReadError::new(
-            end,
-            ReadErrorKind::Io,
-            format_args!("cannot read the input: {e}"),
-        ));
+        return Err(read_error(end, e));
     }
     driver.finish(end)?;
     Ok(end)
+}
+
+/// A failure to read the input, after what was read up to `end`.
+fn read_error(end: Pos, e: io::Error) -> ReadError {
+    ReadError::new(
+        end,
+        ReadErrorKind::Io,
+        format_args!("cannot read the input: {e}"),
+    )
 }
 
 /// A scan and its chunk's sequence number.

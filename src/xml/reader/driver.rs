@@ -54,7 +54,13 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn pos(&self, at: u32) -> Pos {
-        self.lines.pos(self.bytes, self.first_line, at as usize)
+        self.pos_after(at, 0)
+    }
+
+    /// The position `skip` bytes after `at`.
+    fn pos_after(&self, at: u32, skip: usize) -> Pos {
+        self.lines
+            .pos(self.bytes, self.first_line, at as usize + skip)
     }
 
     fn resolve(&self, loc: Loc) -> Pos {
@@ -250,7 +256,7 @@ where
         let elem = Elem::from_name(tag.name().as_ref());
         let fault = |f: AttrFault| {
             let p = match f.offset {
-                Some(o) => ctx.pos(at + 1 + o as u32),
+                Some(o) => ctx.pos_after(at, 1 + o),
                 None => pos,
             };
             ReadError::new(p, ReadErrorKind::Invalid, f.msg)
