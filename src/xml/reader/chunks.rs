@@ -39,7 +39,9 @@ impl<R: BufRead> Splitter<R> {
                 None => Ok(None),
             };
         }
-        let mut want = self.target.max(self.carry.len() * 2);
+        // Whole-chunk requests after the carried bytes, so that a `BufReader` of up to
+        // `target` bytes passes them straight through without a copy of its own.
+        let mut want = self.target + self.carry.len();
         self.target = (self.target * 2).min(self.max);
         if buf.len() < want {
             buf.resize(want, 0);

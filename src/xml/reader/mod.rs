@@ -24,7 +24,7 @@ use std::fmt::Display;
 use std::io::BufRead;
 
 /// Bytes per chunk.
-const CHUNK: usize = 4 << 20;
+const CHUNK: usize = 1 << 20;
 
 /// Reads era XML from `input` and feeds it to `visitor`.
 ///
