@@ -45,11 +45,11 @@ impl State {
     }
 }
 
-/// The chunk being driven: its bytes, newlines, and the number of its first line.
+/// The chunk being driven: its bytes, newlines, and the position of its first byte.
 struct Ctx<'a> {
     bytes: &'a [u8],
     lines: &'a LineIndex,
-    first_line: u64,
+    start: Pos,
 }
 
 impl Ctx<'_> {
@@ -59,8 +59,7 @@ impl Ctx<'_> {
 
     /// The position `skip` bytes after `at`.
     fn pos_after(&self, at: u32, skip: usize) -> Pos {
-        self.lines
-            .pos(self.bytes, self.first_line, at as usize + skip)
+        self.lines.pos(self.bytes, self.start, at as usize + skip)
     }
 
     fn resolve(&self, loc: Loc) -> Pos {
@@ -95,14 +94,14 @@ where
         }
     }
 
-    /// Drives the items of `scan`, whose first line is `first_line`. A chunk that
+    /// Drives the items of `scan`, whose first byte is at `start`. A chunk that
     /// ends inside markup is reported as malformed: the caller joins such a chunk to
     /// the next one first, while there is one.
-    pub fn chunk(&mut self, scan: &Scan, first_line: u64) -> Result<(), ReadError> {
+    pub fn chunk(&mut self, scan: &Scan, start: Pos) -> Result<(), ReadError> {
         let ctx = Ctx {
             bytes: scan.bytes(),
             lines: &scan.lines,
-            first_line,
+            start,
         };
         let r = self
             .items(&ctx, &scan.items)

@@ -1,6 +1,6 @@
-//! Byte offsets in a chunk → 1-based line and column. Each chunk starts at the start of
-//! a line; its newlines are counted once, per block, so that any offset resolves by
-//! scanning at most one block.
+//! Byte offsets in a chunk → 1-based line and column. A chunk's newlines are counted
+//! once, per block, so that any offset resolves by scanning at most one block (and back
+//! to the line's start).
 
 use super::error::Pos;
 
@@ -12,8 +12,6 @@ const BLOCK: usize = 4096;
 pub(super) struct LineIndex {
     /// Newlines before each block.
     before: Vec<u32>,
-    /// Newlines in the whole chunk.
-    pub total: u64,
 }
 
 impl LineIndex {
@@ -24,24 +22,26 @@ impl LineIndex {
             before.push(n as u32);
             n += count_newlines(block);
         }
-        LineIndex { before, total: n }
+        LineIndex { before }
     }
 
     /// The position of `bytes[offset]` (or of the end, for `offset == bytes.len()`),
-    /// where `bytes` is the chunk and `first_line` the number of its first line.
-    pub fn pos(&self, bytes: &[u8], first_line: u64, offset: usize) -> Pos {
+    /// where `bytes` is the chunk and `start` the position of its first byte.
+    pub fn pos(&self, bytes: &[u8], start: Pos, offset: usize) -> Pos {
         let offset = offset.min(bytes.len());
         let block = offset / BLOCK;
         let from = block * BLOCK;
         let before = self.before.get(block).copied().unwrap_or(0);
-        let line = first_line + u64::from(before) + count_newlines(&bytes[from..offset]);
-        let line_start = bytes[..offset]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        Pos {
-            line,
-            col: (offset - line_start) as u64 + 1,
+        let newlines = u64::from(before) + count_newlines(&bytes[from..offset]);
+        match bytes[..offset].iter().rposition(|&b| b == b'\n') {
+            Some(i) => Pos {
+                line: start.line + newlines,
+                col: (offset - i) as u64,
+            },
+            None => Pos {
+                line: start.line,
+                col: start.col + offset as u64,
+            },
         }
     }
 }
@@ -89,6 +89,18 @@ mod tests {
         }
     }
 
+    const L1: Pos = Pos { line: 1, col: 1 };
+
+    #[test]
+    fn a_chunk_may_start_inside_a_line() {
+        let idx = LineIndex::new(b"ab\ncd");
+        let start = Pos { line: 7, col: 30 };
+        assert_eq!(idx.pos(b"ab\ncd", start, 0), start);
+        assert_eq!(idx.pos(b"ab\ncd", start, 2), Pos { line: 7, col: 32 });
+        assert_eq!(idx.pos(b"ab\ncd", start, 3), Pos { line: 8, col: 1 });
+        assert_eq!(idx.pos(b"ab\ncd", start, 5), Pos { line: 8, col: 3 });
+    }
+
     #[test]
     fn resolves_lines_and_columns_across_blocks() {
         let mut text = vec![b'x'; BLOCK * 2 + 10];
@@ -96,14 +108,16 @@ mod tests {
         text[BLOCK - 1] = b'\n';
         text[BLOCK + 5] = b'\n';
         let idx = LineIndex::new(&text);
-        assert_eq!(idx.total, 3);
-        assert_eq!(idx.pos(&text, 1, 0), Pos { line: 1, col: 1 });
-        assert_eq!(idx.pos(&text, 1, 3), Pos { line: 1, col: 4 });
-        assert_eq!(idx.pos(&text, 1, 4), Pos { line: 2, col: 1 });
-        assert_eq!(idx.pos(&text, 10, BLOCK), Pos { line: 12, col: 1 });
-        assert_eq!(idx.pos(&text, 1, BLOCK + 7), Pos { line: 4, col: 2 });
+        assert_eq!(idx.pos(&text, L1, 0), Pos { line: 1, col: 1 });
+        assert_eq!(idx.pos(&text, L1, 3), Pos { line: 1, col: 4 });
+        assert_eq!(idx.pos(&text, L1, 4), Pos { line: 2, col: 1 });
         assert_eq!(
-            idx.pos(&text, 1, text.len()),
+            idx.pos(&text, Pos { line: 10, col: 1 }, BLOCK),
+            Pos { line: 12, col: 1 }
+        );
+        assert_eq!(idx.pos(&text, L1, BLOCK + 7), Pos { line: 4, col: 2 });
+        assert_eq!(
+            idx.pos(&text, L1, text.len()),
             Pos {
                 line: 4,
                 col: (BLOCK - 6 + 10) as u64 + 1

@@ -83,14 +83,13 @@ pub(super) fn xml_reader(bytes: &[u8]) -> quick_xml::Reader<&[u8]> {
 }
 
 /// Scans `buf[..len]`; `first` is the first chunk of the input (which may hold a BOM).
-/// The chunk must be shorter than 4 GiB.
-/// `items` is a vector to reuse.
+/// The chunk must be shorter than 4 GiB. `items` is a vector to reuse.
 pub(super) fn scan(buf: Vec<u8>, len: usize, first: bool, mut items: Vec<Item>) -> Scan {
     let bytes = &buf[..len];
     let lines = LineIndex::new(bytes);
     items.clear();
     items.reserve(len / 32);
-    let end = scan_items(bytes, first, &mut items);
+    let end = scan_items(bytes, 0, first, &mut items);
     Scan {
         buf,
         len,
@@ -100,15 +99,40 @@ pub(super) fn scan(buf: Vec<u8>, len: usize, first: bool, mut items: Vec<Item>) 
     }
 }
 
-fn scan_items(bytes: &[u8], first: bool, items: &mut Vec<Item>) -> End {
+/// Joins `more` to a scan that ended inside markup starting at `at`, and scans on
+/// from `at`: the items before it stand.
+pub(super) fn rescan(scan: Scan, at: usize, more: &[u8], first: bool) -> Scan {
+    let Scan {
+        mut buf,
+        len,
+        mut items,
+        ..
+    } = scan;
+    buf.truncate(len);
+    buf.extend_from_slice(more);
+    let len = buf.len();
+    let bytes = &buf[..len];
+    let lines = LineIndex::new(bytes);
+    let end = scan_items(bytes, at.min(len), first, &mut items);
+    Scan {
+        buf,
+        len,
+        items,
+        lines,
+        end,
+    }
+}
+
+/// Scans `bytes[start..]`, which starts outside any markup.
+fn scan_items(bytes: &[u8], start: usize, first: bool, items: &mut Vec<Item>) -> End {
     // The input may start with a byte order mark. quick-xml would drop one at the
     // start of any chunk, and not count it in its offsets: drop it here, and let
     // quick-xml see none.
     const BOM: &[u8] = b"\xef\xbb\xbf";
-    let skip = if first && bytes.starts_with(BOM) {
+    let skip = if first && start == 0 && bytes.starts_with(BOM) {
         3
     } else {
-        0
+        start
     };
     if bytes[skip..].starts_with(BOM) {
         items.push(Item::Text { at: skip as u32 });

@@ -641,9 +641,16 @@ fn boundary_docs() -> Vec<String> {
     ]
 }
 
+/// The boundary documents, and each on one line.
+fn boundary_docs_and_one_liners() -> Vec<String> {
+    let docs = boundary_docs();
+    let one_liners: Vec<String> = docs.iter().map(|d| d.replace('\n', " ")).collect();
+    docs.into_iter().chain(one_liners).collect()
+}
+
 #[test]
 fn chunk_boundaries_change_nothing() {
-    let docs = boundary_docs();
+    let docs = boundary_docs_and_one_liners();
     for doc in &docs {
         let whole = outcome(doc.as_bytes(), 1 << 20);
         for chunk in 1..48 {
@@ -695,14 +702,14 @@ proptest::proptest! {
     /// the chunks it is cut into.
     #[test]
     fn damaged_input_reads_the_same_in_any_chunks(
-        doc in 0usize..12,
+        doc in 0usize..24,
         edits in proptest::collection::vec(
             (0usize..10_000, proptest::sample::select(b"<>/\"'= \n-!?[]a1&;".to_vec()), proptest::bool::ANY),
             0..4,
         ),
         chunk in 1usize..80,
     ) {
-        let docs = boundary_docs();
+        let docs = boundary_docs_and_one_liners();
         let mut bytes = docs[doc % docs.len()].clone().into_bytes();
         for (at, b, insert) in edits {
             let at = at % (bytes.len() + 1);
@@ -759,4 +766,22 @@ fn read_failures_are_reported_after_what_was_read() {
         "line 4, column 15: cannot read the input: disk on fire"
     );
     assert_eq!(rec.calls[..2], [sb("u", 4), Call::Ea]);
+}
+
+#[test]
+fn markup_never_closed_costs_linear_time() {
+    // 8 MiB of comment in 1 KiB chunks: each join must at least double what is
+    // scanned again, or this takes hours.
+    let mut doc = format!("{SB}\n<!--");
+    let line = format!("{}\n", "x".repeat(63));
+    for _ in 0..(8 << 20) / 64 {
+        doc.push_str(&line);
+    }
+    let t = std::time::Instant::now();
+    let (_, err) = outcome(doc.as_bytes(), 1024);
+    assert_eq!(
+        err.as_deref(),
+        Some("line 2, column 1: malformed XML: syntax error: comment not closed: `-->` not found before end of input")
+    );
+    assert!(t.elapsed().as_secs() < 60);
 }
