@@ -1,11 +1,14 @@
-//! The parallel half of the reader: one chunk of input (starting at a line start) is
-//! tokenized by quick-xml into compact items, without knowing where in the document it
-//! lies. The hot elements (`<era>`, `<bit>`, `<marked>` as `era_dump` writes them) are
+//! The parallel half of the reader: one chunk of input is tokenized by quick-xml into
+//! compact items, without knowing where in the document it lies. The hot elements (`<era>`, `<bit>`, `<marked>` as `era_dump` writes them) are
 //! decoded here; any other markup is handed on as a byte range for the driver to read.
 //!
 //! A chunk is read as if it started outside any markup. That holds for the first
-//! chunk, and for each later one exactly when the one before ended outside any markup,
-//! which the driver checks ([`End::Unclosed`]) before trusting the items.
+//! chunk, and for each later one exactly when the one before ended outside any markup.
+//! A chunk that does not ends in [`End::Unclosed`] (quick-xml reports the end of its
+//! input inside markup), and is then joined to what follows and scanned on from that
+//! markup ([`rescan`]); the speculative scan of the next chunk is dropped. Chunks are
+//! cut after a line end or a `>`, never just after a `<`, so that a cut always shows
+//! as unclosed markup, never as a different error.
 
 use super::attrs::{bit_fast, era_fast, marked_fast};
 use super::lines::LineIndex;
