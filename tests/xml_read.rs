@@ -175,3 +175,38 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Damaged XML never panics the reader or the builder; what is accepted is
+    /// consistent metadata that writes and reads back unchanged.
+    #[test]
+    fn damaged_xml_is_rejected_or_consistent(
+        md in metadata(),
+        compact in any::<bool>(),
+        edits in prop::collection::vec(
+            (any::<prop::sample::Index>(), prop::sample::select(b"<>/\"'= \n-!?0179a&;#x".to_vec()), 0u8..3),
+            1..6,
+        ),
+    ) {
+        let style = if compact { XmlStyle::Compact } else { XmlStyle::Verbose };
+        let mut xml = render(&md, style);
+        for (at, b, op) in edits {
+            let at = at.index(xml.len() + 1);
+            match op {
+                0 => xml.insert(at, b),
+                1 if at < xml.len() => { xml.remove(at); }
+                _ if at < xml.len() => xml[at] = b,
+                _ => xml.push(b),
+            }
+        }
+        if let Ok(back) = build_from_xml(&xml[..]) {
+            prop_assert!(back.era_array.len() == back.superblock.nr_blocks as usize);
+            for ws in &back.writesets {
+                prop_assert!(ws.era <= back.superblock.current_era);
+                prop_assert_eq!(ws.bits.len(), ws.nr_bits.div_ceil(64) as usize);
+            }
+            let again = build_from_xml(&render(&back, XmlStyle::Compact)[..]).unwrap();
+            prop_assert_eq!(again, back);
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! Throughput of the XML reader on a large generated dump (ignored by default).
 //!
 //! `cargo test --release --test xml_read_throughput -- --ignored --nocapture`
-//! (`ERA_BENCH_BLOCKS` sets the number of origin blocks, 16M by default).
+//! (`ERA_BENCH_BLOCKS` sets the number of origin blocks, 16M by default;
+//! `ERA_BENCH_ONLY=quick-xml|read|build` runs one measurement).
 
 #![allow(clippy::unwrap_used)]
 
@@ -86,9 +87,52 @@ impl Visitor for Count {
     }
 }
 
+/// CPU time (user + system, all threads) of the process so far, in seconds, from
+/// `/proc/self/stat` (clock ticks of 1/100 s).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which ends with the last ')').
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Runs `f`, printing its wall time and CPU time (all threads) per MB of input.
+fn measure<T>(label: &str, mb: f64, f: impl FnOnce() -> T) -> T {
+    let t = Instant::now();
+    let c = cpu_seconds();
+    let r = f();
+    let wall = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - c;
+    println!(
+        "  {label}: {wall:.2} s, {:.0} MB/s; {cpu:.2} CPU s, {:.0} MB per CPU s",
+        mb / wall,
+        mb / cpu
+    );
+    r
+}
+
+/// quick-xml alone, one thread, on the same buffered input: the tokenizer's own speed.
+fn quick_xml_events(input: impl std::io::BufRead) -> u64 {
+    let mut xml = quick_xml::Reader::from_reader(input);
+    let mut buf = Vec::with_capacity(4096);
+    let mut n = 0u64;
+    loop {
+        buf.clear();
+        match xml.read_event_into(&mut buf).unwrap() {
+            quick_xml::events::Event::Eof => return n,
+            _ => n += 1,
+        }
+    }
+}
+
 #[test]
 #[ignore]
 fn reader_throughput() {
+    let only = std::env::var("ERA_BENCH_ONLY").unwrap_or_default();
+    let runs = |what: &str| only.is_empty() || only == what;
     let nr_blocks: u32 = std::env::var("ERA_BENCH_BLOCKS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -106,71 +150,24 @@ fn reader_throughput() {
         let size = std::fs::metadata(file.path()).unwrap().len();
         let mb = size as f64 / 1e6;
         println!("{style:?}: {mb:.0} MB written in {:.2?}", t.elapsed());
+        // As a command would open it.
+        let open = || BufReader::new(file.reopen().unwrap());
 
-        let open = || BufReader::with_capacity(1 << 20, file.reopen().unwrap());
-
-        let only = std::env::var("ERA_BENCH_ONLY").unwrap_or_default();
-        let t = Instant::now();
-        let mut xml = quick_xml::Reader::from_reader(open());
-        xml.config_mut().trim_text_start = std::env::var("ERA_BENCH_TRIM").is_ok();
-        let mut buf = Vec::with_capacity(4096);
-        let mut n = 0u64;
-        while only.is_empty() || only == "quick-xml" || only == "exp" {
-            buf.clear();
-            match xml.read_event_into(&mut buf).unwrap() {
-                quick_xml::events::Event::Eof => break,
-                _ => n += 1,
-            }
+        if runs("quick-xml") {
+            measure("quick-xml events alone (1 thread)", mb, || {
+                quick_xml_events(open())
+            });
         }
-        let s = t.elapsed().as_secs_f64();
-        println!(
-            "  quick-xml events only: {n} events, {s:.2} s, {:.0} MB/s",
-            mb / s
-        );
-
-        if only == "exp" {
-            let t = Instant::now();
-            let mut xml = quick_xml::Reader::from_reader(open());
-            let mut n = 0u64;
-            let mut sum = 0u64;
-            loop {
-                buf.clear();
-                let p = xml.buffer_position();
-                match xml.read_event_into(&mut buf).unwrap() {
-                    quick_xml::events::Event::Eof => break,
-                    quick_xml::events::Event::Empty(e) => {
-                        sum += p + e.len() as u64;
-                        n += 1
-                    }
-                    _ => n += 1,
-                }
-            }
-            let s = t.elapsed().as_secs_f64();
-            println!(
-                "  quick-xml + position: {n} events {sum}, {s:.2} s, {:.0} MB/s",
-                mb / s
-            );
-        }
-
-        let t = Instant::now();
-        let mut count = Count::default();
-        if only.is_empty() || only == "read" {
-            read_xml(open(), &mut count).unwrap();
-            let s = t.elapsed().as_secs_f64();
-            println!(
-                "  read_xml (counting visitor): {s:.2} s, {:.0} MB/s",
-                mb / s
-            );
+        if runs("read") {
+            let mut count = Count::default();
+            measure("read_xml, counting visitor", mb, || {
+                read_xml(open(), &mut count).unwrap()
+            });
             assert_eq!(count.eras, u64::from(nr_blocks));
         }
-        if !(only.is_empty() || only == "build") {
-            continue;
+        if runs("build") {
+            let back = measure("build_from_xml", mb, || build_from_xml(open()).unwrap());
+            assert!(back == md);
         }
-
-        let t = Instant::now();
-        let back = build_from_xml(open()).unwrap();
-        let s = t.elapsed().as_secs_f64();
-        println!("  build_from_xml: {:.2} s, {:.0} MB/s", s, mb / s);
-        assert!(back == md);
     }
 }

@@ -1,9 +1,10 @@
-//! Cutting the input into chunks that end at a line end, and scanning them on the
-//! thread pool while the calling thread reads ahead and drives the results in order.
+//! Cutting the input into chunks that end at a line end (or else after a `>`), and
+//! scanning them on the thread pool while the calling thread reads ahead and drives
+//! the results in order.
 
 use super::driver::Driver;
 use super::error::{Pos, ReadError, ReadErrorKind};
-use super::scan::{scan, End, Scan};
+use super::scan::{rescan, scan, End, Item, Scan};
 use crate::era::ir::Visitor;
 use std::collections::VecDeque;
 use std::fmt::Display;
@@ -16,7 +17,10 @@ const FIRST_CHUNK: usize = 64 << 10;
 /// The longest chunk the scanner accepts (offsets are `u32`).
 const MAX_CHUNK: usize = u32::MAX as usize;
 
-/// Reads line-aligned chunks of about `target` bytes.
+/// The longest markup (element, comment, …) accepted across chunks.
+const MAX_MARKUP: usize = 64 << 20;
+
+/// Reads chunks of about `target` bytes, cut after a line end or a `>`.
 struct Splitter<R> {
     input: R,
     /// The size of the next chunk: small at first, doubling up to `max`, so that small
@@ -26,15 +30,22 @@ struct Splitter<R> {
     /// Bytes after the last line end of the previous chunk.
     carry: Vec<u8>,
     eof: bool,
+    /// A read failure, reported after the chunk read before it.
+    error: Option<io::Error>,
 }
 
 impl<R: BufRead> Splitter<R> {
     /// The next chunk in `buf[..len]` (reusing `buf`), or `None` at the end.
     fn next(&mut self, mut buf: Vec<u8>) -> io::Result<Option<(Vec<u8>, usize)>> {
         if self.eof && self.carry.is_empty() {
-            return Ok(None);
+            return match self.error.take() {
+                Some(e) => Err(e),
+                None => Ok(None),
+            };
         }
-        let mut want = self.target.max(self.carry.len() * 2);
+        // Whole-chunk requests after the carried bytes, so that a `BufReader` of up to
+        // `target` bytes passes them straight through without a copy of its own.
+        let mut want = self.target + self.carry.len();
         self.target = (self.target * 2).min(self.max);
         if buf.len() < want {
             buf.resize(want, 0);
@@ -49,23 +60,34 @@ impl<R: BufRead> Splitter<R> {
                     Ok(0) => self.eof = true,
                     Ok(n) => len += n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
+                    // What was read before still goes out; the error comes next.
+                    Err(e) => {
+                        self.error = Some(e);
+                        self.eof = true;
+                    }
                 }
             }
             if self.eof {
                 return Ok((len > 0).then_some((buf, len)));
             }
-            if let Some(i) = buf[searched..len].iter().rposition(|&b| b == b'\n') {
+            // Cut after the last line end, or else after the last `>`: never just
+            // after a `<`, where quick-xml could not tell a cut from bad markup.
+            let part = &buf[searched..len];
+            if let Some(i) = part
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .or_else(|| part.iter().rposition(|&b| b == b'>'))
+            {
                 let cut = searched + i + 1;
                 self.carry.extend_from_slice(&buf[cut..len]);
                 return Ok(Some((buf, cut)));
             }
-            // A line longer than the chunk: read on.
+            // Nowhere to cut: read on.
             searched = len;
             if want >= MAX_CHUNK {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
-                    "a line of the input is longer than 4 GiB",
+                    "more than 4 GiB of input without a line end or `>`",
                 ));
             }
             want = want.saturating_mul(2).min(MAX_CHUNK);
@@ -92,51 +114,71 @@ where
             max: target,
             carry: Vec::new(),
             eof: false,
+            error: None,
         },
         window: window.max(1),
         sent: 0,
         taken: 0,
         arrived: VecDeque::new(),
         free: Vec::new(),
+        free_items: Vec::new(),
         read_error: None,
         channel: mpsc::channel(),
     };
-    let mut first_line = 1;
+    // Where the next chunk starts.
+    let mut start = Pos { line: 1, col: 1 };
     let mut at_start = true;
-    let mut end = Pos { line: 1, col: 1 };
     while let Some(mut s) = pipe.take()? {
-        // A chunk ending inside markup is joined to the next, and scanned again.
-        while matches!(s.end, End::Unclosed { .. }) {
-            let Some(next) = pipe.take()? else { break };
-            let mut buf = s.buf;
-            buf.truncate(s.len);
-            buf.extend_from_slice(next.bytes());
-            if buf.len() > MAX_CHUNK {
+        // A chunk ending inside markup is joined to what follows, and scanned on from
+        // that markup. Each join at least doubles what is scanned again, so that an
+        // element never closed costs linear time, up to the limit.
+        while let End::Unclosed { at, .. } = s.end {
+            let at = at as usize;
+            let tail = s.len - at;
+            if tail > MAX_MARKUP {
                 return Err(ReadError::new(
-                    s.lines.pos(&buf, first_line, 0),
+                    s.lines.pos(s.bytes(), start, at),
                     ReadErrorKind::Invalid,
-                    "markup longer than 4 GiB",
+                    "markup longer than 64 MiB, or never closed",
                 ));
             }
-            pipe.free.push(next.buf);
-            let len = buf.len();
-            s = scan(buf, len, at_start);
+            let mut more = Vec::new();
+            while more.len() < tail.max(1) {
+                let Some(next) = pipe.take()? else { break };
+                more.extend_from_slice(next.bytes());
+                pipe.free.push(next.buf);
+                pipe.free_items.push(next.items);
+            }
+            if more.is_empty() {
+                if pipe.read_error.is_some() {
+                    // Cut short by a read failure, reported once the items before
+                    // the cut are delivered.
+                    s.end = End::Clean;
+                }
+                break;
+            }
+            s = rescan(s, at, &more, at_start);
         }
-        driver.chunk(&s, first_line)?;
+        driver.chunk(&s, start)?;
         at_start = false;
-        end = s.lines.pos(s.bytes(), first_line, s.len);
-        first_line += s.lines.total;
+        start = s.lines.pos(s.bytes(), start, s.len);
         pipe.free.push(s.buf);
+        pipe.free_items.push(s.items);
     }
     if let Some(e) = pipe.read_error {
-        return Err(ReadError::new(
-            end,
-            ReadErrorKind::Io,
-            format_args!("cannot read the input: {e}"),
-        ));
+        return Err(read_error(start, e));
     }
-    driver.finish(end)?;
-    Ok(end)
+    driver.finish(start)?;
+    Ok(start)
+}
+
+/// A failure to read the input, after what was read up to `end`.
+fn read_error(end: Pos, e: io::Error) -> ReadError {
+    ReadError::new(
+        end,
+        ReadErrorKind::Io,
+        format_args!("cannot read the input: {e}"),
+    )
 }
 
 /// A scan and its chunk's sequence number.
@@ -151,8 +193,9 @@ struct Pipe<R> {
     taken: u64,
     /// Scans that arrived ahead of their turn, by sequence number.
     arrived: VecDeque<Numbered>,
-    /// Buffers to reuse.
+    /// Buffers and item vectors to reuse.
     free: Vec<Vec<u8>>,
+    free_items: Vec<Vec<Item>>,
     read_error: Option<io::Error>,
     channel: (mpsc::Sender<Numbered>, mpsc::Receiver<Numbered>),
 }
@@ -165,11 +208,18 @@ impl<R: BufRead> Pipe<R> {
             match self.splitter.next(buf) {
                 Ok(Some((buf, len))) => {
                     let seq = self.sent;
-                    let tx = self.channel.0.clone();
-                    rayon::spawn(move || {
-                        // The receiver is gone only if reading stopped early.
-                        let _ = tx.send((seq, scan(buf, len, seq == 0)));
-                    });
+                    let items = self.free_items.pop().unwrap_or_default();
+                    if rayon::current_thread_index().is_some() {
+                        // Called from the pool itself: waiting on it could deadlock.
+                        self.arrived
+                            .push_back((seq, scan(buf, len, seq == 0, items)));
+                    } else {
+                        let tx = self.channel.0.clone();
+                        rayon::spawn(move || {
+                            // The receiver is gone only if reading stopped early.
+                            let _ = tx.send((seq, scan(buf, len, seq == 0, items)));
+                        });
+                    }
                     self.sent += 1;
                 }
                 Ok(None) => break,

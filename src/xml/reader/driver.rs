@@ -45,16 +45,21 @@ impl State {
     }
 }
 
-/// The chunk being driven: its bytes, newlines, and the number of its first line.
+/// The chunk being driven: its bytes, newlines, and the position of its first byte.
 struct Ctx<'a> {
     bytes: &'a [u8],
     lines: &'a LineIndex,
-    first_line: u64,
+    start: Pos,
 }
 
 impl Ctx<'_> {
     fn pos(&self, at: u32) -> Pos {
-        self.lines.pos(self.bytes, self.first_line, at as usize)
+        self.pos_after(at, 0)
+    }
+
+    /// The position `skip` bytes after `at`.
+    fn pos_after(&self, at: u32, skip: usize) -> Pos {
+        self.lines.pos(self.bytes, self.start, at as usize + skip)
     }
 
     fn resolve(&self, loc: Loc) -> Pos {
@@ -89,14 +94,14 @@ where
         }
     }
 
-    /// Drives the items of `scan`, whose first line is `first_line`. A chunk that
+    /// Drives the items of `scan`, whose first byte is at `start`. A chunk that
     /// ends inside markup is reported as malformed: the caller joins such a chunk to
     /// the next one first, while there is one.
-    pub fn chunk(&mut self, scan: &Scan, first_line: u64) -> Result<(), ReadError> {
+    pub fn chunk(&mut self, scan: &Scan, start: Pos) -> Result<(), ReadError> {
         let ctx = Ctx {
             bytes: scan.bytes(),
             lines: &scan.lines,
-            first_line,
+            start,
         };
         let r = self
             .items(&ctx, &scan.items)
@@ -231,7 +236,9 @@ where
             Ok(Event::Decl(_)) => Err(self.unexpected(pos, "an XML declaration")),
             Ok(Event::CData(_)) => Err(self.unexpected(pos, "a CDATA section")),
             Ok(Event::DocType(_)) => Err(self.unexpected(pos, "a DOCTYPE")),
-            Ok(Event::Comment(_) | Event::PI(_) | Event::Eof) => Ok(()),
+            Ok(Event::Comment(_) | Event::PI(_)) => Ok(()),
+            // The scanner hands on only markup it has read: never reached.
+            Ok(Event::Eof) => Err(self.unexpected(pos, "markup that cannot be read again")),
             Ok(Event::Text(_)) => Err(self.unexpected(pos, "text")),
             Err(e) => Err(malformed(pos, &e)),
         }
@@ -248,7 +255,7 @@ where
         let elem = Elem::from_name(tag.name().as_ref());
         let fault = |f: AttrFault| {
             let p = match f.offset {
-                Some(o) => ctx.pos(at + 1 + o as u32),
+                Some(o) => ctx.pos_after(at, 1 + o),
                 None => pos,
             };
             ReadError::new(p, ReadErrorKind::Invalid, f.msg)

@@ -1,11 +1,12 @@
 //! XML → era metadata: reads what `era_dump` writes (either writeset form) and drives a
 //! [`Visitor`] in document order, checking the structure strictly on the way.
 //!
-//! The input is cut into chunks at line ends; quick-xml tokenizes the chunks in
-//! parallel ([`scan`]), and one driver ([`driver`]) takes their items in order, checks
-//! nesting and attributes, and hands marked blocks and eras to the visitor in
-//! coalesced runs and slices. Positions are resolved from per-chunk line counts only
-//! when needed.
+//! The input is cut into chunks ([`chunks`]); quick-xml tokenizes the chunks in
+//! parallel on the rayon pool ([`scan`]), and one driver ([`driver`]) takes their
+//! items in order on the calling thread, checks nesting and attributes, and hands
+//! marked blocks and eras to the visitor in coalesced runs and slices. Positions are
+//! resolved from per-chunk newline counts only when needed. Neither the input nor
+//! the visitor has to be `Send`.
 
 mod attrs;
 mod batch;
@@ -24,13 +25,18 @@ use std::fmt::Display;
 use std::io::BufRead;
 
 /// Bytes per chunk.
-const CHUNK: usize = 4 << 20;
+const CHUNK: usize = 1 << 20;
 
 /// Reads era XML from `input` and feeds it to `visitor`.
 ///
 /// Consecutive marked blocks (`<bit value="true"/>` or `<marked/>`) reach the visitor
-/// as one `writeset_run`, consecutive `<era>` entries as one `eras` call. An error of
-/// the visitor is reported at the first element of the call that failed.
+/// as one `writeset_run`, consecutive `<era>` entries as one `eras` call (never across
+/// `nr_bits` or `nr_blocks`). An error of the visitor is reported at the first element
+/// of the call that failed, and the message then says how many elements it covered.
+///
+/// The input is read in large requests (a `BufReader` of default size adds no copy)
+/// and scanned ahead on the rayon pool: about 2 × threads + 2 chunks of 1 MiB are in
+/// flight.
 pub fn read_xml<R: BufRead, V: Visitor>(input: R, visitor: &mut V) -> Result<(), ReadError>
 where
     V::Error: Display,

@@ -1,11 +1,14 @@
-//! The parallel half of the reader: one chunk of input (starting at a line start) is
-//! tokenized by quick-xml into compact items, without knowing where in the document it
-//! lies. The hot elements (`<era>`, `<bit>`, `<marked>` as `era_dump` writes them) are
+//! The parallel half of the reader: one chunk of input is tokenized by quick-xml into
+//! compact items, without knowing where in the document it lies. The hot elements (`<era>`, `<bit>`, `<marked>` as `era_dump` writes them) are
 //! decoded here; any other markup is handed on as a byte range for the driver to read.
 //!
 //! A chunk is read as if it started outside any markup. That holds for the first
-//! chunk, and for each later one exactly when the one before ended outside any markup,
-//! which the driver checks ([`End::Unclosed`]) before trusting the items.
+//! chunk, and for each later one exactly when the one before ended outside any markup.
+//! A chunk that does not ends in [`End::Unclosed`] (quick-xml reports the end of its
+//! input inside markup), and is then joined to what follows and scanned on from that
+//! markup ([`rescan`]); the speculative scan of the next chunk is dropped. Chunks are
+//! cut after a line end or a `>`, never just after a `<`, so that a cut always shows
+//! as unclosed markup, never as a different error.
 
 use super::attrs::{bit_fast, era_fast, marked_fast};
 use super::lines::LineIndex;
@@ -77,17 +80,19 @@ pub(super) fn xml_reader(bytes: &[u8]) -> quick_xml::Reader<&[u8]> {
     // earlier one opened); end tags keep trailing blanks so that nothing is lost.
     config.check_end_names = false;
     config.allow_unmatched_ends = true;
+    config.trim_text_start = true;
     config.trim_markup_names_in_closing_tags = false;
     xml
 }
 
 /// Scans `buf[..len]`; `first` is the first chunk of the input (which may hold a BOM).
-/// The chunk must be shorter than 4 GiB.
-pub(super) fn scan(buf: Vec<u8>, len: usize, first: bool) -> Scan {
+/// The chunk must be shorter than 4 GiB. `items` is a vector to reuse.
+pub(super) fn scan(buf: Vec<u8>, len: usize, first: bool, mut items: Vec<Item>) -> Scan {
     let bytes = &buf[..len];
     let lines = LineIndex::new(bytes);
-    let mut items = Vec::with_capacity(len / 32);
-    let end = scan_items(bytes, first, &mut items);
+    items.clear();
+    items.reserve(len / 32);
+    let end = scan_items(bytes, 0, first, &mut items);
     Scan {
         buf,
         len,
@@ -97,27 +102,62 @@ pub(super) fn scan(buf: Vec<u8>, len: usize, first: bool) -> Scan {
     }
 }
 
-fn scan_items(bytes: &[u8], first: bool, items: &mut Vec<Item>) -> End {
+/// Joins `more` to a scan that ended inside markup starting at `at`, and scans on
+/// from `at`: the items before it stand.
+pub(super) fn rescan(scan: Scan, at: usize, more: &[u8], first: bool) -> Scan {
+    let Scan {
+        mut buf,
+        len,
+        mut items,
+        ..
+    } = scan;
+    buf.truncate(len);
+    buf.extend_from_slice(more);
+    let len = buf.len();
+    let bytes = &buf[..len];
+    let lines = LineIndex::new(bytes);
+    let end = scan_items(bytes, at.min(len), first, &mut items);
+    Scan {
+        buf,
+        len,
+        items,
+        lines,
+        end,
+    }
+}
+
+/// Scans `bytes[start..]`, which starts outside any markup.
+fn scan_items(bytes: &[u8], start: usize, first: bool, items: &mut Vec<Item>) -> End {
     // The input may start with a byte order mark. quick-xml would drop one at the
     // start of any chunk, and not count it in its offsets: drop it here, and let
     // quick-xml see none.
     const BOM: &[u8] = b"\xef\xbb\xbf";
-    let skip = if first && bytes.starts_with(BOM) {
+    let skip = if first && start == 0 && bytes.starts_with(BOM) {
         3
     } else {
-        0
+        start
     };
     if bytes[skip..].starts_with(BOM) {
         items.push(Item::Text { at: skip as u32 });
         return End::Clean;
     }
-    let mut xml = xml_reader(&bytes[skip..]);
-    let base = skip as u64;
+    let input = &bytes[skip..];
+    let mut xml = xml_reader(input);
+    // White space between markup is skipped by quick-xml, so an event's offset is
+    // found from where its bytes lie in the input.
+    let offset =
+        |part: &[u8]| skip + (part.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
+    // The `<` that starts the markup whose content is `part`.
+    let markup_at = |part: &[u8]| {
+        let o = offset(part);
+        bytes[..o].iter().rposition(|&b| b == b'<').unwrap_or(o) as u32
+    };
     loop {
-        let at = (base + xml.buffer_position()) as u32;
+        let before = xml.buffer_position() as usize;
         match xml.read_event() {
             Ok(Event::Empty(tag)) => {
                 let content: &[u8] = &tag;
+                let at = offset(content) as u32 - 1;
                 let item = match content.first() {
                     Some(b'e') => {
                         era_fast(content).map(|(block, era)| Item::Era { at, block, era })
@@ -132,27 +172,34 @@ fn scan_items(bytes: &[u8], first: bool, items: &mut Vec<Item>) -> End {
                 };
                 items.push(item.unwrap_or(Item::Markup {
                     at,
-                    end: (base + xml.buffer_position()) as u32,
+                    end: (skip as u64 + xml.buffer_position()) as u32,
                 }));
             }
             Ok(Event::Text(text)) => {
-                if let Some(i) = text.iter().position(|&b| !is_blank(b)) {
-                    items.push(Item::Text { at: at + i as u32 });
-                    return End::Clean;
-                }
+                // Trimmed at the start: it starts at its first other byte.
+                items.push(Item::Text {
+                    at: offset(&text) as u32,
+                });
+                return End::Clean;
             }
             Ok(Event::Comment(_) | Event::PI(_)) => {}
             Ok(Event::Eof) => return End::Clean,
-            Ok(_) => items.push(Item::Markup {
-                at,
-                end: (base + xml.buffer_position()) as u32,
+            Ok(event) => items.push(Item::Markup {
+                at: markup_at(&event),
+                end: (skip as u64 + xml.buffer_position()) as u32,
             }),
             Err(err) => {
+                // The markup at fault starts after the white space.
+                let blanks = input[before.min(input.len())..]
+                    .iter()
+                    .position(|&b| !is_blank(b))
+                    .unwrap_or(0);
+                let at = (skip + before + blanks) as u32;
                 return if is_unclosed(&err) {
                     End::Unclosed { at, err }
                 } else {
                     End::Failed { at, err }
-                }
+                };
             }
         }
     }

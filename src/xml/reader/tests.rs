@@ -614,10 +614,9 @@ fn outcome(xml: &[u8], chunk: usize) -> (Vec<Call>, Option<String>) {
     (rec.calls, r.err().map(|e| e.to_string()))
 }
 
-#[test]
-fn chunk_boundaries_change_nothing() {
+fn boundary_docs() -> Vec<String> {
     let ws = "<writeset era=\"3\" nr_bits=\"9\">";
-    let docs: Vec<String> = vec![
+    vec![
         in_writeset("    <bit block=\"1\" value=\"true\"/>\n    <bit block=\"2\" value=\"true\"/>\n    <marked block_begin=\"3\" len=\"1\"/>"),
         // Markup across lines: tags, a comment, a declaration, end tags.
         format!(
@@ -639,7 +638,19 @@ fn chunk_boundaries_change_nothing() {
         format!("{SB}\n<era_array>\n<era block=\"1\" era=\"2\"/>\n<bit block=\"1\" value=\"true\"/>\n"),
         format!("{SB}\n<writeset era=\"1\" nr_bits=\"2\">\n<bit block=\"1\" value=\"true\"/>\n<bit block=\"2\" value=\"true\"/>\n</writeset>\n<era_array/></superblock>"),
         format!("{SB}\n<era_array>\n<era block=\"1\" era=\"2\"/>\n\u{feff}<era block=\"2\" era=\"2\"/>\n</era_array>\n</superblock>"),
-    ];
+    ]
+}
+
+/// The boundary documents, and each on one line.
+fn boundary_docs_and_one_liners() -> Vec<String> {
+    let docs = boundary_docs();
+    let one_liners: Vec<String> = docs.iter().map(|d| d.replace('\n', " ")).collect();
+    docs.into_iter().chain(one_liners).collect()
+}
+
+#[test]
+fn chunk_boundaries_change_nothing() {
+    let docs = boundary_docs_and_one_liners();
     for doc in &docs {
         let whole = outcome(doc.as_bytes(), 1 << 20);
         for chunk in 1..48 {
@@ -665,4 +676,112 @@ fn a_byte_order_mark_is_dropped_only_at_the_start() {
         outcome(doc.as_bytes(), 1).1.as_deref(),
         Some("line 2, column 1: expected <writeset> or <era_array>, found text")
     );
+}
+
+#[test]
+fn reads_from_inside_a_one_thread_pool() {
+    // Chunks are then scanned inline rather than waited for on the busy pool.
+    let doc = in_era_array(
+        &(0..3000)
+            .map(|b| format!("<era block=\"{}\" era=\"1\"/>", b % 4))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let inside = pool.install(|| outcome(doc.as_bytes(), 1000));
+    assert_eq!(inside, outcome(doc.as_bytes(), 1000));
+    assert_eq!(inside.1, None);
+    assert_eq!(inside.0.len(), 2 + 750 + 2);
+}
+
+proptest::proptest! {
+    /// Any input, damaged anywhere, reads the same (calls, error and position) whatever
+    /// the chunks it is cut into.
+    #[test]
+    fn damaged_input_reads_the_same_in_any_chunks(
+        doc in 0usize..24,
+        edits in proptest::collection::vec(
+            (0usize..10_000, proptest::sample::select(b"<>/\"'= \n-!?[]a1&;".to_vec()), proptest::bool::ANY),
+            0..4,
+        ),
+        chunk in 1usize..80,
+    ) {
+        let docs = boundary_docs_and_one_liners();
+        let mut bytes = docs[doc % docs.len()].clone().into_bytes();
+        for (at, b, insert) in edits {
+            let at = at % (bytes.len() + 1);
+            if insert || at == bytes.len() {
+                bytes.insert(at, b);
+            } else {
+                bytes[at] = b;
+            }
+        }
+        proptest::prop_assert_eq!(outcome(&bytes, chunk), outcome(&bytes, 1 << 20));
+    }
+}
+
+/// Gives `data`, then fails.
+struct Failing<'a> {
+    data: &'a [u8],
+}
+
+impl std::io::Read for Failing<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.data.is_empty() {
+            return Err(std::io::Error::other("disk on fire"));
+        }
+        let n = out.len().min(self.data.len()).min(7);
+        out[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn read_failures_are_reported_after_what_was_read() {
+    let doc = format!("{SB}\n<era_array>\n<era block=\"1\" era=\"2\"/>\n<era block=\"2\"");
+    for chunk in [1, 10, 1 << 20] {
+        let mut rec = Rec::default();
+        let input = std::io::BufReader::new(Failing {
+            data: doc.as_bytes(),
+        });
+        let e = read_chunked(input, &mut rec, chunk).unwrap_err();
+        assert_eq!(e.kind, ReadErrorKind::Io, "chunk {chunk}: {e}");
+        assert!(
+            e.msg.ends_with("cannot read the input: disk on fire"),
+            "{e}"
+        );
+    }
+    // What came before the failure was delivered.
+    let mut rec = Rec::default();
+    let input = std::io::BufReader::new(Failing {
+        data: doc.as_bytes(),
+    });
+    let e = read_chunked(input, &mut rec, 1).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 4, column 15: cannot read the input: disk on fire"
+    );
+    assert_eq!(rec.calls[..2], [sb("u", 4), Call::Ea]);
+}
+
+#[test]
+fn markup_never_closed_costs_linear_time() {
+    // 8 MiB of comment in 1 KiB chunks: each join must at least double what is
+    // scanned again, or this takes hours.
+    let mut doc = format!("{SB}\n<!--");
+    let line = format!("{}\n", "x".repeat(63));
+    for _ in 0..(8 << 20) / 64 {
+        doc.push_str(&line);
+    }
+    let t = std::time::Instant::now();
+    let (_, err) = outcome(doc.as_bytes(), 1024);
+    assert_eq!(
+        err.as_deref(),
+        Some("line 2, column 1: malformed XML: syntax error: comment not closed: `-->` not found before end of input")
+    );
+    assert!(t.elapsed().as_secs() < 60);
 }
