@@ -1,6 +1,6 @@
-//! Throughput of the XML reader on a large generated dump (ignored by default).
+//! Throughput of the XML reader on a large generated dump (run by hand).
 //!
-//! `cargo test --release --test xml_read_throughput -- --ignored --nocapture`
+//! `cargo bench --bench xml_read`
 //! (`ERA_BENCH_BLOCKS` sets the number of origin blocks, 16M by default;
 //! `ERA_BENCH_ONLY=quick-xml|read|build` runs one measurement).
 
@@ -128,9 +128,7 @@ fn quick_xml_events(input: impl std::io::BufRead) -> u64 {
     }
 }
 
-#[test]
-#[ignore]
-fn reader_throughput() {
+fn main() {
     let only = std::env::var("ERA_BENCH_ONLY").unwrap_or_default();
     let runs = |what: &str| only.is_empty() || only == what;
     let nr_blocks: u32 = std::env::var("ERA_BENCH_BLOCKS")
