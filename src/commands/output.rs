@@ -6,6 +6,7 @@
 use crate::error::{Error, Result};
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 const BUFFER: usize = 1 << 20;
@@ -47,13 +48,20 @@ impl Output {
                 let f = OpenOptions::new().write(true).open(path).map_err(err)?;
                 Target::Direct(BufWriter::with_capacity(BUFFER, f))
             }
-            _ => {
+            existing => {
+                // The new file gets the old one's mode, or the mode a newly created file
+                // would get (0666 less the umask), not the temporary file's 0600.
+                let mode = match existing {
+                    Ok(m) => m.permissions(),
+                    Err(_) => std::fs::Permissions::from_mode(0o666),
+                };
                 let dir = match path.parent() {
                     Some(p) if !p.as_os_str().is_empty() => p,
                     _ => Path::new("."),
                 };
                 let tmp = tempfile::Builder::new()
                     .prefix(".era-tools-")
+                    .permissions(mode)
                     .tempfile_in(dir)
                     .map_err(err)?;
                 Target::Temp {

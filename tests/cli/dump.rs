@@ -94,6 +94,25 @@ fn output_file_is_written_whole_or_not_at_all() {
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
     assert!(std::fs::read(&dest).unwrap() == reference_dump("checkpoints").unwrap());
+    // A new file gets the usual mode for new files, not a temporary file's 0600.
+    use std::os::unix::fs::PermissionsExt;
+    let umask = std::process::Command::new("sh")
+        .args(["-c", "umask"])
+        .output()
+        .unwrap();
+    let umask = u32::from_str_radix(String::from_utf8(umask.stdout).unwrap().trim(), 8).unwrap();
+    let mode = std::fs::metadata(&dest).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o666 & !umask, "mode {mode:o}");
+    std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let out = tool("era_dump")
+        .arg("-o")
+        .arg(&dest)
+        .arg(img.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let mode = std::fs::metadata(&dest).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "an existing file keeps its mode");
 
     // A failing dump leaves an existing file as it was and creates no new one.
     let bad = dir.path().join("bad.img");
