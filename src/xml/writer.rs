@@ -30,6 +30,8 @@ pub struct XmlWriter<W: Write> {
     /// Blocks of the open writeset already written (verbose style, run input).
     emitted: u32,
     started: bool,
+    /// Formatting buffers, reused from batch to batch.
+    bufs: Vec<Vec<u8>>,
 }
 
 impl<W: Write> XmlWriter<W> {
@@ -40,6 +42,7 @@ impl<W: Write> XmlWriter<W> {
             nr_blocks: 0,
             emitted: 0,
             started: false,
+            bufs: Vec::new(),
         }
     }
 
@@ -65,9 +68,13 @@ impl<W: Write> XmlWriter<W> {
         value: impl Fn(u32) -> bool + Sync,
     ) -> io::Result<()> {
         self.started = true;
-        format_parallel(&mut self.out, begin as usize, end as usize, |b, buf| {
-            push_bit(buf, b as u32, value(b as u32))
-        })
+        format_parallel(
+            &mut self.out,
+            &mut self.bufs,
+            begin as usize,
+            end as usize,
+            |b, buf| push_bit(buf, b as u32, value(b as u32)),
+        )
     }
 }
 
@@ -92,8 +99,11 @@ fn push_marked(buf: &mut Vec<u8>, begin: u32, len: u32) {
 }
 
 /// Formats items `begin..end` with `f` in parallel chunks and writes them in order.
+/// `bufs` keeps the chunk buffers between calls, so that large outputs do not allocate
+/// (and fault in) fresh memory for every batch.
 fn format_parallel<W: Write>(
     out: &mut W,
+    bufs: &mut Vec<Vec<u8>>,
     begin: usize,
     end: usize,
     f: impl Fn(usize, &mut Vec<u8>) + Sync,
@@ -102,20 +112,22 @@ fn format_parallel<W: Write>(
     let mut start = begin;
     while start < end {
         let stop = (start + batch).min(end);
-        let parts: Vec<Vec<u8>> = (start..stop)
-            .step_by(CHUNK)
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .map(|s| {
-                let mut buf = Vec::with_capacity(CHUNK * 40);
+        let nr_chunks = (stop - start).div_ceil(CHUNK);
+        if bufs.len() < nr_chunks {
+            bufs.resize_with(nr_chunks, Vec::new);
+        }
+        bufs[..nr_chunks]
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(c, buf)| {
+                buf.clear();
+                let s = start + c * CHUNK;
                 for i in s..(s + CHUNK).min(stop) {
-                    f(i, &mut buf);
+                    f(i, buf);
                 }
-                buf
-            })
-            .collect();
-        for p in parts {
-            out.write_all(&p)?;
+            });
+        for buf in &bufs[..nr_chunks] {
+            out.write_all(buf)?;
         }
         start = stop;
     }
@@ -218,7 +230,7 @@ impl<W: Write> Visitor for XmlWriter<W> {
 
     fn eras(&mut self, first: u32, eras: &[u32]) -> io::Result<()> {
         self.started = true;
-        format_parallel(&mut self.out, 0, eras.len(), |i, buf| {
+        format_parallel(&mut self.out, &mut self.bufs, 0, eras.len(), |i, buf| {
             let mut n = itoa::Buffer::new();
             buf.extend_from_slice(b"\n    <era block=\"");
             buf.extend_from_slice(n.format(first as usize + i).as_bytes());
