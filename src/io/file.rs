@@ -45,7 +45,7 @@ impl FileIo {
                 io::Error::new(
                     io::ErrorKind::ResourceBusy,
                     format!(
-                        "{} is in use (is a live era target holding it? use --metadata-snapshot to read a live device)",
+                        "{} is in use by another program (a live era target holds its metadata device exclusively; era_dump and era_invalidate can read a live device through --metadata-snapshot)",
                         path.display()
                     ),
                 )
