@@ -47,6 +47,7 @@ for n in "${sizes[@]}"; do
     bytes=$(stat -c %s "$work/dump-$n.xml")
     measure "floor: write $bytes bytes" sh -c "head -c $bytes /dev/zero > '$work/floor-$n'"
     rm -f "$work/floor-$n"
+    measure "era_dump --logical > /dev/null" sh -c "'$bin/era_dump' --logical '$meta' > /dev/null"
     measure "era_dump --logical -o file" "$bin/era_dump" --logical -o "$work/logical-$n.xml" "$meta"
     measure "era_dump --compact > /dev/null" sh -c "'$bin/era_dump' --compact '$meta' > /dev/null"
     for since in 0 50 98; do
