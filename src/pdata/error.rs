@@ -42,6 +42,10 @@ pub enum Error {
     /// A btree is deeper than any valid era tree can be.
     #[error("block {block}: btree deeper than {max} levels")]
     TooDeep { block: MetaBlock, max: usize },
+    /// The metadata space map has no block that is free in both the committed and the
+    /// current transaction (ENOSPC).
+    #[error("metadata device full: all {nr_blocks} blocks of the space map are in use")]
+    NoSpace { nr_blocks: u64 },
 }
 
 impl Error {
@@ -54,6 +58,7 @@ impl Error {
             | Error::Invalid { block, .. }
             | Error::Cycle { block }
             | Error::TooDeep { block, .. } => *block,
+            Error::NoSpace { .. } => 0,
         }
     }
 

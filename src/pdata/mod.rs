@@ -3,12 +3,16 @@
 //! knows about era.
 
 pub mod array;
+pub mod array_cow;
 pub mod bitset;
 pub mod btree;
 pub mod checksum;
 pub mod codec;
 mod error;
 pub mod space_map;
+#[cfg(test)]
+pub(crate) mod test_support;
+pub mod transaction;
 
 pub use error::{Error, Result};
 

@@ -1,5 +1,6 @@
 //! Single-level btrees (format.md §4): node layout, validated views and walks.
 
+pub mod cow;
 mod node;
 mod walk;
 

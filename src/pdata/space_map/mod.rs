@@ -1,7 +1,10 @@
 //! The metadata space map (format.md §7): a root inside the superblock, an index block,
 //! bitmap blocks of 2-bit reference counts and a btree of counts ≥ 3.
 
+mod core;
 mod disk;
+
+pub use self::core::CoreSpaceMap;
 
 pub use disk::{
     bitmap_entries, pack_bitmap, pack_index, read_bitmap, read_index, read_ref_counts,
