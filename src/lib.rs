@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod emulate;
 pub mod era;
 pub mod io;
 pub mod pdata;
