@@ -43,7 +43,11 @@ pub fn recount(io: &dyn BlockIo) -> Vec<u32> {
     let mut counts = vec![0u32; root.nr_blocks as usize];
     counts[0] += 1;
     counts[root.bitmap_root as usize] += 1;
-    for e in read_index(io, &root).unwrap().iter().take(root.nr_bitmaps() as usize) {
+    for e in read_index(io, &root)
+        .unwrap()
+        .iter()
+        .take(root.nr_bitmaps() as usize)
+    {
         counts[e.blocknr as usize] += 1;
     }
     walk(io, root.ref_count_root, Refs::None, &mut counts);
