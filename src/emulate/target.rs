@@ -180,7 +180,7 @@ impl Target {
             self.followup = false;
         }
         let committed = self.md.commit();
-        archived.and(committed.map_err(Error::from)).map(|_| ())
+        archived.and(committed).map(|_| ())
     }
 
     /// INFO status (an RPC: wakes the worker and commits).
