@@ -48,6 +48,9 @@ pub const ARRAY_INDEX_TREE: TreeType = TreeType {
 
 type Entry = (u64, Vec<u8>);
 
+mod insert;
+pub use insert::insert;
+
 fn nr(b: &BlockBuf) -> usize {
     get_u32(b, 16) as usize
 }
@@ -293,120 +296,6 @@ fn shadow_node(
         }
     }
     Ok((s, n))
-}
-
-/// Writes `es` into node `b` if they fit, or into `b` and a new right sibling.
-fn store_or_split(
-    tm: &mut TransactionManager,
-    b: MetaBlock,
-    mut node: BlockBuf,
-    es: &[Entry],
-    tt: &TreeType,
-) -> Result<Option<(u64, MetaBlock)>> {
-    if es.len() <= max(&node) {
-        set_entries(&mut node, es);
-        *tm.get_mut(b)? = node;
-        return Ok(None);
-    }
-    let half = es.len() / 2;
-    set_entries(&mut node, &es[..half]);
-    *tm.get_mut(b)? = node;
-    let r = tm.new_block(BlockKind::BtreeNode)?;
-    let mut right = [0u8; BLOCK_SIZE];
-    init_node(&mut right, !is_leaf(&node), tt.value_size);
-    set_entries(&mut right, &es[half..]);
-    *tm.get_mut(r)? = right;
-    Ok(Some((es[half].0, r)))
-}
-
-/// Inserts or replaces `k → v`; returns the new root. A replaced value different from
-/// `v` loses the reference it held.
-pub fn insert(
-    tm: &mut TransactionManager,
-    root: MetaBlock,
-    tt: &TreeType,
-    k: u64,
-    v: &[u8],
-) -> Result<MetaBlock> {
-    if v.len() != tt.value_size {
-        return Err(bad(
-            root,
-            format!("value of {} bytes for a tree of {}", v.len(), tt.value_size),
-        ));
-    }
-    let (new_root, split) = insert_rec(tm, root, tt, k, v, 0)?;
-    let Some((k2, b2)) = split else {
-        return Ok(new_root);
-    };
-    let first_key = key(&*tm.read(new_root, BlockKind::BtreeNode)?, 0);
-    let r = tm.new_block(BlockKind::BtreeNode)?;
-    let mut node = [0u8; BLOCK_SIZE];
-    init_node(&mut node, true, tt.value_size);
-    set_entries(
-        &mut node,
-        &[
-            (first_key, new_root.to_le_bytes().to_vec()),
-            (k2, b2.to_le_bytes().to_vec()),
-        ],
-    );
-    *tm.get_mut(r)? = node;
-    Ok(r)
-}
-
-fn insert_rec(
-    tm: &mut TransactionManager,
-    b: MetaBlock,
-    tt: &TreeType,
-    k: u64,
-    v: &[u8],
-    depth: usize,
-) -> Result<(MetaBlock, Option<(u64, MetaBlock)>)> {
-    if depth >= MAX_DEPTH {
-        return Err(Error::TooDeep {
-            block: b,
-            max: MAX_DEPTH,
-        });
-    }
-    let (s, mut node) = shadow_node(tm, b, tt)?;
-    if is_leaf(&node) {
-        let pos = find_le(&node, k);
-        if let Some(i) = pos.filter(|&i| key(&node, i) == k) {
-            let old = value(&node, i).to_vec();
-            let o = voff(&node, i);
-            node[o..o + v.len()].copy_from_slice(v);
-            *tm.get_mut(s)? = node;
-            if old != v {
-                dec_value(tm, tt, &old)?;
-            }
-            return Ok((s, None));
-        }
-        let at = pos.map_or(0, |i| i + 1);
-        let mut es = entries(&node);
-        es.insert(at, (k, v.to_vec()));
-        let split = store_or_split(tm, s, node, &es, tt)?;
-        return Ok((s, split));
-    }
-    if nr(&node) == 0 {
-        return Err(bad(b, "internal node with no entries".into()));
-    }
-    let i = match find_le(&node, k) {
-        Some(i) => i,
-        None => {
-            put_u64(&mut node, NODE_HEADER_SIZE, k);
-            0
-        }
-    };
-    let (c, split) = insert_rec(tm, child(&node, i), tt, k, v, depth + 1)?;
-    let o = voff(&node, i);
-    put_u64(&mut node, o, c);
-    let Some((k2, b2)) = split else {
-        *tm.get_mut(s)? = node;
-        return Ok((s, None));
-    };
-    let mut es = entries(&node);
-    es.insert(i + 1, (k2, b2.to_le_bytes().to_vec()));
-    let up = store_or_split(tm, s, node, &es, tt)?;
-    Ok((s, up))
 }
 
 /// Removes `k`; returns the new root, or `None` (and changes nothing) if `k` is absent.
