@@ -13,6 +13,9 @@ use std::sync::Arc;
 /// Sector size in bytes.
 pub const SECTOR: u64 = 512;
 
+/// Sectors moved to or from the origin at a time.
+const CHUNK_SECTORS: u64 = 2048;
+
 /// The figures of an INFO status line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Status {
@@ -235,18 +238,40 @@ impl Target {
 
     /// A write of `data` (whole sectors) at `sector` (target.md §7.2, §7.3).
     pub fn write(&mut self, sector: u64, data: &[u8]) -> Result<()> {
-        self.check_live()?;
         let count = data.len() as u64 / SECTOR;
+        self.write_with(sector, count, |off, buf| {
+            let o = (off * SECTOR) as usize;
+            buf.copy_from_slice(&data[o..o + buf.len()]);
+        })
+    }
+
+    /// A write of `count` sectors at `sector` whose data `fill(offset, buf)` provides
+    /// piece by piece (`offset` in sectors from `sector`): every block is marked and
+    /// committed first, then the data goes to the origin.
+    pub fn write_with(
+        &mut self,
+        sector: u64,
+        count: u64,
+        mut fill: impl FnMut(u64, &mut [u8]),
+    ) -> Result<()> {
+        self.check_live()?;
         self.check_range(sector, count)?;
         let bs = self.block_size as u64;
         let (first, last) = (sector / bs, (sector + count - 1) / bs);
         self.mark_blocks((first..=last).map(|b| b as u32))?;
-        self.origin
-            .write_at(sector * SECTOR, data)
-            .map_err(|source| Error::Origin {
-                offset: sector * SECTOR,
-                source,
-            })
+        let mut buf = vec![0u8; (CHUNK_SECTORS.min(count) * SECTOR) as usize];
+        let mut done = 0;
+        while done < count {
+            let n = CHUNK_SECTORS.min(count - done);
+            let piece = &mut buf[..(n * SECTOR) as usize];
+            fill(done, piece);
+            let offset = (sector + done) * SECTOR;
+            self.origin
+                .write_at(offset, piece)
+                .map_err(|source| Error::Origin { offset, source })?;
+            done += n;
+        }
+        Ok(())
     }
 
     /// A discard: marks only the block of its first sector (target.md §7.1). The
@@ -260,16 +285,33 @@ impl Target {
 
     /// A read of `count` sectors at `sector`.
     pub fn read(&mut self, sector: u64, count: u64) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.read_with(sector, count, |piece| out.extend_from_slice(piece))?;
+        Ok(out)
+    }
+
+    /// A read of `count` sectors at `sector`, handed to `sink` piece by piece.
+    pub fn read_with(
+        &mut self,
+        sector: u64,
+        count: u64,
+        mut sink: impl FnMut(&[u8]),
+    ) -> Result<()> {
         self.check_live()?;
         self.check_range(sector, count)?;
-        let mut buf = vec![0u8; (count * SECTOR) as usize];
-        self.origin
-            .read_at(sector * SECTOR, &mut buf)
-            .map_err(|source| Error::Origin {
-                offset: sector * SECTOR,
-                source,
-            })?;
-        Ok(buf)
+        let mut buf = vec![0u8; (CHUNK_SECTORS.min(count) * SECTOR) as usize];
+        let mut done = 0;
+        while done < count {
+            let n = CHUNK_SECTORS.min(count - done);
+            let piece = &mut buf[..(n * SECTOR) as usize];
+            let offset = (sector + done) * SECTOR;
+            self.origin
+                .read_at(offset, piece)
+                .map_err(|source| Error::Origin { offset, source })?;
+            sink(piece);
+            done += n;
+        }
+        Ok(())
     }
 
     /// An empty flush, passed to the origin.
