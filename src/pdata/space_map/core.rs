@@ -191,6 +191,7 @@ impl CoreSpaceMap {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

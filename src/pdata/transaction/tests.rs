@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 use super::*;
 use crate::io::MemIo;
 use crate::pdata::space_map::read_ref_counts;

@@ -119,7 +119,7 @@ fn rebalance_or_split(
     if i > 0 {
         let lb = child(&p, i - 1);
         left_shared = tm.count(lb) > 1;
-        if !left_shared && free(&read_node(tm, lb)?) >= SPACE_THRESHOLD {
+        if !left_shared && free(&load(tm, lb, tt)?) >= SPACE_THRESHOLD {
             let ls = shadow_child(tm, parent, i - 1, tt)?;
             let mut left = read_node(tm, ls)?;
             let mut right = read_node(tm, cur)?;
@@ -136,7 +136,7 @@ fn rebalance_or_split(
     if i + 1 < nr_parent {
         let rb = child(&p, i + 1);
         right_shared = tm.count(rb) > 1;
-        if !right_shared && free(&read_node(tm, rb)?) >= SPACE_THRESHOLD {
+        if !right_shared && free(&load(tm, rb, tt)?) >= SPACE_THRESHOLD {
             let rs = shadow_child(tm, parent, i + 1, tt)?;
             let mut left = read_node(tm, cur)?;
             let mut right = read_node(tm, rs)?;
