@@ -232,3 +232,82 @@ fn every_power_cut_leaves_recoverable_metadata_that_keeps_completed_writes() {
     }
     assert!(checked > 1000, "only {checked} completed writes checked");
 }
+
+/// Metadata devices too small for the workload: every operation that runs out of space
+/// fails cleanly (its transaction is dropped), later ones still run, and the metadata
+/// left behind is consistent and keeps every completed write.
+#[test]
+fn running_out_of_metadata_space_never_corrupts() {
+    let mut failures = 0;
+    let mut recovered = 0;
+    for blocks in (8..48u64).chain((48..400).step_by(7)) {
+        let meta = Arc::new(MemIo::new(blocks));
+        let mut cfg = config(meta.clone());
+        if blocks >= 48 {
+            // 65536 blocks: an era array of 65 array blocks, two-block bitsets.
+            cfg.origin = Arc::new(MemOrigin::new(65536 * BS as usize * 512));
+            cfg.length = Some(65536 * BS);
+        }
+        let mut runner = Runner::new(cfg);
+        let mut done: Vec<(u32, u32)> = Vec::new();
+        let mut failed_before = false;
+        let mut cmds = vec![Command::Open(None)];
+        cmds.extend(
+            parse_script(WORKLOAD)
+                .unwrap()
+                .into_iter()
+                .map(|l| l.command),
+        );
+        for cmd in &cmds {
+            if let Command::Reload(len) | Command::Open(Some(len)) = cmd {
+                done.retain(|&(b, _)| (b as u64) < len / BS);
+            }
+            if runner.execute(cmd, &mut Vec::new()).is_err() {
+                failures += 1;
+                failed_before = true;
+                continue;
+            }
+            if failed_before && matches!(cmd, Command::Write { .. }) {
+                // A failed operation leaves nothing half done behind it.
+                recovered += 1;
+            }
+            if let (Command::Write { sector, count, .. }, Some(t)) = (cmd, runner.target()) {
+                let era = t.metadata().current_era;
+                for b in sector / BS..=(sector + count - 1) / BS {
+                    done.push((b as u32, era));
+                }
+            }
+        }
+        let _ = runner.close();
+        let what = format!("{blocks} metadata blocks");
+        if meta.read_block_zeroed() {
+            continue;
+        }
+        assert_space_map_exact(meta.as_ref(), &what);
+        let view = open_view(meta.as_ref(), Source::Live).unwrap();
+        let folded = read_metadata(meta.as_ref(), &view).unwrap().folded_eras();
+        for (b, e) in done {
+            if (b as usize) < folded.len() {
+                assert!(folded[b as usize] >= e, "{what}: block {b} era {e} lost");
+            }
+        }
+    }
+    assert!(
+        failures > 50,
+        "the devices were never full ({failures} failures)"
+    );
+    eprintln!("{failures} failures, {recovered} writes after one");
+    assert!(recovered >= 25, "writes after a failure: {recovered}");
+}
+
+trait Zeroed {
+    fn read_block_zeroed(&self) -> bool;
+}
+
+impl Zeroed for MemIo {
+    fn read_block_zeroed(&self) -> bool {
+        let mut b = [0u8; BLOCK_SIZE];
+        self.read_block(0, &mut b).unwrap();
+        b.iter().all(|&x| x == 0)
+    }
+}

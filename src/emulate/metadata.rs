@@ -132,6 +132,19 @@ impl EraMetadata {
         Ok(())
     }
 
+    /// Drops every change since the last commit (after a failed operation), so that
+    /// nothing half done can reach the disk.
+    pub fn abort(&mut self) {
+        self.tm.abort();
+        let sb = Superblock::decode(&self.last_superblock);
+        self.nr_blocks = sb.nr_blocks;
+        self.current_era = sb.current_era;
+        self.current_writeset = sb.current_writeset;
+        self.writeset_tree_root = sb.writeset_tree_root;
+        self.era_array_root = sb.era_array_root;
+        self.metadata_snap = sb.metadata_snap;
+    }
+
     /// Resizes the era array to `new_nr_blocks` entries (new ones 0).
     pub fn resize(&mut self, new_nr_blocks: u32) -> Result<()> {
         self.era_array_root = array_cow::resize(

@@ -163,13 +163,20 @@ impl Target {
                 )));
             }
             let n = new_size as u32;
-            self.md.resize(n)?;
+            if let Err(e) = self.md.resize(n).and_then(|_| self.md.commit()) {
+                self.md.abort();
+                return Err(e);
+            }
             self.in_core = vec![0; nr_words(n) as usize];
-            self.md.commit()?;
             self.instance_nr_blocks = n;
         }
         self.suspended = false;
-        self.operate(None, Some(Rpc::Rollover)).map(|_| ())
+        let r = self.operate(None, Some(Rpc::Rollover)).map(|_| ());
+        if r.is_err() {
+            // A failed resume leaves the device suspended.
+            self.suspended = true;
+        }
+        r
     }
 
     /// Postsuspend (target.md §10.2): archive, stop the worker after at most one more
@@ -183,6 +190,9 @@ impl Target {
             self.followup = false;
         }
         let committed = self.md.commit();
+        if committed.is_err() {
+            self.md.abort();
+        }
         archived.and(committed).map(|_| ())
     }
 
@@ -332,8 +342,31 @@ impl Target {
         r
     }
 
-    /// One worker pass (target.md §9.2).
+    /// One worker pass (target.md §9.2). A metadata failure aborts the open
+    /// transaction, so that nothing half done is ever committed (the kernel has no
+    /// abort; it would commit whatever the failed step left).
     fn pass(&mut self, writes: Option<&[u32]>, rpc: Option<Rpc>) -> Result<Reply> {
+        let r = self.pass_steps(writes, rpc);
+        if let Err(e) = &r {
+            if !matches!(e, Error::BadMessage(_)) {
+                self.abort();
+            }
+        }
+        r
+    }
+
+    /// Drops the uncommitted changes; a digest in progress starts again at the next
+    /// pass.
+    fn abort(&mut self) {
+        self.md.abort();
+        if self.digest.is_running() {
+            self.archived_pending = true;
+        }
+        self.digest = Digest::Idle;
+        self.followup = false;
+    }
+
+    fn pass_steps(&mut self, writes: Option<&[u32]>, rpc: Option<Rpc>) -> Result<Reply> {
         if self.archived_pending {
             self.archived_pending = false;
             if !self.digest.is_running() {
@@ -346,6 +379,7 @@ impl Target {
                 self.log.push(format!(
                     "process_old_eras: digest step failed, stopping digestion: {e}"
                 ));
+                self.md.abort();
                 self.digest = Digest::Idle;
             }
             self.followup = self.digest.is_running();
@@ -358,6 +392,11 @@ impl Target {
             return Ok(Reply::None);
         };
         let r = self.run_rpc(rpc);
+        if let Err(e) = &r {
+            if !matches!(e, Error::BadMessage(_)) {
+                return r;
+            }
+        }
         self.md.commit()?;
         r
     }

@@ -40,6 +40,8 @@ pub struct TransactionManager {
     index_block: MetaBlock,
     bitmaps: Vec<IndexEntry>,
     ref_count_root: MetaBlock,
+    /// Where the space map's own blocks were at the last commit.
+    committed: (MetaBlock, Vec<IndexEntry>, MetaBlock),
     sync: bool,
 }
 
@@ -74,6 +76,7 @@ impl TransactionManager {
             index_block: 1,
             bitmaps: Vec::new(),
             ref_count_root: 2,
+            committed: (0, Vec::new(), 0),
             sync,
         };
         for b in 0..3 + nb {
@@ -111,6 +114,7 @@ impl TransactionManager {
             blocks: HashMap::new(),
             fresh: HashMap::new(),
             index_block: root.bitmap_root,
+            committed: (root.bitmap_root, bitmaps.clone(), root.ref_count_root),
             bitmaps,
             ref_count_root: root.ref_count_root,
             sync,
@@ -354,10 +358,26 @@ impl TransactionManager {
         self.flush()?;
         self.fresh.clear();
         self.sm.end_transaction();
+        self.committed = (self.index_block, self.bitmaps.clone(), self.ref_count_root);
         if self.blocks.len() >= CACHE_LIMIT {
             self.blocks.clear();
         }
         Ok(())
+    }
+
+    /// Drops every change since the last commit: counts, new blocks and the space
+    /// map's own block locations go back to their committed state. (Not for a
+    /// transaction that never committed, such as a format's.)
+    pub fn abort(&mut self) {
+        self.sm.abort_transaction();
+        for b in self.fresh.keys() {
+            self.blocks.remove(b);
+        }
+        self.fresh.clear();
+        let (index, bitmaps, ref_root) = self.committed.clone();
+        self.index_block = index;
+        self.bitmaps = bitmaps;
+        self.ref_count_root = ref_root;
     }
 
     fn flush(&self) -> Result<()> {
