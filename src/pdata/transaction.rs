@@ -15,7 +15,7 @@ use crate::pdata::btree::cow::{self as btree_cow, TreeType};
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::codec::put_u64;
 use crate::pdata::space_map::{
-    pack_bitmap, pack_index, read_index, read_ref_counts, CoreSpaceMap, IndexEntry, SmRoot,
+    pack_index, read_index, read_ref_counts, set_bitmap_entry, CoreSpaceMap, IndexEntry, SmRoot,
     ENTRIES_PER_BITMAP, MAX_METADATA_BLOCKS,
 };
 use crate::pdata::{read_block, write_block, Error, Result};
@@ -108,6 +108,16 @@ impl TransactionManager {
         let counts = read_ref_counts(io.as_ref(), root)?;
         let mut bitmaps = read_index(io.as_ref(), root)?;
         bitmaps.truncate(root.nr_bitmaps() as usize);
+        // The hints are kept up to date incrementally: start from exact values.
+        for (i, entry) in bitmaps.iter_mut().enumerate() {
+            let start = i * ENTRIES_PER_BITMAP;
+            let end = (start + ENTRIES_PER_BITMAP).min(counts.len());
+            let slice = counts.get(start..end).unwrap_or(&[]);
+            let used = slice.iter().filter(|&&c| c != 0).count();
+            entry.nr_free = (ENTRIES_PER_BITMAP - used) as u32;
+            entry.none_free_before =
+                slice.iter().position(|&c| c == 0).unwrap_or(slice.len()) as u32;
+        }
         Ok(TransactionManager {
             io,
             sm: CoreSpaceMap::new(counts),
@@ -265,7 +275,8 @@ impl TransactionManager {
                     continue;
                 };
                 if !self.fresh.contains_key(&old) {
-                    let n = self.new_block(BlockKind::Bitmap)?;
+                    let data = self.read(old, BlockKind::Bitmap)?;
+                    let n = self.write_new(BlockKind::Bitmap, &data)?;
                     self.dec(old)?;
                     self.bitmaps[i].blocknr = n;
                     again = true;
@@ -284,28 +295,40 @@ impl TransactionManager {
         }
     }
 
+    /// Brings the (already copied) bitmaps and the index up to date: only the entries
+    /// changed in this transaction are rewritten, and the index hints are adjusted.
     fn pack_space_map(&mut self, touched: &BTreeSet<usize>) -> Result<()> {
+        for (b, old, new) in self.sm.changes() {
+            let (i, e) = (
+                b as usize / ENTRIES_PER_BITMAP,
+                b as usize % ENTRIES_PER_BITMAP,
+            );
+            let Some(entry) = self.bitmaps.get_mut(i) else {
+                continue;
+            };
+            if old == 0 && new != 0 {
+                entry.nr_free = entry.nr_free.saturating_sub(1);
+            } else if old != 0 && new == 0 {
+                entry.nr_free += 1;
+            }
+            if new == 0 {
+                entry.none_free_before = entry.none_free_before.min(e as u32);
+            }
+            let loc = entry.blocknr;
+            set_bitmap_entry(self.get_mut(loc)?, e, new.min(3) as u8);
+        }
         let nr = self.sm.nr_blocks() as usize;
         for &i in touched {
             let start = i * ENTRIES_PER_BITMAP;
             let end = (start + ENTRIES_PER_BITMAP).min(nr);
-            let entries: Vec<u8> = self.sm.counts()[start..end]
-                .iter()
-                .map(|&c| c.min(3) as u8)
-                .collect();
-            let used = entries.iter().filter(|&&e| e != 0).count();
-            let first_free = entries
-                .iter()
-                .position(|&e| e == 0)
-                .unwrap_or(entries.len());
             let Some(entry) = self.bitmaps.get_mut(i) else {
                 continue;
             };
-            entry.nr_free = (ENTRIES_PER_BITMAP - used) as u32;
-            entry.none_free_before = first_free as u32;
-            let loc = entry.blocknr;
-            let packed = pack_bitmap(loc, &entries);
-            *self.get_mut(loc)? = *packed;
+            let mut p = entry.none_free_before as usize;
+            while start + p < end && self.sm.counts()[start + p] != 0 {
+                p += 1;
+            }
+            entry.none_free_before = p as u32;
         }
         if self.fresh.contains_key(&self.index_block) {
             let packed = pack_index(self.index_block, &self.bitmaps);

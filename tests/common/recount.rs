@@ -7,7 +7,7 @@ use era_tools::io::BlockIo;
 use era_tools::pdata::btree::NodeView;
 use era_tools::pdata::codec::get_u64;
 use era_tools::pdata::read_block;
-use era_tools::pdata::space_map::{read_index, read_ref_counts};
+use era_tools::pdata::space_map::{read_index, read_ref_counts, ENTRIES_PER_BITMAP};
 
 #[derive(Clone, Copy)]
 enum Refs {
@@ -77,4 +77,19 @@ pub fn assert_space_map_exact(io: &dyn BlockIo, what: &str) {
     }
     let allocated = disk.iter().filter(|&&c| c != 0).count() as u64;
     assert_eq!(allocated, sb.sm_root.nr_allocated, "{what}: nr_allocated");
+    // The index hints are exact too (format.md §7.2).
+    let index = read_index(io, &sb.sm_root).unwrap();
+    for (i, chunk) in disk.chunks(ENTRIES_PER_BITMAP).enumerate() {
+        let used = chunk.iter().filter(|&&c| c != 0).count();
+        let first_free = chunk.iter().position(|&c| c == 0).unwrap_or(chunk.len());
+        assert_eq!(
+            index[i].nr_free as usize,
+            ENTRIES_PER_BITMAP - used,
+            "{what}: nr_free of bitmap {i}"
+        );
+        assert_eq!(
+            index[i].none_free_before as usize, first_free,
+            "{what}: none_free_before of bitmap {i}"
+        );
+    }
 }
