@@ -29,7 +29,13 @@ enum Cmd {
     /// write SECTOR COUNT [BYTE] | read SECTOR COUNT | discard SECTOR COUNT | flush |
     /// checkpoint | take_metadata_snap | drop_metadata_snap | message WORD... | status |
     /// table | suspend | resume | reload SECTORS | close | open [SECTORS] | crash.
-    /// A discard marks only the block of its first sector, as the kernel does.
+    /// `write` fills the sectors with BYTE (default 0xff); `read` prints a CRC-32C of the
+    /// data. A discard marks only the block of its first sector, as the kernel does.
+    #[command(
+        after_help = "Exit status: 0 when every command succeeded; 1 when the open or \
+a command failed (each error is printed on stderr with its line number, and later commands \
+still run); 2 for bad usage or script syntax (nothing is changed)."
+    )]
     Run {
         /// The metadata image (an existing file; all zeros = unformatted).
         #[arg(long)]

@@ -194,6 +194,12 @@ impl Runner {
                 let _ = writeln!(err, "line {}: {}: {e}", line.number, line.command);
                 ok = false;
             }
+            // What the kernel would only log (a failed digest step) is reported too.
+            if let Some(t) = self.target.as_mut() {
+                for msg in std::mem::take(&mut t.log) {
+                    let _ = writeln!(err, "line {}: log: {msg}", line.number);
+                }
+            }
         }
         let crashed = matches!(lines.last(), Some(l) if l.command == Command::Crash);
         if !crashed && self.target.is_some() {
