@@ -5,11 +5,11 @@
 use super::{Error, Result};
 use crate::era::superblock::{Superblock, WritesetRoot, WRITESET_ROOT_SIZE};
 use crate::io::BlockIo;
-use crate::pdata::array_cow;
 use crate::pdata::btree::cow::{self as btree_cow, TreeType, ValueRefs, ARRAY_INDEX_TREE};
 use crate::pdata::checksum::BlockKind;
 use crate::pdata::read_block;
 use crate::pdata::transaction::TransactionManager;
+use crate::pdata::{array_cow, bitset_cow};
 use crate::units::{BlockBuf, MetaBlock};
 use std::sync::Arc;
 
@@ -20,7 +20,6 @@ pub const WRITESET_TREE: TreeType = TreeType {
 };
 
 const ERA_SIZE: usize = 4;
-const WORD_SIZE: usize = 8;
 
 /// Words of a bitset of `nr_bits` bits.
 pub fn nr_words(nr_bits: u32) -> u64 {
@@ -180,15 +179,7 @@ impl EraMetadata {
 
     /// Starts a new era with an empty writeset of `nr_blocks` bits (target.md §6.3).
     pub fn new_era(&mut self) -> Result<()> {
-        let root = array_cow::empty(&mut self.tm)?;
-        let root = array_cow::resize(
-            &mut self.tm,
-            root,
-            WORD_SIZE,
-            0,
-            nr_words(self.nr_blocks),
-            0,
-        )?;
+        let root = bitset_cow::create(&mut self.tm, self.nr_blocks as u64)?;
         self.current_writeset = WritesetRoot {
             nr_bits: self.nr_blocks,
             root,
@@ -205,14 +196,9 @@ impl EraMetadata {
                 "no current writeset covers block {block}"
             )));
         }
-        let i = block as u64 / 64;
-        let bit = 1u64 << (block % 64);
-        let w = array_cow::get(&mut self.tm, cw.root, WORD_SIZE, i)?;
-        if w & bit != 0 {
-            return Ok(false);
-        }
-        self.current_writeset.root = array_cow::set(&mut self.tm, cw.root, WORD_SIZE, i, w | bit)?;
-        Ok(true)
+        let (root, changed) = bitset_cow::set_bit(&mut self.tm, cw.root, block as u64)?;
+        self.current_writeset.root = root;
+        Ok(changed)
     }
 
     /// The archived writeset with the lowest era.
@@ -225,12 +211,7 @@ impl EraMetadata {
 
     /// The words of a bitset.
     pub fn read_bitset(&mut self, ws: &WritesetRoot) -> Result<Vec<u64>> {
-        Ok(array_cow::read_all(
-            &mut self.tm,
-            ws.root,
-            WORD_SIZE,
-            nr_words(ws.nr_bits),
-        )?)
+        Ok(bitset_cow::read(&mut self.tm, ws.root, ws.nr_bits as u64)?)
     }
 
     /// `era_array[block] = era`.

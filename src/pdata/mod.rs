@@ -5,6 +5,7 @@
 pub mod array;
 pub mod array_cow;
 pub mod bitset;
+pub mod bitset_cow;
 pub mod btree;
 pub mod checksum;
 pub mod codec;
