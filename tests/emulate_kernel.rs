@@ -242,6 +242,14 @@ fn sm_root(io: &dyn BlockIo) -> (SmRoot, u64) {
 fn check_case(case: &str) -> (usize, usize, Vec<String>) {
     let out = replay(case);
     let io = out.meta.as_ref();
+    // For checking the images with other tools: EMULATE_DUMP_DIR=/some/dir.
+    if let Some(dir) = std::env::var_os("EMULATE_DUMP_DIR") {
+        std::fs::write(
+            std::path::Path::new(&dir).join(format!("{case}.img")),
+            io.to_bytes(),
+        )
+        .unwrap();
+    }
     let live = read(io, Source::Live);
     assert_folds_to(case, &live, &truth(case, false).unwrap());
     let kernel = MemIo::from_bytes(kernel_image(case));
