@@ -356,3 +356,24 @@ fn a_different_block_size_is_refused() {
         "{e}"
     );
 }
+
+/// Reload while active (target.md §10.4: the old instance's postsuspend is lost) and
+/// suspend-then-reload (close + open) give the same logical state.
+#[test]
+fn both_reload_orders_give_the_same_fold() {
+    let mut folds = Vec::new();
+    for script in ["reload 96", "suspend\nreload 96"] {
+        let mut r = Rig::new(1024, 128, 8);
+        r.run(&format!(
+            "open\n{}\ncheckpoint\n{}\n{script}\n{}\nclose",
+            wb(1),
+            wb(2),
+            wb(11)
+        ));
+        assert_eq!(r.sb().nr_blocks, 12);
+        assert_space_map_exact(r.meta.as_ref(), script);
+        folds.push((r.fold(Source::Live), r.sb().current_era));
+    }
+    assert_eq!(folds[0], folds[1]);
+    assert_eq!(folds[0].0, map(&[(1, 1), (2, 2), (11, 3)]));
+}
