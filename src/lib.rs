@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod emulate;
 pub mod era;
 mod error;
 pub mod io;

@@ -9,6 +9,7 @@ pub fn commands() -> Vec<clap::Command> {
     vec![
         super::check::CheckArgs::command(),
         super::dump::DumpArgs::command(),
+        super::emulate::EmulateArgs::command(),
         super::generate::GenerateArgs::command(),
         super::invalidate::InvalidateArgs::command(),
         super::restore::RestoreArgs::command(),

@@ -5,6 +5,7 @@
 pub mod check;
 pub mod docs;
 pub mod dump;
+pub mod emulate;
 pub mod exit;
 pub mod generate;
 pub mod invalidate;

@@ -5,14 +5,19 @@
 pub mod alloc;
 pub mod array;
 pub mod array_builder;
+pub mod array_cow;
 pub mod bitset;
 pub mod bitset_builder;
+pub mod bitset_cow;
 pub mod btree;
 pub mod check;
 pub mod checksum;
 pub mod codec;
 mod error;
 pub mod space_map;
+#[cfg(test)]
+pub(crate) mod test_support;
+pub mod transaction;
 
 pub use error::{Error, Result};
 

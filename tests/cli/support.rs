@@ -11,9 +11,10 @@ pub const READERS: [(&str, &[&str]); 3] = [
 ];
 
 /// Every tool.
-pub const TOOLS: [&str; 5] = [
+pub const TOOLS: [&str; 6] = [
     "era_check",
     "era_dump",
+    "era_emulate",
     "era_invalidate",
     "era_restore",
     "era_generate",

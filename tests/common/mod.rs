@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: the kernel corpus and temporary images.
 #![allow(dead_code)]
 
+pub mod recount;
+
 use flate2::read::GzDecoder;
 use std::collections::BTreeMap;
 use std::io::Read;

@@ -2,6 +2,7 @@
 //! bulk builder of offline writers.
 
 mod build;
+pub mod cow;
 mod node;
 mod walk;
 

@@ -58,8 +58,8 @@ impl<'a> NodeView<'a> {
             )));
         }
         if value_size == 0
-            || NODE_HEADER_SIZE as u64 + (8 + value_size as u64) * max_entries as u64
-                > BLOCK_SIZE as u64
+            || (8 + value_size as u64).saturating_mul(max_entries as u64)
+                > (BLOCK_SIZE - NODE_HEADER_SIZE) as u64
         {
             return Err(bad(format!(
                 "max_entries {max_entries} with value_size {value_size} does not fit in a block"

@@ -91,6 +91,17 @@ pub fn pack_bitmap(location: MetaBlock, entries: &[u8]) -> Box<BlockBuf> {
     b
 }
 
+/// Sets entry `e` (0..16320) of a bitmap block to `v` (0..=3).
+pub fn set_bitmap_entry(b: &mut BlockBuf, e: usize, v: u8) {
+    let o = HEADER_SIZE + 8 * (e / 32);
+    let p = 2 * (e % 32);
+    let mut word = get_u64(&b[..], o);
+    word &= !(3u64 << p);
+    word |= (((v >> 1) & 1) as u64) << p;
+    word |= ((v & 1) as u64) << (p + 1);
+    put_u64(&mut b[..], o, word);
+}
+
 /// Number of bitmap entries that describe real blocks in bitmap `i`.
 pub fn bitmap_entries(root: &SmRoot, i: usize) -> usize {
     let start = (i * ENTRIES_PER_BITMAP) as u64;

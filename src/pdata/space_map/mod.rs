@@ -2,12 +2,15 @@
 //! bitmap blocks of 2-bit reference counts and a btree of counts ≥ 3.
 
 mod build;
+mod core;
 mod disk;
 
+pub use self::core::CoreSpaceMap;
 pub use build::{managed_blocks, space_map_size, write_space_map};
 pub use disk::{
     bitmap_entries, pack_bitmap, pack_index, read_bitmap, read_index, read_ref_counts,
-    unpack_bitmap, unpack_index, IndexEntry, ENTRIES_PER_BITMAP, MAX_BITMAPS, MAX_METADATA_BLOCKS,
+    set_bitmap_entry, unpack_bitmap, unpack_index, IndexEntry, ENTRIES_PER_BITMAP, MAX_BITMAPS,
+    MAX_METADATA_BLOCKS,
 };
 
 use super::codec::{get_u64, put_u64};

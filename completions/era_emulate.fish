@@ -1,0 +1,38 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_era_emulate_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_era_emulate_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_era_emulate_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_era_emulate_using_subcommand
+    set -l cmd (__fish_era_emulate_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c era_emulate -n "__fish_era_emulate_needs_command" -s h -l help -d 'Print help'
+complete -c era_emulate -n "__fish_era_emulate_needs_command" -s V -l version -d 'Print version'
+complete -c era_emulate -n "__fish_era_emulate_needs_command" -f -a "run" -d 'Open the target (format zeroed metadata, or open it and recover a crashed era), run SCRIPT, and close it cleanly unless the last command was `crash`'
+complete -c era_emulate -n "__fish_era_emulate_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l meta -d 'The metadata image (an existing file; all zeros = unformatted)' -r -F
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l origin -d 'The origin image (an existing file, read and written at SECTOR*512)' -r -F
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l block-size -d 'Data block size in 512-byte sectors (a multiple of 8)' -r
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l length -d 'Table length in sectors [default: the origin\'s size]' -r
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l unsafe-no-sync -d 'Skip the flushes (fdatasync) of every commit: fast, not crash safe'
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand help; and not __fish_seen_subcommand_from run help" -f -a "run" -d 'Open the target (format zeroed metadata, or open it and recover a crashed era), run SCRIPT, and close it cleanly unless the last command was `crash`'
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand help; and not __fish_seen_subcommand_from run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

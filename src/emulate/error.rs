@@ -1,0 +1,47 @@
+//! Errors of the emulated target, each the kernel's answer to the operation.
+
+/// A failure of an emulated target operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or changing the metadata failed.
+    #[error("metadata: {0}")]
+    Pdata(#[from] crate::pdata::Error),
+    /// The metadata is not usable era metadata.
+    #[error("metadata: {0}")]
+    Era(#[from] crate::era::Error),
+    /// The origin image could not be read or written.
+    #[error("origin I/O error at byte {offset}: {source}")]
+    Origin {
+        offset: u64,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The table's arguments are invalid (EINVAL at table load).
+    #[error("{0}")]
+    BadTable(String),
+    /// The resume was refused (EINVAL); the device stays suspended.
+    #[error("{0}")]
+    BadResume(String),
+    /// A message was rejected (EINVAL).
+    #[error("message rejected: {0}")]
+    BadMessage(String),
+    /// I/O, a message or an INFO status was sent to a suspended device.
+    #[error("device is suspended")]
+    Suspended,
+    /// No device is open.
+    #[error("no device is open")]
+    NotOpen,
+    /// An `open` while a device is open.
+    #[error("a device is already open")]
+    AlreadyOpen,
+    /// I/O beyond the end of the device.
+    #[error("I/O to sectors {start}..{end} beyond the end of the device ({length} sectors)")]
+    BeyondEnd { start: u64, end: u64, length: u64 },
+    /// A write failed because its mark could not be committed (EIO).
+    #[error("write failed (EIO): the mark could not be committed: {0}")]
+    WriteMark(Box<Error>),
+}
+
+/// Result of the emulated target.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,264 @@
+//! The era metadata as the running target changes it (target.md §3, §5, §6, §8, §11):
+//! format/open, commit, resize, archive, new era, marks, digest primitives and the
+//! metadata snapshot, all copy-on-write through the transaction manager.
+
+use super::{Error, Result};
+use crate::era::superblock::{Superblock, WritesetRoot, WRITESET_ROOT_SIZE};
+use crate::io::BlockIo;
+use crate::pdata::btree::cow::{self as btree_cow, TreeType, ValueRefs, ARRAY_INDEX_TREE};
+use crate::pdata::checksum::BlockKind;
+use crate::pdata::read_block;
+use crate::pdata::transaction::TransactionManager;
+use crate::pdata::{array_cow, bitset_cow};
+use crate::units::{BlockBuf, MetaBlock};
+use std::sync::Arc;
+
+/// The writeset tree: era → `{nr_bits u32, bitset root u64}`.
+pub const WRITESET_TREE: TreeType = TreeType {
+    value_size: WRITESET_ROOT_SIZE,
+    refs: ValueRefs::ArrayRoot { offset: 4 },
+};
+
+const ERA_SIZE: usize = 4;
+
+/// Words of a bitset of `nr_bits` bits.
+pub fn nr_words(nr_bits: u32) -> u64 {
+    (nr_bits as u64).div_ceil(64)
+}
+
+/// In-core copy of the metadata fields and the open transaction.
+#[derive(Debug)]
+pub struct EraMetadata {
+    tm: TransactionManager,
+    pub data_block_size: u32,
+    pub nr_blocks: u32,
+    pub current_era: u32,
+    pub current_writeset: WritesetRoot,
+    pub writeset_tree_root: MetaBlock,
+    pub era_array_root: MetaBlock,
+    pub metadata_snap: MetaBlock,
+    /// The superblock of the last commit.
+    last_superblock: Box<BlockBuf>,
+}
+
+impl EraMetadata {
+    /// Formats the device if block 0 is all zeros, else opens it (target.md §3).
+    /// Returns the metadata and whether it was formatted.
+    pub fn open_or_format(
+        io: Arc<dyn BlockIo>,
+        data_block_size: u32,
+        sync: bool,
+    ) -> Result<(EraMetadata, bool)> {
+        let b0 = read_block(io.as_ref(), 0)?;
+        if b0.iter().all(|&b| b == 0) {
+            Ok((Self::format(io, data_block_size, sync)?, true))
+        } else {
+            Ok((Self::open(io, &b0, data_block_size, sync)?, false))
+        }
+    }
+
+    fn format(io: Arc<dyn BlockIo>, data_block_size: u32, sync: bool) -> Result<EraMetadata> {
+        let mut tm = TransactionManager::format(io, sync)?;
+        let writeset_tree_root = btree_cow::empty(&mut tm, &WRITESET_TREE)?;
+        let era_array_root = array_cow::empty(&mut tm)?;
+        let mut md = EraMetadata {
+            tm,
+            data_block_size,
+            nr_blocks: 0,
+            current_era: 0,
+            current_writeset: WritesetRoot::default(),
+            writeset_tree_root,
+            era_array_root,
+            metadata_snap: 0,
+            last_superblock: Box::new([0; crate::units::BLOCK_SIZE]),
+        };
+        md.commit()?;
+        Ok(md)
+    }
+
+    fn open(
+        io: Arc<dyn BlockIo>,
+        b0: &BlockBuf,
+        data_block_size: u32,
+        sync: bool,
+    ) -> Result<EraMetadata> {
+        let sb = Superblock::unpack(b0, 0)?;
+        if sb.data_block_size != data_block_size {
+            return Err(Error::BadTable(format!(
+                "changing the data block size (from {} to {data_block_size}) is not supported",
+                sb.data_block_size
+            )));
+        }
+        let tm = TransactionManager::open(io, &sb.sm_root, sync)?;
+        Ok(EraMetadata {
+            tm,
+            data_block_size,
+            nr_blocks: sb.nr_blocks,
+            current_era: sb.current_era,
+            current_writeset: sb.current_writeset,
+            writeset_tree_root: sb.writeset_tree_root,
+            era_array_root: sb.era_array_root,
+            metadata_snap: sb.metadata_snap,
+            last_superblock: Box::new(*b0),
+        })
+    }
+
+    /// The `used` figure of the INFO status (target.md §9.4).
+    pub fn used(&self) -> u64 {
+        self.tm.used()
+    }
+
+    /// Blocks managed by the space map (`total` of the INFO status).
+    pub fn total(&self) -> u64 {
+        self.tm.nr_blocks()
+    }
+
+    /// Commits the transaction (target.md §5): space map first, then its root into the
+    /// superblock, blocks, flush, superblock, flush.
+    pub fn commit(&mut self) -> Result<()> {
+        let sm_root = self.tm.prepare_commit()?;
+        let mut sb = Superblock::new(self.data_block_size);
+        sb.sm_root = sm_root;
+        sb.nr_blocks = self.nr_blocks;
+        sb.current_era = self.current_era;
+        sb.current_writeset = self.current_writeset;
+        sb.writeset_tree_root = self.writeset_tree_root;
+        sb.era_array_root = self.era_array_root;
+        sb.metadata_snap = self.metadata_snap;
+        let packed = sb.pack();
+        self.tm.commit(&packed)?;
+        self.last_superblock = packed;
+        Ok(())
+    }
+
+    /// Drops every change since the last commit (after a failed operation), so that
+    /// nothing half done can reach the disk.
+    pub fn abort(&mut self) {
+        self.tm.abort();
+        let sb = Superblock::decode(&self.last_superblock);
+        self.nr_blocks = sb.nr_blocks;
+        self.current_era = sb.current_era;
+        self.current_writeset = sb.current_writeset;
+        self.writeset_tree_root = sb.writeset_tree_root;
+        self.era_array_root = sb.era_array_root;
+        self.metadata_snap = sb.metadata_snap;
+    }
+
+    /// Resizes the era array to `new_nr_blocks` entries (new ones 0).
+    pub fn resize(&mut self, new_nr_blocks: u32) -> Result<()> {
+        self.era_array_root = array_cow::resize(
+            &mut self.tm,
+            self.era_array_root,
+            ERA_SIZE,
+            self.nr_blocks as u64,
+            new_nr_blocks as u64,
+            0,
+        )?;
+        self.nr_blocks = new_nr_blocks;
+        Ok(())
+    }
+
+    /// Moves the current writeset into the tree under `current_era` (target.md §6.2).
+    /// Does nothing when there is no current writeset.
+    pub fn archive(&mut self) -> Result<bool> {
+        if self.current_writeset.root == 0 {
+            return Ok(false);
+        }
+        let mut v = [0u8; WRITESET_ROOT_SIZE];
+        self.current_writeset.pack(&mut v);
+        self.writeset_tree_root = btree_cow::insert(
+            &mut self.tm,
+            self.writeset_tree_root,
+            &WRITESET_TREE,
+            self.current_era as u64,
+            &v,
+        )?;
+        self.current_writeset.root = 0;
+        Ok(true)
+    }
+
+    /// Starts a new era with an empty writeset of `nr_blocks` bits (target.md §6.3).
+    pub fn new_era(&mut self) -> Result<()> {
+        let root = bitset_cow::create(&mut self.tm, self.nr_blocks as u64)?;
+        self.current_writeset = WritesetRoot {
+            nr_bits: self.nr_blocks,
+            root,
+        };
+        self.current_era = self.current_era.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Sets bit `block` of the on-disk current writeset; false if it was already set.
+    pub fn mark(&mut self, block: u32) -> Result<bool> {
+        let cw = self.current_writeset;
+        if cw.root == 0 || block >= cw.nr_bits {
+            return Err(Error::BadMessage(format!(
+                "no current writeset covers block {block}"
+            )));
+        }
+        let (root, changed) = bitset_cow::set_bit(&mut self.tm, cw.root, block as u64)?;
+        self.current_writeset.root = root;
+        Ok(changed)
+    }
+
+    /// The archived writeset with the lowest era.
+    pub fn lowest_writeset(&mut self) -> Result<Option<(u32, WritesetRoot)>> {
+        Ok(
+            btree_cow::first(&mut self.tm, self.writeset_tree_root, &WRITESET_TREE)?
+                .map(|(k, v)| (k as u32, WritesetRoot::unpack(&v))),
+        )
+    }
+
+    /// The words of a bitset.
+    pub fn read_bitset(&mut self, ws: &WritesetRoot) -> Result<Vec<u64>> {
+        Ok(bitset_cow::read(&mut self.tm, ws.root, ws.nr_bits as u64)?)
+    }
+
+    /// `era_array[block] = era`.
+    pub fn set_era(&mut self, block: u32, era: u32) -> Result<()> {
+        self.era_array_root = array_cow::set(
+            &mut self.tm,
+            self.era_array_root,
+            ERA_SIZE,
+            block as u64,
+            era as u64,
+        )?;
+        Ok(())
+    }
+
+    /// Removes the writeset of `era` from the tree, releasing its bitset.
+    pub fn remove_writeset(&mut self, era: u32) -> Result<()> {
+        if let Some(r) = btree_cow::remove(
+            &mut self.tm,
+            self.writeset_tree_root,
+            &WRITESET_TREE,
+            era as u64,
+        )? {
+            self.writeset_tree_root = r;
+        }
+        Ok(())
+    }
+
+    /// Takes the metadata snapshot after a commit (target.md §11.2 steps 3–5).
+    pub fn take_snapshot(&mut self) -> Result<()> {
+        let c = self
+            .tm
+            .write_new(BlockKind::Superblock, &self.last_superblock)?;
+        self.tm.inc(self.writeset_tree_root)?;
+        self.tm.inc(self.era_array_root)?;
+        self.metadata_snap = c;
+        Ok(())
+    }
+
+    /// Drops the held snapshot (target.md §11.3 steps 2–4).
+    pub fn drop_snapshot(&mut self) -> Result<()> {
+        let c = self.metadata_snap;
+        let data = self.tm.read(c, BlockKind::Superblock)?;
+        let snap = Superblock::unpack(&data, c)?;
+        self.metadata_snap = 0;
+        btree_cow::release(&mut self.tm, snap.writeset_tree_root, &WRITESET_TREE)?;
+        btree_cow::release(&mut self.tm, snap.era_array_root, &ARRAY_INDEX_TREE)?;
+        self.tm.dec(c)?;
+        Ok(())
+    }
+}

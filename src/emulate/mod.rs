@@ -1,0 +1,12 @@
+//! `era_emulate`: the whole dm-era target run offline against a metadata image and an
+//! origin image (target.md). The metadata it leaves is what the kernel would leave.
+
+pub mod digest;
+mod error;
+pub mod metadata;
+pub mod origin;
+pub mod runner;
+pub mod script;
+pub mod target;
+
+pub use error::{Error, Result};

@@ -1,0 +1,213 @@
+//! Runs a parsed script against the emulated target: open (constructor + resume), each
+//! command, and a clean close at the end unless the last command was `crash`.
+
+use super::origin::Origin;
+use super::script::{Command, Line};
+use super::target::{Message, Target, SECTOR};
+use super::{Error, Result};
+use crate::io::BlockIo;
+use std::io::Write;
+use std::sync::Arc;
+
+/// The devices and table of a run.
+#[derive(Clone)]
+pub struct RunConfig {
+    pub meta: Arc<dyn BlockIo>,
+    pub origin: Arc<dyn Origin>,
+    /// Block size in sectors.
+    pub block_size: u32,
+    /// Table length in sectors; the origin's size when `None`.
+    pub length: Option<u64>,
+    /// Flush (fdatasync) at every commit.
+    pub sync: bool,
+    /// Names printed by `table`.
+    pub meta_name: String,
+    pub origin_name: String,
+}
+
+/// The state of a run: at most one open target.
+pub struct Runner {
+    cfg: RunConfig,
+    target: Option<Target>,
+}
+
+impl Runner {
+    /// A runner with no device open.
+    pub fn new(cfg: RunConfig) -> Runner {
+        Runner { cfg, target: None }
+    }
+
+    /// The default table length: the origin's size in whole sectors.
+    pub fn default_length(&self) -> u64 {
+        self.cfg.length.unwrap_or(self.cfg.origin.len() / SECTOR)
+    }
+
+    /// The open target, if any.
+    pub fn target(&self) -> Option<&Target> {
+        self.target.as_ref()
+    }
+
+    /// Creates the device: constructor + resume.
+    pub fn open(&mut self, length: Option<u64>) -> Result<()> {
+        if self.target.is_some() {
+            return Err(Error::AlreadyOpen);
+        }
+        let length = length.unwrap_or(self.default_length());
+        let mut t = Target::construct(
+            Arc::clone(&self.cfg.meta),
+            Arc::clone(&self.cfg.origin),
+            length,
+            self.cfg.block_size,
+            self.cfg.sync,
+        )?;
+        t.resume()?;
+        self.target = Some(t);
+        Ok(())
+    }
+
+    /// Removes the device: postsuspend (unless suspended already) and destructor.
+    pub fn close(&mut self) -> Result<()> {
+        let mut t = self.target.take().ok_or(Error::NotOpen)?;
+        if !t.is_suspended() {
+            t.suspend()?;
+        }
+        Ok(())
+    }
+
+    /// Stops the device at once (power cut): no postsuspend.
+    pub fn crash(&mut self) {
+        self.target = None;
+    }
+
+    fn live(&mut self) -> Result<&mut Target> {
+        self.target.as_mut().ok_or(Error::NotOpen)
+    }
+
+    /// The INFO status line, as `dmsetup status` prints it.
+    pub fn status_line(&mut self) -> Result<String> {
+        let t = self.live()?;
+        let s = t.status()?;
+        let snap = s.snap.map_or("-".to_string(), |b| b.to_string());
+        Ok(format!(
+            "0 {} era 8 {}/{} {} {snap}",
+            t.length(),
+            s.used,
+            s.total,
+            s.current_era
+        ))
+    }
+
+    /// Runs one command; output lines go to `out`.
+    pub fn execute(&mut self, cmd: &Command, out: &mut dyn Write) -> Result<()> {
+        let say = |out: &mut dyn Write, s: String| {
+            // Output errors (a closed pipe) do not change the device.
+            let _ = writeln!(out, "{s}");
+        };
+        match cmd {
+            Command::Write {
+                sector,
+                count,
+                byte,
+            } => self
+                .live()?
+                .write_with(*sector, *count, |_, buf| buf.fill(*byte)),
+            Command::Read { sector, count } => {
+                let mut crc = 0;
+                self.live()?.read_with(*sector, *count, |piece| {
+                    crc = crc32c::crc32c_append(crc, piece);
+                })?;
+                say(out, format!("read {sector} {count} crc32c={crc:08x}"));
+                Ok(())
+            }
+            Command::Discard { sector, count } => self.live()?.discard(*sector, *count),
+            Command::Flush => self.live()?.flush(),
+            Command::Message(words) => {
+                let t = self.live()?;
+                if t.is_suspended() {
+                    return Err(Error::Suspended);
+                }
+                let w: Vec<&str> = words.iter().map(String::as_str).collect();
+                t.message(Message::parse(&w)?)
+            }
+            Command::Status => {
+                let line = self.status_line()?;
+                say(out, line);
+                Ok(())
+            }
+            Command::Table => {
+                let t = self.target.as_ref().ok_or(Error::NotOpen)?;
+                say(
+                    out,
+                    format!(
+                        "0 {} era {} {} {}",
+                        t.length(),
+                        self.cfg.meta_name,
+                        self.cfg.origin_name,
+                        t.block_size()
+                    ),
+                );
+                Ok(())
+            }
+            Command::Suspend => {
+                let t = self.live()?;
+                if !t.is_suspended() {
+                    t.suspend()?;
+                }
+                Ok(())
+            }
+            Command::Resume => {
+                let t = self.live()?;
+                if t.is_suspended() {
+                    t.resume()?;
+                }
+                Ok(())
+            }
+            Command::Reload(len) => {
+                // The new instance is loaded before the old one is suspended, so the old
+                // one's postsuspend is lost (target.md §10.4): crash + open.
+                if self.target.is_none() {
+                    return Err(Error::NotOpen);
+                }
+                self.target = None;
+                self.open(Some(*len))
+            }
+            Command::Close => self.close(),
+            Command::Open(len) => self.open(*len),
+            Command::Crash => {
+                self.crash();
+                Ok(())
+            }
+        }
+    }
+
+    /// Opens the device, runs `lines`, and closes it cleanly unless the last command was
+    /// `crash`. Errors are reported on `err` with their line number. Returns whether
+    /// every command succeeded.
+    pub fn run(&mut self, lines: &[Line], out: &mut dyn Write, err: &mut dyn Write) -> bool {
+        if let Err(e) = self.open(None) {
+            let _ = writeln!(err, "open: {e}");
+            return false;
+        }
+        let mut ok = true;
+        for line in lines {
+            if let Err(e) = self.execute(&line.command, out) {
+                let _ = writeln!(err, "line {}: {}: {e}", line.number, line.command);
+                ok = false;
+            }
+            // What the kernel would only log (a failed digest step) is reported too.
+            if let Some(t) = self.target.as_mut() {
+                for msg in std::mem::take(&mut t.log) {
+                    let _ = writeln!(err, "line {}: log: {msg}", line.number);
+                }
+            }
+        }
+        let crashed = matches!(lines.last(), Some(l) if l.command == Command::Crash);
+        if !crashed && self.target.is_some() {
+            if let Err(e) = self.close() {
+                let _ = writeln!(err, "close: {e}");
+                ok = false;
+            }
+        }
+        ok
+    }
+}

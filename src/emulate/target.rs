@@ -1,0 +1,469 @@
+//! One instance of the era target (one loaded table): constructor, resume, postsuspend,
+//! the worker's passes with the deterministic schedule of target.md §9, the I/O path
+//! (§7), messages (§11) and status (§12).
+
+use super::digest::Digest;
+use super::metadata::{nr_words, EraMetadata};
+use super::origin::Origin;
+use super::{Error, Result};
+use crate::io::BlockIo;
+use crate::units::MetaBlock;
+use std::sync::Arc;
+
+/// Sector size in bytes.
+pub const SECTOR: u64 = 512;
+
+/// Sectors moved to or from the origin at a time.
+const CHUNK_SECTORS: u64 = 2048;
+
+/// The figures of an INFO status line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    pub used: u64,
+    pub total: u64,
+    pub current_era: u32,
+    /// Block of the held snapshot.
+    pub snap: Option<MetaBlock>,
+}
+
+/// A message to the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Message {
+    Checkpoint,
+    TakeMetadataSnap,
+    DropMetadataSnap,
+}
+
+impl Message {
+    /// Parses the words of `dmsetup message`, as the kernel does (one word, any case).
+    pub fn parse(words: &[&str]) -> Result<Message> {
+        if words.len() != 1 {
+            return Err(Error::BadMessage(
+                "incorrect number of message arguments".into(),
+            ));
+        }
+        match words[0].to_ascii_lowercase().as_str() {
+            "checkpoint" => Ok(Message::Checkpoint),
+            "take_metadata_snap" => Ok(Message::TakeMetadataSnap),
+            "drop_metadata_snap" => Ok(Message::DropMetadataSnap),
+            _ => Err(Error::BadMessage(format!(
+                "unsupported message '{}'",
+                words[0]
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rpc {
+    Rollover,
+    Archive,
+    Message(Message),
+    Status,
+}
+
+/// What a pass returns to the operation that woke it.
+enum Reply {
+    None,
+    Status(Status),
+}
+
+/// A running (or suspended) era target.
+pub struct Target {
+    md: EraMetadata,
+    origin: Arc<dyn Origin>,
+    length: u64,
+    block_size: u32,
+    instance_nr_blocks: u32,
+    in_core: Vec<u64>,
+    archived_pending: bool,
+    digest: Digest,
+    followup: bool,
+    suspended: bool,
+    /// Digest failures, as the kernel would log them.
+    pub log: Vec<String>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("length", &self.length)
+            .field("block_size", &self.block_size)
+            .field("suspended", &self.suspended)
+            .finish()
+    }
+}
+
+/// Parses a block size as the kernel's `sscanf("%u%c")` would accept it.
+pub fn parse_block_size(s: &str) -> Result<u32> {
+    let t = s.trim_start();
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::BadTable("Error parsing block size".into()));
+    }
+    t.parse::<u32>()
+        .map_err(|_| Error::BadTable("Error parsing block size".into()))
+}
+
+impl Target {
+    /// The constructor (target.md §2, §3): checks the block size and opens or formats
+    /// the metadata. The target is not live until [`resume`](Self::resume).
+    pub fn construct(
+        meta: Arc<dyn BlockIo>,
+        origin: Arc<dyn Origin>,
+        length: u64,
+        block_size: u32,
+        sync: bool,
+    ) -> Result<Target> {
+        if block_size == 0 || block_size % 8 != 0 {
+            return Err(Error::BadTable("Invalid block size".into()));
+        }
+        let (md, formatted) = EraMetadata::open_or_format(meta, block_size, sync)?;
+        Ok(Target {
+            md,
+            origin,
+            length,
+            block_size,
+            instance_nr_blocks: 0,
+            in_core: Vec::new(),
+            archived_pending: !formatted,
+            digest: Digest::Idle,
+            followup: false,
+            suspended: false,
+            log: Vec::new(),
+        })
+    }
+
+    /// Table length in sectors.
+    pub fn length(&self) -> u64 {
+        self.length
+    }
+
+    /// Block size in sectors.
+    pub fn block_size(&self) -> u32 {
+        self.block_size
+    }
+
+    /// Whether the target is suspended.
+    pub fn is_suspended(&self) -> bool {
+        self.suspended
+    }
+
+    /// The metadata (for inspection).
+    pub fn metadata(&self) -> &EraMetadata {
+        &self.md
+    }
+
+    /// Preresume (target.md §4): resize on the instance's first resume, then roll over.
+    pub fn resume(&mut self) -> Result<()> {
+        let new_size = self.length.div_ceil(self.block_size as u64);
+        if new_size != self.instance_nr_blocks as u64 {
+            if new_size >= 1 << 31 {
+                return Err(Error::BadResume(format!(
+                    "Invalid number of origin blocks {new_size}"
+                )));
+            }
+            let n = new_size as u32;
+            if let Err(e) = self.md.resize(n).and_then(|_| self.md.commit()) {
+                self.md.abort();
+                return Err(e);
+            }
+            self.in_core = vec![0; nr_words(n) as usize];
+            self.instance_nr_blocks = n;
+        }
+        self.suspended = false;
+        let r = self.operate(None, Some(Rpc::Rollover)).map(|_| ());
+        if r.is_err() {
+            // A failed resume leaves the device suspended.
+            self.suspended = true;
+        }
+        r
+    }
+
+    /// Postsuspend (target.md §10.2): archive, stop the worker after at most one more
+    /// pass, commit.
+    pub fn suspend(&mut self) -> Result<()> {
+        let archived = self.pass(None, Some(Rpc::Archive));
+        self.suspended = true;
+        if self.followup {
+            self.followup = false;
+            let _ = self.pass(None, None);
+            self.followup = false;
+        }
+        let committed = self.md.commit();
+        if committed.is_err() {
+            self.md.abort();
+        }
+        archived.and(committed).map(|_| ())
+    }
+
+    /// INFO status (an RPC: wakes the worker and commits).
+    pub fn status(&mut self) -> Result<Status> {
+        self.check_live()?;
+        match self.operate(None, Some(Rpc::Status))? {
+            Reply::Status(s) => Ok(s),
+            Reply::None => Err(Error::BadMessage("status produced no figures".into())),
+        }
+    }
+
+    /// A message.
+    pub fn message(&mut self, m: Message) -> Result<()> {
+        self.check_live()?;
+        self.operate(None, Some(Rpc::Message(m))).map(|_| ())
+    }
+
+    fn check_live(&self) -> Result<()> {
+        if self.suspended {
+            Err(Error::Suspended)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn check_range(&self, sector: u64, count: u64) -> Result<()> {
+        let end = sector.saturating_add(count);
+        if count == 0 || end > self.length {
+            return Err(Error::BeyondEnd {
+                start: sector,
+                end,
+                length: self.length,
+            });
+        }
+        Ok(())
+    }
+
+    fn in_core_bit(&self, b: u32) -> bool {
+        self.in_core
+            .get((b / 64) as usize)
+            .is_some_and(|w| (w >> (b % 64)) & 1 == 1)
+    }
+
+    /// Marks `blocks` (deferring those not yet marked in core), as the write path does.
+    fn mark_blocks(&mut self, blocks: impl Iterator<Item = u32>) -> Result<()> {
+        let deferred: Vec<u32> = blocks.filter(|&b| !self.in_core_bit(b)).collect();
+        if !deferred.is_empty() {
+            self.operate(Some(&deferred), None)?;
+        }
+        Ok(())
+    }
+
+    /// A write of `data` (whole sectors) at `sector` (target.md §7.2, §7.3).
+    pub fn write(&mut self, sector: u64, data: &[u8]) -> Result<()> {
+        let count = data.len() as u64 / SECTOR;
+        self.write_with(sector, count, |off, buf| {
+            let o = (off * SECTOR) as usize;
+            buf.copy_from_slice(&data[o..o + buf.len()]);
+        })
+    }
+
+    /// A write of `count` sectors at `sector` whose data `fill(offset, buf)` provides
+    /// piece by piece (`offset` in sectors from `sector`): every block is marked and
+    /// committed first, then the data goes to the origin.
+    pub fn write_with(
+        &mut self,
+        sector: u64,
+        count: u64,
+        mut fill: impl FnMut(u64, &mut [u8]),
+    ) -> Result<()> {
+        self.check_live()?;
+        self.check_range(sector, count)?;
+        let bs = self.block_size as u64;
+        let (first, last) = (sector / bs, (sector + count - 1) / bs);
+        self.mark_blocks((first..=last).map(|b| b as u32))?;
+        let mut buf = vec![0u8; (CHUNK_SECTORS.min(count) * SECTOR) as usize];
+        let mut done = 0;
+        while done < count {
+            let n = CHUNK_SECTORS.min(count - done);
+            let piece = &mut buf[..(n * SECTOR) as usize];
+            fill(done, piece);
+            let offset = (sector + done) * SECTOR;
+            self.origin
+                .write_at(offset, piece)
+                .map_err(|source| Error::Origin { offset, source })?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// A discard: marks only the block of its first sector (target.md §7.1). The
+    /// origin's data is left as it is.
+    pub fn discard(&mut self, sector: u64, count: u64) -> Result<()> {
+        self.check_live()?;
+        self.check_range(sector, count)?;
+        let b = (sector / self.block_size as u64) as u32;
+        self.mark_blocks(std::iter::once(b))
+    }
+
+    /// A read of `count` sectors at `sector`.
+    pub fn read(&mut self, sector: u64, count: u64) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.read_with(sector, count, |piece| out.extend_from_slice(piece))?;
+        Ok(out)
+    }
+
+    /// A read of `count` sectors at `sector`, handed to `sink` piece by piece.
+    pub fn read_with(
+        &mut self,
+        sector: u64,
+        count: u64,
+        mut sink: impl FnMut(&[u8]),
+    ) -> Result<()> {
+        self.check_live()?;
+        self.check_range(sector, count)?;
+        let mut buf = vec![0u8; (CHUNK_SECTORS.min(count) * SECTOR) as usize];
+        let mut done = 0;
+        while done < count {
+            let n = CHUNK_SECTORS.min(count - done);
+            let piece = &mut buf[..(n * SECTOR) as usize];
+            let offset = (sector + done) * SECTOR;
+            self.origin
+                .read_at(offset, piece)
+                .map_err(|source| Error::Origin { offset, source })?;
+            sink(piece);
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// An empty flush, passed to the origin.
+    pub fn flush(&mut self) -> Result<()> {
+        self.check_live()?;
+        self.origin
+            .flush()
+            .map_err(|source| Error::Origin { offset: 0, source })
+    }
+
+    /// One pass for the operation, then the follow-up passes until the digest rests.
+    fn operate(&mut self, writes: Option<&[u32]>, rpc: Option<Rpc>) -> Result<Reply> {
+        let r = self.pass(writes, rpc);
+        while self.followup && !self.suspended {
+            self.followup = false;
+            let _ = self.pass(None, None);
+        }
+        r
+    }
+
+    /// One worker pass (target.md §9.2). A metadata failure aborts the open
+    /// transaction, so that nothing half done is ever committed (the kernel has no
+    /// abort; it would commit whatever the failed step left).
+    fn pass(&mut self, writes: Option<&[u32]>, rpc: Option<Rpc>) -> Result<Reply> {
+        let r = self.pass_steps(writes, rpc);
+        if let Err(e) = &r {
+            if !matches!(e, Error::BadMessage(_)) {
+                self.abort();
+            }
+        }
+        r
+    }
+
+    /// Drops the uncommitted changes; a digest in progress starts again at the next
+    /// pass.
+    fn abort(&mut self) {
+        self.md.abort();
+        if self.digest.is_running() {
+            self.archived_pending = true;
+        }
+        self.digest = Digest::Idle;
+        self.followup = false;
+    }
+
+    fn pass_steps(&mut self, writes: Option<&[u32]>, rpc: Option<Rpc>) -> Result<Reply> {
+        if self.archived_pending {
+            self.archived_pending = false;
+            if !self.digest.is_running() {
+                self.digest = Digest::Lookup;
+            }
+        }
+        self.followup = false;
+        if self.digest.is_running() {
+            if let Err(e) = self.digest.step(&mut self.md) {
+                self.log.push(format!(
+                    "process_old_eras: digest step failed, stopping digestion: {e}"
+                ));
+                self.md.abort();
+                self.digest = Digest::Idle;
+            }
+            self.followup = self.digest.is_running();
+        }
+        if let Some(blocks) = writes {
+            self.deferred_writes(blocks)
+                .map_err(|e| Error::WriteMark(Box::new(e)))?;
+        }
+        let Some(rpc) = rpc else {
+            return Ok(Reply::None);
+        };
+        let r = self.run_rpc(rpc);
+        if let Err(e) = &r {
+            if !matches!(e, Error::BadMessage(_)) {
+                return r;
+            }
+        }
+        self.md.commit()?;
+        r
+    }
+
+    fn deferred_writes(&mut self, blocks: &[u32]) -> Result<()> {
+        let mut need_commit = false;
+        for &b in blocks {
+            if !self.in_core_bit(b) {
+                self.md.mark(b)?;
+                need_commit = true;
+            }
+        }
+        if need_commit {
+            self.md.commit()?;
+            for &b in blocks {
+                if let Some(w) = self.in_core.get_mut((b / 64) as usize) {
+                    *w |= 1 << (b % 64);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn rollover(&mut self) -> Result<()> {
+        if self.md.archive()? {
+            self.archived_pending = true;
+        }
+        self.md.new_era()?;
+        self.in_core = vec![0; nr_words(self.md.nr_blocks) as usize];
+        Ok(())
+    }
+
+    fn run_rpc(&mut self, rpc: Rpc) -> Result<Reply> {
+        match rpc {
+            Rpc::Rollover | Rpc::Message(Message::Checkpoint) => self.rollover()?,
+            Rpc::Archive => {
+                if self.md.archive()? {
+                    self.archived_pending = true;
+                }
+            }
+            Rpc::Status => {
+                return Ok(Reply::Status(Status {
+                    used: self.md.used(),
+                    total: self.md.total(),
+                    current_era: self.md.current_era,
+                    snap: (self.md.metadata_snap != 0).then_some(self.md.metadata_snap),
+                }))
+            }
+            Rpc::Message(Message::TakeMetadataSnap) => {
+                if self.md.metadata_snap != 0 {
+                    return Err(Error::BadMessage(
+                        "metadata_take_snap: metadata snapshot already exists".into(),
+                    ));
+                }
+                self.rollover()?;
+                self.md.commit()?;
+                self.md.take_snapshot()?;
+            }
+            Rpc::Message(Message::DropMetadataSnap) => {
+                if self.md.metadata_snap == 0 {
+                    return Err(Error::BadMessage(
+                        "metadata_drop_snap: no snap to drop".into(),
+                    ));
+                }
+                self.md.drop_snapshot()?;
+            }
+        }
+        Ok(Reply::None)
+    }
+}

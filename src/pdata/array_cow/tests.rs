@@ -1,0 +1,64 @@
+#![allow(clippy::unwrap_used)]
+use super::*;
+use crate::io::MemIo;
+use crate::pdata::test_support::assert_space_map_exact;
+use crate::units::BLOCK_SIZE;
+use std::sync::Arc;
+
+fn commit(tm: &mut TransactionManager) -> crate::pdata::space_map::SmRoot {
+    let root = tm.prepare_commit().unwrap();
+    tm.commit(&[0u8; BLOCK_SIZE]).unwrap();
+    root
+}
+
+#[test]
+fn resize_set_and_read_back() {
+    let io = Arc::new(MemIo::new(2048));
+    let mut tm = TransactionManager::format(io.clone(), true).unwrap();
+    let mut root = empty(&mut tm).unwrap();
+    root = resize(&mut tm, root, 4, 0, 5000, 0).unwrap();
+    let mut model = vec![0u64; 5000];
+    for i in (0..5000).step_by(7) {
+        root = set(&mut tm, root, 4, i, i + 1).unwrap();
+        model[i as usize] = i + 1;
+    }
+    let sm = commit(&mut tm);
+    assert_space_map_exact(io.as_ref(), &sm, &[(root, ARRAY_INDEX_TREE)], &[]);
+    assert_eq!(read_all(&mut tm, root, 4, 5000).unwrap(), model);
+    // The committed array is checked by the read-side code too.
+    let read = crate::pdata::array::read_array(io.as_ref(), root, 5000, 4, |b| {
+        crate::pdata::codec::get_u32(b, 0) as u64
+    })
+    .unwrap();
+    assert_eq!(read, model);
+    root = resize(&mut tm, root, 4, 5000, 1500, 0).unwrap();
+    root = resize(&mut tm, root, 4, 1500, 3000, 9).unwrap();
+    model.truncate(1500);
+    model.resize(3000, 9);
+    assert_eq!(get(&mut tm, root, 4, 2999).unwrap(), 9);
+    let sm = commit(&mut tm);
+    assert_space_map_exact(io.as_ref(), &sm, &[(root, ARRAY_INDEX_TREE)], &[]);
+    assert_eq!(read_all(&mut tm, root, 4, 3000).unwrap(), model);
+    assert!(set(&mut tm, root, 4, 3000, 1).is_err());
+}
+
+#[test]
+fn bitset_words_in_a_shared_array() {
+    let io = Arc::new(MemIo::new(2048));
+    let mut tm = TransactionManager::format(io.clone(), true).unwrap();
+    let mut root = empty(&mut tm).unwrap();
+    root = resize(&mut tm, root, 8, 0, 1200, 0).unwrap();
+    commit(&mut tm);
+    let snap = root;
+    tm.inc(snap).unwrap();
+    root = set(&mut tm, root, 8, 600, 0x8000_0000_0000_0001).unwrap();
+    let sm = commit(&mut tm);
+    assert_space_map_exact(
+        io.as_ref(),
+        &sm,
+        &[(root, ARRAY_INDEX_TREE), (snap, ARRAY_INDEX_TREE)],
+        &[],
+    );
+    assert_eq!(get(&mut tm, snap, 8, 600).unwrap(), 0);
+    assert_eq!(get(&mut tm, root, 8, 600).unwrap(), 0x8000_0000_0000_0001);
+}

@@ -1,0 +1,404 @@
+//! Copy-on-write btree updates through the [`TransactionManager`] (format.md §4, §9):
+//! lookup, insert (splitting full nodes), remove (merging or redistributing underfull
+//! nodes, collapsing a root with one child) and release of a whole tree. Every node on
+//! the path of an update is shadowed; a node copied while shared passes one reference
+//! on to everything it points to (format.md §7.6).
+
+use super::node::{max_entries, INTERNAL_FLAG, LEAF_FLAG, NODE_HEADER_SIZE};
+use super::walk::MAX_DEPTH;
+use crate::pdata::checksum::BlockKind;
+use crate::pdata::codec::{get_u32, get_u64, put_u32, put_u64};
+use crate::pdata::transaction::TransactionManager;
+use crate::pdata::{Error, Result};
+use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
+
+/// What a leaf value refers to, for reference counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueRefs {
+    /// Plain data.
+    None,
+    /// A u64 at offset 0 naming a block of plain data (dm-array index leaves).
+    Block,
+    /// A u64 at `offset` naming the root of a dm-array of plain values (a bitset).
+    ArrayRoot { offset: usize },
+}
+
+/// A tree's leaf value size and what its values refer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeType {
+    pub value_size: usize,
+    pub refs: ValueRefs,
+}
+
+impl TreeType {
+    /// A tree of plain values.
+    pub const fn plain(value_size: usize) -> TreeType {
+        TreeType {
+            value_size,
+            refs: ValueRefs::None,
+        }
+    }
+}
+
+/// The index tree of a dm-array: array-block index → array block.
+pub const ARRAY_INDEX_TREE: TreeType = TreeType {
+    value_size: 8,
+    refs: ValueRefs::Block,
+};
+
+type Entry = (u64, Vec<u8>);
+
+mod insert;
+pub use insert::insert;
+
+fn nr(b: &BlockBuf) -> usize {
+    get_u32(b, 16) as usize
+}
+fn max(b: &BlockBuf) -> usize {
+    get_u32(b, 20) as usize
+}
+fn vsize(b: &BlockBuf) -> usize {
+    get_u32(b, 24) as usize
+}
+fn is_leaf(b: &BlockBuf) -> bool {
+    get_u32(b, 4) == LEAF_FLAG
+}
+fn key(b: &BlockBuf, i: usize) -> u64 {
+    get_u64(b, NODE_HEADER_SIZE + 8 * i)
+}
+fn voff(b: &BlockBuf, i: usize) -> usize {
+    NODE_HEADER_SIZE + 8 * max(b) + vsize(b) * i
+}
+fn value(b: &BlockBuf, i: usize) -> &[u8] {
+    let o = voff(b, i);
+    &b[o..o + vsize(b)]
+}
+fn child(b: &BlockBuf, i: usize) -> MetaBlock {
+    get_u64(b, voff(b, i))
+}
+
+/// Largest `i` with `key(i) <= k`.
+fn find_le(b: &BlockBuf, k: u64) -> Option<usize> {
+    let (mut lo, mut hi) = (0usize, nr(b));
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if key(b, mid) <= k {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo.checked_sub(1)
+}
+
+/// Formats `buf` as an empty node.
+pub fn init_node(buf: &mut BlockBuf, internal: bool, leaf_value_size: usize) {
+    buf.fill(0);
+    let vs = if internal { 8 } else { leaf_value_size };
+    put_u32(buf, 4, if internal { INTERNAL_FLAG } else { LEAF_FLAG });
+    put_u32(buf, 20, max_entries(vs));
+    put_u32(buf, 24, vs as u32);
+}
+
+fn entries(b: &BlockBuf) -> Vec<Entry> {
+    (0..nr(b))
+        .map(|i| (key(b, i), value(b, i).to_vec()))
+        .collect()
+}
+
+fn set_entries(b: &mut BlockBuf, es: &[Entry]) {
+    let vs = vsize(b);
+    for (i, (k, v)) in es.iter().enumerate() {
+        put_u64(b, NODE_HEADER_SIZE + 8 * i, *k);
+        let o = voff(b, i);
+        b[o..o + vs].copy_from_slice(v);
+    }
+    put_u32(b, 16, es.len() as u32);
+}
+
+fn bad(block: MetaBlock, reason: String) -> Error {
+    Error::invalid(block, BlockKind::BtreeNode, reason)
+}
+
+/// Reads node `b` and checks its header against the tree.
+fn load(tm: &mut TransactionManager, b: MetaBlock, tt: &TreeType) -> Result<BlockBuf> {
+    let data = *tm.read(b, BlockKind::BtreeNode)?;
+    let flags = get_u32(&data, 4);
+    if flags != INTERNAL_FLAG && flags != LEAF_FLAG {
+        return Err(bad(
+            b,
+            format!("flags {flags} is neither internal nor leaf"),
+        ));
+    }
+    let want = if flags == LEAF_FLAG { tt.value_size } else { 8 };
+    if vsize(&data) != want || max(&data) != max_entries(want) as usize || nr(&data) > max(&data) {
+        return Err(bad(
+            b,
+            format!(
+                "header (value_size {}, max_entries {}, nr_entries {}) does not fit this tree",
+                vsize(&data),
+                max(&data),
+                nr(&data)
+            ),
+        ));
+    }
+    Ok(data)
+}
+
+/// Creates an empty tree (one empty leaf).
+pub fn empty(tm: &mut TransactionManager, tt: &TreeType) -> Result<MetaBlock> {
+    let b = tm.new_block(BlockKind::BtreeNode)?;
+    init_node(tm.get_mut(b)?, false, tt.value_size);
+    Ok(b)
+}
+
+/// The value stored under `k`, if any.
+pub fn lookup(
+    tm: &mut TransactionManager,
+    root: MetaBlock,
+    tt: &TreeType,
+    k: u64,
+) -> Result<Option<Vec<u8>>> {
+    let mut b = root;
+    for _ in 0..MAX_DEPTH {
+        let n = load(tm, b, tt)?;
+        let Some(i) = find_le(&n, k) else {
+            return Ok(None);
+        };
+        if is_leaf(&n) {
+            return Ok((key(&n, i) == k).then(|| value(&n, i).to_vec()));
+        }
+        b = child(&n, i);
+    }
+    Err(Error::TooDeep {
+        block: root,
+        max: MAX_DEPTH,
+    })
+}
+
+/// The entry with the lowest key, if the tree is not empty.
+pub fn first(tm: &mut TransactionManager, root: MetaBlock, tt: &TreeType) -> Result<Option<Entry>> {
+    let mut b = root;
+    for _ in 0..MAX_DEPTH {
+        let n = load(tm, b, tt)?;
+        if nr(&n) == 0 {
+            return Ok(None);
+        }
+        if is_leaf(&n) {
+            return Ok(Some((key(&n, 0), value(&n, 0).to_vec())));
+        }
+        b = child(&n, 0);
+    }
+    Err(Error::TooDeep {
+        block: root,
+        max: MAX_DEPTH,
+    })
+}
+
+/// Every entry in key order.
+pub fn collect(tm: &mut TransactionManager, root: MetaBlock, tt: &TreeType) -> Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    collect_rec(tm, root, tt, 0, &mut out)?;
+    Ok(out)
+}
+
+fn collect_rec(
+    tm: &mut TransactionManager,
+    b: MetaBlock,
+    tt: &TreeType,
+    depth: usize,
+    out: &mut Vec<Entry>,
+) -> Result<()> {
+    if depth >= MAX_DEPTH {
+        return Err(Error::TooDeep {
+            block: b,
+            max: MAX_DEPTH,
+        });
+    }
+    let n = load(tm, b, tt)?;
+    if is_leaf(&n) {
+        out.extend(entries(&n));
+    } else {
+        for i in 0..nr(&n) {
+            collect_rec(tm, child(&n, i), tt, depth + 1, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds a reference to what `v` refers to.
+pub fn inc_value(tm: &mut TransactionManager, tt: &TreeType, v: &[u8]) -> Result<()> {
+    match tt.refs {
+        ValueRefs::None => Ok(()),
+        ValueRefs::Block => tm.inc(get_u64(v, 0)).map(|_| ()),
+        ValueRefs::ArrayRoot { offset } => tm.inc(get_u64(v, offset)).map(|_| ()),
+    }
+}
+
+/// Drops a reference to what `v` refers to, releasing it when unreferenced.
+pub fn dec_value(tm: &mut TransactionManager, tt: &TreeType, v: &[u8]) -> Result<()> {
+    match tt.refs {
+        ValueRefs::None => Ok(()),
+        ValueRefs::Block => tm.dec(get_u64(v, 0)).map(|_| ()),
+        ValueRefs::ArrayRoot { offset } => release(tm, get_u64(v, offset), &ARRAY_INDEX_TREE),
+    }
+}
+
+/// Drops one reference to the tree at `root`; nodes that become free release their
+/// children and values in turn.
+pub fn release(tm: &mut TransactionManager, root: MetaBlock, tt: &TreeType) -> Result<()> {
+    release_rec(tm, root, tt, 0)
+}
+
+fn release_rec(
+    tm: &mut TransactionManager,
+    b: MetaBlock,
+    tt: &TreeType,
+    depth: usize,
+) -> Result<()> {
+    if depth >= MAX_DEPTH {
+        return Err(Error::TooDeep {
+            block: b,
+            max: MAX_DEPTH,
+        });
+    }
+    if tm.count(b) > 1 {
+        tm.dec(b)?;
+        return Ok(());
+    }
+    let n = load(tm, b, tt)?;
+    tm.dec(b)?;
+    for i in 0..nr(&n) {
+        if is_leaf(&n) {
+            dec_value(tm, tt, value(&n, i))?;
+        } else {
+            release_rec(tm, child(&n, i), tt, depth + 1)?;
+        }
+    }
+    Ok(())
+}
+
+/// Shadows node `b`; if it was shared, the copy's children and values gain a reference.
+fn shadow_node(
+    tm: &mut TransactionManager,
+    b: MetaBlock,
+    tt: &TreeType,
+) -> Result<(MetaBlock, BlockBuf)> {
+    let n = load(tm, b, tt)?;
+    let (s, shared) = tm.shadow(b, BlockKind::BtreeNode)?;
+    if shared {
+        for i in 0..nr(&n) {
+            if is_leaf(&n) {
+                inc_value(tm, tt, value(&n, i))?;
+            } else {
+                tm.inc(child(&n, i))?;
+            }
+        }
+    }
+    Ok((s, n))
+}
+
+/// Removes `k`; returns the new root, or `None` (and changes nothing) if `k` is absent.
+/// The removed value loses the reference it held.
+pub fn remove(
+    tm: &mut TransactionManager,
+    root: MetaBlock,
+    tt: &TreeType,
+    k: u64,
+) -> Result<Option<MetaBlock>> {
+    if lookup(tm, root, tt, k)?.is_none() {
+        return Ok(None);
+    }
+    let mut r = remove_rec(tm, root, tt, k, 0)?;
+    loop {
+        let n = *tm.read(r, BlockKind::BtreeNode)?;
+        if is_leaf(&n) || nr(&n) != 1 {
+            return Ok(Some(r));
+        }
+        let c = child(&n, 0);
+        tm.dec(r)?;
+        r = c;
+    }
+}
+
+fn remove_rec(
+    tm: &mut TransactionManager,
+    b: MetaBlock,
+    tt: &TreeType,
+    k: u64,
+    depth: usize,
+) -> Result<MetaBlock> {
+    if depth >= MAX_DEPTH {
+        return Err(Error::TooDeep {
+            block: b,
+            max: MAX_DEPTH,
+        });
+    }
+    let (s, mut node) = shadow_node(tm, b, tt)?;
+    let Some(i) = find_le(&node, k) else {
+        return Err(bad(b, format!("key {k} vanished during removal")));
+    };
+    if is_leaf(&node) {
+        let old = value(&node, i).to_vec();
+        let mut es = entries(&node);
+        es.remove(i);
+        set_entries(&mut node, &es);
+        *tm.get_mut(s)? = node;
+        dec_value(tm, tt, &old)?;
+        return Ok(s);
+    }
+    let c = remove_rec(tm, child(&node, i), tt, k, depth + 1)?;
+    let o = voff(&node, i);
+    put_u64(&mut node, o, c);
+    *tm.get_mut(s)? = node;
+    rebalance(tm, s, i, tt)?;
+    Ok(s)
+}
+
+/// Merges child `i` of `parent` with a sibling, or evens them out, if it is underfull.
+fn rebalance(
+    tm: &mut TransactionManager,
+    parent: MetaBlock,
+    i: usize,
+    tt: &TreeType,
+) -> Result<()> {
+    let mut p = *tm.read(parent, BlockKind::BtreeNode)?;
+    let c = *tm.read(child(&p, i), BlockKind::BtreeNode)?;
+    if nr(&p) < 2 || nr(&c) >= max(&c) / 3 {
+        return Ok(());
+    }
+    let (li, ri) = if i + 1 < nr(&p) {
+        (i, i + 1)
+    } else {
+        (i - 1, i)
+    };
+    let other = if li == i { ri } else { li };
+    let (os, _) = shadow_node(tm, child(&p, other), tt)?;
+    let o = voff(&p, other);
+    put_u64(&mut p, o, os);
+    let (lb, rb) = (child(&p, li), child(&p, ri));
+    let mut left = *tm.read(lb, BlockKind::BtreeNode)?;
+    let mut right = *tm.read(rb, BlockKind::BtreeNode)?;
+    let mut es = entries(&left);
+    es.extend(entries(&right));
+    let mut pes = entries(&p);
+    if es.len() <= max(&left) {
+        set_entries(&mut left, &es);
+        *tm.get_mut(lb)? = left;
+        tm.dec(rb)?;
+        pes.remove(ri);
+    } else {
+        let half = es.len() / 2;
+        set_entries(&mut left, &es[..half]);
+        set_entries(&mut right, &es[half..]);
+        *tm.get_mut(lb)? = left;
+        *tm.get_mut(rb)? = right;
+        pes[ri].0 = es[half].0;
+    }
+    set_entries(&mut p, &pes);
+    *tm.get_mut(parent)? = p;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

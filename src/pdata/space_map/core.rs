@@ -1,0 +1,225 @@
+//! The in-core metadata space map of a running transaction (format.md §7, §9): one
+//! reference count per managed block, the committed count of every block changed in
+//! the transaction, and a next-fit allocator that only hands out blocks free in both
+//! the committed and the current state.
+
+use super::ENTRIES_PER_BITMAP;
+use crate::pdata::checksum::BlockKind;
+use crate::pdata::{Error, Result};
+use crate::units::MetaBlock;
+use std::collections::{BTreeSet, HashMap};
+
+/// Reference counts of every managed metadata block, with transaction bookkeeping.
+#[derive(Debug, Clone)]
+pub struct CoreSpaceMap {
+    counts: Vec<u32>,
+    /// Committed count of every block changed since the last commit.
+    before: HashMap<MetaBlock, u32>,
+    nr_allocated: u64,
+    committed_nr_allocated: u64,
+    allocated_this_txn: u64,
+    cursor: u64,
+}
+
+impl CoreSpaceMap {
+    /// A space map whose committed state is `counts`.
+    pub fn new(counts: Vec<u32>) -> CoreSpaceMap {
+        let nr_allocated = counts.iter().filter(|&&c| c != 0).count() as u64;
+        CoreSpaceMap {
+            counts,
+            before: HashMap::new(),
+            nr_allocated,
+            committed_nr_allocated: nr_allocated,
+            allocated_this_txn: 0,
+            cursor: 0,
+        }
+    }
+
+    /// Number of managed blocks.
+    pub fn nr_blocks(&self) -> u64 {
+        self.counts.len() as u64
+    }
+
+    /// Current count of `b` (0 beyond the managed range).
+    pub fn count(&self, b: MetaBlock) -> u32 {
+        self.counts.get(b as usize).copied().unwrap_or(0)
+    }
+
+    /// Every current count, block 0 first.
+    pub fn counts(&self) -> &[u32] {
+        &self.counts
+    }
+
+    /// Blocks with a non-zero count now.
+    pub fn nr_allocated(&self) -> u64 {
+        self.nr_allocated
+    }
+
+    /// `nr_allocated` as of the last commit.
+    pub fn committed_nr_allocated(&self) -> u64 {
+        self.committed_nr_allocated
+    }
+
+    /// Blocks handed out by [`alloc`](Self::alloc) since the last commit.
+    pub fn allocated_this_transaction(&self) -> u64 {
+        self.allocated_this_txn
+    }
+
+    /// Where the next allocation starts searching.
+    pub fn set_cursor(&mut self, cursor: MetaBlock) {
+        self.cursor = cursor;
+    }
+
+    fn slot(&mut self, b: MetaBlock) -> Result<&mut u32> {
+        let nr = self.counts.len();
+        let before = &mut self.before;
+        match self.counts.get_mut(b as usize) {
+            Some(c) => {
+                before.entry(b).or_insert(*c);
+                Ok(c)
+            }
+            None => Err(Error::invalid(
+                b,
+                BlockKind::Bitmap,
+                format!("reference count change for a block beyond the space map ({nr} blocks)"),
+            )),
+        }
+    }
+
+    /// Sets the count of `b`.
+    pub fn set(&mut self, b: MetaBlock, count: u32) -> Result<()> {
+        let c = self.slot(b)?;
+        let old = *c;
+        *c = count;
+        self.account(old, count);
+        Ok(())
+    }
+
+    fn account(&mut self, old: u32, new: u32) {
+        if old == 0 && new != 0 {
+            self.nr_allocated += 1;
+        } else if old != 0 && new == 0 {
+            self.nr_allocated -= 1;
+        }
+    }
+
+    /// Adds a reference to `b`; returns the new count.
+    pub fn inc(&mut self, b: MetaBlock) -> Result<u32> {
+        let c = self.slot(b)?;
+        let old = *c;
+        *c = old.saturating_add(1);
+        let new = *c;
+        self.account(old, new);
+        Ok(new)
+    }
+
+    /// Drops a reference to `b`; returns the new count (0 = freed).
+    pub fn dec(&mut self, b: MetaBlock) -> Result<u32> {
+        let c = self.slot(b)?;
+        let old = *c;
+        if old == 0 {
+            return Err(Error::invalid(
+                b,
+                BlockKind::Bitmap,
+                "reference count would drop below zero",
+            ));
+        }
+        *c = old - 1;
+        self.account(old, old - 1);
+        Ok(old - 1)
+    }
+
+    fn is_free(&self, b: usize) -> bool {
+        self.counts[b] == 0 && !matches!(self.before.get(&(b as u64)), Some(&c) if c != 0)
+    }
+
+    /// Allocates a block free both now and at the last commit (next fit from a moving
+    /// cursor, wrapping once), with count 1.
+    pub fn alloc(&mut self) -> Result<MetaBlock> {
+        let n = self.counts.len();
+        let start = (self.cursor as usize).min(n);
+        let found = (start..n)
+            .find(|&b| self.is_free(b))
+            .or_else(|| (0..start).find(|&b| self.is_free(b)));
+        match found {
+            Some(b) => {
+                self.set(b as u64, 1)?;
+                self.cursor = b as u64 + 1;
+                self.allocated_this_txn += 1;
+                Ok(b as u64)
+            }
+            None => Err(Error::NoSpace {
+                nr_blocks: n as u64,
+            }),
+        }
+    }
+
+    /// Blocks changed since the last commit with their committed and current counts.
+    pub fn changes(&self) -> Vec<(MetaBlock, u32, u32)> {
+        let mut v: Vec<_> = self
+            .before
+            .iter()
+            .map(|(&b, &old)| (b, old, self.count(b)))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Bitmaps holding an entry changed since the last commit.
+    pub fn touched_bitmaps(&self) -> BTreeSet<usize> {
+        self.before
+            .keys()
+            .map(|&b| b as usize / ENTRIES_PER_BITMAP)
+            .collect()
+    }
+
+    /// Makes the current state the committed one.
+    pub fn end_transaction(&mut self) {
+        self.before.clear();
+        self.committed_nr_allocated = self.nr_allocated;
+        self.allocated_this_txn = 0;
+    }
+
+    /// Discards every change since the last commit.
+    pub fn abort_transaction(&mut self) {
+        for (b, c) in self.before.drain() {
+            self.counts[b as usize] = c;
+        }
+        self.nr_allocated = self.committed_nr_allocated;
+        self.allocated_this_txn = 0;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn freed_blocks_are_not_reused_before_commit() {
+        let mut sm = CoreSpaceMap::new(vec![1, 1, 0, 0]);
+        assert_eq!(sm.dec(1).unwrap(), 0);
+        assert_eq!(sm.alloc().unwrap(), 2);
+        assert_eq!(sm.alloc().unwrap(), 3);
+        assert!(matches!(sm.alloc(), Err(Error::NoSpace { .. })));
+        sm.end_transaction();
+        assert_eq!(sm.alloc().unwrap(), 1);
+        assert_eq!(sm.nr_allocated(), 4);
+    }
+
+    #[test]
+    fn counts_and_accounting() {
+        let mut sm = CoreSpaceMap::new(vec![1, 0, 0]);
+        let b = sm.alloc().unwrap();
+        assert_eq!(b, 1);
+        assert_eq!(sm.inc(b).unwrap(), 2);
+        assert_eq!(sm.inc(b).unwrap(), 3);
+        assert_eq!(sm.allocated_this_transaction(), 1);
+        assert_eq!(sm.changes(), vec![(1, 0, 3)]);
+        assert_eq!(sm.dec(b).unwrap(), 2);
+        assert!(sm.dec(2).is_err());
+        sm.abort_transaction();
+        assert_eq!(sm.count(1), 0);
+        assert_eq!(sm.nr_allocated(), 1);
+    }
+}

@@ -1,0 +1,417 @@
+//! The transaction manager (format.md §7.7, §9): copy-on-write access to metadata blocks
+//! over a [`BlockIo`], with the metadata space map kept in core and written back at
+//! commit.
+//!
+//! Rules it enforces:
+//! * a block may be changed in place only if it was allocated in this transaction and
+//!   its count is 1; anything else is shadowed (copied to a new block, the original
+//!   decremented);
+//! * a block freed in a transaction is not reused before that transaction commits;
+//! * commit = update the ref-count tree, copy every changed bitmap and the index to new
+//!   blocks, write every dirty block, flush, write the superblock, flush.
+
+use crate::io::BlockIo;
+use crate::pdata::btree::cow::{self as btree_cow, TreeType};
+use crate::pdata::checksum::{self, BlockKind};
+use crate::pdata::codec::put_u64;
+use crate::pdata::space_map::{
+    pack_index, read_index, read_ref_counts, set_bitmap_entry, CoreSpaceMap, IndexEntry, SmRoot,
+    ENTRIES_PER_BITMAP, MAX_METADATA_BLOCKS,
+};
+use crate::pdata::{read_block, write_block, Error, Result};
+use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Clean blocks kept in memory before the cache is emptied.
+const CACHE_LIMIT: usize = 16_384;
+
+/// The ref-count tree: block number → u32 count, no references in values.
+pub const REF_COUNT_TREE: TreeType = TreeType::plain(4);
+
+/// Copy-on-write block access and the in-core space map of one metadata device.
+pub struct TransactionManager {
+    io: Arc<dyn BlockIo>,
+    sm: CoreSpaceMap,
+    blocks: HashMap<MetaBlock, Rc<BlockBuf>>,
+    /// Blocks allocated in this transaction, with the kind they are sealed as.
+    fresh: HashMap<MetaBlock, BlockKind>,
+    index_block: MetaBlock,
+    bitmaps: Vec<IndexEntry>,
+    ref_count_root: MetaBlock,
+    /// Where the space map's own blocks were at the last commit.
+    committed: (MetaBlock, Vec<IndexEntry>, MetaBlock),
+    sync: bool,
+}
+
+impl std::fmt::Debug for TransactionManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransactionManager")
+            .field("nr_blocks", &self.sm.nr_blocks())
+            .field("nr_allocated", &self.sm.nr_allocated())
+            .field("index_block", &self.index_block)
+            .field("ref_count_root", &self.ref_count_root)
+            .finish()
+    }
+}
+
+impl TransactionManager {
+    /// Creates a space map over the device (at most 4,161,600 blocks) the way the kernel
+    /// bootstraps it: block 0 reserved for the superblock, then the index, the ref-count
+    /// tree root and the bitmaps, all with count 1. Nothing is written before the first
+    /// commit.
+    pub fn format(io: Arc<dyn BlockIo>, sync: bool) -> Result<TransactionManager> {
+        let nr_blocks = io.nr_blocks().min(MAX_METADATA_BLOCKS);
+        let nb = nr_blocks.div_ceil(ENTRIES_PER_BITMAP as u64);
+        if nr_blocks < 3 + nb {
+            return Err(Error::NoSpace { nr_blocks });
+        }
+        let mut sm = CoreSpaceMap::new(vec![0; nr_blocks as usize]);
+        let mut tm = TransactionManager {
+            io,
+            sm: CoreSpaceMap::new(Vec::new()),
+            blocks: HashMap::new(),
+            fresh: HashMap::new(),
+            index_block: 1,
+            bitmaps: Vec::new(),
+            ref_count_root: 2,
+            committed: (0, Vec::new(), 0),
+            sync,
+        };
+        for b in 0..3 + nb {
+            sm.set(b, 1)?;
+        }
+        sm.set_cursor(3 + nb);
+        tm.sm = sm;
+        tm.fresh.insert(1, BlockKind::Index);
+        tm.blocks.insert(1, Rc::new([0u8; BLOCK_SIZE]));
+        tm.fresh.insert(2, BlockKind::BtreeNode);
+        let mut leaf = [0u8; BLOCK_SIZE];
+        btree_cow::init_node(&mut leaf, false, REF_COUNT_TREE.value_size);
+        tm.blocks.insert(2, Rc::new(leaf));
+        for i in 0..nb {
+            let b = 3 + i;
+            tm.fresh.insert(b, BlockKind::Bitmap);
+            tm.blocks.insert(b, Rc::new([0u8; BLOCK_SIZE]));
+            tm.bitmaps.push(IndexEntry {
+                blocknr: b,
+                nr_free: ENTRIES_PER_BITMAP as u32,
+                none_free_before: 0,
+            });
+        }
+        Ok(tm)
+    }
+
+    /// Opens the space map recorded in `root`.
+    pub fn open(io: Arc<dyn BlockIo>, root: &SmRoot, sync: bool) -> Result<TransactionManager> {
+        let counts = read_ref_counts(io.as_ref(), root)?;
+        let mut bitmaps = read_index(io.as_ref(), root)?;
+        bitmaps.truncate(root.nr_bitmaps() as usize);
+        // The hints are kept up to date incrementally: start from exact values.
+        for (i, entry) in bitmaps.iter_mut().enumerate() {
+            let start = i * ENTRIES_PER_BITMAP;
+            let end = (start + ENTRIES_PER_BITMAP).min(counts.len());
+            let slice = counts.get(start..end).unwrap_or(&[]);
+            let used = slice.iter().filter(|&&c| c != 0).count();
+            entry.nr_free = (ENTRIES_PER_BITMAP - used) as u32;
+            entry.none_free_before =
+                slice.iter().position(|&c| c == 0).unwrap_or(slice.len()) as u32;
+        }
+        Ok(TransactionManager {
+            io,
+            sm: CoreSpaceMap::new(counts),
+            blocks: HashMap::new(),
+            fresh: HashMap::new(),
+            index_block: root.bitmap_root,
+            committed: (root.bitmap_root, bitmaps.clone(), root.ref_count_root),
+            bitmaps,
+            ref_count_root: root.ref_count_root,
+            sync,
+        })
+    }
+
+    /// The device.
+    pub fn io(&self) -> &Arc<dyn BlockIo> {
+        &self.io
+    }
+
+    /// Number of blocks the space map manages (`total` of the status line).
+    pub fn nr_blocks(&self) -> u64 {
+        self.sm.nr_blocks()
+    }
+
+    /// The kernel's `used` figure: blocks allocated at the last commit, plus every
+    /// allocation since (frees not subtracted), plus the first copy of each bitmap
+    /// changed in this transaction.
+    pub fn used(&self) -> u64 {
+        let copies = self
+            .sm
+            .touched_bitmaps()
+            .into_iter()
+            .filter(|&i| {
+                self.bitmaps
+                    .get(i)
+                    .is_some_and(|e| !self.fresh.contains_key(&e.blocknr))
+            })
+            .count() as u64;
+        self.sm.committed_nr_allocated() + self.sm.allocated_this_transaction() + copies
+    }
+
+    /// The in-core space map.
+    pub fn space_map(&self) -> &CoreSpaceMap {
+        &self.sm
+    }
+
+    /// Current reference count of `b`.
+    pub fn count(&self, b: MetaBlock) -> u32 {
+        self.sm.count(b)
+    }
+
+    /// Reads block `b`; blocks read from the device are checked to be a `kind` block at
+    /// location `b` (checksum and self-reference).
+    pub fn read(&mut self, b: MetaBlock, kind: BlockKind) -> Result<Rc<BlockBuf>> {
+        if let Some(buf) = self.blocks.get(&b) {
+            return Ok(Rc::clone(buf));
+        }
+        let data = read_block(self.io.as_ref(), b)?;
+        checksum::verify(&data, kind, b)?;
+        if self.blocks.len() >= CACHE_LIMIT {
+            let fresh = &self.fresh;
+            self.blocks.retain(|k, _| fresh.contains_key(k));
+        }
+        let rc: Rc<BlockBuf> = Rc::from(data);
+        self.blocks.insert(b, Rc::clone(&rc));
+        Ok(rc)
+    }
+
+    /// Allocates a zeroed block that will be sealed as `kind`.
+    pub fn new_block(&mut self, kind: BlockKind) -> Result<MetaBlock> {
+        let b = self.sm.alloc()?;
+        self.fresh.insert(b, kind);
+        self.blocks.insert(b, Rc::new([0u8; BLOCK_SIZE]));
+        Ok(b)
+    }
+
+    /// Makes `b` writable: itself if it was allocated in this transaction and is not
+    /// shared, else a copy in a new block (the original loses one reference). Returns
+    /// the writable block and whether the original was shared (count > 1), in which case
+    /// the caller must add a reference to everything the copy points to.
+    pub fn shadow(&mut self, b: MetaBlock, kind: BlockKind) -> Result<(MetaBlock, bool)> {
+        let count = self.sm.count(b);
+        if self.fresh.contains_key(&b) && count == 1 {
+            return Ok((b, false));
+        }
+        let data = self.read(b, kind)?;
+        let n = self.sm.alloc()?;
+        self.fresh.insert(n, kind);
+        self.blocks.insert(n, Rc::new(*data));
+        self.dec(b)?;
+        Ok((n, count > 1))
+    }
+
+    /// Mutable access to a block allocated in this transaction.
+    pub fn get_mut(&mut self, b: MetaBlock) -> Result<&mut BlockBuf> {
+        if !self.fresh.contains_key(&b) {
+            return Err(Error::invalid(
+                b,
+                BlockKind::BtreeNode,
+                "write to a block that was not shadowed in this transaction",
+            ));
+        }
+        match self.blocks.get_mut(&b) {
+            Some(rc) => Ok(Rc::make_mut(rc)),
+            None => Err(Error::invalid(
+                b,
+                BlockKind::BtreeNode,
+                "shadowed block missing from the cache",
+            )),
+        }
+    }
+
+    /// Adds a reference to `b`.
+    pub fn inc(&mut self, b: MetaBlock) -> Result<u32> {
+        self.sm.inc(b)
+    }
+
+    /// Drops a reference to `b`; returns the new count (0 = freed).
+    pub fn dec(&mut self, b: MetaBlock) -> Result<u32> {
+        let c = self.sm.dec(b)?;
+        if c == 0 && self.fresh.remove(&b).is_some() {
+            self.blocks.remove(&b);
+        }
+        Ok(c)
+    }
+
+    /// Writes a whole block of `kind` at a freshly allocated location.
+    pub fn write_new(&mut self, kind: BlockKind, data: &BlockBuf) -> Result<MetaBlock> {
+        let b = self.new_block(kind)?;
+        *self.get_mut(b)? = *data;
+        Ok(b)
+    }
+
+    fn sync_ref_count_tree(&mut self) -> Result<()> {
+        for (b, old, new) in self.sm.changes() {
+            if new >= 3 && new != old {
+                let mut v = [0u8; 4];
+                v.copy_from_slice(&new.to_le_bytes());
+                self.ref_count_root =
+                    btree_cow::insert(self, self.ref_count_root, &REF_COUNT_TREE, b, &v)?;
+            } else if old >= 3 && new < 3 {
+                if let Some(r) = btree_cow::remove(self, self.ref_count_root, &REF_COUNT_TREE, b)? {
+                    self.ref_count_root = r;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn relocate_space_map(&mut self) -> Result<BTreeSet<usize>> {
+        loop {
+            let touched = self.sm.touched_bitmaps();
+            let mut again = false;
+            for &i in &touched {
+                let Some(old) = self.bitmaps.get(i).map(|e| e.blocknr) else {
+                    continue;
+                };
+                if !self.fresh.contains_key(&old) {
+                    let data = self.read(old, BlockKind::Bitmap)?;
+                    let n = self.write_new(BlockKind::Bitmap, &data)?;
+                    self.dec(old)?;
+                    self.bitmaps[i].blocknr = n;
+                    again = true;
+                }
+            }
+            if !touched.is_empty() && !self.fresh.contains_key(&self.index_block) {
+                let n = self.new_block(BlockKind::Index)?;
+                let old = self.index_block;
+                self.dec(old)?;
+                self.index_block = n;
+                again = true;
+            }
+            if !again {
+                return Ok(touched);
+            }
+        }
+    }
+
+    /// Brings the (already copied) bitmaps and the index up to date: only the entries
+    /// changed in this transaction are rewritten, and the index hints are adjusted.
+    fn pack_space_map(&mut self, touched: &BTreeSet<usize>) -> Result<()> {
+        for (b, old, new) in self.sm.changes() {
+            let (i, e) = (
+                b as usize / ENTRIES_PER_BITMAP,
+                b as usize % ENTRIES_PER_BITMAP,
+            );
+            let Some(entry) = self.bitmaps.get_mut(i) else {
+                continue;
+            };
+            if old == 0 && new != 0 {
+                entry.nr_free = entry.nr_free.saturating_sub(1);
+            } else if old != 0 && new == 0 {
+                entry.nr_free += 1;
+            }
+            if new == 0 {
+                entry.none_free_before = entry.none_free_before.min(e as u32);
+            }
+            let loc = entry.blocknr;
+            set_bitmap_entry(self.get_mut(loc)?, e, new.min(3) as u8);
+        }
+        let nr = self.sm.nr_blocks() as usize;
+        for &i in touched {
+            let start = i * ENTRIES_PER_BITMAP;
+            let end = (start + ENTRIES_PER_BITMAP).min(nr);
+            let Some(entry) = self.bitmaps.get_mut(i) else {
+                continue;
+            };
+            let mut p = entry.none_free_before as usize;
+            while start + p < end && self.sm.counts()[start + p] != 0 {
+                p += 1;
+            }
+            entry.none_free_before = p as u32;
+        }
+        if self.fresh.contains_key(&self.index_block) {
+            let packed = pack_index(self.index_block, &self.bitmaps);
+            let loc = self.index_block;
+            *self.get_mut(loc)? = *packed;
+        }
+        Ok(())
+    }
+
+    /// The space-map root as it stands (valid after [`prepare_commit`](Self::prepare_commit)).
+    pub fn sm_root(&self) -> SmRoot {
+        SmRoot {
+            nr_blocks: self.sm.nr_blocks(),
+            nr_allocated: self.sm.nr_allocated(),
+            bitmap_root: self.index_block,
+            ref_count_root: self.ref_count_root,
+        }
+    }
+
+    /// Finishes the space map for this transaction (ref-count tree, bitmap and index
+    /// copies) and returns its root. No reference count may change afterwards until
+    /// [`commit`](Self::commit).
+    pub fn prepare_commit(&mut self) -> Result<SmRoot> {
+        self.sync_ref_count_tree()?;
+        let touched = self.relocate_space_map()?;
+        self.pack_space_map(&touched)?;
+        Ok(self.sm_root())
+    }
+
+    /// Writes every block of the transaction, flushes, writes `superblock` at block 0
+    /// and flushes again. Call [`prepare_commit`](Self::prepare_commit) first.
+    pub fn commit(&mut self, superblock: &BlockBuf) -> Result<()> {
+        let mut fresh: Vec<(MetaBlock, BlockKind)> =
+            self.fresh.iter().map(|(&b, &k)| (b, k)).collect();
+        fresh.sort_unstable_by_key(|e| e.0);
+        for (b, kind) in fresh {
+            if self.sm.count(b) == 0 {
+                continue;
+            }
+            let Some(rc) = self.blocks.get_mut(&b) else {
+                continue;
+            };
+            let buf = Rc::make_mut(rc);
+            put_u64(&mut buf[..], kind.blocknr_offset(), b);
+            checksum::seal(buf, kind);
+            write_block(self.io.as_ref(), b, buf)?;
+        }
+        self.flush()?;
+        write_block(self.io.as_ref(), 0, superblock)?;
+        self.flush()?;
+        self.fresh.clear();
+        self.sm.end_transaction();
+        self.committed = (self.index_block, self.bitmaps.clone(), self.ref_count_root);
+        if self.blocks.len() >= CACHE_LIMIT {
+            self.blocks.clear();
+        }
+        Ok(())
+    }
+
+    /// Drops every change since the last commit: counts, new blocks and the space
+    /// map's own block locations go back to their committed state. (Not for a
+    /// transaction that never committed, such as a format's.)
+    pub fn abort(&mut self) {
+        self.sm.abort_transaction();
+        for b in self.fresh.keys() {
+            self.blocks.remove(b);
+        }
+        self.fresh.clear();
+        let (index, bitmaps, ref_root) = self.committed.clone();
+        self.index_block = index;
+        self.bitmaps = bitmaps;
+        self.ref_count_root = ref_root;
+    }
+
+    fn flush(&self) -> Result<()> {
+        if self.sync {
+            self.io
+                .flush()
+                .map_err(|source| Error::Io { block: 0, source })?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

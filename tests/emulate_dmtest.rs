@@ -1,0 +1,164 @@
+//! Scenarios of the kernel developers' test suite (device-mapper-test-suite,
+//! `lib/dmtest/tests/era/`, target.md §19) run on the emulator.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::recount::assert_space_map_exact;
+use era_tools::emulate::origin::Origin;
+use era_tools::emulate::runner::{RunConfig, Runner};
+use era_tools::emulate::script::parse_script;
+use era_tools::era::invalidate::written_since;
+use era_tools::era::metadata::{open_view, read_metadata, Source};
+use era_tools::io::MemIo;
+use std::sync::Arc;
+
+/// An origin that keeps no data (these scenarios only look at the metadata).
+struct NullOrigin(u64);
+
+impl Origin for NullOrigin {
+    fn len(&self) -> u64 {
+        self.0
+    }
+    fn read_at(&self, _: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        buf.fill(0);
+        Ok(())
+    }
+    fn write_at(&self, _: u64, _: &[u8]) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn runner(meta: Arc<MemIo>, origin_bytes: u64, block_size: u32) -> Runner {
+    Runner::new(RunConfig {
+        meta,
+        origin: Arc::new(NullOrigin(origin_bytes)),
+        block_size,
+        length: None,
+        sync: false,
+        meta_name: "m".into(),
+        origin_name: "o".into(),
+    })
+}
+
+fn run(r: &mut Runner, script: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in parse_script(script).unwrap() {
+        r.execute(&l.command, &mut out)
+            .unwrap_or_else(|e| panic!("{}: {e}", l.command));
+    }
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn creation_refuses_an_origin_of_2_pow_31_blocks() {
+    let meta = Arc::new(MemIo::new(1024));
+    let mut r = runner(meta.clone(), 1 << 20, 64);
+    let e = r.open(Some((1u64 << 31) * 64)).unwrap_err().to_string();
+    assert!(
+        e.contains("Invalid number of origin blocks 2147483648"),
+        "{e}"
+    );
+    // The refused resume left nothing open: a valid length opens.
+    assert!(r.open(None).is_ok());
+}
+
+#[test]
+fn wiped_blocks_have_increasing_eras() {
+    let meta = Arc::new(MemIo::new(2048));
+    let mut r = runner(meta.clone(), 1 << 30, 128);
+    run(&mut r, "open");
+    let region_sectors = 64 << 11; // 64 MiB
+    let mut noted = Vec::new();
+    for i in 0..16u64 {
+        run(&mut r, "checkpoint");
+        noted.push(r.target().unwrap().metadata().current_era);
+        if i % 2 == 0 {
+            run(
+                &mut r,
+                &format!("write {} {region_sectors}", i * region_sectors),
+            );
+        }
+    }
+    run(&mut r, "close");
+    assert_eq!(noted, (2..18).collect::<Vec<u32>>());
+    let view = open_view(meta.as_ref(), Source::Live).unwrap();
+    let md = read_metadata(meta.as_ref(), &view).unwrap();
+    let region = |i: u32| (i * 1024, (i + 1) * 1024);
+    assert_eq!(
+        written_since(md.clone(), noted[7]),
+        vec![region(8), region(10), region(12), region(14)]
+    );
+    assert_eq!(written_since(md.clone(), noted[13]), vec![region(14)]);
+    assert_space_map_exact(meta.as_ref(), "wiped");
+}
+
+#[test]
+fn pausing_does_not_effect_tracking() {
+    let meta = Arc::new(MemIo::new(2048));
+    let mut r = runner(meta.clone(), 1 << 30, 128);
+    run(&mut r, "open");
+    let region_sectors = 64 << 11;
+    let mut noted = Vec::new();
+    for i in 0..16u64 {
+        run(&mut r, "checkpoint");
+        noted.push(r.target().unwrap().metadata().current_era);
+        if i % 2 == 0 {
+            run(
+                &mut r,
+                &format!(
+                    "write {} {region_sectors}\nsuspend\nresume",
+                    i * region_sectors
+                ),
+            );
+        }
+    }
+    run(&mut r, "close");
+    let view = open_view(meta.as_ref(), Source::Live).unwrap();
+    let md = read_metadata(meta.as_ref(), &view).unwrap();
+    let region = |i: u32| (i * 1024, (i + 1) * 1024);
+    assert_eq!(
+        written_since(md.clone(), noted[7]),
+        vec![region(8), region(10), region(12), region(14)]
+    );
+    assert_eq!(written_since(md.clone(), noted[13]), vec![region(14)]);
+}
+
+#[test]
+fn many_eras_do_not_exhaust_metadata() {
+    let meta = Arc::new(MemIo::new(1024));
+    let mut r = runner(meta.clone(), 64 << 20, 8);
+    run(&mut r, "open");
+    let mut peak = 0u64;
+    for i in 0..1600u64 {
+        run(
+            &mut r,
+            &format!("write {} 8\ncheckpoint", (i * 7919 % 16384) * 8),
+        );
+        if i % 100 == 99 {
+            let status = run(&mut r, "status").remove(0);
+            let used: u64 = status
+                .split_whitespace()
+                .nth(4)
+                .unwrap()
+                .split('/')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            peak = peak.max(used);
+        }
+    }
+    assert!(peak <= 40, "metadata use grows: peak {peak} blocks");
+    let status = run(&mut r, "status\nstatus").remove(1);
+    assert!(status.contains(" 25/1024 1601 -"), "{status}");
+    run(&mut r, "close");
+    assert_space_map_exact(meta.as_ref(), "many eras");
+}
