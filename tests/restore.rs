@@ -6,126 +6,16 @@
 
 mod common;
 
+use common::recount::assert_space_map_exact;
 use common::*;
 use era_tools::era::ir::{EraMetadata, SuperblockIr, Writeset};
 use era_tools::era::metadata::{open_view, read_metadata, read_superblock, Source};
 use era_tools::era::restore::{blocks_needed, write_metadata};
-use era_tools::era::superblock::{Superblock, WritesetRoot};
 use era_tools::era::Error;
 use era_tools::io::{BlockIo, MemIo};
-use era_tools::pdata::btree::NodeView;
-use era_tools::pdata::read_block;
-use era_tools::pdata::space_map::{read_index, read_ref_counts, ENTRIES_PER_BITMAP};
-use era_tools::units::MetaBlock;
 use era_tools::xml::{XmlStyle, XmlWriter};
 use proptest::prelude::*;
 use std::collections::HashSet;
-
-/// Reference counts by walking every structure reachable from the live superblock.
-struct RefWalk<'a> {
-    io: &'a dyn BlockIo,
-    counts: Vec<u32>,
-    walked: HashSet<MetaBlock>,
-}
-
-/// What the values of a tree's leaves point at.
-#[derive(Clone, Copy)]
-enum Leaves {
-    /// Plain data (ref-count tree).
-    Data(u32),
-    /// Array blocks (dm-array index).
-    ArrayBlocks,
-    /// Bitset roots (writeset tree).
-    Bitsets,
-}
-
-impl RefWalk<'_> {
-    fn inc(&mut self, b: MetaBlock) {
-        self.counts[b as usize] += 1;
-    }
-
-    /// One reference to the tree at `root`; its contents are counted once.
-    fn tree(&mut self, root: MetaBlock, leaves: Leaves) {
-        self.inc(root);
-        if !self.walked.insert(root) {
-            return;
-        }
-        let data = read_block(self.io, root).unwrap();
-        let node = NodeView::parse(root, &data).unwrap();
-        for i in 0..node.nr_entries as usize {
-            if !node.is_leaf() {
-                self.tree(node.value_u64(i), leaves);
-                continue;
-            }
-            match leaves {
-                Leaves::Data(vs) => assert_eq!(node.value_size, vs),
-                Leaves::ArrayBlocks => self.inc(node.value_u64(i)),
-                Leaves::Bitsets => {
-                    let ws = WritesetRoot::unpack(node.value(i));
-                    self.tree(ws.root, Leaves::ArrayBlocks);
-                }
-            }
-        }
-    }
-
-    fn count(io: &dyn BlockIo) -> (Superblock, Vec<u32>) {
-        let sb = read_superblock(io).unwrap();
-        let mut w = RefWalk {
-            io,
-            counts: vec![0; sb.sm_root.nr_blocks as usize],
-            walked: HashSet::new(),
-        };
-        w.inc(0);
-        w.tree(sb.writeset_tree_root, Leaves::Bitsets);
-        w.tree(sb.era_array_root, Leaves::ArrayBlocks);
-        if sb.current_writeset.root != 0 {
-            w.tree(sb.current_writeset.root, Leaves::ArrayBlocks);
-        }
-        if sb.metadata_snap != 0 {
-            let snap =
-                era_tools::era::metadata::read_snapshot_superblock(io, sb.metadata_snap).unwrap();
-            w.inc(sb.metadata_snap);
-            w.tree(snap.writeset_tree_root, Leaves::Bitsets);
-            w.tree(snap.era_array_root, Leaves::ArrayBlocks);
-        }
-        w.inc(sb.sm_root.bitmap_root);
-        for e in read_index(io, &sb.sm_root)
-            .unwrap()
-            .iter()
-            .take(sb.sm_root.nr_bitmaps() as usize)
-        {
-            w.inc(e.blocknr);
-        }
-        w.tree(sb.sm_root.ref_count_root, Leaves::Data(4));
-        (sb, w.counts)
-    }
-}
-
-/// The on-disk space map equals the walked counts, with exact totals and hints.
-fn assert_space_map_exact(io: &dyn BlockIo, what: &str) {
-    let (sb, walked) = RefWalk::count(io);
-    let on_disk = read_ref_counts(io, &sb.sm_root).unwrap();
-    assert!(on_disk == walked, "{what}: space map differs from the walk");
-    let used = walked.iter().filter(|&&c| c != 0).count() as u64;
-    assert_eq!(sb.sm_root.nr_allocated, used, "{what}: nr_allocated");
-    let index = read_index(io, &sb.sm_root).unwrap();
-    for (i, e) in index
-        .iter()
-        .enumerate()
-        .take(sb.sm_root.nr_bitmaps() as usize)
-    {
-        let entry = |k: usize| walked.get(i * ENTRIES_PER_BITMAP + k).copied().unwrap_or(0);
-        let free = (0..ENTRIES_PER_BITMAP).filter(|&k| entry(k) == 0).count() as u32;
-        let first = (0..ENTRIES_PER_BITMAP)
-            .find(|&k| entry(k) == 0)
-            .unwrap_or(ENTRIES_PER_BITMAP) as u32;
-        assert_eq!(e.nr_free, free, "{what}: nr_free of bitmap {i}");
-        assert_eq!(
-            e.none_free_before, first,
-            "{what}: none_free_before of bitmap {i}"
-        );
-    }
-}
 
 fn read(io: &dyn BlockIo, source: Source) -> EraMetadata {
     let view = open_view(io, source).unwrap();

@@ -67,8 +67,17 @@ pub fn recount(io: &dyn BlockIo) -> Vec<u32> {
     counts
 }
 
-/// Asserts that the on-disk space map (counts and `nr_allocated`) equals the recount.
+/// Asserts that the on-disk space map (counts, `nr_allocated`, index hints) equals an
+/// independent recount, and that `era_check` finds nothing (but for writeset eras that
+/// are not contiguous, which random metadata may have).
 pub fn assert_space_map_exact(io: &dyn BlockIo, what: &str) {
+    let report = era_tools::era::check::check(io, &era_tools::era::check::CheckOptions::default());
+    let findings: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.is_error() || !f.message.contains("not one contiguous range"))
+        .collect();
+    assert!(findings.is_empty(), "{what}: era_check: {findings:?}");
     let sb = Superblock::unpack(&read_block(io, 0).unwrap(), 0).unwrap();
     let disk = read_ref_counts(io, &sb.sm_root).unwrap();
     let refs = recount(io);
