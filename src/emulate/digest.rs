@@ -1,7 +1,7 @@
 //! The digest cursor (target.md §8): fold archived writesets into the era array, oldest
 //! first, one step per worker pass.
 
-use super::metadata::EraMetadata;
+use super::metadata::LiveMetadata;
 use super::Result;
 
 /// Bits examined by one transcribe step.
@@ -33,7 +33,7 @@ impl Digest {
     }
 
     /// Performs one step.
-    pub fn step(&mut self, md: &mut EraMetadata) -> Result<()> {
+    pub fn step(&mut self, md: &mut LiveMetadata) -> Result<()> {
         let next = match std::mem::take(self) {
             Digest::Idle => Digest::Idle,
             Digest::Lookup => match md.lowest_writeset()? {

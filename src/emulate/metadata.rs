@@ -28,7 +28,7 @@ pub fn nr_words(nr_bits: u32) -> u64 {
 
 /// In-core copy of the metadata fields and the open transaction.
 #[derive(Debug)]
-pub struct EraMetadata {
+pub struct LiveMetadata {
     tm: TransactionManager,
     pub data_block_size: u32,
     pub nr_blocks: u32,
@@ -41,14 +41,14 @@ pub struct EraMetadata {
     last_superblock: Box<BlockBuf>,
 }
 
-impl EraMetadata {
+impl LiveMetadata {
     /// Formats the device if block 0 is all zeros, else opens it (target.md §3).
     /// Returns the metadata and whether it was formatted.
     pub fn open_or_format(
         io: Arc<dyn BlockIo>,
         data_block_size: u32,
         sync: bool,
-    ) -> Result<(EraMetadata, bool)> {
+    ) -> Result<(LiveMetadata, bool)> {
         let b0 = read_block(io.as_ref(), 0)?;
         if b0.iter().all(|&b| b == 0) {
             Ok((Self::format(io, data_block_size, sync)?, true))
@@ -57,11 +57,11 @@ impl EraMetadata {
         }
     }
 
-    fn format(io: Arc<dyn BlockIo>, data_block_size: u32, sync: bool) -> Result<EraMetadata> {
+    fn format(io: Arc<dyn BlockIo>, data_block_size: u32, sync: bool) -> Result<LiveMetadata> {
         let mut tm = TransactionManager::format(io, sync)?;
         let writeset_tree_root = btree_cow::empty(&mut tm, &WRITESET_TREE)?;
         let era_array_root = array_cow::empty(&mut tm)?;
-        let mut md = EraMetadata {
+        let mut md = LiveMetadata {
             tm,
             data_block_size,
             nr_blocks: 0,
@@ -81,7 +81,7 @@ impl EraMetadata {
         b0: &BlockBuf,
         data_block_size: u32,
         sync: bool,
-    ) -> Result<EraMetadata> {
+    ) -> Result<LiveMetadata> {
         let sb = Superblock::unpack(b0, 0)?;
         if sb.data_block_size != data_block_size {
             return Err(Error::BadTable(format!(
@@ -90,7 +90,7 @@ impl EraMetadata {
             )));
         }
         let tm = TransactionManager::open(io, &sb.sm_root, sync)?;
-        Ok(EraMetadata {
+        Ok(LiveMetadata {
             tm,
             data_block_size,
             nr_blocks: sb.nr_blocks,

@@ -3,7 +3,7 @@
 //! (§7), messages (§11) and status (§12).
 
 use super::digest::Digest;
-use super::metadata::{nr_words, EraMetadata};
+use super::metadata::{nr_words, LiveMetadata};
 use super::origin::Origin;
 use super::{Error, Result};
 use crate::io::BlockIo;
@@ -70,7 +70,7 @@ enum Reply {
 
 /// A running (or suspended) era target.
 pub struct Target {
-    md: EraMetadata,
+    md: LiveMetadata,
     origin: Arc<dyn Origin>,
     length: u64,
     block_size: u32,
@@ -117,7 +117,7 @@ impl Target {
         if block_size == 0 || block_size % 8 != 0 {
             return Err(Error::BadTable("Invalid block size".into()));
         }
-        let (md, formatted) = EraMetadata::open_or_format(meta, block_size, sync)?;
+        let (md, formatted) = LiveMetadata::open_or_format(meta, block_size, sync)?;
         Ok(Target {
             md,
             origin,
@@ -149,7 +149,7 @@ impl Target {
     }
 
     /// The metadata (for inspection).
-    pub fn metadata(&self) -> &EraMetadata {
+    pub fn metadata(&self) -> &LiveMetadata {
         &self.md
     }
 
