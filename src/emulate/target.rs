@@ -246,13 +246,25 @@ impl Target {
         Ok(())
     }
 
-    /// A write of `data` (whole sectors) at `sector` (target.md §7.2, §7.3).
+    /// Checks a write of `count` sectors at `sector` and marks (and commits) every
+    /// block it touches that is not yet marked in this era.
+    fn mark_write(&mut self, sector: u64, count: u64) -> Result<()> {
+        self.check_live()?;
+        self.check_range(sector, count)?;
+        let bs = self.block_size as u64;
+        let (first, last) = (sector / bs, (sector + count - 1) / bs);
+        self.mark_blocks((first..=last).map(|b| b as u32))
+    }
+
+    /// A write of `data` (whole sectors) at `sector` (target.md §7.2, §7.3), sent to the
+    /// origin straight from `data` once its blocks are marked.
     pub fn write(&mut self, sector: u64, data: &[u8]) -> Result<()> {
         let count = data.len() as u64 / SECTOR;
-        self.write_with(sector, count, |off, buf| {
-            let o = (off * SECTOR) as usize;
-            buf.copy_from_slice(&data[o..o + buf.len()]);
-        })
+        self.mark_write(sector, count)?;
+        let offset = sector * SECTOR;
+        self.origin
+            .write_at(offset, &data[..(count * SECTOR) as usize])
+            .map_err(|source| Error::Origin { offset, source })
     }
 
     /// A write of `count` sectors at `sector` whose data `fill(offset, buf)` provides
@@ -264,11 +276,7 @@ impl Target {
         count: u64,
         mut fill: impl FnMut(u64, &mut [u8]),
     ) -> Result<()> {
-        self.check_live()?;
-        self.check_range(sector, count)?;
-        let bs = self.block_size as u64;
-        let (first, last) = (sector / bs, (sector + count - 1) / bs);
-        self.mark_blocks((first..=last).map(|b| b as u32))?;
+        self.mark_write(sector, count)?;
         let mut buf = vec![0u8; (CHUNK_SECTORS.min(count) * SECTOR) as usize];
         let mut done = 0;
         while done < count {
