@@ -4,33 +4,14 @@
 
 mod common;
 
+use common::null_origin::NullOrigin;
 use common::recount::assert_space_map_exact;
-use era_tools::emulate::origin::Origin;
 use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::emulate::script::parse_script;
 use era_tools::era::invalidate::written_since;
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::MemIo;
 use std::sync::Arc;
-
-/// An origin that keeps no data (these scenarios only look at the metadata).
-struct NullOrigin(u64);
-
-impl Origin for NullOrigin {
-    fn len(&self) -> u64 {
-        self.0
-    }
-    fn read_at(&self, _: u64, buf: &mut [u8]) -> std::io::Result<()> {
-        buf.fill(0);
-        Ok(())
-    }
-    fn write_at(&self, _: u64, _: &[u8]) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn flush(&self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn runner(meta: Arc<MemIo>, origin_bytes: u64, block_size: u32) -> Runner {
     Runner::new(RunConfig {

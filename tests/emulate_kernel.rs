@@ -7,9 +7,9 @@
 
 mod common;
 
+use common::null_origin::NullOrigin;
 use common::recount::assert_space_map_exact;
 use common::*;
-use era_tools::emulate::origin::Origin;
 use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::emulate::script::Command;
 use era_tools::era::ir::EraMetadata;
@@ -17,25 +17,6 @@ use era_tools::era::metadata::{open_view, read_metadata, writeset_sources, Sourc
 use era_tools::io::{BlockIo, MemIo};
 use era_tools::pdata::space_map::SmRoot;
 use std::sync::Arc;
-
-/// An origin that keeps no data: the conformance runs only look at the metadata.
-struct NullOrigin(u64);
-
-impl Origin for NullOrigin {
-    fn len(&self) -> u64 {
-        self.0
-    }
-    fn read_at(&self, _: u64, buf: &mut [u8]) -> std::io::Result<()> {
-        buf.fill(0);
-        Ok(())
-    }
-    fn write_at(&self, _: u64, _: &[u8]) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn flush(&self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// A kernel workload as emulator commands, each status with the line the kernel printed.
 struct Replay {
