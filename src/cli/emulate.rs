@@ -1,5 +1,9 @@
 //! `era_emulate`'s arguments.
 
+// The doc comments are clap's help text, where `[ARG]` means an optional argument, not a
+// rustdoc link.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
