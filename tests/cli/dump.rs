@@ -219,3 +219,34 @@ fn metadata_the_reference_tool_refuses_still_dumps() {
         "<superblock uuid=\"\" block_size=\"8\" nr_blocks=\"0\" current_era=\"0\">\n  <era_array>\n  </era_array>\n</superblock>"
     );
 }
+
+#[test]
+fn a_fifo_output_is_written_directly() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let img = kernel_image_file("crash");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("era_dump"))
+        .arg("-o")
+        .arg(&fifo)
+        .arg(img.path())
+        .spawn()
+        .unwrap();
+    let text = std::fs::read(&fifo).unwrap();
+    let status = child.wait_with_output().unwrap().status;
+    assert!(status.success());
+    assert!(text == reference_dump("crash").unwrap());
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names,
+        vec![std::ffi::OsString::from("pipe")],
+        "no temporary file beside a FIFO"
+    );
+}

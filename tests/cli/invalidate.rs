@@ -75,3 +75,33 @@ fn snapshot_view_and_bad_thresholds() {
         assert_eq!(code, 2, "--written-since {bad:?}");
     }
 }
+
+#[test]
+fn output_file_is_written_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = kernel_image_file("crash");
+    let dest = dir.path().join("blocks.xml");
+    let out = tool("era_invalidate")
+        .args(["--written-since", "3", "-o"])
+        .arg(&dest)
+        .arg(img.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        listed_blocks(&std::fs::read_to_string(&dest).unwrap()),
+        vec![3, 5, 6, 2000]
+    );
+    let bad = dir.path().join("bad.img");
+    std::fs::write(&bad, vec![0u8; 8192]).unwrap();
+    let fresh = dir.path().join("fresh.xml");
+    let out = tool("era_invalidate")
+        .args(["--written-since", "3", "-o"])
+        .arg(&fresh)
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!fresh.exists());
+}
