@@ -10,8 +10,6 @@
 //! `ERA_BENCH_WRITES` sets N (default 1,000,000); `ERA_BENCH_SYNC_WRITES` sets N for the
 //! synced run (default 100,000: each commit waits for the disk).
 
-#![allow(clippy::unwrap_used)]
-
 use era_tools::emulate::origin::{FileOrigin, Origin};
 use era_tools::emulate::target::{Message, Target};
 use era_tools::io::{BlockIo, FileIo, OpenMode};

@@ -4,8 +4,6 @@
 //! (`ERA_BENCH_BLOCKS` sets the number of origin blocks, 16M by default;
 //! `ERA_BENCH_ONLY=quick-xml|read|build` runs one measurement).
 
-#![allow(clippy::unwrap_used)]
-
 use era_tools::era::ir::{EraMetadata, SuperblockIr, Visitor, Writeset, WritesetIr};
 use era_tools::xml::{build_from_xml, read_xml, XmlStyle, XmlWriter};
 use std::io::{BufReader, BufWriter};

@@ -2,7 +2,6 @@
 //! flipped byte inside its used part, zeroed, a wrong self block number with a re-sealed
 //! checksum, a bad checksum). The check must fail, and one of its findings must name the
 //! damaged block. Finishing at all shows that no damage makes the check panic or hang.
-#![allow(clippy::unwrap_used)] // test code: a panic is a test failure (also covers common/)
 
 mod common;
 

@@ -1,7 +1,6 @@
 //! The checker against the kernel's own images: every image the real dm-era target wrote
 //! must check clean, with no error and no warning (the corpus's space maps are exact,
 //! snapshot-held structures included).
-#![allow(clippy::unwrap_used)] // test code: a panic is a test failure (also covers common/)
 
 mod common;
 

@@ -1,7 +1,6 @@
 //! The `era_emulate run` command line: exit codes (0 ok, 1 runtime errors with their
 //! line numbers, 2 bad syntax before anything changes), script from a file or stdin, and
 //! the metadata it leaves on real files.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,7 +1,6 @@
 //! Damaged metadata must give errors, never panics: every block of an emulator image is
 //! mutated (one field at a time, checksum re-sealed so that the damage gets past the
 //! checksum), then the image is opened and used.
-#![allow(clippy::unwrap_used)]
 
 use era_tools::emulate::origin::MemOrigin;
 use era_tools::emulate::runner::{RunConfig, Runner};

@@ -3,7 +3,6 @@
 //! and resizes. Writes not yet flushed are lost. After each cut the metadata must open
 //! (recovering the live writeset), be consistent with an exact space map, and record
 //! every write that completed before the cut in (at least) the era it was made in.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,6 +1,5 @@
 //! Scenarios of the kernel developers' test suite (device-mapper-test-suite,
 //! `lib/dmtest/tests/era/`, target.md §19) run on the emulator.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -3,7 +3,6 @@
 //! must print the same era and held field in every status line, end with the same
 //! geometry and era, fold to the per-block truth (live and snapshot), and leave an exact
 //! space map. The `used` figures are compared too (target.md §9.4).
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

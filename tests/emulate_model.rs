@@ -2,7 +2,6 @@
 //! model (per block: the last era it was written in; plus the snapshot's view). After
 //! every close or crash the folded eras on disk, the era and the snapshot must agree
 //! with the model, and the space map must be exact.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,5 +1,4 @@
 //! The 2014 seed's bugs that later kernels fixed (target.md §16) must not come back.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

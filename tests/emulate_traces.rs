@@ -1,7 +1,6 @@
 //! The hand-worked conformance traces of target.md §17 (A: the main trace, checked on a
 //! real kernel; B: crash with a digest in flight; C: the kernel developers' crash
 //! reproduction; D: the thin-provisioning-tools snapshot image).
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

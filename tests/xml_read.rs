@@ -3,8 +3,6 @@
 //! the kernel's image, and writing that again must give the same bytes; any metadata
 //! written in either style must read back unchanged.
 
-#![allow(clippy::unwrap_used)]
-
 mod common;
 
 use common::*;

@@ -180,7 +180,6 @@ pub fn parse_script(text: &str) -> Result<Vec<Line>, SyntaxError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -50,7 +50,6 @@ pub fn read(tm: &mut TransactionManager, root: MetaBlock, nr_bits: u64) -> Resul
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::io::MemIo;

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used)]
 //! Test helpers: recount every reference from the roots and compare with the space map.
 
 use crate::io::BlockIo;

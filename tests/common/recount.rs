@@ -1,6 +1,5 @@
 //! Recounts every reference of an era metadata image from its roots (format.md §7.5)
 //! with the read-side code, to compare with the on-disk space map.
-#![allow(clippy::unwrap_used)]
 
 use era_tools::era::superblock::Superblock;
 use era_tools::io::BlockIo;

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
 use super::*;
 
 fn sb(nr_blocks: u32) -> SuperblockIr {

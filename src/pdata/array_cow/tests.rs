@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used)]
 use super::*;
 use crate::io::MemIo;
 use crate::pdata::test_support::assert_space_map_exact;

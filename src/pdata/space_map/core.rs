@@ -191,7 +191,6 @@ impl CoreSpaceMap {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used)]
 use super::*;
 use crate::io::MemIo;
 use crate::pdata::space_map::read_ref_counts;

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
 use super::*;
 use crate::era::ir::{SuperblockIr, Writeset, WritesetIr};
 
