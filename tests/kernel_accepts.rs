@@ -1,5 +1,6 @@
 //! The real kernel accepts metadata that our tools wrote: every case of
-//! `testdata/kernel_accepts/` is an image made by `era_restore` or `era_emulate`
+//! `testdata/kernel_accepts/` is an image made by `era_restore`, `era_emulate` or
+//! `era_generate`
 //! (`meta_in.img.gz`) that the Linux dm-era target (6.1, in qemu) opened, wrote to,
 //! checkpointed, snapshotted, resized and closed (or crashed) without an error. Here our
 //! readers take the kernel's output (`meta.img.gz`): it must check clean with an exact
@@ -53,12 +54,13 @@ fn case_truth(case: &str) -> Truth {
         .unwrap_or_else(|| panic!("{case}: no expected_workload.txt[.gz]"))
 }
 
-/// One line of `status.txt`: `label 0 LEN era BS used/total ERA SNAP`.
+/// One line of `status.txt`: `label 0 LEN era METADATA_BS used/total ERA SNAP` (the
+/// metadata block size in sectors, not the data block size).
 #[derive(Debug)]
 struct Status {
     label: String,
     len: u64,
-    block_size: u64,
+    metadata_block_size: u64,
     total_blocks: u64,
     era: u32,
     snap: Option<u64>,
@@ -78,7 +80,7 @@ fn statuses(case: &str) -> Vec<Status> {
             Status {
                 label: f[0].to_string(),
                 len: f[2].parse().unwrap(),
-                block_size: f[4].parse().unwrap(),
+                metadata_block_size: f[4].parse().unwrap(),
                 total_blocks: total.parse().unwrap(),
                 era: f[6].parse().unwrap(),
                 snap: (f[7] != "-").then(|| f[7].parse().unwrap()),
@@ -97,7 +99,9 @@ fn the_inputs_are_ours_and_check_clean() {
         let recipe = std::fs::read_to_string(corpus_dir().join(&case).join("make_input.sh"))
             .unwrap_or_else(|_| panic!("{case}: no make_input.sh"));
         assert!(
-            recipe.contains("era_restore") || recipe.contains("era_emulate"),
+            ["era_restore", "era_emulate", "era_generate"]
+                .iter()
+                .any(|tool| recipe.contains(tool)),
             "{case}: the input is not made by our writer"
         );
     }
@@ -182,7 +186,11 @@ fn the_kernel_continues_our_eras() {
             first.total_blocks, input.sm_root.nr_blocks,
             "{case}: metadata blocks"
         );
-        assert_eq!(first.block_size, u64::from(input.data_block_size));
+        assert_eq!(
+            first.metadata_block_size,
+            u64::from(input.metadata_block_size),
+            "{case}: metadata block size"
+        );
         for w in st.windows(2) {
             let (prev, s) = (&w[0], &w[1]);
             let (era, snap) = match s.label.as_str() {
@@ -203,7 +211,7 @@ fn the_kernel_continues_our_eras() {
         assert_eq!(output.current_era, last.era, "{case}: stored era");
         assert_eq!(output.metadata_snap, last.snap.unwrap_or(0), "{case}: snap");
         assert_eq!(
-            last.len.div_ceil(last.block_size),
+            last.len.div_ceil(u64::from(output.data_block_size)),
             u64::from(output.nr_blocks),
             "{case}: nr_blocks"
         );
@@ -231,6 +239,8 @@ fn the_corpus_covers_what_it_claims() {
         "emulate_snap_kept",
         "emulate_resized",
         "restore_undigested",
+        "generate_direct",
+        "emulate_odd_size",
     ] {
         assert!(has(c), "missing case {c}");
     }
