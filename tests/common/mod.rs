@@ -80,7 +80,20 @@ pub fn truth(case: &str, snap: bool) -> Option<Truth> {
     } else {
         "expected_workload.txt"
     };
-    let text = std::fs::read_to_string(kernel_dir().join(case).join(name)).ok()?;
+    truth_file(&kernel_dir().join(case).join(name))
+}
+
+/// Reads a truth file in the `expected_workload.txt` format (gzip'd if its name ends in
+/// `.gz`), if it exists.
+pub fn truth_file(path: &Path) -> Option<Truth> {
+    if !path.exists() {
+        return None;
+    }
+    let text = if path.extension().is_some_and(|e| e == "gz") {
+        String::from_utf8(gunzip(path)).unwrap()
+    } else {
+        std::fs::read_to_string(path).unwrap()
+    };
     let mut nr_blocks = None;
     let mut current_era = None;
     let mut eras = BTreeMap::new();
