@@ -5,8 +5,8 @@ mod common;
 
 use common::null_origin::NullOrigin;
 use common::recount::assert_space_map_exact;
+use common::script::run_script;
 use era_tools::emulate::runner::{RunConfig, Runner};
-use era_tools::emulate::script::parse_script;
 use era_tools::era::invalidate::written_since;
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::MemIo;
@@ -22,19 +22,6 @@ fn runner(meta: Arc<MemIo>, origin_bytes: u64, block_size: u32) -> Runner {
         meta_name: "m".into(),
         origin_name: "o".into(),
     })
-}
-
-fn run(r: &mut Runner, script: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for l in parse_script(script).unwrap() {
-        r.execute(&l.command, &mut out)
-            .unwrap_or_else(|e| panic!("{}: {e}", l.command));
-    }
-    String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
 }
 
 #[test]
@@ -54,20 +41,20 @@ fn creation_refuses_an_origin_of_2_pow_31_blocks() {
 fn wiped_blocks_have_increasing_eras() {
     let meta = Arc::new(MemIo::new(2048));
     let mut r = runner(meta.clone(), 1 << 30, 128);
-    run(&mut r, "open");
+    run_script(&mut r, "open");
     let region_sectors = 64 << 11; // 64 MiB
     let mut noted = Vec::new();
     for i in 0..16u64 {
-        run(&mut r, "checkpoint");
+        run_script(&mut r, "checkpoint");
         noted.push(r.target().unwrap().metadata().current_era);
         if i % 2 == 0 {
-            run(
+            run_script(
                 &mut r,
                 &format!("write {} {region_sectors}", i * region_sectors),
             );
         }
     }
-    run(&mut r, "close");
+    run_script(&mut r, "close");
     assert_eq!(noted, (2..18).collect::<Vec<u32>>());
     let view = open_view(meta.as_ref(), Source::Live).unwrap();
     let md = read_metadata(meta.as_ref(), &view).unwrap();
@@ -84,14 +71,14 @@ fn wiped_blocks_have_increasing_eras() {
 fn pausing_does_not_effect_tracking() {
     let meta = Arc::new(MemIo::new(2048));
     let mut r = runner(meta.clone(), 1 << 30, 128);
-    run(&mut r, "open");
+    run_script(&mut r, "open");
     let region_sectors = 64 << 11;
     let mut noted = Vec::new();
     for i in 0..16u64 {
-        run(&mut r, "checkpoint");
+        run_script(&mut r, "checkpoint");
         noted.push(r.target().unwrap().metadata().current_era);
         if i % 2 == 0 {
-            run(
+            run_script(
                 &mut r,
                 &format!(
                     "write {} {region_sectors}\nsuspend\nresume",
@@ -100,7 +87,7 @@ fn pausing_does_not_effect_tracking() {
             );
         }
     }
-    run(&mut r, "close");
+    run_script(&mut r, "close");
     let view = open_view(meta.as_ref(), Source::Live).unwrap();
     let md = read_metadata(meta.as_ref(), &view).unwrap();
     let region = |i: u32| (i * 1024, (i + 1) * 1024);
@@ -115,15 +102,15 @@ fn pausing_does_not_effect_tracking() {
 fn many_eras_do_not_exhaust_metadata() {
     let meta = Arc::new(MemIo::new(1024));
     let mut r = runner(meta.clone(), 64 << 20, 8);
-    run(&mut r, "open");
+    run_script(&mut r, "open");
     let mut peak = 0u64;
     for i in 0..1600u64 {
-        run(
+        run_script(
             &mut r,
             &format!("write {} 8\ncheckpoint", (i * 7919 % 16384) * 8),
         );
         if i % 100 == 99 {
-            let status = run(&mut r, "status").remove(0);
+            let status = run_script(&mut r, "status").remove(0);
             let used: u64 = status
                 .split_whitespace()
                 .nth(4)
@@ -137,8 +124,8 @@ fn many_eras_do_not_exhaust_metadata() {
         }
     }
     assert!(peak <= 40, "metadata use grows: peak {peak} blocks");
-    let status = run(&mut r, "status\nstatus").remove(1);
+    let status = run_script(&mut r, "status\nstatus").remove(1);
     assert!(status.contains(" 25/1024 1601 -"), "{status}");
-    run(&mut r, "close");
+    run_script(&mut r, "close");
     assert_space_map_exact(meta.as_ref(), "many eras");
 }

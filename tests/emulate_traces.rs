@@ -5,6 +5,7 @@
 mod common;
 
 use common::recount::assert_space_map_exact;
+use common::script::run_script;
 use era_tools::emulate::origin::MemOrigin;
 use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::emulate::script::parse_script;
@@ -37,17 +38,7 @@ impl Rig {
 
     /// Runs script lines; returns what they printed.
     fn run(&mut self, script: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        for l in parse_script(script).unwrap() {
-            self.runner
-                .execute(&l.command, &mut out)
-                .unwrap_or_else(|e| panic!("{}: {e}", l.command));
-        }
-        String::from_utf8(out)
-            .unwrap()
-            .lines()
-            .map(str::to_string)
-            .collect()
+        run_script(&mut self.runner, script)
     }
 
     /// The INFO target part of one status (`8 used/total era snap`).

@@ -3,6 +3,7 @@
 
 pub mod null_origin;
 pub mod recount;
+pub mod script;
 
 use flate2::read::GzDecoder;
 use std::collections::BTreeMap;

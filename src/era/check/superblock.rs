@@ -170,53 +170,18 @@ pub fn check_live_fields(ck: &mut Checker, sb: &Superblock) {
             ),
         );
     }
-    let limit = sm.nr_blocks;
-    check_pointer(
-        ck,
-        loc,
-        WHAT,
-        "space-map index root",
-        sm.bitmap_root,
-        false,
-        limit,
-    );
-    check_pointer(
-        ck,
-        loc,
-        WHAT,
-        "ref-count tree root",
-        sm.ref_count_root,
-        false,
-        limit,
-    );
-    check_pointer(
-        ck,
-        loc,
-        WHAT,
-        "writeset_tree_root",
-        sb.writeset_tree_root,
-        false,
-        limit,
-    );
-    check_pointer(
-        ck,
-        loc,
-        WHAT,
-        "era_array_root",
-        sb.era_array_root,
-        false,
-        limit,
-    );
-    check_pointer(ck, loc, WHAT, "current writeset root", cw.root, true, limit);
-    check_pointer(
-        ck,
-        loc,
-        WHAT,
-        "metadata_snap",
-        sb.metadata_snap,
-        true,
-        limit,
-    );
+    // (field, value, may it be 0?)
+    let pointers = [
+        ("space-map index root", sm.bitmap_root, false),
+        ("ref-count tree root", sm.ref_count_root, false),
+        ("writeset_tree_root", sb.writeset_tree_root, false),
+        ("era_array_root", sb.era_array_root, false),
+        ("current writeset root", cw.root, true),
+        ("metadata_snap", sb.metadata_snap, true),
+    ];
+    for (field, value, optional) in pointers {
+        check_pointer(ck, loc, WHAT, field, value, optional, sm.nr_blocks);
+    }
 }
 
 /// Checks the fields of the snapshot copy that the snapshot holds (format.md §3.2): only
