@@ -3,9 +3,10 @@
 
 use crate::era::ir::EraMetadata;
 use crate::era::metadata::{open_view, read_metadata, Source};
+use crate::era::superblock::{Superblock, SUPERBLOCK_LOCATION};
 use crate::error::{Error, Result};
 use crate::io::{BlockIo, FileIo, OpenMode};
-use crate::units::BLOCK_SIZE;
+use crate::units::{BlockBuf, BLOCK_SIZE};
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
@@ -59,7 +60,7 @@ pub fn open_metadata(path: &Path, mode: OpenMode) -> Result<FileIo> {
             path: path.to_path_buf(),
             source,
         })?;
-    if looks_like_xml(&first) {
+    if is_xml_not_metadata(&first) {
         return Err(input_err(
             "looks like XML, not binary metadata (era_restore turns XML into metadata)".into(),
         ));
@@ -67,13 +68,35 @@ pub fn open_metadata(path: &Path, mode: OpenMode) -> Result<FileIo> {
     Ok(io)
 }
 
-/// Whether a block starts (after white space) with `<`, as XML does.
+/// Whether block 0 is XML rather than metadata. The superblock decides first: a block
+/// that is a valid superblock is metadata whatever its first bytes are (its checksum
+/// comes first, and about one checksum in 250 starts with `<`). Only a block that is not
+/// a superblock, and whose start really is XML markup, is called XML.
+fn is_xml_not_metadata(block0: &BlockBuf) -> bool {
+    Superblock::unpack(block0, SUPERBLOCK_LOCATION).is_err() && looks_like_xml(block0)
+}
+
+/// Bytes of the block's start that must be text for it to count as XML.
+const XML_PROBE: usize = 64;
+
+/// Whether a block starts (after white space and an optional UTF-8 byte-order mark) with
+/// XML markup: `<` then `?`, `!` or a name's first letter, and no control byte other
+/// than white space within the first 64 bytes.
 fn looks_like_xml(block: &[u8]) -> bool {
-    let text = block
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .map(|i| &block[i..]);
-    matches!(text, Some(t) if t.starts_with(b"<"))
+    let block = block.strip_prefix(b"\xef\xbb\xbf").unwrap_or(block);
+    let Some(start) = block.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return false;
+    };
+    let text = &block[start..];
+    let markup = match text {
+        [b'<', next, ..] => *next == b'?' || *next == b'!' || next.is_ascii_alphabetic(),
+        _ => false,
+    };
+    markup
+        && text
+            .iter()
+            .take(XML_PROBE)
+            .all(|&b| b >= 0x20 || b.is_ascii_whitespace())
 }
 
 #[cfg(test)]
@@ -84,7 +107,30 @@ mod tests {
     fn xml_is_recognised() {
         assert!(looks_like_xml(b"  \n<superblock uuid=\"\""));
         assert!(looks_like_xml(b"<?xml version=\"1.0\"?>"));
+        assert!(looks_like_xml(b"\xef\xbb\xbf<!-- era -->\n<superblock"));
         assert!(!looks_like_xml(&[0x1c, 0x58, 0x76, 0x50]));
         assert!(!looks_like_xml(&[0u8; 16]));
+    }
+
+    #[test]
+    fn a_checksum_starting_with_a_bracket_is_not_markup() {
+        // A superblock's first bytes are its checksum, then zero flags.
+        assert!(!looks_like_xml(&[0x3c, 0x4b, 0x84, 0xf4, 0, 0, 0, 0]));
+        assert!(!looks_like_xml(b"<K\x84\xf4\0\0\0\0"));
+        assert!(!looks_like_xml(b" <\x01abc"));
+    }
+
+    #[test]
+    fn a_valid_superblock_is_metadata_whatever_its_first_bytes() {
+        use crate::era::superblock::Superblock;
+        // Search the uuid for a sealed superblock whose checksum starts with `<`.
+        let found = (0u32..).find_map(|n| {
+            let mut sb = Superblock::new(8);
+            sb.uuid[..4].copy_from_slice(&n.to_le_bytes());
+            let block = sb.pack();
+            block.starts_with(b"<").then_some(block)
+        });
+        let block = found.expect("some uuid gives such a checksum");
+        assert!(!is_xml_not_metadata(&block));
     }
 }

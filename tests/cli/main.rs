@@ -9,3 +9,4 @@ mod dump;
 mod invalidate;
 mod restore;
 mod support;
+mod xml_detection;
