@@ -155,7 +155,7 @@ fn random_bits(nr_bits: u32, kind: u8, mut seed: u64) -> Vec<u64> {
             1 => u64::MAX,
             2 => {
                 let r = xorshift(&mut seed);
-                if r % 17 == 0 {
+                if r.is_multiple_of(17) {
                     1 << (r >> 58)
                 } else {
                     0

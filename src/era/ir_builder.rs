@@ -138,7 +138,7 @@ impl Visitor for IrBuilder {
 
     fn superblock_begin(&mut self, sb: &SuperblockIr) -> Result<(), BuildError> {
         self.expect(Stage::Start, "the superblock")?;
-        if sb.block_size == 0 || sb.block_size % 8 != 0 {
+        if sb.block_size == 0 || !sb.block_size.is_multiple_of(8) {
             return Err(BuildError::BadBlockSize(sb.block_size));
         }
         if sb.nr_blocks >= NR_BLOCKS_LIMIT {

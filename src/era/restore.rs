@@ -47,7 +47,7 @@ pub struct WriteSummary {
 /// multiple of 8 sectors and fewer than 2^31 blocks.
 pub fn check_geometry(block_size: u32, nr_blocks: u32) -> Result<()> {
     let bad = |reason: String| Err(Error::InvalidInput { reason });
-    if block_size == 0 || block_size % BLOCK_SECTORS != 0 {
+    if block_size == 0 || !block_size.is_multiple_of(BLOCK_SECTORS) {
         return bad(format!(
             "block size {block_size} sectors is not a positive multiple of {BLOCK_SECTORS}"
         ));

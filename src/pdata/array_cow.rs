@@ -151,7 +151,7 @@ pub fn resize(
     let new_blocks = new_len.div_ceil(m);
     let mut root = root;
     if new_len > old_len {
-        if old_len % m != 0 {
+        if !old_len.is_multiple_of(m) {
             let bi = old_blocks - 1;
             let (r, s, n) = shadow_ablock(tm, root, vs, bi)?;
             root = r;
@@ -173,7 +173,7 @@ pub fn resize(
                 root = r;
             }
         }
-        if new_len % m != 0 {
+        if !new_len.is_multiple_of(m) {
             let bi = new_blocks - 1;
             let (r, s, _) = shadow_ablock(tm, root, vs, bi)?;
             root = r;

@@ -102,7 +102,7 @@ pub fn check_live_fields(ck: &mut Checker, sb: &Superblock) {
     const WHAT: &str = "superblock";
     let loc = 0;
     let device = ck.device_blocks();
-    if sb.data_block_size == 0 || sb.data_block_size % BLOCK_SECTORS != 0 {
+    if sb.data_block_size == 0 || !sb.data_block_size.is_multiple_of(BLOCK_SECTORS) {
         ck.error(
             loc,
             format!(

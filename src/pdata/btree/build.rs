@@ -148,7 +148,7 @@ pub fn node_sizes(n: u64, m: u64) -> Vec<u64> {
         return vec![n];
     }
     let tail = m + n % m;
-    let tail = if n % m == 0 { 2 * m } else { tail };
+    let tail = if n.is_multiple_of(m) { 2 * m } else { tail };
     let mut v = vec![m; ((n - tail) / m) as usize];
     v.push(tail / 2);
     v.push(tail - tail / 2);
