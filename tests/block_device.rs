@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 struct Loop {
     dev: PathBuf,
-    _image: tempfile::NamedTempFile,
+    image: tempfile::NamedTempFile,
 }
 
 impl Loop {
@@ -35,7 +35,7 @@ impl Loop {
             return None;
         }
         let dev = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-        Some(Loop { dev, _image: image })
+        Some(Loop { dev, image })
     }
 }
 
@@ -140,4 +140,65 @@ fn restore_writes_a_free_device_and_refuses_a_held_one() {
     let (code, out, _) = run("era_dump", &[], &lo.dev);
     assert_eq!(code, 0);
     assert!(out.as_bytes() == reference_dump("checkpoints").unwrap());
+}
+
+/// `metadata_snap`'s image after more writes and a new metadata snapshot, as a live
+/// target leaves it while a backup job reads it.
+fn with_new_snapshot() -> Vec<u8> {
+    use era_tools::emulate::origin::MemOrigin;
+    use era_tools::emulate::runner::{RunConfig, Runner};
+    use era_tools::io::MemIo;
+    use std::sync::Arc;
+    let meta = Arc::new(MemIo::from_bytes(kernel_image("metadata_snap")));
+    let mut runner = Runner::new(RunConfig {
+        meta: meta.clone(),
+        origin: Arc::new(MemOrigin::new(64 << 20)),
+        block_size: 8,
+        length: None,
+        sync: false,
+        meta_name: "m".into(),
+        origin_name: "o".into(),
+    });
+    common::script::run_script(
+        &mut runner,
+        "open\nwrite 160 16\ncheckpoint\nwrite 240 8\ndrop_metadata_snap\ntake_metadata_snap\nclose",
+    );
+    meta.to_bytes()
+}
+
+/// Something keeps the device open (as a live target does), so the pages an earlier
+/// read cached stay; the metadata then changes underneath the page cache (the kernel
+/// writes it with its own bios). Every later read must see the new metadata.
+#[test]
+fn a_device_kept_open_is_never_read_stale() {
+    let Some(lo) = Loop::attach("metadata_snap") else {
+        return;
+    };
+    let _live = std::fs::File::open(&lo.dev).unwrap();
+    let new_image = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(new_image.path(), with_new_snapshot()).unwrap();
+    let new_path = new_image.path().to_path_buf();
+    let reads: [(&str, &[&str]); 4] = [
+        (
+            "era_invalidate",
+            &["--metadata-snapshot", "--written-since", "1"],
+        ),
+        ("era_dump", &["--metadata-snapshot", "--logical"]),
+        ("era_dump", &["--logical"]),
+        ("era_check", &[]),
+    ];
+    for (tool, args) in reads {
+        let (code, _, err) = run(tool, args, &lo.dev);
+        assert_eq!(code, 0, "{tool}: {err}");
+    }
+    std::fs::write(lo.image.path(), std::fs::read(&new_path).unwrap()).unwrap();
+    for (tool, args) in reads {
+        let from_dev = run(tool, args, &lo.dev);
+        let want = run(tool, args, &new_path);
+        assert_eq!(want.0, 0, "{tool}: {}", want.2);
+        assert!(
+            from_dev == want,
+            "{tool} {args:?} read stale metadata: {from_dev:?}"
+        );
+    }
 }

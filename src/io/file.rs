@@ -1,8 +1,15 @@
 //! File and block-device engine: positioned reads and writes (`pread`/`pwrite`).
+//!
+//! Block devices are read and written with `O_DIRECT`, through aligned bounce buffers:
+//! a live era target writes its metadata around the page cache, so a page cached by an
+//! earlier read would otherwise be served again, stale. Regular files are read through
+//! the page cache (every writer of an image file writes through it too) and are locked
+//! with `flock`: exclusively by a writer, shared by a reader.
 
+use super::aligned::with_bounce;
 use super::{check_bounds, BlockIo};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
 use std::os::unix::fs::{FileExt, FileTypeExt, OpenOptionsExt};
 use std::path::Path;
@@ -11,11 +18,14 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpenMode {
     /// Read only. A block device is opened with `O_EXCL`, so that one held by a live
-    /// target is refused.
+    /// target is refused; a regular file takes a shared lock, so that one being written
+    /// by another tool is refused.
     ReadExclusive,
-    /// Read only, without `O_EXCL`: for reading the metadata snapshot of a live device.
+    /// Read only, without `O_EXCL` and without a lock: for reading the metadata snapshot
+    /// of a live device, or of an image that `era_emulate` holds.
     ReadShared,
-    /// Read and write; a block device is opened with `O_EXCL`.
+    /// Read and write. A block device is opened with `O_EXCL`; a regular file takes an
+    /// exclusive lock.
     WriteExclusive,
 }
 
@@ -24,6 +34,8 @@ pub enum OpenMode {
 pub struct FileIo {
     file: File,
     nr_blocks: u64,
+    /// Opened with `O_DIRECT`: every transfer goes through an aligned buffer.
+    direct: bool,
 }
 
 impl FileIo {
@@ -37,22 +49,20 @@ impl FileIo {
         if mode == OpenMode::WriteExclusive {
             opts.write(true);
         }
-        if is_block_device && mode != OpenMode::ReadShared {
-            opts.custom_flags(libc::O_EXCL);
-        }
-        let file = opts.open(path).map_err(|e| {
-            if is_block_device && e.raw_os_error() == Some(libc::EBUSY) {
-                io::Error::new(
-                    io::ErrorKind::ResourceBusy,
-                    format!(
-                        "{} is in use by another program (a live era target holds its metadata device exclusively; era_dump and era_invalidate can read a live device through --metadata-snapshot)",
-                        path.display()
-                    ),
-                )
+        if is_block_device {
+            let excl = if mode == OpenMode::ReadShared {
+                0
             } else {
-                e
-            }
-        })?;
+                libc::O_EXCL
+            };
+            opts.custom_flags(libc::O_DIRECT | excl);
+        }
+        let file = opts
+            .open(path)
+            .map_err(|e| open_error(path, is_block_device, e))?;
+        if !is_block_device {
+            lock(&file, path, mode)?;
+        }
         let bytes = if is_block_device {
             use std::io::Seek;
             let mut f = &file;
@@ -63,16 +73,98 @@ impl FileIo {
         Ok(FileIo {
             file,
             nr_blocks: bytes / BLOCK_SIZE as u64,
+            direct: is_block_device,
         })
     }
 
-    /// Wraps an already-open file.
+    /// Wraps an already-open file (read through the page cache, not locked).
     pub fn from_file(file: File) -> io::Result<FileIo> {
         let bytes = file.metadata()?.len();
         Ok(FileIo {
             file,
             nr_blocks: bytes / BLOCK_SIZE as u64,
+            direct: false,
         })
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        if !self.direct {
+            return self.file.read_exact_at(buf, offset);
+        }
+        let mut done = 0;
+        while done < buf.len() {
+            let n = with_bounce(buf.len() - done, |bounce| {
+                self.file.read_exact_at(bounce, offset + done as u64)?;
+                buf[done..done + bounce.len()].copy_from_slice(bounce);
+                Ok(bounce.len())
+            })?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        if !self.direct {
+            return self.file.write_all_at(buf, offset);
+        }
+        let mut done = 0;
+        while done < buf.len() {
+            let n = with_bounce(buf.len() - done, |bounce| {
+                bounce.copy_from_slice(&buf[done..done + bounce.len()]);
+                self.file.write_all_at(bounce, offset + done as u64)?;
+                Ok(bounce.len())
+            })?;
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// Explains the open errors a user can act on.
+fn open_error(path: &Path, is_block_device: bool, e: io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(libc::EBUSY) if is_block_device => io::Error::new(
+            io::ErrorKind::ResourceBusy,
+            format!(
+                "{} is in use by another program (a live era target holds its metadata device exclusively; era_dump and era_invalidate can read a live device through --metadata-snapshot)",
+                path.display()
+            ),
+        ),
+        Some(libc::EINVAL) if is_block_device => io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!(
+                "{}: the device refuses direct I/O (O_DIRECT), which the era tools need so that they never read stale metadata from the page cache",
+                path.display()
+            ),
+        ),
+        _ => e,
+    }
+}
+
+/// Takes the advisory lock `mode` asks for on a regular file, without waiting.
+fn lock(file: &File, path: &Path, mode: OpenMode) -> io::Result<()> {
+    let taken = match mode {
+        OpenMode::ReadShared => return Ok(()),
+        OpenMode::ReadExclusive => file.try_lock_shared(),
+        OpenMode::WriteExclusive => file.try_lock(),
+    };
+    match taken {
+        Ok(()) => Ok(()),
+        Err(TryLockError::WouldBlock) => {
+            let what = if mode == OpenMode::WriteExclusive {
+                "another process is using it"
+            } else {
+                "another process is writing it"
+            };
+            Err(io::Error::new(
+                io::ErrorKind::ResourceBusy,
+                format!(
+                    "{} is in use by another process ({what}; the era tools lock image files: writers exclusively, readers shared; --metadata-snapshot reads without a lock)",
+                    path.display()
+                ),
+            ))
+        }
+        Err(TryLockError::Error(e)) => Err(e),
     }
 }
 
@@ -83,7 +175,7 @@ impl BlockIo for FileIo {
 
     fn read_block(&self, block: MetaBlock, buf: &mut BlockBuf) -> io::Result<()> {
         check_bounds(block, self.nr_blocks)?;
-        self.file.read_exact_at(buf, block * BLOCK_SIZE as u64)
+        self.read_at(buf, block * BLOCK_SIZE as u64)
     }
 
     fn read_blocks(&self, first: MetaBlock, buf: &mut [u8]) -> io::Result<()> {
@@ -92,12 +184,12 @@ impl BlockIo for FileIo {
             return Ok(());
         }
         check_bounds(first + count - 1, self.nr_blocks)?;
-        self.file.read_exact_at(buf, first * BLOCK_SIZE as u64)
+        self.read_at(buf, first * BLOCK_SIZE as u64)
     }
 
     fn write_block(&self, block: MetaBlock, buf: &BlockBuf) -> io::Result<()> {
         check_bounds(block, self.nr_blocks)?;
-        self.file.write_all_at(buf, block * BLOCK_SIZE as u64)
+        self.write_at(buf, block * BLOCK_SIZE as u64)
     }
 
     fn flush(&self) -> io::Result<()> {

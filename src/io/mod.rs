@@ -4,6 +4,7 @@
 //! [`BlockIo`]. [`FileIo`] serves regular files and block devices with positioned reads and
 //! writes; [`MemIo`] keeps an image in memory for tests.
 
+mod aligned;
 mod file;
 mod mem;
 
