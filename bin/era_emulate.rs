@@ -3,23 +3,13 @@
 use anyhow::Context;
 use clap::Parser;
 use era_tools::cli::emulate::{EmulateArgs, EmulateCommand};
-use era_tools::emulate::origin::FileOrigin;
+use era_tools::emulate::devices::open_devices;
 use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::emulate::script::parse_script;
-use era_tools::emulate::target::parse_block_size;
-use era_tools::io::{FileIo, OpenMode};
+use era_tools::emulate::target::{check_block_size, parse_block_size};
 use std::io::Read;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-
-fn open_rw(path: &PathBuf) -> anyhow::Result<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .with_context(|| format!("cannot open {}", path.display()))
-}
 
 fn main() -> ExitCode {
     let args = EmulateArgs::parse();
@@ -56,7 +46,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let block_size = match parse_block_size(&block_size) {
+    let block_size = match parse_block_size(&block_size).and_then(|b| {
+        check_block_size(b)?;
+        Ok(b)
+    }) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("era_emulate: --block-size {block_size}: {e}");
@@ -64,25 +57,18 @@ fn main() -> ExitCode {
         }
     };
     let sync = !unsafe_no_sync;
-    let devices = (|| -> anyhow::Result<RunConfig> {
-        let meta_io = FileIo::open(&meta, OpenMode::WriteExclusive)
-            .with_context(|| format!("Error opening metadata device {}", meta.display()))?;
-        let origin_io = FileOrigin::new(open_rw(&origin)?, sync)
-            .with_context(|| format!("Error opening data device {}", origin.display()))?;
-        Ok(RunConfig {
-            meta: Arc::new(meta_io),
-            origin: Arc::new(origin_io),
+    let cfg = match open_devices(&meta, &origin, sync) {
+        Ok(d) => RunConfig {
+            meta: Arc::new(d.meta),
+            origin: Arc::new(d.origin),
             block_size,
             length,
             sync,
             meta_name: meta.display().to_string(),
             origin_name: origin.display().to_string(),
-        })
-    })();
-    let cfg = match devices {
-        Ok(c) => c,
+        },
         Err(e) => {
-            eprintln!("era_emulate: {e:#}");
+            eprintln!("era_emulate: {e}");
             return ExitCode::from(1);
         }
     };

@@ -1,6 +1,7 @@
 //! `era_emulate`: the whole dm-era target run offline against a metadata image and an
 //! origin image (target.md). The metadata it leaves is what the kernel would leave.
 
+pub mod devices;
 pub mod digest;
 mod error;
 pub mod metadata;

@@ -1,7 +1,7 @@
 //! The origin device: where data I/O goes, at the same sector (target.md §7.4).
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Seek};
 use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
 
@@ -40,9 +40,11 @@ pub struct FileOrigin {
 }
 
 impl FileOrigin {
-    /// Wraps an open read-write file; `sync` makes `flush` call fdatasync.
+    /// Wraps an open read-write file or block device; `sync` makes `flush` call
+    /// fdatasync.
     pub fn new(file: File, sync: bool) -> io::Result<FileOrigin> {
-        let len = file.metadata()?.len();
+        // A block device's size is its end offset (its metadata says 0 bytes).
+        let len = (&file).seek(io::SeekFrom::End(0))?;
         Ok(FileOrigin { file, len, sync })
     }
 }

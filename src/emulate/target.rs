@@ -104,6 +104,34 @@ pub fn parse_block_size(s: &str) -> Result<u32> {
         .map_err(|_| Error::BadTable("Error parsing block size".into()))
 }
 
+/// The constructor's block-size rule (target.md §2, check 7): a positive multiple of 8.
+pub fn check_block_size(block_size: u32) -> Result<()> {
+    if block_size == 0 || !block_size.is_multiple_of(8) {
+        return Err(Error::BadTable(format!(
+            "Invalid block size: {block_size} sectors; the block size must be a positive multiple of 8 sectors (4096 bytes), for example 8, 24 or 128"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a table of no sectors, or one that reaches past the origin's end. (The
+/// kernel accepts a longer table; every I/O past the origin's end then fails after its
+/// block was marked, so the emulator refuses it at load.)
+fn check_length(length: u64, origin_bytes: u64) -> Result<()> {
+    let origin_sectors = origin_bytes / SECTOR;
+    if length == 0 {
+        return Err(Error::BadTable(format!(
+            "the table has no sectors (the origin has {origin_sectors}): nothing to map"
+        )));
+    }
+    if length > origin_sectors {
+        return Err(Error::BadTable(format!(
+            "the table's length ({length} sectors) is larger than the origin ({origin_sectors} sectors)"
+        )));
+    }
+    Ok(())
+}
+
 impl Target {
     /// The constructor (target.md §2, §3): checks the block size and opens or formats
     /// the metadata. The target is not live until [`resume`](Self::resume).
@@ -114,9 +142,8 @@ impl Target {
         block_size: u32,
         sync: bool,
     ) -> Result<Target> {
-        if block_size == 0 || block_size % 8 != 0 {
-            return Err(Error::BadTable("Invalid block size".into()));
-        }
+        check_block_size(block_size)?;
+        check_length(length, origin.len())?;
         let (md, formatted) = LiveMetadata::open_or_format(meta, block_size, sync)?;
         Ok(Target {
             md,

@@ -1,0 +1,88 @@
+//! Opening the two devices of a table: the metadata and the origin, each held
+//! exclusively (`O_EXCL` for a block device, an exclusive `flock` for an image file),
+//! and never the same file twice.
+
+use super::origin::FileOrigin;
+use super::{Error, Result};
+use crate::io::{FileIo, OpenMode};
+use std::fs::TryLockError;
+use std::io;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::Path;
+
+/// The opened devices of a table.
+#[derive(Debug)]
+pub struct Devices {
+    pub meta: FileIo,
+    pub origin: FileOrigin,
+}
+
+/// Identifies the storage behind a path: the device number of a block device, else the
+/// file's device and inode.
+fn identity(m: &std::fs::Metadata) -> (u64, u64) {
+    if m.file_type().is_block_device() {
+        (m.rdev(), 0)
+    } else {
+        (m.dev(), m.ino())
+    }
+}
+
+/// Opens `meta` and `origin` read-write and exclusively. `sync` makes the origin's
+/// flushes call fdatasync.
+pub fn open_devices(meta: &Path, origin: &Path, sync: bool) -> Result<Devices> {
+    let stat = |p: &Path, what: &str| {
+        std::fs::metadata(p).map_err(|e| Error::BadTable(format!("{what} {}: {e}", p.display())))
+    };
+    let (m, o) = (stat(meta, "metadata device")?, stat(origin, "data device")?);
+    if identity(&m) == identity(&o) {
+        return Err(Error::BadTable(format!(
+            "the metadata device {} and the data device {} are the same {}: the first write would destroy the metadata",
+            meta.display(),
+            origin.display(),
+            if m.file_type().is_block_device() { "device" } else { "file" },
+        )));
+    }
+    let meta_io = FileIo::open(meta, OpenMode::WriteExclusive).map_err(|e| {
+        Error::BadTable(format!(
+            "Error opening metadata device {}: {e}",
+            meta.display()
+        ))
+    })?;
+    let origin_io = open_origin(origin, o.file_type().is_block_device(), sync).map_err(|e| {
+        Error::BadTable(format!(
+            "Error opening data device {}: {e}",
+            origin.display()
+        ))
+    })?;
+    Ok(Devices {
+        meta: meta_io,
+        origin: origin_io,
+    })
+}
+
+/// Opens the origin read-write: a block device with `O_EXCL`, a file with an exclusive
+/// lock.
+fn open_origin(path: &Path, is_block_device: bool, sync: bool) -> io::Result<FileOrigin> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true);
+    if is_block_device {
+        opts.custom_flags(libc::O_EXCL);
+    }
+    let file = opts.open(path).map_err(|e| {
+        if e.raw_os_error() == Some(libc::EBUSY) {
+            io::Error::new(io::ErrorKind::ResourceBusy, "in use by another program")
+        } else {
+            e
+        }
+    })?;
+    if !is_block_device {
+        file.try_lock().map_err(|e| match e {
+            TryLockError::WouldBlock => io::Error::new(
+                io::ErrorKind::ResourceBusy,
+                "in use by another process (another era_emulate holds it)",
+            ),
+            TryLockError::Error(e) => e,
+        })?;
+    }
+    FileOrigin::new(file, sync)
+}

@@ -1,0 +1,96 @@
+//! `era_emulate` refuses tables that would destroy data or fail every write: the same
+//! file as metadata and origin, a table longer than the origin or of no sectors, and a
+//! block size the kernel refuses. Nothing is written when it refuses.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn image(dir: &Path, name: &str, bytes: u64) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::File::create(&p).unwrap().set_len(bytes).unwrap();
+    p
+}
+
+/// Runs `era_emulate run` with a one-write script; returns (code, stderr).
+fn emulate(meta: &Path, origin: &Path, extra: &[&str]) -> (i32, String) {
+    let o = Command::cargo_bin("era_emulate")
+        .unwrap()
+        .args(["run", "--meta"])
+        .arg(meta)
+        .arg("--origin")
+        .arg(origin)
+        .args(extra)
+        .write_stdin("write 0 8\n")
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn is_zero(path: &Path) -> bool {
+    std::fs::read(path).unwrap().iter().all(|&b| b == 0)
+}
+
+#[test]
+fn the_same_file_as_metadata_and_origin_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = image(dir.path(), "both.img", 4 << 20);
+    let (code, err) = emulate(&img, &img, &["--block-size", "8"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("are the same file"), "{err}");
+    assert!(is_zero(&img));
+    // A hard link is the same file under another name.
+    let link = dir.path().join("link.img");
+    std::fs::hard_link(&img, &link).unwrap();
+    let (code, err) = emulate(&img, &link, &["--block-size", "8"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("are the same file"), "{err}");
+    assert!(is_zero(&img));
+}
+
+#[test]
+fn a_table_longer_than_the_origin_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = image(dir.path(), "meta.img", 4 << 20);
+    let origin = image(dir.path(), "origin.img", 64 << 10);
+    let (code, err) = emulate(&meta, &origin, &["--block-size", "8", "--length", "129"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("length (129 sectors) is larger than the origin (128 sectors)"),
+        "{err}"
+    );
+    assert!(is_zero(&meta), "the metadata was formatted");
+    // Exactly the origin's length is fine.
+    let (code, err) = emulate(&meta, &origin, &["--block-size", "8", "--length", "128"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+}
+
+#[test]
+fn an_empty_origin_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = image(dir.path(), "meta.img", 4 << 20);
+    let origin = image(dir.path(), "origin.img", 0);
+    let (code, err) = emulate(&meta, &origin, &["--block-size", "8"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("the table has no sectors"), "{err}");
+    assert!(is_zero(&meta));
+}
+
+#[test]
+fn an_invalid_block_size_says_what_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = image(dir.path(), "meta.img", 4 << 20);
+    let origin = image(dir.path(), "origin.img", 64 << 10);
+    for bs in ["7", "0", "12"] {
+        let (code, err) = emulate(&meta, &origin, &["--block-size", bs]);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains(&format!("Invalid block size: {bs} sectors"))
+                && err.contains("positive multiple of 8 sectors"),
+            "{err}"
+        );
+    }
+    assert!(is_zero(&meta));
+}
