@@ -27,9 +27,9 @@ pub struct Output {
 }
 
 impl Output {
-    /// Opens standard output (`None`) or `path`.
+    /// Opens standard output (`None`, or `-`) or `path`.
     pub fn open(path: Option<&Path>) -> Result<Output> {
-        let Some(path) = path else {
+        let Some(path) = path.filter(|p| p.as_os_str() != "-") else {
             return Ok(Output {
                 target: Target::Stdout(BufWriter::with_capacity(BUFFER, io::stdout())),
                 name: "-".into(),
@@ -59,11 +59,18 @@ impl Output {
                     Some(p) if !p.as_os_str().is_empty() => p,
                     _ => Path::new("."),
                 };
+                if !dir.is_dir() {
+                    return Err(err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("the directory {} does not exist", dir.display()),
+                    )));
+                }
                 let tmp = tempfile::Builder::new()
                     .prefix(".era-tools-")
                     .permissions(mode)
                     .tempfile_in(dir)
-                    .map_err(err)?;
+                    // The temporary file's name means nothing to the user.
+                    .map_err(|e| err(io::Error::new(e.kind(), strip_temp_name(e))))?;
                 Target::Temp {
                     file: BufWriter::with_capacity(BUFFER, tmp),
                     dest: path.to_path_buf(),
@@ -92,6 +99,19 @@ impl Output {
                 Ok(())
             }
         }
+    }
+}
+
+/// A temporary-file error's message without the temporary file's name.
+fn strip_temp_name(e: io::Error) -> String {
+    let kind = e.kind();
+    match e.into_inner() {
+        // tempfile wraps the OS error in one that names the temporary path.
+        Some(inner) => match inner.source() {
+            Some(os) => os.to_string(),
+            None => inner.to_string(),
+        },
+        None => kind.to_string(),
     }
 }
 

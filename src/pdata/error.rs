@@ -15,7 +15,9 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The stored checksum does not match the block's contents.
-    #[error("block {block}: bad checksum for a {kind} (stored {stored:#010x}, computed {computed:#010x})")]
+    #[error(
+        "block {block}: {kind}: bad checksum (stored {stored:#010x}, computed {computed:#010x})"
+    )]
     BadChecksum {
         block: MetaBlock,
         kind: BlockKind,

@@ -7,6 +7,8 @@ mod check;
 mod contract;
 mod dump;
 mod invalidate;
+mod locking;
+mod output_paths;
 mod restore;
 mod support;
 mod xml_detection;
