@@ -11,7 +11,7 @@ use std::path::PathBuf;
 /// map's reference count of every block. Every problem is reported on its own line,
 /// naming the block. The exit status is 1 when an error is found.
 #[derive(Debug, Parser)]
-#[command(name = "era_check", version, after_help = super::exit::EXIT_STATUS_HELP)]
+#[command(name = "era_check", version, after_help = super::exit::READER_HELP)]
 pub struct CheckArgs {
     /// Print nothing; only the exit status tells the outcome.
     #[arg(short, long)]
@@ -19,6 +19,15 @@ pub struct CheckArgs {
     /// Check the superblock only.
     #[arg(long)]
     pub super_block_only: bool,
+    /// Check the metadata snapshot held by a live target (its superblock copy, writeset
+    /// tree, writesets and era array), without an exclusive open; the space map, which
+    /// the live target keeps changing, is not checked.
+    #[arg(
+        long,
+        visible_alias = "metadata-snap",
+        conflicts_with = "super_block_only"
+    )]
+    pub metadata_snapshot: bool,
     /// Succeed when only non-fatal problems (such as leaked blocks) are found.
     #[arg(long)]
     pub ignore_non_fatal_errors: bool,
@@ -34,6 +43,7 @@ impl CheckArgs {
             input: self.input.clone(),
             quiet: self.quiet,
             super_block_only: self.super_block_only,
+            metadata_snapshot: self.metadata_snapshot,
             ignore_non_fatal_errors: self.ignore_non_fatal_errors,
         }
     }

@@ -15,6 +15,8 @@ pub struct CheckCommandOptions {
     /// Print nothing.
     pub quiet: bool,
     pub super_block_only: bool,
+    /// Check the held metadata snapshot only (on a live device).
+    pub metadata_snapshot: bool,
     /// Warnings alone do not make the check fail.
     pub ignore_non_fatal_errors: bool,
 }
@@ -22,12 +24,18 @@ pub struct CheckCommandOptions {
 /// Runs the check, printing findings to `report`. Fails with [`Error::CheckFailed`]
 /// when an error (or, unless ignored, a warning) was found.
 pub fn run(opts: &CheckCommandOptions, progress: &Progress, report: &mut dyn Write) -> Result<()> {
-    let io = open_metadata(&opts.input, OpenMode::ReadExclusive)?;
+    let mode = if opts.metadata_snapshot {
+        OpenMode::ReadShared
+    } else {
+        OpenMode::ReadExclusive
+    };
+    let io = open_metadata(&opts.input, mode)?;
     progress.stage("checking metadata");
     let outcome = check(
         &io,
         &CheckOptions {
             super_block_only: opts.super_block_only,
+            metadata_snapshot: opts.metadata_snapshot,
         },
     );
     if !opts.quiet {

@@ -22,6 +22,10 @@ use superblock::{check_live_fields, check_snapshot_fields, read_superblock};
 pub struct CheckOptions {
     /// Check only the superblock's own fields; read no other block.
     pub super_block_only: bool,
+    /// Check the held metadata snapshot's structures only, as they can be checked while a
+    /// live target keeps changing the rest: the live superblock, the snapshot copy, its
+    /// writeset tree, writesets and era array; not the space map.
+    pub metadata_snapshot: bool,
 }
 
 /// The outcome of a check.
@@ -73,44 +77,37 @@ pub fn check(io: &dyn BlockIo, opts: &CheckOptions) -> CheckReport {
                 n => n,
             };
             ck.set_space_map_blocks(sm_blocks);
-            ck.count_root(0);
-            let mut structures = Structures::default();
-            let cw = sb.current_writeset;
-            structures.check_view(
-                &mut ck,
-                &ViewSpec {
-                    label: "",
-                    sb_block: 0,
-                    writeset_tree_root: sb.writeset_tree_root,
-                    era_array_root: sb.era_array_root,
-                    nr_blocks: sb.nr_blocks,
-                    current_era: sb.current_era,
-                    current_writeset: (cw.root != 0).then_some(cw),
-                },
-            );
             let snap_at = sb.metadata_snap;
-            if snap_at != 0 && ck.count_root(snap_at) {
-                let snap = read_superblock(&mut ck, snap_at, "metadata snapshot");
-                if snap.is_none() {
-                    ck.note_damage();
-                }
-                if let Some(snap) = snap {
-                    check_snapshot_fields(&mut ck, &snap, snap_at, sm_blocks);
-                    structures.check_view(
-                        &mut ck,
-                        &ViewSpec {
-                            label: "snapshot ",
-                            sb_block: snap_at,
-                            writeset_tree_root: snap.writeset_tree_root,
-                            era_array_root: snap.era_array_root,
-                            nr_blocks: snap.nr_blocks,
-                            current_era: snap.current_era,
-                            current_writeset: None,
-                        },
+            if opts.metadata_snapshot {
+                if snap_at == 0 {
+                    ck.error(
+                        0,
+                        "superblock: no metadata snapshot is held (metadata_snap is 0)",
                     );
+                } else {
+                    check_snapshot(&mut ck, &mut Structures::default(), snap_at, sm_blocks);
                 }
+            } else {
+                ck.count_root(0);
+                let mut structures = Structures::default();
+                let cw = sb.current_writeset;
+                structures.check_view(
+                    &mut ck,
+                    &ViewSpec {
+                        label: "",
+                        sb_block: 0,
+                        writeset_tree_root: sb.writeset_tree_root,
+                        era_array_root: sb.era_array_root,
+                        nr_blocks: sb.nr_blocks,
+                        current_era: sb.current_era,
+                        current_writeset: (cw.root != 0).then_some(cw),
+                    },
+                );
+                if snap_at != 0 && ck.count_root(snap_at) {
+                    check_snapshot(&mut ck, &mut structures, snap_at, sm_blocks);
+                }
+                check_space_map(&mut ck, &sb.sm_root, 0);
             }
-            check_space_map(&mut ck, &sb.sm_root, 0);
         }
     }
     let blocks_read = ck.reads();
@@ -120,6 +117,28 @@ pub fn check(io: &dyn BlockIo, opts: &CheckOptions) -> CheckReport {
         blocks_read,
         blocks_referenced,
     }
+}
+
+/// Checks the metadata snapshot held at `snap_at`: its superblock copy and the
+/// structures it references.
+fn check_snapshot(ck: &mut Checker, structures: &mut Structures, snap_at: u64, sm_blocks: u64) {
+    let Some(snap) = read_superblock(ck, snap_at, "metadata snapshot") else {
+        ck.note_damage();
+        return;
+    };
+    check_snapshot_fields(ck, &snap, snap_at, sm_blocks);
+    structures.check_view(
+        ck,
+        &ViewSpec {
+            label: "snapshot ",
+            sb_block: snap_at,
+            writeset_tree_root: snap.writeset_tree_root,
+            era_array_root: snap.era_array_root,
+            nr_blocks: snap.nr_blocks,
+            current_era: snap.current_era,
+            current_writeset: None,
+        },
+    );
 }
 
 #[cfg(test)]

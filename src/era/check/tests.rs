@@ -87,11 +87,17 @@ impl Img {
 
     fn check_with(&self, super_block_only: bool) -> Vec<String> {
         let io = MemIo::from_bytes(self.0.clone());
-        check(&io, &CheckOptions { super_block_only })
-            .findings
-            .iter()
-            .map(|f| f.to_string())
-            .collect()
+        check(
+            &io,
+            &CheckOptions {
+                super_block_only,
+                ..CheckOptions::default()
+            },
+        )
+        .findings
+        .iter()
+        .map(|f| f.to_string())
+        .collect()
     }
 }
 
