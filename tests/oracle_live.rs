@@ -1,0 +1,85 @@
+//! Our tools inside the oracle's VM, against a LIVE dm-era target of the real kernel:
+//! reads through the metadata snapshot, over many snapshot cycles, must answer from what
+//! the kernel just wrote, never from pages cached by an earlier read (the workloads in
+//! testdata/live/ fail on a stale answer).
+//!
+//! Needs the oracle harness (`../shared/oracle`, beside the repository) and qemu, which
+//! its `setup.sh` installs (`.ci/run` runs it). Where either is missing the test says so
+//! on stderr and checks nothing; under CI it fails instead.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn oracle_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/oracle")
+}
+
+/// Whether the oracle can run here; under CI it must.
+fn oracle_available() -> bool {
+    let run_sh = oracle_dir().join("run.sh");
+    let qemu = Command::new("qemu-system-x86_64")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if run_sh.is_file() && qemu {
+        return true;
+    }
+    let why = format!(
+        "oracle not available (run.sh present: {}, qemu-system-x86_64 runs: {qemu})",
+        run_sh.is_file()
+    );
+    assert!(std::env::var_os("CI").is_none(), "{why}");
+    eprintln!("skipped: {why}");
+    false
+}
+
+/// Our tools without their debug information (the guest's initramfs stays small).
+fn guest_bins(dir: &Path) -> String {
+    let mut paths = Vec::new();
+    for (name, built) in [
+        ("era_invalidate", env!("CARGO_BIN_EXE_era_invalidate")),
+        ("era_dump", env!("CARGO_BIN_EXE_era_dump")),
+        ("era_check", env!("CARGO_BIN_EXE_era_check")),
+    ] {
+        let dest = dir.join(name);
+        let stripped = Command::new("objcopy")
+            .arg("--strip-debug")
+            .arg(built)
+            .arg(&dest)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !stripped {
+            std::fs::copy(built, &dest).unwrap();
+        }
+        paths.push(dest.to_string_lossy().into_owned());
+    }
+    paths.join(" ")
+}
+
+#[test]
+fn live_snapshot_reads_are_never_stale() {
+    if !oracle_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let bins = guest_bins(tmp.path());
+    let live = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/live");
+    for workload in ["snapshot_reads.sh", "snapshot_cycles.sh"] {
+        let out = tmp.path().join(workload);
+        let run = Command::new(oracle_dir().join("run.sh"))
+            .arg(live.join(workload))
+            .arg(&out)
+            .env("GUEST_BINS", &bins)
+            .output()
+            .unwrap();
+        let log = std::fs::read_to_string(out.join("workload.log")).unwrap_or_default();
+        assert!(
+            run.status.success(),
+            "{workload} failed in the kernel VM:\n{}\n{log}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        // The workload really read through the tools (not skipped).
+        assert!(log.contains("@@READ"), "{workload}: no read in\n{log}");
+        assert!(log.contains("@@RC 0"), "{log}");
+    }
+}
