@@ -23,7 +23,7 @@ _era_check() {
 
     case "${cmd}" in
         era_check)
-            opts="-q -h -V --quiet --super-block-only --ignore-non-fatal-errors --help --version"
+            opts="-q -h -V --quiet --super-block-only --metadata-snap --metadata-snapshot --ignore-non-fatal-errors --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -177,16 +177,4 @@ fn open_errors_exit_1() {
         .code(1);
     let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert!(stderr.contains("metadata device full"), "{stderr}");
-    // An invalid block size.
-    let mut c = Command::cargo_bin("era_emulate").unwrap();
-    c.args([
-        "run",
-        "--meta",
-        &meta,
-        "--origin",
-        &origin,
-        "--block-size",
-        "12",
-    ]);
-    c.write_stdin("").assert().code(1);
 }

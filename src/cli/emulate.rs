@@ -27,7 +27,12 @@ pub enum EmulateCommand {
     /// `write` fills the sectors with BYTE (default 0xff); `read` prints a CRC-32C of the
     /// data. A discard marks only the block of its first sector, as the kernel does.
     #[command(
-        after_help = "Exit status: 0 when every command succeeded; 1 when the open or \
+        after_help = "Devices and locks: the metadata and the origin are each held \
+exclusively while the target runs: a block device with O_EXCL, an image file with an \
+exclusive lock (flock); a file another process uses is refused (\"in use by another \
+process\"). The two must be different files. While a metadata snapshot is held, \
+era_dump, era_invalidate and era_check read it with --metadata-snapshot.\n\n\
+Exit status: 0 when every command succeeded; 1 when the open or \
 a command failed (each error is printed on stderr with its line number, and later commands \
 still run); 2 for bad usage or script syntax (nothing is changed)."
     )]
@@ -38,10 +43,10 @@ still run); 2 for bad usage or script syntax (nothing is changed)."
         /// The origin image (an existing file, read and written at SECTOR*512).
         #[arg(long)]
         origin: PathBuf,
-        /// Data block size in 512-byte sectors (a multiple of 8).
+        /// Data block size in 512-byte sectors: a positive multiple of 8 (8, 16, 24, 128...).
         #[arg(long = "block-size", value_name = "SECTORS")]
         block_size: String,
-        /// Table length in sectors [default: the origin's size].
+        /// Table length in sectors, at most the origin's size [default: the origin's size].
         #[arg(long, value_name = "SECTORS")]
         length: Option<u64>,
         /// Skip the flushes (fdatasync) of every commit: fast, not crash safe.

@@ -24,5 +24,25 @@ pub fn finish(tool: &str, result: Result<(), Error>) -> ExitCode {
     }
 }
 
+macro_rules! exit_status {
+    () => {
+        "Exit status: 0 on success; 1 on failure (damaged metadata, an I/O error, bad input); 2 on a usage error."
+    };
+}
+
 /// The exit-status paragraph shown at the end of every tool's help and man page.
-pub const EXIT_STATUS_HELP: &str = "Exit status: 0 on success; 1 on failure (damaged metadata, an I/O error, bad input); 2 on a usage error.";
+pub const EXIT_STATUS_HELP: &str = exit_status!();
+
+/// What a tool that reads metadata locks, then the exit status.
+pub const READER_HELP: &str = concat!(
+    "Devices and locks: a block device is read with O_DIRECT, never from the page cache, and opened exclusively (O_EXCL), so a device held by a live target is refused: read it through --metadata-snapshot, which opens it shared. An image file is read under a shared lock (flock); a file that another era tool is writing is refused (\"in use by another process\").",
+    "\n\n",
+    exit_status!()
+);
+
+/// What a tool that writes an image locks, then the exit status.
+pub const WRITER_HELP: &str = concat!(
+    "Devices and locks: the output is held exclusively while it is written: a block device with O_EXCL (and written with O_DIRECT), an image file with an exclusive lock (flock). An output that another process uses or reads is refused (\"in use by another process\") and left untouched.",
+    "\n\n",
+    exit_status!()
+);

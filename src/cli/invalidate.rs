@@ -11,7 +11,7 @@ use std::path::PathBuf;
 /// shut down cleanly all count. Runs of two or more blocks are printed as range
 /// elements (begin, and end exclusive), single blocks as block elements.
 #[derive(Debug, Parser)]
-#[command(name = "era_invalidate", version, after_help = super::exit::EXIT_STATUS_HELP)]
+#[command(name = "era_invalidate", version, after_help = super::exit::READER_HELP)]
 pub struct InvalidateArgs {
     /// List blocks written in era N or later.
     #[arg(long, value_name = "N", required = true)]

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 /// touched; the superblock is written last, so an interrupted restore never leaves a
 /// valid superblock over new blocks.
 #[derive(Debug, Parser)]
-#[command(name = "era_restore", version, after_help = super::exit::EXIT_STATUS_HELP)]
+#[command(name = "era_restore", version, after_help = super::exit::WRITER_HELP)]
 pub struct RestoreArgs {
     /// The XML file to read.
     #[arg(short, long, value_name = "FILE")]
