@@ -28,3 +28,25 @@ pub fn zeroed_block() -> Box<BlockBuf> {
 pub const fn div_up(a: u64, b: u64) -> u64 {
     a.div_ceil(b)
 }
+
+/// Origin blocks, and so the bits of any writeset, must number fewer than this: the
+/// kernel refuses an origin of 2^31 blocks or more (format.md §11, target.md §4).
+pub const ORIGIN_BLOCKS_LIMIT: u64 = 1 << 31;
+
+/// Whether `n` origin blocks (or writeset bits) are within the kernel's limit,
+/// [`ORIGIN_BLOCKS_LIMIT`]: the one rule every tool applies.
+pub const fn origin_blocks_ok(n: u32) -> bool {
+    (n as u64) < ORIGIN_BLOCKS_LIMIT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_origin_limit_is_below_2_pow_31() {
+        assert!(origin_blocks_ok((1 << 31) - 1));
+        assert!(!origin_blocks_ok(1 << 31));
+        assert!(!origin_blocks_ok(u32::MAX));
+    }
+}

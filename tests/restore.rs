@@ -188,8 +188,10 @@ prop_compose! {
         let mut eras = HashSet::new();
         let mut writesets: Vec<Writeset> = ws
             .into_iter()
-            .filter_map(|(back, nr_bits, kind, s)| {
-                let era = current_era.checked_sub(back)?;
+            .enumerate()
+            // Contiguous eras ending at the current era: restore refuses a gap.
+            .filter_map(|(i, (_, nr_bits, kind, s))| {
+                let era = current_era.checked_sub(i as u32)?;
                 let nr_bits = if s % 3 == 0 { nr_blocks } else { nr_bits };
                 eras.insert(era).then(|| Writeset { era, nr_bits, bits: random_bits(nr_bits, kind, s | 1) })
             })

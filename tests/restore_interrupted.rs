@@ -1,41 +1,69 @@
-//! An interrupted restore must never leave the old superblock in place over new blocks:
-//! the writer invalidates block 0 before anything else, so whenever the writing stops
-//! part-way the device holds no valid superblock at all, and tools refuse it instead of
-//! reading a mix of old and new structures. (If the very first write fails, nothing
+//! An interrupted restore must never leave the old superblock in place over new blocks,
+//! nor a block 0 of zeros that the kernel would format over: the writer first puts the
+//! mark of an interrupted restore in block 0, so whenever the writing stops part-way
+//! every tool names it ("an interrupted era_restore left this device") instead of
+//! reading a mix of old and new structures, and neither `era_emulate` nor the kernel
+//! (`tests/kernel_refuses.rs`) formats over it. (If the very first write fails, nothing
 //! changed and the old metadata stays whole.)
 
 mod common;
 
+use common::failing_io::FailingIo;
 use common::*;
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::era::restore::write_metadata;
-use era_tools::io::{BlockIo, MemIo};
-use era_tools::units::BlockBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use era_tools::io::MemIo;
+use std::sync::atomic::Ordering;
 
-/// Fails every write after the first `budget`.
-struct FailingIo {
-    inner: MemIo,
-    budget: AtomicU64,
-    writes: AtomicU64,
+const INTERRUPTED: &str =
+    "block 0: an interrupted era_restore left this device; run era_restore again";
+
+/// The image a restore of `kernel_image("metadata_snap")` over `kernel_image("checkpoints")`
+/// leaves when it stops after `writes` writes.
+fn interrupted_image(writes: u64) -> Vec<u8> {
+    let source = MemIo::from_bytes(kernel_image("metadata_snap"));
+    let md = read_metadata(&source, &open_view(&source, Source::Live).unwrap()).unwrap();
+    let io = FailingIo::new(MemIo::from_bytes(kernel_image("checkpoints")), writes);
+    assert!(write_metadata(&io, &md).is_err());
+    io.inner.to_bytes()
 }
 
-impl BlockIo for FailingIo {
-    fn nr_blocks(&self) -> u64 {
-        self.inner.nr_blocks()
+#[test]
+fn every_tool_names_an_interrupted_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("interrupted.img");
+    std::fs::write(&path, interrupted_image(5)).unwrap();
+    let expected = "an interrupted era_restore left this device; run era_restore again";
+    for (tool, args) in [
+        ("era_check", &[][..]),
+        ("era_dump", &[][..]),
+        ("era_dump", &["--logical"][..]),
+        ("era_invalidate", &["--written-since", "1"][..]),
+    ] {
+        let o = std::process::Command::new(assert_cmd::cargo::cargo_bin(tool))
+            .args(args)
+            .arg(&path)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{tool} {args:?}: {err}");
+        assert!(err.contains(expected), "{tool} {args:?}: {err}");
+        assert!(!err.contains("never been formatted"), "{tool}: {err}");
     }
-    fn read_block(&self, block: u64, buf: &mut BlockBuf) -> std::io::Result<()> {
-        self.inner.read_block(block, buf)
-    }
-    fn write_block(&self, block: u64, buf: &BlockBuf) -> std::io::Result<()> {
-        if self.writes.fetch_add(1, Ordering::SeqCst) >= self.budget.load(Ordering::SeqCst) {
-            return Err(std::io::Error::other("simulated failure"));
-        }
-        self.inner.write_block(block, buf)
-    }
-    fn flush(&self) -> std::io::Result<()> {
-        Ok(())
-    }
+}
+
+#[test]
+fn the_emulator_does_not_format_over_an_interrupted_restore() {
+    let image = interrupted_image(5);
+    let io = std::sync::Arc::new(MemIo::from_bytes(image.clone()));
+    let err = era_tools::emulate::metadata::LiveMetadata::open_or_format(io.clone(), 8, false)
+        .expect_err("opened")
+        .to_string();
+    assert!(
+        err.contains("an interrupted era_restore left this device"),
+        "{err}"
+    );
+    assert!(io.to_bytes() == image, "the metadata changed");
 }
 
 #[test]
@@ -45,21 +73,13 @@ fn a_restore_stopped_at_any_write_leaves_no_valid_superblock() {
     let md = read_metadata(&source, &open_view(&source, Source::Live).unwrap()).unwrap();
     let old = kernel_image("checkpoints");
 
-    let counter = FailingIo {
-        inner: MemIo::from_bytes(old.clone()),
-        budget: AtomicU64::new(u64::MAX),
-        writes: AtomicU64::new(0),
-    };
+    let counter = FailingIo::new(MemIo::from_bytes(old.clone()), u64::MAX);
     write_metadata(&counter, &md).unwrap();
     let total = counter.writes.load(Ordering::SeqCst);
     assert!(total > 20, "{total} writes");
 
     for k in 0..total {
-        let io = FailingIo {
-            inner: MemIo::from_bytes(old.clone()),
-            budget: AtomicU64::new(k),
-            writes: AtomicU64::new(0),
-        };
+        let io = FailingIo::new(MemIo::from_bytes(old.clone()), k);
         assert!(
             write_metadata(&io, &md).is_err(),
             "stopped after {k} writes"
@@ -73,10 +93,7 @@ fn a_restore_stopped_at_any_write_leaves_no_valid_superblock() {
             continue;
         }
         let err = open_view(&io.inner, Source::Live).unwrap_err().to_string();
-        assert!(
-            err.contains("block 0"),
-            "after {k} of {total} writes: {err}"
-        );
+        assert_eq!(err, INTERRUPTED, "after {k} of {total} writes");
     }
     // Completed, it reads back as the new metadata.
     let io = MemIo::from_bytes(old);

@@ -5,8 +5,9 @@
 use super::progress::Progress;
 use crate::era::restore::write_metadata;
 use crate::error::{Error, Result};
+use crate::io::BlockIo;
 use crate::io::{FileIo, OpenMode};
-use crate::xml::build_from_xml;
+use crate::xml::build_from_xml_for_device;
 use std::fs::File;
 use std::io::BufReader;
 use std::os::unix::fs::FileTypeExt;
@@ -55,8 +56,9 @@ pub fn run(opts: &RestoreOptions, progress: &Progress) -> Result<()> {
     }
     let io = open_output(&opts.output)?;
     progress.stage("reading XML");
-    let md =
-        build_from_xml(BufReader::with_capacity(1 << 20, input)).map_err(|source| Error::Xml {
+    // The output's size bounds what the input may declare, and so the memory used.
+    let md = build_from_xml_for_device(BufReader::with_capacity(1 << 20, input), io.nr_blocks())
+        .map_err(|source| Error::Xml {
             path: opts.input.clone(),
             source,
         })?;

@@ -184,7 +184,7 @@ impl Target {
     pub fn resume(&mut self) -> Result<()> {
         let new_size = self.length.div_ceil(self.block_size as u64);
         if new_size != self.instance_nr_blocks as u64 {
-            if new_size >= 1 << 31 {
+            if new_size >= crate::units::ORIGIN_BLOCKS_LIMIT {
                 return Err(Error::BadResume(format!(
                     "Invalid number of origin blocks {new_size}"
                 )));

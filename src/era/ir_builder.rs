@@ -2,15 +2,18 @@
 //! limits of format.md §3 and §11, blocks within their bounds, nothing given twice.
 //!
 //! Memory is bounded by the metadata it describes: one `u32` per origin block, one bit
-//! per writeset bit, and one bit per origin block to notice a repeated era entry.
+//! per writeset bit, and one bit per origin block to notice a repeated era entry. Given
+//! the device it is for ([`IrBuilder::for_device`]), it refuses metadata too large for
+//! it from the sizes declared, before it allocates for them: memory then stays bounded
+//! by what will actually be written.
 
 use crate::era::ir::{EraMetadata, SuperblockIr, Visitor, Writeset, WritesetIr};
+use crate::era::restore::{
+    bitset_blocks, blocks_needed_for, era_array_blocks, fits, writeset_tree_blocks,
+};
+use crate::pdata::space_map::MAX_METADATA_BLOCKS;
+use crate::units::{origin_blocks_ok, BLOCK_SIZE};
 use std::collections::HashSet;
-
-/// The largest `nr_bits` a writeset may declare.
-pub const MAX_NR_BITS: u32 = 1 << 31;
-/// `nr_blocks` must be below this.
-pub const NR_BLOCKS_LIMIT: u32 = 1 << 31;
 
 /// Why the metadata handed to an [`IrBuilder`] cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,7 +23,7 @@ pub enum BuildError {
     BadBlockSize(u32),
     #[error("nr_blocks {0} is too large: it must be below 2^31")]
     TooManyBlocks(u32),
-    #[error("writeset of era {era}: nr_bits {nr_bits} is too large (at most 2^31)")]
+    #[error("writeset of era {era}: nr_bits {nr_bits} is too large: it must be below 2^31")]
     TooManyBits { era: u32, nr_bits: u32 },
     #[error("writeset of era {era} is given twice")]
     RepeatedWriteset { era: u32 },
@@ -34,6 +37,13 @@ pub enum BuildError {
     EraBeyondEnd { block: u32, nr_blocks: u32 },
     #[error("era of block {block} is given twice")]
     RepeatedEra { block: u32 },
+    #[error("the metadata device is too small: at least {needed_bytes} bytes are needed, the device has {device_bytes}")]
+    DeviceTooSmall {
+        needed_bytes: u64,
+        device_bytes: u64,
+    },
+    #[error("the metadata needs more than the {0} blocks a metadata device can hold")]
+    TooMuchMetadata(u64),
     #[error("{0} is out of order (the metadata must be one superblock, its writesets, then its era array)")]
     OutOfOrder(&'static str),
 }
@@ -58,6 +68,10 @@ pub struct IrBuilder {
     writeset_eras: HashSet<u32>,
     /// One bit per origin block: its era has been given.
     seen: Vec<u64>,
+    /// The blocks of the device the metadata is for, if it is known.
+    device_blocks: Option<u64>,
+    /// Blocks the structures declared so far need, the writeset tree's aside.
+    structure: u64,
 }
 
 impl Default for IrBuilder {
@@ -73,7 +87,37 @@ impl IrBuilder {
             md: EraMetadata::default(),
             writeset_eras: HashSet::new(),
             seen: Vec::new(),
+            device_blocks: None,
+            structure: 1,
         }
+    }
+
+    /// A builder for a device of `device_blocks` metadata blocks: metadata that cannot
+    /// fit is refused as soon as its declared sizes show it, before any allocation.
+    pub fn for_device(device_blocks: u64) -> IrBuilder {
+        IrBuilder {
+            device_blocks: Some(device_blocks),
+            ..IrBuilder::new()
+        }
+    }
+
+    /// Adds `blocks` to the structure and refuses it if the device cannot hold it.
+    fn reserve(&mut self, blocks: u64, nr_writesets: u64) -> Result<(), BuildError> {
+        self.structure += blocks;
+        let Some(device) = self.device_blocks else {
+            return Ok(());
+        };
+        let structure = self.structure + writeset_tree_blocks(nr_writesets);
+        if fits(structure, device) {
+            return Ok(());
+        }
+        Err(match blocks_needed_for(structure) {
+            Some(needed) => BuildError::DeviceTooSmall {
+                needed_bytes: needed * BLOCK_SIZE as u64,
+                device_bytes: device * BLOCK_SIZE as u64,
+            },
+            None => BuildError::TooMuchMetadata(MAX_METADATA_BLOCKS),
+        })
     }
 
     /// The metadata, once `superblock_end` has been visited.
@@ -141,9 +185,10 @@ impl Visitor for IrBuilder {
         if sb.block_size == 0 || !sb.block_size.is_multiple_of(8) {
             return Err(BuildError::BadBlockSize(sb.block_size));
         }
-        if sb.nr_blocks >= NR_BLOCKS_LIMIT {
+        if !origin_blocks_ok(sb.nr_blocks) {
             return Err(BuildError::TooManyBlocks(sb.nr_blocks));
         }
+        self.reserve(era_array_blocks(sb.nr_blocks), 0)?;
         self.md.superblock = sb.clone();
         // Zeroed allocations are lazy: untouched pages cost nothing.
         self.md.era_array = vec![0; sb.nr_blocks as usize];
@@ -155,7 +200,7 @@ impl Visitor for IrBuilder {
     fn writeset_begin(&mut self, ws: &WritesetIr) -> Result<(), BuildError> {
         self.expect(Stage::Superblock, "a writeset")?;
         let sb = &self.md.superblock;
-        if ws.nr_bits > MAX_NR_BITS {
+        if !origin_blocks_ok(ws.nr_bits) {
             return Err(BuildError::TooManyBits {
                 era: ws.era,
                 nr_bits: ws.nr_bits,
@@ -167,9 +212,12 @@ impl Visitor for IrBuilder {
                 current_era: sb.current_era,
             });
         }
-        if !self.writeset_eras.insert(ws.era) {
+        if self.writeset_eras.contains(&ws.era) {
             return Err(BuildError::RepeatedWriteset { era: ws.era });
         }
+        let nr_writesets = self.writeset_eras.len() as u64 + 1;
+        self.reserve(bitset_blocks(ws.nr_bits), nr_writesets)?;
+        self.writeset_eras.insert(ws.era);
         self.md.writesets.push(Writeset {
             era: ws.era,
             nr_bits: ws.nr_bits,

@@ -4,6 +4,7 @@
 pub mod check;
 mod error;
 pub mod generate;
+pub mod interrupted;
 pub mod invalidate;
 pub mod ir;
 pub mod ir_builder;

@@ -8,12 +8,16 @@
 //! current writeset is `{nr_bits: nr_blocks, root: 0}`, as `era_restore` writes it.
 //!
 //! Protocol: everything is validated and the size checked before the first write; block
-//! 0 is zeroed and flushed first (so a crash leaves an unformatted device, never an old
-//! superblock that points at overwritten blocks), every other block is written, a flush,
-//! then the superblock, then a flush. The same input always gives the same bytes.
+//! 0 is overwritten with the mark of an interrupted restore ([`super::interrupted`]) and
+//! flushed first (so a crash leaves a device that every tool and the kernel refuse: never
+//! an old superblock that points at overwritten blocks, nor one that looks unformatted);
+//! every other block is written, a flush, then the superblock, then a flush. The same
+//! input always gives the same bytes.
 
+use super::interrupted::interrupted_marker;
 use super::ir::{EraMetadata, Writeset};
 use super::superblock::{Superblock, WritesetRoot, SUPERBLOCK_LOCATION, WRITESET_ROOT_SIZE};
+use super::writeset::writeset_eras_fault;
 use super::{Error, Result};
 use crate::io::BlockIo;
 use crate::pdata::alloc::BlockAllocator;
@@ -26,11 +30,8 @@ use crate::pdata::space_map::{
     managed_blocks, space_map_size, write_space_map, SmRoot, MAX_METADATA_BLOCKS,
 };
 use crate::pdata::write_block;
-use crate::units::{zeroed_block, BLOCK_SECTORS, BLOCK_SIZE};
+use crate::units::{origin_blocks_ok, BLOCK_SECTORS, BLOCK_SIZE, ORIGIN_BLOCKS_LIMIT};
 use std::collections::HashSet;
-
-/// Origin blocks must stay below this (the kernel's limit, format.md §11).
-pub const MAX_ORIGIN_BLOCKS: u32 = i32::MAX as u32;
 
 /// What [`write_metadata`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,18 +53,19 @@ pub fn check_geometry(block_size: u32, nr_blocks: u32) -> Result<()> {
             "block size {block_size} sectors is not a positive multiple of {BLOCK_SECTORS}"
         ));
     }
-    if nr_blocks > MAX_ORIGIN_BLOCKS {
+    if !origin_blocks_ok(nr_blocks) {
         return bad(format!(
-            "nr_blocks {nr_blocks} is beyond the kernel's limit of {MAX_ORIGIN_BLOCKS}"
+            "nr_blocks {nr_blocks} is not below the kernel's limit of 2^31 ({ORIGIN_BLOCKS_LIMIT}) origin blocks"
         ));
     }
     Ok(())
 }
 
-/// Checks that `md` can be written as it is: a valid block size, `nr_blocks` below
-/// 2^31 and equal to the era array's length, eras no later than the current era, unique
-/// writeset eras and each writeset's words matching its `nr_bits`. Bits at or beyond a
-/// writeset's `nr_bits` are not an error: they are written as zero.
+/// Checks that `md` can be written as it is: a valid block size, `nr_blocks` and every
+/// writeset's `nr_bits` below 2^31, `nr_blocks` equal to the era array's length, eras
+/// no later than the current era, unique and contiguous writeset eras, and each
+/// writeset's words matching its `nr_bits`. Bits at or beyond a writeset's `nr_bits`
+/// are not an error: they are written as zero.
 pub fn validate(md: &EraMetadata) -> Result<()> {
     let bad = |reason: String| Err(Error::InvalidInput { reason });
     let sb = &md.superblock;
@@ -97,6 +99,12 @@ pub fn validate(md: &EraMetadata) -> Result<()> {
                 ws.era, sb.current_era
             ));
         }
+        if !origin_blocks_ok(ws.nr_bits) {
+            return bad(format!(
+                "writeset of era {}: nr_bits {} is not below the kernel's limit of 2^31 ({ORIGIN_BLOCKS_LIMIT})",
+                ws.era, ws.nr_bits
+            ));
+        }
         if ws.bits.len() as u64 != nr_words(ws.nr_bits as u64) {
             return bad(format!(
                 "writeset of era {} has {} words of bits, {} bits need {}",
@@ -107,36 +115,58 @@ pub fn validate(md: &EraMetadata) -> Result<()> {
             ));
         }
     }
+    let mut sorted: Vec<u64> = md.writesets.iter().map(|ws| u64::from(ws.era)).collect();
+    sorted.sort_unstable();
+    if let Some(fault) = writeset_eras_fault(&sorted) {
+        return bad(format!("{fault}, which era_check reports"));
+    }
     Ok(())
+}
+
+/// Blocks of a dm-array of `len` values of `value_size` bytes, its index btree included.
+fn array_blocks(len: u64, value_size: usize) -> u64 {
+    let n = nr_array_blocks(len, value_size);
+    n + btree_nr_nodes(n, 8)
+}
+
+/// Blocks of the era array of `nr_blocks` origin blocks.
+pub fn era_array_blocks(nr_blocks: u32) -> u64 {
+    array_blocks(u64::from(nr_blocks), 4)
+}
+
+/// Blocks of the bitset of a writeset of `nr_bits` bits.
+pub fn bitset_blocks(nr_bits: u32) -> u64 {
+    array_blocks(nr_words(u64::from(nr_bits)), 8)
+}
+
+/// Blocks of the writeset tree holding `nr_writesets` writesets.
+pub fn writeset_tree_blocks(nr_writesets: u64) -> u64 {
+    btree_nr_nodes(nr_writesets, WRITESET_ROOT_SIZE)
 }
 
 /// Blocks of everything but the space map: the superblock, the bitsets, the writeset
 /// tree and the era array.
 fn structure_blocks(md: &EraMetadata) -> u64 {
-    let array = |len: u64, value_size: usize| {
-        let n = nr_array_blocks(len, value_size);
-        n + btree_nr_nodes(n, 8)
-    };
     let bitsets: u64 = md
         .writesets
         .iter()
-        .map(|ws| array(nr_words(ws.nr_bits as u64), 8))
+        .map(|ws| bitset_blocks(ws.nr_bits))
         .sum();
     1 + bitsets
-        + btree_nr_nodes(md.writesets.len() as u64, WRITESET_ROOT_SIZE)
-        + array(md.era_array.len() as u64, 4)
+        + writeset_tree_blocks(md.writesets.len() as u64)
+        + era_array_blocks(md.superblock.nr_blocks)
 }
 
-/// Whether the metadata fits on a device of `device_blocks` blocks.
-fn fits(structure: u64, device_blocks: u64) -> bool {
+/// Whether `structure` blocks (everything but the space map) fit on a device of
+/// `device_blocks` blocks, space map included.
+pub fn fits(structure: u64, device_blocks: u64) -> bool {
     let managed = managed_blocks(device_blocks);
     structure + space_map_size(managed, 0) <= managed
 }
 
-/// The smallest metadata device, in blocks, that holds `md` (validated or not).
-/// `None` when no device can: the metadata needs more blocks than a space map manages.
-pub fn blocks_needed(md: &EraMetadata) -> Option<u64> {
-    let structure = structure_blocks(md);
+/// The smallest metadata device, in blocks, that holds `structure` blocks plus the space
+/// map. `None` when no device can: more blocks than a space map manages.
+pub fn blocks_needed_for(structure: u64) -> Option<u64> {
     // The space map grows with the device, so iterate up to the least fixed point.
     let mut d = structure + 1;
     loop {
@@ -151,9 +181,31 @@ pub fn blocks_needed(md: &EraMetadata) -> Option<u64> {
     }
 }
 
+/// The smallest metadata device, in blocks, that holds `md` (validated or not).
+/// `None` when no device can: the metadata needs more blocks than a space map manages.
+pub fn blocks_needed(md: &EraMetadata) -> Option<u64> {
+    blocks_needed_for(structure_blocks(md))
+}
+
 /// The smallest metadata device, in bytes, that holds `md`.
 pub fn bytes_needed(md: &EraMetadata) -> Option<u64> {
     blocks_needed(md).map(|b| b * BLOCK_SIZE as u64)
+}
+
+/// The error for `structure` blocks that do not fit on `device_blocks`.
+pub fn too_small(structure: u64, device_blocks: u64) -> Error {
+    match blocks_needed_for(structure) {
+        Some(needed) => Error::DeviceTooSmall {
+            needed_bytes: needed * BLOCK_SIZE as u64,
+            needed_blocks: needed,
+            device_bytes: device_blocks * BLOCK_SIZE as u64,
+        },
+        None => Error::InvalidInput {
+            reason: format!(
+                "the metadata needs more than the {MAX_METADATA_BLOCKS} blocks a metadata device can hold"
+            ),
+        },
+    }
 }
 
 /// Writes `md` as a complete metadata image on `io`. Nothing is written when `md` is
@@ -161,24 +213,15 @@ pub fn bytes_needed(md: &EraMetadata) -> Option<u64> {
 pub fn write_metadata(io: &dyn BlockIo, md: &EraMetadata) -> Result<WriteSummary> {
     validate(md)?;
     let device_blocks = io.nr_blocks();
-    if !fits(structure_blocks(md), device_blocks) {
-        return Err(match blocks_needed(md) {
-            Some(needed) => Error::DeviceTooSmall {
-                needed_bytes: needed * BLOCK_SIZE as u64,
-                needed_blocks: needed,
-                device_bytes: device_blocks * BLOCK_SIZE as u64,
-            },
-            None => Error::InvalidInput {
-                reason: format!(
-                    "the metadata needs more than the {MAX_METADATA_BLOCKS} blocks a metadata device can hold"
-                ),
-            },
-        });
+    let structure = structure_blocks(md);
+    if !fits(structure, device_blocks) {
+        return Err(too_small(structure, device_blocks));
     }
     let managed = managed_blocks(device_blocks);
 
-    // Invalidate the old superblock durably before anything it may reference changes.
-    write_block(io, SUPERBLOCK_LOCATION, &zeroed_block())?;
+    // Invalidate the old superblock durably before anything it may reference changes,
+    // with a mark that no tool (nor the kernel) takes for unformatted metadata.
+    write_block(io, SUPERBLOCK_LOCATION, &interrupted_marker())?;
     flush(io)?;
     let mut alloc = BlockAllocator::new(SUPERBLOCK_LOCATION + 1, managed);
     alloc.inc(SUPERBLOCK_LOCATION);

@@ -1,6 +1,7 @@
 //! The era superblock (format.md §3): layout, decoding with every check the kernel makes,
 //! and encoding.
 
+use super::interrupted::{is_interrupted_marker, INTERRUPTED_MESSAGE};
 use super::{Error, Result};
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::codec::{get_u32, get_u64, put_u32, put_u64};
@@ -106,12 +107,16 @@ impl Superblock {
     }
 
     /// Decodes and validates the superblock (or snapshot copy) read from `location`:
-    /// magic, checksum, self-reference and version, as the kernel does.
+    /// magic, checksum, self-reference and version, as the kernel does. Block 0 holding
+    /// the mark of an interrupted `era_restore` is named as such.
     pub fn unpack(data: &BlockBuf, location: MetaBlock) -> Result<Superblock> {
         let bad = |reason: String| Error::BadSuperblock {
             block: location,
             reason,
         };
+        if location == SUPERBLOCK_LOCATION && is_interrupted_marker(data) {
+            return Err(bad(INTERRUPTED_MESSAGE.into()));
+        }
         if data.iter().all(|&b| b == 0) {
             return Err(bad(
                 "superblock is all zeros: the metadata has never been formatted".into(),

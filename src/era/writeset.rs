@@ -41,3 +41,37 @@ pub fn read_writeset_tree(io: &dyn BlockIo, root: MetaBlock) -> Result<Vec<Write
         })
         .collect()
 }
+
+/// The one rule on the eras of a view's writesets, which `era_check` reports and
+/// `era_restore` refuses alike: `eras` (ascending and distinct: the archived eras plus
+/// the live current writeset's) must form one contiguous range. The kernel archives
+/// every era it starts and digests the oldest first, so it never leaves a gap
+/// (format.md §8); `era_dump` 1.3.3 fails on one. Returns what is wrong.
+pub fn writeset_eras_fault(eras: &[u64]) -> Option<String> {
+    let (&first, &last) = (eras.first()?, eras.last()?);
+    if last - first + 1 == eras.len() as u64 {
+        return None;
+    }
+    let shown: Vec<String> = eras.iter().take(16).map(|e| e.to_string()).collect();
+    let more = if eras.len() > 16 { ", ..." } else { "" };
+    Some(format!(
+        "the writeset eras ({}{more}) are not one contiguous range",
+        shown.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writeset_eras_must_be_one_contiguous_range() {
+        assert_eq!(writeset_eras_fault(&[]), None);
+        assert_eq!(writeset_eras_fault(&[7]), None);
+        assert_eq!(writeset_eras_fault(&[2, 3, 4]), None);
+        assert_eq!(
+            writeset_eras_fault(&[1, 3]).as_deref(),
+            Some("the writeset eras (1, 3) are not one contiguous range")
+        );
+    }
+}

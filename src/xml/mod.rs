@@ -6,5 +6,5 @@ mod reader;
 mod writer;
 
 pub use blocks::write_blocks;
-pub use reader::{build_from_xml, read_xml, ReadError, ReadErrorKind};
+pub use reader::{build_from_xml, build_from_xml_for_device, read_xml, ReadError, ReadErrorKind};
 pub use writer::{XmlStyle, XmlWriter};

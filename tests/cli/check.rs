@@ -73,3 +73,21 @@ fn a_leak_is_a_warning_that_can_be_ignored() {
     assert_eq!(code, 0);
     assert!(err.contains("warning"), "the warning is still shown: {err}");
 }
+
+#[test]
+fn a_metadata_block_size_other_than_8_is_only_a_warning() {
+    // Neither the kernel nor the reference tools read the field (format.md §3.1).
+    let io = MemIo::from_bytes(kernel_image("checkpoints"));
+    let mut sb = read_superblock(&io).unwrap();
+    sb.metadata_block_size = 16;
+    io.write_block(0, &sb.pack()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mbs.img");
+    std::fs::write(&path, io.to_bytes()).unwrap();
+    let (code, _, err) = run("era_check", &["--ignore-non-fatal-errors"], &path);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err.trim_end(),
+        "warning: block 0: superblock: metadata_block_size 16 sectors, expected 8 (the field is not used)"
+    );
+}

@@ -174,3 +174,117 @@ fn the_same_xml_gives_the_same_bytes() {
         );
     }
 }
+
+/// Runs `era_restore -q -i INPUT -o OUT` through `sh -c` after `ulimit -v` (1 GB of
+/// address space), with `feed` (a shell command, or none) piped into standard input.
+fn restore_limited(input: &str, out: &Path, feed: Option<&str>) -> (i32, String) {
+    let bin = env!("CARGO_BIN_EXE_era_restore");
+    let run = format!(
+        "ulimit -v 1000000; exec '{bin}' -q -i '{input}' -o '{}'",
+        out.display()
+    );
+    let script = match feed {
+        Some(feed) => format!("{feed} | ( {run} )"),
+        None => run,
+    };
+    let start = std::time::Instant::now();
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(start.elapsed().as_secs() < 60, "too slow: {script}");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_huge_declared_size_is_refused_before_memory_is_reserved() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("huge.xml");
+    std::fs::write(
+        &xml,
+        "<superblock uuid=\"\" block_size=\"8\" nr_blocks=\"2147483647\" current_era=\"1\">\n</superblock>\n",
+    )
+    .unwrap();
+    let out = blank_output(dir.path(), "out.img", 1 << 20);
+    let (code, err) = restore_limited(&xml.to_string_lossy(), &out, None);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("too small"), "{err}");
+    assert!(err.contains("line 1"), "refused at the superblock: {err}");
+    assert!(std::fs::read(&out).unwrap().iter().all(|&b| b == 0));
+    // A writeset declaring more bits than the output holds is refused the same way.
+    std::fs::write(
+        &xml,
+        "<superblock uuid=\"\" block_size=\"8\" nr_blocks=\"16\" current_era=\"1\">\n<writeset era=\"1\" nr_bits=\"2147483647\">\n",
+    )
+    .unwrap();
+    let (code, err) = restore_limited(&xml.to_string_lossy(), &out, None);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("line 2") && err.contains("too small"), "{err}");
+}
+
+#[test]
+fn a_huge_attribute_is_refused_with_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = blank_output(dir.path(), "out.img", 1 << 20);
+    // A 1 GiB uuid, never written to disk: streamed into standard input.
+    let feed = "{ printf '<superblock uuid=\"'; head -c 1073741824 /dev/zero | tr '\\000' A; }";
+    let (code, err) = restore_limited("/dev/stdin", &out, Some(feed));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("longer than 64 MiB"), "{err}");
+    // A long one that fits in memory is named.
+    let xml = dir.path().join("long.xml");
+    let uuid = "u".repeat(10_000);
+    std::fs::write(
+        &xml,
+        format!("<superblock uuid=\"{uuid}\" block_size=\"8\" nr_blocks=\"0\" current_era=\"0\">\n<era_array>\n</era_array>\n</superblock>\n"),
+    )
+    .unwrap();
+    let (code, err) = restore(&xml, &out);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("attribute \"uuid\" of <superblock> is 10000 bytes long"),
+        "{err}"
+    );
+    assert!(std::fs::read(&out).unwrap().iter().all(|&b| b == 0));
+}
+
+/// `<superblock>` with current era `current` and an empty writeset of each of `eras`.
+fn writesets_xml(current: u32, eras: &[u32]) -> String {
+    let mut x = format!(
+        "<superblock uuid=\"\" block_size=\"8\" nr_blocks=\"4\" current_era=\"{current}\">\n"
+    );
+    for e in eras {
+        x += &format!("<writeset era=\"{e}\" nr_bits=\"4\">\n</writeset>\n");
+    }
+    x + "<era_array>\n</era_array>\n</superblock>\n"
+}
+
+#[test]
+fn restore_writes_nothing_that_check_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("in.xml");
+    let out = blank_output(dir.path(), "out.img", 1 << 20);
+    // Eras 1 and 3 with current era 3: a gap the kernel never leaves, which era_check
+    // reports. Refused, the output untouched.
+    std::fs::write(&xml, writesets_xml(3, &[1, 3])).unwrap();
+    let (code, err) = restore(&xml, &out);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the writeset eras (1, 3) are not one contiguous range"),
+        "{err}"
+    );
+    assert!(std::fs::read(&out).unwrap().iter().all(|&b| b == 0));
+    // Contiguous eras, ending at the current era or before it (a snapshot's dump), are
+    // restored and check clean.
+    for (current, eras) in [(3, &[2, 3][..]), (3, &[1, 2][..]), (5, &[][..])] {
+        std::fs::write(&xml, writesets_xml(current, eras)).unwrap();
+        let (code, err) = restore(&xml, &out);
+        assert_eq!(code, 0, "{eras:?}: {err}");
+        let (code, _, err) = run("era_check", &[], &out);
+        assert_eq!((code, err.as_str()), (0, ""), "{eras:?}");
+    }
+}

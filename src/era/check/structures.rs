@@ -2,16 +2,16 @@
 //! tree, writeset bitsets, current writeset and era array, checked for shape (through the
 //! tolerant pdata walks, which also count references) and for era semantics (format.md
 //! §8): eras within the current era, the era array's length, the current writeset's era
-//! not archived too, and writeset eras contiguous (a warning at most).
+//! not archived too, and writeset eras contiguous (a warning at most; `era_restore`
+//! refuses what this warns about).
 
-use super::superblock::MAX_ORIGIN_BLOCKS;
 use crate::era::superblock::WritesetRoot;
-use crate::era::writeset::WRITESET_VALUE_SIZE;
+use crate::era::writeset::{writeset_eras_fault, WRITESET_VALUE_SIZE};
 use crate::pdata::array::array_max_entries;
 use crate::pdata::bitset::nr_words;
 use crate::pdata::check::{check_array, walk_btree, ArraySpec, Checker, TreeSpec};
 use crate::pdata::codec::get_u32;
-use crate::units::{Era, MetaBlock};
+use crate::units::{origin_blocks_ok, Era, MetaBlock};
 use std::collections::{BTreeMap, HashSet};
 
 /// The roots and sizes one view is made of.
@@ -119,7 +119,7 @@ impl Structures {
 
     /// Checks one writeset's bitset, once per root and size.
     fn check_bitset(&mut self, ck: &mut Checker, holder: MetaBlock, ws: WritesetRoot, what: &str) {
-        if ws.nr_bits as u64 >= MAX_ORIGIN_BLOCKS {
+        if !origin_blocks_ok(ws.nr_bits) {
             ck.error(
                 holder,
                 format!(
@@ -179,34 +179,17 @@ fn check_era_array(ck: &mut Checker, v: &ViewSpec) {
     );
 }
 
-/// Warns unless the writeset eras (with the live current writeset's) form one contiguous
-/// range, ending at the current era for the live metadata.
+/// Warns unless the writeset eras (with the live current writeset's) form one
+/// contiguous range ([`writeset_eras_fault`], the rule `era_restore` applies too).
 fn check_contiguity(ck: &mut Checker, v: &ViewSpec, eras: &BTreeMap<u64, Archived>) {
     let mut all: Vec<u64> = eras.keys().copied().collect();
     if v.current_writeset.is_some() && !eras.contains_key(&(v.current_era as u64)) {
         all.push(v.current_era as u64);
     }
-    let (Some(&first), Some(&last)) = (all.first(), all.last()) else {
-        return;
-    };
-    let contiguous = last - first + 1 == all.len() as u64;
-    let live = v.label.is_empty();
-    let ends_right = !live || last == v.current_era as u64;
-    if !contiguous || !ends_right {
-        let shown: Vec<String> = all.iter().take(16).map(|e| e.to_string()).collect();
-        let more = if all.len() > 16 { ", ..." } else { "" };
-        let end = if live {
-            format!(" ending at the current era {}", v.current_era)
-        } else {
-            String::new()
-        };
+    if let Some(fault) = writeset_eras_fault(&all) {
         ck.warning(
             v.writeset_tree_root,
-            format!(
-                "{}writeset tree: the writeset eras ({}{more}) are not one contiguous range{end}",
-                v.label,
-                shown.join(", ")
-            ),
+            format!("{}writeset tree: {fault}", v.label),
         );
     }
 }

@@ -1,22 +1,24 @@
 //! Checks of the era superblock and of the metadata-snapshot copy (format.md §3, §10.4
 //! items 1–3): what the kernel verifies on open, and the ranges of every field.
 
-use crate::era::superblock::{Superblock, MAGIC, VERSION};
+use crate::era::interrupted::{is_interrupted_marker, INTERRUPTED_MESSAGE};
+use crate::era::superblock::{Superblock, MAGIC, SUPERBLOCK_LOCATION, VERSION};
 use crate::pdata::check::Checker;
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::codec::get_u32;
 use crate::pdata::space_map::MAX_METADATA_BLOCKS;
-use crate::units::{MetaBlock, BLOCK_SECTORS};
-
-/// Origin blocks must stay below this (format.md §11).
-pub const MAX_ORIGIN_BLOCKS: u64 = 1 << 31;
+use crate::units::{origin_blocks_ok, MetaBlock, BLOCK_SECTORS};
 
 /// Reads the superblock (or snapshot copy) at `location` and checks what the kernel
-/// checks on open: not blank, magic, checksum, self-reference, version. Returns it unless
+/// checks on open: not blank (nor the mark of an interrupted restore), magic, checksum, self-reference, version. Returns it unless
 /// it is blank, unreadable or not era metadata at all; a bad checksum, blocknr or version
 /// is reported and the fields are still used, so that the rest can be checked.
 pub fn read_superblock(ck: &mut Checker, location: MetaBlock, what: &str) -> Option<Superblock> {
     let data = ck.read_raw(location, what)?;
+    if location == SUPERBLOCK_LOCATION && is_interrupted_marker(&data) {
+        ck.error(location, format!("{what}: {INTERRUPTED_MESSAGE}"));
+        return None;
+    }
     if data.iter().all(|&b| b == 0) {
         let why = if location == 0 {
             ": the metadata has never been formatted"
@@ -111,16 +113,17 @@ pub fn check_live_fields(ck: &mut Checker, sb: &Superblock) {
             ),
         );
     }
+    // Neither the kernel nor the reference tools read this field (format.md §3.1).
     if sb.metadata_block_size != BLOCK_SECTORS {
-        ck.error(
+        ck.warning(
             loc,
             format!(
-                "{WHAT}: metadata_block_size {} sectors, expected {BLOCK_SECTORS}",
+                "{WHAT}: metadata_block_size {} sectors, expected {BLOCK_SECTORS} (the field is not used)",
                 sb.metadata_block_size
             ),
         );
     }
-    if sb.nr_blocks as u64 >= MAX_ORIGIN_BLOCKS {
+    if !origin_blocks_ok(sb.nr_blocks) {
         ck.error(
             loc,
             format!(
@@ -130,7 +133,7 @@ pub fn check_live_fields(ck: &mut Checker, sb: &Superblock) {
         );
     }
     let cw = sb.current_writeset;
-    if cw.root != 0 && cw.nr_bits as u64 >= MAX_ORIGIN_BLOCKS {
+    if cw.root != 0 && !origin_blocks_ok(cw.nr_bits) {
         ck.error(
             loc,
             format!(
@@ -211,7 +214,7 @@ pub fn check_snapshot_fields(
         false,
         space_map_blocks,
     );
-    if snap.nr_blocks as u64 >= MAX_ORIGIN_BLOCKS {
+    if !origin_blocks_ok(snap.nr_blocks) {
         ck.error(
             location,
             format!(

@@ -140,20 +140,16 @@ fn current_writeset_era_also_archived() {
 #[test]
 fn writeset_eras_beyond_the_current_era_or_not_contiguous() {
     let leaf = 149; // checkpoints' writeset tree, one entry: era 5
+                    // An archived range ending before the current era (a restored snapshot's) is what
+                    // the kernel opens: no finding.
     let mut img = Img::new("checkpoints");
     img.edit(leaf, BlockKind::BtreeNode, |d| put_u64(&mut d[..], 32, 3));
-    assert_eq!(
-        img.check(),
-        ["warning: block 149: writeset tree: the writeset eras (3) are not one contiguous range ending at the current era 5"]
-    );
+    assert!(img.check().is_empty(), "{:?}", img.check());
     let mut img = Img::new("checkpoints");
     img.edit(leaf, BlockKind::BtreeNode, |d| put_u64(&mut d[..], 32, 6));
     assert_eq!(
         img.check(),
-        [
-            "error: block 149: writeset tree: writeset of era 6 is beyond the current era 5",
-            "warning: block 149: writeset tree: the writeset eras (6) are not one contiguous range ending at the current era 5",
-        ]
+        ["error: block 149: writeset tree: writeset of era 6 is beyond the current era 5"]
     );
 }
 
@@ -278,7 +274,7 @@ fn superblock_fields() {
         img.check_with(true),
         [
             "error: block 0: superblock: data_block_size 12 sectors is not a positive multiple of 8",
-            "error: block 0: superblock: metadata_block_size 16 sectors, expected 8",
+            "warning: block 0: superblock: metadata_block_size 16 sectors, expected 8 (the field is not used)",
             "error: block 0: superblock: nr_blocks 2147483648 is not below 2^31 origin blocks",
             "error: block 0: superblock: the space map manages 5000 blocks, more than the device's 1024",
             "error: block 0: superblock: writeset_tree_root is 0, but it must point to a block",

@@ -107,10 +107,10 @@ fn rejects_what_the_metadata_cannot_hold() {
     );
     b.superblock_begin(&sb(100)).unwrap();
     assert_eq!(
-        b.writeset_begin(&ws(1, (1 << 31) + 1)),
+        b.writeset_begin(&ws(1, 1 << 31)),
         Err(BuildError::TooManyBits {
             era: 1,
-            nr_bits: (1 << 31) + 1
+            nr_bits: 1 << 31
         })
     );
     assert_eq!(
@@ -120,7 +120,7 @@ fn rejects_what_the_metadata_cannot_hold() {
             current_era: 9
         })
     );
-    b.writeset_begin(&ws(9, 1 << 31)).unwrap();
+    b.writeset_begin(&ws(9, (1 << 31) - 1)).unwrap();
     assert_eq!(
         b.writeset_run(u32::MAX, 1),
         Err(BuildError::RunOverflow {
@@ -128,13 +128,13 @@ fn rejects_what_the_metadata_cannot_hold() {
             len: 1
         })
     );
-    b.writeset_run((1 << 31) - 1, 1).unwrap();
+    b.writeset_run((1 << 31) - 2, 1).unwrap();
     assert_eq!(
-        b.writeset_run(1 << 31, 1),
+        b.writeset_run((1 << 31) - 1, 1),
         Err(BuildError::BitBeyondEnd {
             era: 9,
-            block: 1 << 31,
-            nr_bits: 1 << 31
+            block: (1 << 31) - 1,
+            nr_bits: (1 << 31) - 1
         })
     );
     b.writeset_end().unwrap();

@@ -149,6 +149,25 @@ fn invalid_input_is_refused_before_anything_is_written() {
         ("words", Box::new(|m| m.writesets[0].bits.push(0))),
         ("block size", Box::new(|m| m.superblock.block_size = 100)),
         ("block size", Box::new(|m| m.superblock.block_size = 0)),
+        (
+            "not one contiguous range",
+            Box::new(|m| {
+                // Eras 1 and 3 with current era 3: what era_check reports.
+                m.superblock.current_era = 3;
+                m.writesets[0].era = 1;
+                let mut ws = m.writesets[0].clone();
+                ws.era = 3;
+                m.writesets.push(ws)
+            }),
+        ),
+        (
+            "nr_bits 2147483648 is not below",
+            Box::new(|m| {
+                // Lazily zeroed: no memory is touched.
+                m.writesets[0].nr_bits = 1 << 31;
+                m.writesets[0].bits = vec![0; 1 << 25];
+            }),
+        ),
     ];
     for (what, mutate) in cases {
         let mut md = example_b();
@@ -194,9 +213,9 @@ fn empty_metadata_is_an_empty_tree_and_array() {
 #[test]
 fn writesets_are_archived_by_era_whatever_their_order() {
     let mut md = example_b();
-    md.superblock.current_era = 9;
+    md.superblock.current_era = 3;
     let mut late = md.writesets[0].clone();
-    late.era = 9;
+    late.era = 3;
     late.bits = vec![u64::MAX, (1 << 36) - 1];
     md.writesets.insert(0, late);
     let io = MemIo::new(256);
@@ -204,4 +223,12 @@ fn writesets_are_archived_by_era_whatever_their_order() {
     let back = read_metadata(&io, &open_view(&io, Source::Live).unwrap()).unwrap();
     md.writesets.sort_by_key(|w| w.era);
     assert_eq!(back, md);
+}
+
+#[test]
+fn a_writeset_of_2_pow_31_minus_1_bits_passes_validation() {
+    let mut md = example_b();
+    md.writesets[0].nr_bits = (1 << 31) - 1;
+    md.writesets[0].bits = vec![0; 1 << 25];
+    validate(&md).unwrap();
 }

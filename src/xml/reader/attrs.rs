@@ -40,6 +40,11 @@ impl Elem {
     }
 }
 
+/// The longest attribute value accepted, in bytes as written. `era_dump` writes
+/// numbers, booleans and an empty `uuid`; this leaves room for any real uuid and keeps
+/// a huge value from costing memory in every copy made of it.
+pub(super) const MAX_ATTRIBUTE_LEN: usize = 4096;
+
 /// A fault in a tag, at `offset` bytes into the tag's content (just after its `<`), or
 /// at the tag itself.
 #[derive(Debug)]
@@ -116,6 +121,17 @@ pub(super) fn collect<'a, const N: usize>(
                 })
             }
         };
+        if bytes.len() > MAX_ATTRIBUTE_LEN {
+            return Err(AttrFault {
+                offset: Some(key_offset),
+                msg: format!(
+                    "attribute \"{}\" of <{}> is {} bytes long: at most {MAX_ATTRIBUTE_LEN} are accepted",
+                    names[i],
+                    elem.name(),
+                    bytes.len()
+                ),
+            });
+        }
         found[i] = Some(RawValue {
             offset: offset_in(content, bytes),
             bytes,

@@ -14,8 +14,8 @@ use std::sync::mpsc;
 /// The size of the first chunk.
 const FIRST_CHUNK: usize = 64 << 10;
 
-/// The longest chunk the scanner accepts (offsets are `u32`).
-const MAX_CHUNK: usize = u32::MAX as usize;
+/// The longest chunk read while no line end or `>` shows where to cut it.
+const MAX_UNCUT: usize = 8 << 20;
 
 /// The longest markup (element, comment, …) accepted across chunks.
 const MAX_MARKUP: usize = 64 << 20;
@@ -82,15 +82,20 @@ impl<R: BufRead> Splitter<R> {
                 self.carry.extend_from_slice(&buf[cut..len]);
                 return Ok(Some((buf, cut)));
             }
-            // Nowhere to cut: read on.
-            searched = len;
-            if want >= MAX_CHUNK {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "more than 4 GiB of input without a line end or `>`",
-                ));
+            // Nowhere to cut. Past `MAX_UNCUT` bytes, cut anyway (before a `<` near
+            // the end, if any): a chunk ending inside markup is joined to the next one
+            // up to `MAX_MARKUP`, which bounds the memory a huge tag or attribute costs.
+            if len >= MAX_UNCUT {
+                let near_end = &buf[len - 2..len];
+                let cut = match near_end.iter().position(|&b| b == b'<') {
+                    Some(i) if len - 2 + i > 0 => len - 2 + i,
+                    _ => len,
+                };
+                self.carry.extend_from_slice(&buf[cut..len]);
+                return Ok(Some((buf, cut)));
             }
-            want = want.saturating_mul(2).min(MAX_CHUNK);
+            searched = len;
+            want = want.saturating_mul(2).min(MAX_UNCUT);
             buf.resize(want, 0);
         }
     }

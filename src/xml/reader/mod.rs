@@ -46,7 +46,20 @@ where
 
 /// Reads era XML into an [`EraMetadata`], checked by an [`IrBuilder`].
 pub fn build_from_xml<R: BufRead>(input: R) -> Result<EraMetadata, ReadError> {
-    let mut builder = IrBuilder::new();
+    build_with(input, IrBuilder::new())
+}
+
+/// Reads era XML into an [`EraMetadata`] for a metadata device of `device_blocks`
+/// blocks: metadata too large for it is refused from its declared sizes, before memory
+/// is reserved for it.
+pub fn build_from_xml_for_device<R: BufRead>(
+    input: R,
+    device_blocks: u64,
+) -> Result<EraMetadata, ReadError> {
+    build_with(input, IrBuilder::for_device(device_blocks))
+}
+
+fn build_with<R: BufRead>(input: R, mut builder: IrBuilder) -> Result<EraMetadata, ReadError> {
     let end = read_chunked(input, &mut builder, CHUNK)?;
     builder
         .into_metadata()

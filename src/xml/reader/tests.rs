@@ -579,9 +579,9 @@ fn rejects_writesets_from_the_future() {
 fn rejects_absurd_sizes() {
     assert_eq!(
         build_err(&in_superblock(
-            "<writeset era=\"2\" nr_bits=\"2147483649\"/>"
+            "<writeset era=\"2\" nr_bits=\"2147483648\"/>"
         )),
-        "2:1: writeset of era 2: nr_bits 2147483649 is too large (at most 2^31)"
+        "2:1: writeset of era 2: nr_bits 2147483648 is too large: it must be below 2^31"
     );
     assert_eq!(
         build_err(
