@@ -16,17 +16,8 @@ _era_emulate() {
             ",$1")
                 cmd="era_emulate"
                 ;;
-            era_emulate,help)
-                cmd="era_emulate__subcmd__help"
-                ;;
             era_emulate,run)
                 cmd="era_emulate__subcmd__run"
-                ;;
-            era_emulate__subcmd__help,help)
-                cmd="era_emulate__subcmd__help__subcmd__help"
-                ;;
-            era_emulate__subcmd__help,run)
-                cmd="era_emulate__subcmd__help__subcmd__run"
                 ;;
             *)
                 ;;
@@ -35,50 +26,8 @@ _era_emulate() {
 
     case "${cmd}" in
         era_emulate)
-            opts="-h -V --help --version run help"
+            opts="-h -V --help --version run"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        era_emulate__subcmd__help)
-            opts="run help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        era_emulate__subcmd__help__subcmd__help)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        era_emulate__subcmd__help__subcmd__run)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

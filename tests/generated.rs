@@ -2,7 +2,7 @@
 //! the argument definitions. This test renders them again and compares; run it with
 //! `UPDATE_GOLDEN=1` to rewrite the committed files after changing an option.
 
-use era_tools::cli::docs::{commands, completion, completion_file, man_page, SHELLS};
+use era_tools::cli::docs::{commands, completion, completion_file, man_pages, SHELLS};
 use std::path::Path;
 
 fn compare_or_update(path: &Path, fresh: &[u8], stale: &mut Vec<String>) {
@@ -18,15 +18,42 @@ fn compare_or_update(path: &Path, fresh: &[u8], stale: &mut Vec<String>) {
 fn man_pages_and_completions_are_in_sync() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut stale = Vec::new();
+    let pages = man_pages().unwrap();
+    for (stem, man) in &pages {
+        let text = String::from_utf8_lossy(man);
+        compare_or_update(&root.join("man").join(format!("{stem}.8")), man, &mut stale);
+        let name_line = format!(".SH NAME\n{}", stem.replace('-', "\\-"));
+        assert!(text.contains(&name_line), "{stem}: {text}");
+        assert!(text.contains(".SH \"EXIT STATUS\""), "{stem}");
+        assert!(!text.contains(".SH EXTRA"), "{stem}");
+    }
+    // Every page a page points to exists, and no stray page is left.
+    let stems: Vec<&str> = pages.iter().map(|(s, _)| s.as_str()).collect();
+    for (stem, man) in &pages {
+        let text = String::from_utf8_lossy(man)
+            .replace("\\-", "-")
+            .replace("\\fB", "")
+            .replace("\\fR", "");
+        for word in text
+            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '(' || c == ')'))
+        {
+            if let Some(page) = word.strip_suffix("(8)").filter(|p| p.starts_with("era_")) {
+                assert!(
+                    stems.contains(&page),
+                    "{stem} points to {page}(8), which does not exist"
+                );
+            }
+        }
+    }
+    for entry in std::fs::read_dir(root.join("man")).unwrap() {
+        let file = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let stem = file.strip_suffix(".8").unwrap_or(&file).to_string();
+        if !stems.contains(&stem.as_str()) {
+            stale.push(format!("man/{file} (no such page any more)"));
+        }
+    }
     for cmd in commands() {
         let name = cmd.get_name().to_string();
-        let man = man_page(&cmd).unwrap();
-        assert!(String::from_utf8_lossy(&man).contains(&name));
-        compare_or_update(
-            &root.join("man").join(format!("{name}.8")),
-            &man,
-            &mut stale,
-        );
         for shell in SHELLS {
             let script = completion(&cmd, shell);
             let file = root.join("completions").join(completion_file(&name, shell));

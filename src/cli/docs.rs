@@ -19,13 +19,9 @@ pub fn commands() -> Vec<clap::Command> {
 /// The shells completions are generated for.
 pub const SHELLS: [Shell; 3] = [Shell::Bash, Shell::Zsh, Shell::Fish];
 
-/// The man page (roff) of a command.
-pub fn man_page(cmd: &clap::Command) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    clap_mangen::Man::new(cmd.clone())
-        .section("8")
-        .render(&mut out)?;
-    Ok(out)
+/// Every man page: (file stem, roff) for each tool and each of its subcommands.
+pub fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    super::man::man_pages(&commands())
 }
 
 /// The completion script of a command for a shell.

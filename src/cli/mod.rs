@@ -6,9 +6,11 @@ pub mod check;
 pub mod docs;
 pub mod dump;
 pub mod emulate;
+mod examples;
 pub mod exit;
 pub mod generate;
 pub mod invalidate;
+mod man;
 pub mod restore;
 
 use crate::commands::progress::Progress;

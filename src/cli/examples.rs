@@ -1,0 +1,32 @@
+//! The EXAMPLES section of each man page: (what it does, the command).
+
+/// The examples of the page `stem` (a tool, or `tool-subcommand`).
+pub fn examples(stem: &str) -> &'static [(&'static str, &'static str)] {
+    match stem {
+        "era_check" => &[
+            ("Check an image or an idle device completely, space map included:", "era_check /dev/mapper/meta"),
+            ("Check the metadata snapshot of a live target:", "dmsetup message era 0 take_metadata_snap\nera_check --metadata-snapshot /dev/mapper/meta\ndmsetup message era 0 drop_metadata_snap"),
+        ],
+        "era_dump" => &[
+            ("Dump everything, as thin-provisioning-tools' era_dump prints it:", "era_dump /dev/mapper/meta > era.xml"),
+            ("One era per block (writesets folded into the era array), written atomically:", "era_dump --logical -o era.xml meta.img"),
+            ("Dump a live target's metadata snapshot:", "era_dump --metadata-snapshot /dev/mapper/meta"),
+        ],
+        "era_invalidate" => &[
+            ("The blocks written in era 42 or later (END is exclusive):", "era_invalidate --written-since 42 meta.img"),
+            ("The same on a live target, through its metadata snapshot:", "dmsetup message era 0 take_metadata_snap\nera_invalidate --metadata-snapshot --written-since 42 /dev/mapper/meta\ndmsetup message era 0 drop_metadata_snap"),
+        ],
+        "era_restore" => &[
+            ("Write metadata from XML onto an existing device or image (nothing is written unless the whole XML is valid and fits):", "era_restore -i era.xml -o /dev/mapper/meta"),
+            ("Into a new 4 MiB image file:", "truncate -s 4M meta.img\nera_restore -i era.xml -o meta.img"),
+        ],
+        "era_generate" => &[
+            ("16 million origin blocks with 4 writesets of about 12% density:", "era_generate --nr-blocks 16000000 --current-era 100 --nr-writesets 4 --density 0.12 -o meta.img"),
+        ],
+        "era_emulate" | "era_emulate-run" => &[
+            ("Format a new metadata image, write block 0 in era 1 and blocks 8 and 9 in era 2, and print the status line:", "truncate -s 4M meta.img; truncate -s 64M origin.img\nprintf 'write 0 8\\ncheckpoint\\nwrite 64 16 7\\nstatus\\n' |\n  era_emulate run --meta meta.img --origin origin.img --block-size 8\nera_invalidate --written-since 2 meta.img"),
+            ("Simulate a power cut with a live writeset, then reopen (the crashed era's writes are kept):", "printf 'write 0 8\\ncrash\\n' | era_emulate run --meta meta.img --origin origin.img --block-size 8\necho status | era_emulate run --meta meta.img --origin origin.img --block-size 8"),
+        ],
+        _ => &[],
+    }
+}
