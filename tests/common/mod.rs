@@ -3,6 +3,7 @@
 
 pub mod damage;
 pub mod null_origin;
+pub mod power_cut;
 pub mod recount;
 pub mod script;
 
