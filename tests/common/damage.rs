@@ -50,7 +50,9 @@ impl BlockIo for OverlayIo {
             buf.copy_from_slice(b);
             return Ok(());
         }
-        let o = usize::try_from(block).ok().map(|b| b * BLOCK_SIZE);
+        let o = usize::try_from(block)
+            .ok()
+            .and_then(|b| b.checked_mul(BLOCK_SIZE));
         match o.and_then(|o| self.base.get(o..o + BLOCK_SIZE)) {
             Some(d) => {
                 buf.copy_from_slice(d);
@@ -141,4 +143,39 @@ pub fn within<T: Send + 'static>(
         Err(mpsc::RecvTimeoutError::Timeout) => panic!("{what}: still running after {limit:?}"),
         Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what}: panicked"),
     }
+}
+
+/// The nodes of the (valid) btree at `root`, and the u64 at `offset` of every leaf
+/// value (the array blocks of a dm-array index at 0, a writeset's bitset at 4).
+pub fn tree_blocks(img: &[u8], root: MetaBlock, offset: usize) -> (Vec<MetaBlock>, Vec<u64>) {
+    let (mut nodes, mut values) = (vec![root], Vec::new());
+    let n = NodeView::parse(root, block_of(img, root)).unwrap();
+    for i in 0..n.nr_entries as usize {
+        if n.is_leaf() {
+            let v = &n.value(i)[offset..offset + 8];
+            values.push(u64::from_le_bytes(v.try_into().unwrap()));
+        } else {
+            let (c, v) = tree_blocks(img, n.value_u64(i), offset);
+            nodes.extend(c);
+            values.extend(v);
+        }
+    }
+    (nodes, values)
+}
+
+/// The blocks the digest reads or changes: the writeset tree, each archived bitset
+/// (index nodes and array blocks) and the era array.
+pub fn digest_blocks(img: &[u8]) -> Vec<MetaBlock> {
+    let sb = superblock(img);
+    let array = |root| {
+        let (mut nodes, blocks) = tree_blocks(img, root, 0);
+        nodes.extend(blocks);
+        nodes
+    };
+    let (mut out, bitsets) = tree_blocks(img, sb.writeset_tree_root, 4);
+    for b in bitsets {
+        out.extend(array(b));
+    }
+    out.extend(array(sb.era_array_root));
+    out
 }
