@@ -1,7 +1,10 @@
 //! Damaged metadata must give errors, never panics: every block of an emulator image is
 //! mutated (one field at a time, checksum re-sealed so that the damage gets past the
-//! checksum), then the image is opened and used.
+//! checksum), then the image is opened and used, each run bounded in time.
 
+mod common;
+
+use common::damage::within;
 use era_tools::emulate::origin::MemOrigin;
 use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::emulate::script::parse_script;
@@ -9,6 +12,7 @@ use era_tools::io::MemIo;
 use era_tools::pdata::checksum::{identify, seal};
 use era_tools::units::{BlockBuf, BLOCK_SIZE};
 use std::sync::Arc;
+use std::time::Duration;
 
 fn config(meta: Arc<MemIo>) -> RunConfig {
     RunConfig {
@@ -64,13 +68,16 @@ fn damaged_metadata_never_panics() {
                     seal(blk, kind);
                 }
                 let meta = Arc::new(MemIo::from_bytes(img));
-                let mut r = Runner::new(config(meta));
-                if r.open(None).is_ok() {
-                    for l in parse_script(USE).unwrap() {
-                        let _ = r.execute(&l.command, &mut Vec::new());
+                let what = format!("block {b} offset {off} = {v:#x}");
+                within(Duration::from_secs(30), &what, move || {
+                    let mut r = Runner::new(config(meta));
+                    if r.open(None).is_ok() {
+                        for l in parse_script(USE).unwrap() {
+                            let _ = r.execute(&l.command, &mut Vec::new());
+                        }
+                        let _ = r.close();
                     }
-                    let _ = r.close();
-                }
+                });
                 runs += 1;
             }
         }

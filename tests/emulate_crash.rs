@@ -1,91 +1,25 @@
 //! Crash safety of `era_emulate` (target.md §14, format.md §9): a power cut after the
 //! k-th metadata block write, for every k over a workload with checkpoints, snapshots
-//! and resizes. Writes not yet flushed are lost. After each cut the metadata must open
-//! (recovering the live writeset), be consistent with an exact space map, and record
-//! every write that completed before the cut in (at least) the era it was made in.
+//! and resizes. Writes not yet flushed are lost, or all of them survive, or a random
+//! subset does (a volatile disk cache): a commit that overwrites a block the last
+//! durable superblock still references is caught by the last two. After each cut the
+//! metadata must open (recovering the live writeset), check clean with an exact space
+//! map, and record every write that completed before the cut in (at least) the era it
+//! was made in.
 
 mod common;
 
+use common::power_cut::{PowerCutIo, Survival};
 use common::recount::assert_space_map_exact;
 use era_tools::emulate::origin::MemOrigin;
 use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::emulate::script::{parse_script, Command};
+use era_tools::era::check::{check, CheckOptions};
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::{BlockIo, MemIo};
-use era_tools::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
+use era_tools::units::BLOCK_SIZE;
 use std::collections::HashMap;
-use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-
-/// A device with a volatile write cache that loses power after `cut_after` writes.
-struct PowerCutIo {
-    durable: Mutex<Vec<u8>>,
-    cache: Mutex<HashMap<MetaBlock, BlockBuf>>,
-    writes: AtomicU64,
-    cut_after: u64,
-    nr_blocks: u64,
-}
-
-impl PowerCutIo {
-    fn new(nr_blocks: u64, cut_after: u64) -> PowerCutIo {
-        PowerCutIo {
-            durable: Mutex::new(vec![0; nr_blocks as usize * BLOCK_SIZE]),
-            cache: Mutex::new(HashMap::new()),
-            writes: AtomicU64::new(0),
-            cut_after,
-            nr_blocks,
-        }
-    }
-
-    fn is_cut(&self) -> bool {
-        self.writes.load(Ordering::SeqCst) >= self.cut_after
-    }
-
-    fn cut() -> io::Error {
-        io::Error::other("power cut")
-    }
-
-    /// What survives the power cut.
-    fn durable_image(&self) -> Vec<u8> {
-        self.durable.lock().unwrap().clone()
-    }
-}
-
-impl BlockIo for PowerCutIo {
-    fn nr_blocks(&self) -> u64 {
-        self.nr_blocks
-    }
-    fn read_block(&self, block: MetaBlock, buf: &mut BlockBuf) -> io::Result<()> {
-        if let Some(b) = self.cache.lock().unwrap().get(&block) {
-            buf.copy_from_slice(b);
-            return Ok(());
-        }
-        let d = self.durable.lock().unwrap();
-        let o = block as usize * BLOCK_SIZE;
-        buf.copy_from_slice(&d[o..o + BLOCK_SIZE]);
-        Ok(())
-    }
-    fn write_block(&self, block: MetaBlock, buf: &BlockBuf) -> io::Result<()> {
-        if self.is_cut() {
-            return Err(Self::cut());
-        }
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        self.cache.lock().unwrap().insert(block, *buf);
-        Ok(())
-    }
-    fn flush(&self) -> io::Result<()> {
-        if self.is_cut() {
-            return Err(Self::cut());
-        }
-        let mut d = self.durable.lock().unwrap();
-        for (b, buf) in self.cache.lock().unwrap().drain() {
-            let o = b as usize * BLOCK_SIZE;
-            d[o..o + BLOCK_SIZE].copy_from_slice(&buf);
-        }
-        Ok(())
-    }
-}
+use std::sync::Arc;
 
 const META_BLOCKS: u64 = 256;
 const ORIGIN_SECTORS: u64 = 1024;
@@ -174,62 +108,100 @@ fn run_until_cut(io: Arc<PowerCutIo>) -> (Vec<(u32, u32)>, u64) {
             }
         }
     }
-    (done, io.writes.load(Ordering::SeqCst))
+    (done, io.writes())
 }
 
-#[test]
-fn every_power_cut_leaves_recoverable_metadata_that_keeps_completed_writes() {
+/// Random subsets drawn at each cut.
+const SUBSETS_PER_CUT: u64 = 4;
+
+/// Cuts the power after every metadata write of the workload, leaving the unflushed
+/// writes that `policies(k)` name, and checks each image left behind.
+fn check_every_power_cut(policies: impl Fn(u64) -> Vec<Survival>) {
     let (_, total) = run_until_cut(Arc::new(PowerCutIo::new(META_BLOCKS, u64::MAX)));
     assert!(total > 100, "workload too small: {total} writes");
     let mut checked = 0;
     for k in 0..=total {
         let io = Arc::new(PowerCutIo::new(META_BLOCKS, k));
         let (done, _) = run_until_cut(io.clone());
-        let image = io.durable_image();
-        if image[..BLOCK_SIZE].iter().all(|&b| b == 0) {
-            assert!(
-                done.is_empty(),
-                "cut {k}: writes completed before the format"
-            );
-            continue;
-        }
-        let mem = MemIo::from_bytes(image);
-        let what = format!("cut after {k} of {total} writes");
-        assert_space_map_exact(&mem, &what);
-        let before = open_view(&mem, Source::Live).unwrap().sb.current_era;
-        // Reopen (recovery) on the crash image and close cleanly.
-        let meta = Arc::new(mem);
-        let mut runner = Runner::new(config(meta.clone()));
-        runner
-            .execute(&Command::Open(Some(ORIGIN_SECTORS)), &mut Vec::new())
-            .unwrap_or_else(|e| panic!("{what}: reopen: {e}"));
-        assert_eq!(
-            runner.target().unwrap().metadata().current_era,
-            before + 1,
-            "{what}"
-        );
-        runner.close().unwrap();
-        assert_space_map_exact(meta.as_ref(), &what);
-        let view = open_view(meta.as_ref(), Source::Live).unwrap();
-        let md = read_metadata(meta.as_ref(), &view).unwrap();
-        let folded = md.folded_eras();
-        let mut want: HashMap<u32, u32> = HashMap::new();
-        for (b, e) in done {
-            let w = want.entry(b).or_default();
-            *w = (*w).max(e);
-        }
-        for (b, e) in want {
-            if (b as usize) < folded.len() {
-                checked += 1;
-                assert!(
-                    folded[b as usize] >= e,
-                    "{what}: block {b} written in era {e}, metadata says {}",
-                    folded[b as usize]
-                );
-            }
+        for policy in policies(k) {
+            let what = format!("cut after {k} of {total} writes, {policy:?} survive");
+            checked += check_image(io.durable_image(policy), &done, &what);
         }
     }
     assert!(checked > 1000, "only {checked} completed writes checked");
+}
+
+/// Checks the image a cut left: it opens, checks clean, and keeps every write in
+/// `done`. Returns the number of writes checked.
+fn check_image(image: Vec<u8>, done: &[(u32, u32)], what: &str) -> usize {
+    if image[..BLOCK_SIZE].iter().all(|&b| b == 0) {
+        assert!(
+            done.is_empty(),
+            "{what}: writes completed before the format"
+        );
+        return 0;
+    }
+    let mem = MemIo::from_bytes(image);
+    let report = check(&mem, &CheckOptions::default());
+    assert!(
+        report.findings.is_empty(),
+        "{what}: era_check: {:?}",
+        report.findings
+    );
+    assert_space_map_exact(&mem, what);
+    let before = open_view(&mem, Source::Live).unwrap().sb.current_era;
+    // Reopen (recovery) on the crash image and close cleanly.
+    let meta = Arc::new(mem);
+    let mut runner = Runner::new(config(meta.clone()));
+    runner
+        .execute(&Command::Open(Some(ORIGIN_SECTORS)), &mut Vec::new())
+        .unwrap_or_else(|e| panic!("{what}: reopen: {e}"));
+    assert_eq!(
+        runner.target().unwrap().metadata().current_era,
+        before + 1,
+        "{what}"
+    );
+    runner.close().unwrap();
+    assert_space_map_exact(meta.as_ref(), what);
+    let view = open_view(meta.as_ref(), Source::Live).unwrap();
+    let md = read_metadata(meta.as_ref(), &view).unwrap();
+    let folded = md.folded_eras();
+    let mut want: HashMap<u32, u32> = HashMap::new();
+    for &(b, e) in done {
+        let w = want.entry(b).or_default();
+        *w = (*w).max(e);
+    }
+    let mut checked = 0;
+    for (b, e) in want {
+        if (b as usize) < folded.len() {
+            checked += 1;
+            assert!(
+                folded[b as usize] >= e,
+                "{what}: block {b} written in era {e}, metadata says {}",
+                folded[b as usize]
+            );
+        }
+    }
+    checked
+}
+
+#[test]
+fn every_power_cut_losing_the_cache_leaves_recoverable_metadata() {
+    check_every_power_cut(|_| vec![Survival::None]);
+}
+
+#[test]
+fn every_power_cut_keeping_the_cache_leaves_recoverable_metadata() {
+    check_every_power_cut(|_| vec![Survival::All]);
+}
+
+#[test]
+fn every_power_cut_keeping_part_of_the_cache_leaves_recoverable_metadata() {
+    check_every_power_cut(|k| {
+        (0..SUBSETS_PER_CUT)
+            .map(|s| Survival::Random(k * SUBSETS_PER_CUT + s))
+            .collect()
+    });
 }
 
 /// Metadata devices too small for the workload: every operation that runs out of space

@@ -7,9 +7,9 @@ use crate::era::superblock::{Superblock, WritesetRoot, WRITESET_ROOT_SIZE};
 use crate::io::BlockIo;
 use crate::pdata::btree::cow::{self as btree_cow, TreeType, ValueRefs, ARRAY_INDEX_TREE};
 use crate::pdata::checksum::BlockKind;
-use crate::pdata::read_block;
 use crate::pdata::transaction::TransactionManager;
 use crate::pdata::{array_cow, bitset_cow};
+use crate::pdata::{narrow, read_block};
 use crate::units::{BlockBuf, MetaBlock};
 use std::sync::Arc;
 
@@ -201,12 +201,16 @@ impl LiveMetadata {
         Ok(changed)
     }
 
-    /// The archived writeset with the lowest era.
+    /// The archived writeset with the lowest era. A key that is no era (32 bits) is
+    /// damage, named by its leaf.
     pub fn lowest_writeset(&mut self) -> Result<Option<(u32, WritesetRoot)>> {
-        Ok(
+        let Some((leaf, (k, v))) =
             btree_cow::first(&mut self.tm, self.writeset_tree_root, &WRITESET_TREE)?
-                .map(|(k, v)| (k as u32, WritesetRoot::unpack(&v))),
-        )
+        else {
+            return Ok(None);
+        };
+        let era = narrow(k, leaf, BlockKind::BtreeNode, "writeset tree key (era)")?;
+        Ok(Some((era, WritesetRoot::unpack(&v))))
     }
 
     /// The words of a bitset.
@@ -226,17 +230,22 @@ impl LiveMetadata {
         Ok(())
     }
 
-    /// Removes the writeset of `era` from the tree, releasing its bitset.
+    /// Removes the writeset of `era` from the tree, releasing its bitset. An era the
+    /// removal cannot find (a damaged tree) is an error, as the kernel's removal fails.
     pub fn remove_writeset(&mut self, era: u32) -> Result<()> {
-        if let Some(r) = btree_cow::remove(
-            &mut self.tm,
-            self.writeset_tree_root,
-            &WRITESET_TREE,
-            era as u64,
-        )? {
-            self.writeset_tree_root = r;
+        let root = self.writeset_tree_root;
+        match btree_cow::remove(&mut self.tm, root, &WRITESET_TREE, u64::from(era))? {
+            Some(r) => {
+                self.writeset_tree_root = r;
+                Ok(())
+            }
+            None => Err(crate::pdata::Error::invalid(
+                root,
+                BlockKind::BtreeNode,
+                format!("the writeset tree's lookup does not find era {era}, its lowest key"),
+            )
+            .into()),
         }
-        Ok(())
     }
 
     /// Takes the metadata snapshot after a commit (target.md §11.2 steps 3–5).

@@ -189,7 +189,7 @@ impl Target {
                     "Invalid number of origin blocks {new_size}"
                 )));
             }
-            let n = new_size as u32;
+            let n = new_size as u32; // < 2^31, checked above
             if let Err(e) = self.md.resize(n).and_then(|_| self.md.commit()) {
                 self.md.abort();
                 return Err(e);

@@ -74,5 +74,20 @@ impl Error {
     }
 }
 
+/// `v`, read from `block`, as a narrower integer: an [`Error::Invalid`] naming the block
+/// and the field (`what`) when it does not fit, never a truncation.
+pub fn narrow<T: TryFrom<u64>>(v: u64, block: MetaBlock, kind: BlockKind, what: &str) -> Result<T> {
+    T::try_from(v).map_err(|_| {
+        Error::invalid(
+            block,
+            kind,
+            format!(
+                "{what} {v} is out of range (at most {} bits)",
+                8 * size_of::<T>()
+            ),
+        )
+    })
+}
+
 /// Result of the persistent-data layer.
 pub type Result<T> = std::result::Result<T, Error>;

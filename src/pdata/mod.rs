@@ -19,7 +19,7 @@ pub mod space_map;
 pub(crate) mod test_support;
 pub mod transaction;
 
-pub use error::{Error, Result};
+pub use error::{narrow, Error, Result};
 
 use crate::io::BlockIo;
 use crate::units::{zeroed_block, BlockBuf, MetaBlock};

@@ -1,8 +1,10 @@
 //! Shared helpers for the integration tests: the kernel corpus and temporary images.
 #![allow(dead_code)]
 
+pub mod damage;
 pub mod failing_io;
 pub mod null_origin;
+pub mod power_cut;
 pub mod recount;
 pub mod script;
 

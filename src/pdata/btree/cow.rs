@@ -176,8 +176,12 @@ pub fn lookup(
     })
 }
 
-/// The entry with the lowest key, if the tree is not empty.
-pub fn first(tm: &mut TransactionManager, root: MetaBlock, tt: &TreeType) -> Result<Option<Entry>> {
+/// The entry with the lowest key and the leaf holding it, if the tree is not empty.
+pub fn first(
+    tm: &mut TransactionManager,
+    root: MetaBlock,
+    tt: &TreeType,
+) -> Result<Option<(MetaBlock, Entry)>> {
     let mut b = root;
     for _ in 0..MAX_DEPTH {
         let n = load(tm, b, tt)?;
@@ -185,7 +189,7 @@ pub fn first(tm: &mut TransactionManager, root: MetaBlock, tt: &TreeType) -> Res
             return Ok(None);
         }
         if is_leaf(&n) {
-            return Ok(Some((key(&n, 0), value(&n, 0).to_vec())));
+            return Ok(Some((b, (key(&n, 0), value(&n, 0).to_vec()))));
         }
         b = child(&n, 0);
     }
@@ -310,7 +314,8 @@ pub fn remove(
         return Ok(None);
     }
     let mut r = remove_rec(tm, root, tt, k, 0)?;
-    loop {
+    // Each round drops one level, so a damaged (cyclic) tree cannot keep it going.
+    for _ in 0..MAX_DEPTH {
         let n = *tm.read(r, BlockKind::BtreeNode)?;
         if is_leaf(&n) || nr(&n) != 1 {
             return Ok(Some(r));
@@ -319,6 +324,10 @@ pub fn remove(
         tm.dec(r)?;
         r = c;
     }
+    Err(Error::TooDeep {
+        block: root,
+        max: MAX_DEPTH,
+    })
 }
 
 fn remove_rec(

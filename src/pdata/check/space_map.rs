@@ -74,10 +74,11 @@ pub fn check_space_map(ck: &mut Checker, root: &SmRoot, root_location: MetaBlock
         }
     }
     for (&block, o) in &overflow {
-        let bitmap_entry = bitmaps
-            .get(block as usize / ENTRIES_PER_BITMAP)
-            .and_then(|b| b.as_ref())
-            .map(|b| b.entries[block as usize % ENTRIES_PER_BITMAP]);
+        // A key read from disk: no truncating cast onto another bitmap.
+        let bitmap_entry = usize::try_from(block)
+            .ok()
+            .and_then(|i| bitmaps.get(i / ENTRIES_PER_BITMAP)?.as_ref())
+            .map(|b| b.entries[(block % ENTRIES_PER_BITMAP as u64) as usize]);
         if bitmap_entry.is_some_and(|v| v != 3) {
             ck.error(
                 o.leaf,

@@ -42,7 +42,11 @@ impl CoreSpaceMap {
 
     /// Current count of `b` (0 beyond the managed range).
     pub fn count(&self, b: MetaBlock) -> u32 {
-        self.counts.get(b as usize).copied().unwrap_or(0)
+        usize::try_from(b)
+            .ok()
+            .and_then(|i| self.counts.get(i))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Every current count, block 0 first.
@@ -73,7 +77,8 @@ impl CoreSpaceMap {
     fn slot(&mut self, b: MetaBlock) -> Result<&mut u32> {
         let nr = self.counts.len();
         let before = &mut self.before;
-        match self.counts.get_mut(b as usize) {
+        // A pointer read from disk may not fit a usize: no truncation onto another block.
+        match usize::try_from(b).ok().and_then(|i| self.counts.get_mut(i)) {
             Some(c) => {
                 before.entry(b).or_insert(*c);
                 Ok(c)

@@ -145,7 +145,7 @@ pub fn read_ref_counts(io: &dyn BlockIo, root: &SmRoot) -> Result<Vec<u32>> {
     }
     let overflow = collect_leaves(io, root.ref_count_root, 4, |v| get_u32(v, 0))?;
     for (block, count) in overflow {
-        match counts.get_mut(block as usize) {
+        match usize::try_from(block).ok().and_then(|i| counts.get_mut(i)) {
             Some(c) if *c == 3 => *c = count,
             _ => {
                 return Err(Error::invalid(

@@ -74,7 +74,7 @@ fn insert_lookup_remove_many_keys_with_commits() {
         .collect();
     let want: Vec<(u64, u64)> = model.into_iter().collect();
     assert_eq!(all, want);
-    assert_eq!(first(&mut tm, root, &T8).unwrap().unwrap().0, 0);
+    assert_eq!(first(&mut tm, root, &T8).unwrap().unwrap().1 .0, 0);
     // Remove everything: the tree collapses to one empty leaf.
     for (k, _) in want {
         root = remove(&mut tm, root, &T8, k).unwrap().unwrap();
