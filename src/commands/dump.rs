@@ -1,8 +1,9 @@
 //! `era_dump`: binary metadata → XML.
 
+use super::counted::{entries, Counted};
 use super::input::read_metadata_at;
 use super::output::Output;
-use super::progress::Progress;
+use super::progress::{Progress, Unit};
 use crate::error::{Error, Result};
 use crate::xml::{XmlStyle, XmlWriter};
 use std::path::PathBuf;
@@ -25,7 +26,7 @@ pub fn run(opts: &DumpOptions, progress: &Progress) -> Result<()> {
     progress.stage("reading metadata");
     let md = read_metadata_at(&opts.input, opts.metadata_snapshot)?;
     let md = if opts.logical { md.into_logical() } else { md };
-    progress.stage("writing XML");
+    progress.stage_of("writing XML", entries(&md), Unit::Entries);
     let out = Output::open(opts.output.as_deref())?;
     let name = out.name().to_string();
     let style = if opts.compact {
@@ -33,9 +34,13 @@ pub fn run(opts: &DumpOptions, progress: &Progress) -> Result<()> {
     } else {
         XmlStyle::Verbose
     };
-    let mut w = XmlWriter::new(out, style);
+    let mut w = Counted {
+        inner: XmlWriter::new(out, style),
+        progress,
+    };
     md.visit(&mut w).map_err(|e| Error::output(&name, e))?;
-    w.into_inner()
+    w.inner
+        .into_inner()
         .map_err(|e| Error::output(&name, e))?
         .commit()
 }

@@ -2,6 +2,7 @@
 //! process exit here; that is `cli`'s and the binaries' job.
 
 pub mod check;
+mod counted;
 pub mod dump;
 pub mod input;
 pub mod invalidate;

@@ -1,8 +1,19 @@
-//! Progress on standard error for long work: a spinner naming the current stage when
-//! enabled (the caller enables it only when stderr is a terminal), nothing otherwise.
+//! Progress on standard error for long work when enabled (the caller enables it only
+//! when stderr is a terminal), nothing otherwise: a spinner naming the current stage, or,
+//! where the amount of work is known, a bar with percentage, rate and time left.
 
 use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{self, Read};
 use std::time::Duration;
+
+/// What a bar counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Bytes (shown as KiB, MiB…).
+    Bytes,
+    /// Entries (era-array entries and writeset bits).
+    Entries,
+}
 
 /// A progress indicator, possibly silent.
 pub struct Progress {
@@ -25,11 +36,64 @@ impl Progress {
         Progress { bar: Some(bar) }
     }
 
-    /// Names the stage now under way.
+    /// Names the stage now under way (a spinner: the amount of work is not known).
     pub fn stage(&self, msg: &str) {
         if let Some(b) = &self.bar {
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
+                b.set_style(style);
+            }
             b.set_message(msg.to_string());
         }
+    }
+
+    /// Starts the stage `msg` of `total` units of work: a bar from now on.
+    pub fn stage_of(&self, msg: &str, total: u64, unit: Unit) {
+        if let Some(b) = &self.bar {
+            let template = match unit {
+                Unit::Bytes => {
+                    "{msg} [{wide_bar}] {percent}% {bytes}/{total_bytes} {bytes_per_sec} eta {eta}"
+                }
+                Unit::Entries => {
+                    "{msg} [{wide_bar}] {percent}% {human_pos}/{human_len} {per_sec} eta {eta}"
+                }
+            };
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                b.set_style(style.progress_chars("=> "));
+            }
+            b.set_message(msg.to_string());
+            b.set_length(total);
+            b.set_position(0);
+            b.tick();
+        }
+    }
+
+    /// Counts `n` more units of the current stage's work.
+    pub fn inc(&self, n: u64) {
+        if let Some(b) = &self.bar {
+            b.inc(n);
+        }
+    }
+
+    /// Wraps `inner` so that every byte read counts as work done.
+    pub fn reader<R: Read>(&self, inner: R) -> ProgressRead<'_, R> {
+        ProgressRead {
+            inner,
+            progress: self,
+        }
+    }
+}
+
+/// A reader that counts what it reads on a [`Progress`].
+pub struct ProgressRead<'a, R> {
+    inner: R,
+    progress: &'a Progress,
+}
+
+impl<R: Read> Read for ProgressRead<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.inc(n as u64);
+        Ok(n)
     }
 }
 

@@ -2,7 +2,7 @@
 //! the output is touched; then the writer invalidates block 0, writes every other block,
 //! flushes, and writes the superblock last.
 
-use super::progress::Progress;
+use super::progress::{Progress, Unit};
 use crate::era::restore::write_metadata;
 use crate::error::{Error, Result};
 use crate::io::BlockIo;
@@ -55,13 +55,18 @@ pub fn run(opts: &RestoreOptions, progress: &Progress) -> Result<()> {
         });
     }
     let io = open_output(&opts.output)?;
-    progress.stage("reading XML");
+    let size = input.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > 0 {
+        progress.stage_of("reading XML", size, Unit::Bytes);
+    } else {
+        progress.stage("reading XML");
+    }
     // The output's size bounds what the input may declare, and so the memory used.
-    let md = build_from_xml_for_device(BufReader::with_capacity(1 << 20, input), io.nr_blocks())
-        .map_err(|source| Error::Xml {
-            path: opts.input.clone(),
-            source,
-        })?;
+    let input = BufReader::with_capacity(1 << 20, progress.reader(input));
+    let md = build_from_xml_for_device(input, io.nr_blocks()).map_err(|source| Error::Xml {
+        path: opts.input.clone(),
+        source,
+    })?;
     progress.stage("writing metadata");
     write_metadata(&io, &md)?;
     Ok(())

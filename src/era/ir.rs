@@ -66,6 +66,9 @@ pub trait Visitor {
     fn superblock_end(&mut self) -> Result<(), Self::Error>;
 }
 
+/// Era-array entries passed to [`Visitor::eras`] at a time.
+const ERAS_PER_VISIT: usize = 1 << 20;
+
 impl EraMetadata {
     /// Feeds the whole metadata to `v` in document order.
     pub fn visit<V: Visitor>(&self, v: &mut V) -> Result<(), V::Error> {
@@ -79,7 +82,12 @@ impl EraMetadata {
             v.writeset_end()?;
         }
         v.era_array_begin()?;
-        v.eras(0, &self.era_array)?;
+        // In pieces, so that a visitor can show progress through a large array.
+        let mut first = 0u32;
+        for piece in self.era_array.chunks(ERAS_PER_VISIT) {
+            v.eras(first, piece)?;
+            first = first.saturating_add(piece.len() as u32);
+        }
         v.era_array_end()?;
         v.superblock_end()
     }
