@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod failing_io;
+pub mod manifest;
 pub mod null_origin;
 pub mod recount;
 pub mod script;
