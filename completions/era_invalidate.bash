@@ -23,13 +23,25 @@ _era_invalidate() {
 
     case "${cmd}" in
         era_invalidate)
-            opts="-o -h -V --written-since --metadata-snap --metadata-snapshot --output --help --version"
+            opts="-o -h -V --written-since --metadata-snap --metadata-snapshot --format --unit --length --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --written-since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "xml ranges json" -- "${cur}"))
+                    return 0
+                    ;;
+                --unit)
+                    COMPREPLY=($(compgen -W "blocks sectors bytes" -- "${cur}"))
+                    return 0
+                    ;;
+                --length)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

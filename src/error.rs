@@ -22,6 +22,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Block runs cannot be turned into the offsets asked for.
+    #[error(transparent)]
+    Offsets(#[from] crate::commands::invalidate::OffsetError),
     /// The XML input is not era metadata as `era_dump` writes it.
     #[error("{path}: {source}")]
     Xml {

@@ -81,14 +81,13 @@ fn output_file_is_written_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
     let img = kernel_image_file("crash");
     let dest = dir.path().join("blocks.xml");
-    let out = tool("era_invalidate")
-        .args(["--written-since", "3", "-o"])
-        .arg(&dest)
-        .arg(img.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert!(out.stdout.is_empty());
+    let (code, out, err) = run_to_file(
+        "era_invalidate",
+        &["--written-since", "3"],
+        &dest,
+        img.path(),
+    );
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
     assert_eq!(
         listed_blocks(&std::fs::read_to_string(&dest).unwrap()),
         vec![3, 5, 6, 2000]
@@ -96,12 +95,7 @@ fn output_file_is_written_whole_or_not_at_all() {
     let bad = dir.path().join("bad.img");
     std::fs::write(&bad, vec![0u8; 8192]).unwrap();
     let fresh = dir.path().join("fresh.xml");
-    let out = tool("era_invalidate")
-        .args(["--written-since", "3", "-o"])
-        .arg(&fresh)
-        .arg(&bad)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    let (code, _, _) = run_to_file("era_invalidate", &["--written-since", "3"], &fresh, &bad);
+    assert_eq!(code, 1);
     assert!(!fresh.exists());
 }

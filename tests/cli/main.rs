@@ -7,6 +7,7 @@ mod check;
 mod contract;
 mod dump;
 mod invalidate;
+mod invalidate_formats;
 mod locking;
 mod output_paths;
 mod progress;

@@ -27,12 +27,28 @@ pub fn tool(name: &str) -> Command {
 
 /// Runs `tool args… input` and returns (exit code, stdout, stderr).
 pub fn run(name: &str, args: &[&str], input: &Path) -> (i32, String, String) {
-    let out = tool(name).args(args).arg(input).output().unwrap();
+    outcome(&tool(name).args(args).arg(input).output().unwrap())
+}
+
+/// A finished run's (exit code, stdout, stderr).
+fn outcome(out: &std::process::Output) -> (i32, String, String) {
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs `tool args… -o dest input` and returns (exit code, stdout, stderr).
+pub fn run_to_file(name: &str, args: &[&str], dest: &Path, input: &Path) -> (i32, String, String) {
+    let out = tool(name)
+        .args(args)
+        .arg("-o")
+        .arg(dest)
+        .arg(input)
+        .output()
+        .unwrap();
+    outcome(&out)
 }
 
 /// Hash of a file's bytes, to prove a tool left it unchanged.

@@ -3,6 +3,7 @@
 
 pub mod damage;
 pub mod failing_io;
+pub mod manifest;
 pub mod null_origin;
 pub mod power_cut;
 pub mod recount;
