@@ -29,7 +29,7 @@ complete -c era_emulate -n "__fish_era_emulate_needs_command" -s V -l version -d
 complete -c era_emulate -n "__fish_era_emulate_needs_command" -f -a "run" -d 'Run the target on two image files, driven by a script of commands'
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l meta -d 'The metadata image (an existing file; all zeros = unformatted)' -r -F
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l origin -d 'The origin image (an existing file, read and written at SECTOR*512)' -r -F
-complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l block-size -d 'Data block size in 512-byte sectors: a positive multiple of 8 (8, 16, 24, 128...)' -r
-complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l length -d 'Table length in sectors, at most the origin\'s size [default: the origin\'s size]' -r
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l block-size -d 'Data block size in 512-byte sectors: a positive multiple of 8 (8, 16, 24, 128...)' -r -f
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l length -d 'Table length in sectors, at most the origin\'s size [default: the origin\'s size]' -r -f
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l unsafe-no-sync -d 'Skip the flushes (fdatasync) of every commit: fast, not crash safe'
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'

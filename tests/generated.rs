@@ -65,3 +65,45 @@ fn man_pages_and_completions_are_in_sync() {
         "out of date (regenerate with UPDATE_GOLDEN=1 cargo test --test generated): {stale:?}"
     );
 }
+
+/// Options that take a number (their value is named N, SECTORS, ERA, FRACTION or BYTES)
+/// complete no file names, in any shell.
+#[test]
+fn numeric_options_complete_no_file_names() {
+    use clap_complete::Shell;
+    const NUMERIC: [&str; 5] = ["N", "SECTORS", "ERA", "FRACTION", "BYTES"];
+    let mut checked = 0;
+    for top in commands() {
+        let mut cmds = vec![top.clone()];
+        cmds.extend(top.get_subcommands().cloned());
+        for cmd in &cmds {
+            for arg in cmd.get_arguments() {
+                let numeric = arg
+                    .get_value_names()
+                    .is_some_and(|v| v.iter().all(|n| NUMERIC.contains(&n.as_str())));
+                let Some(long) = arg.get_long().filter(|_| numeric) else {
+                    continue;
+                };
+                checked += 1;
+                let bash = String::from_utf8(completion(&top, Shell::Bash)).unwrap();
+                let case = format!("--{long})\n");
+                for (at, _) in bash.match_indices(&case) {
+                    let body = &bash[at + case.len()..];
+                    let body = &body[..body.find(";;").unwrap()];
+                    assert!(
+                        !body.contains("compgen -f"),
+                        "{} --{long}: bash completes file names:\n{body}",
+                        top.get_name()
+                    );
+                }
+                let fish = String::from_utf8(completion(&top, Shell::Fish)).unwrap();
+                let line = fish
+                    .lines()
+                    .find(|l| l.contains(&format!("-l {long} ")))
+                    .unwrap();
+                assert!(line.contains(" -f"), "fish --{long}: {line}");
+            }
+        }
+    }
+    assert!(checked >= 9, "only {checked} numeric options found");
+}

@@ -4,7 +4,7 @@
 // rustdoc link.
 #![allow(rustdoc::broken_intra_doc_links)]
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueHint};
 use std::path::PathBuf;
 
 /// Run the whole dm-era target offline against two image files.
@@ -80,10 +80,10 @@ still run); 2 for bad usage or script syntax (nothing is changed)."
         #[arg(long)]
         origin: PathBuf,
         /// Data block size in 512-byte sectors: a positive multiple of 8 (8, 16, 24, 128...).
-        #[arg(long = "block-size", value_name = "SECTORS")]
+        #[arg(long = "block-size", value_name = "SECTORS", value_hint = ValueHint::Other)]
         block_size: String,
         /// Table length in sectors, at most the origin's size [default: the origin's size].
-        #[arg(long, value_name = "SECTORS")]
+        #[arg(long, value_name = "SECTORS", value_hint = ValueHint::Other)]
         length: Option<u64>,
         /// Skip the flushes (fdatasync) of every commit: fast, not crash safe.
         #[arg(long = "unsafe-no-sync")]

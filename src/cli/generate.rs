@@ -1,7 +1,7 @@
 //! `era_generate`'s arguments (a developer tool for tests and benchmarks).
 
 use crate::era::generate::GenerateParams;
-use clap::Parser;
+use clap::{Parser, ValueHint};
 use std::path::PathBuf;
 
 /// Write deterministic synthetic dm-era metadata to a file.
@@ -13,26 +13,26 @@ use std::path::PathBuf;
 #[command(name = "era_generate", version, after_help = super::exit::WRITER_HELP)]
 pub struct GenerateArgs {
     /// Origin blocks (era array length).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_hint = ValueHint::Other)]
     pub nr_blocks: u32,
     /// Origin block size in 512-byte sectors (a multiple of 8).
-    #[arg(long, value_name = "SECTORS", default_value_t = 128)]
+    #[arg(long, value_name = "SECTORS", value_hint = ValueHint::Other, default_value_t = 128)]
     pub block_size: u32,
     /// The current era.
-    #[arg(long, value_name = "ERA", default_value_t = 1)]
+    #[arg(long, value_name = "ERA", value_hint = ValueHint::Other, default_value_t = 1)]
     pub current_era: u32,
     /// Number of archived writesets (at most the current era).
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", value_hint = ValueHint::Other, default_value_t = 1)]
     pub nr_writesets: u32,
     /// Fraction of each writeset's bits that are set, in [0, 1].
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.1)]
+    #[arg(long, value_name = "FRACTION", value_hint = ValueHint::Other, default_value_t = 0.1)]
     pub density: f64,
     /// Seed of the pseudo-random generator.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", value_hint = ValueHint::Other, default_value_t = 0)]
     pub seed: u64,
     /// Minimum size of the output file in bytes; by default the file is made just large
     /// enough (an existing larger file keeps its size).
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", value_hint = ValueHint::Other)]
     pub meta_size: Option<u64>,
     /// The metadata file to write (created or extended as needed).
     #[arg(short = 'o', long, value_name = "FILE")]

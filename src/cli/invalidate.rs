@@ -2,7 +2,7 @@
 
 use crate::commands::invalidate::{Format, InvalidateOptions, Unit};
 use clap::error::ErrorKind;
-use clap::{CommandFactory, Parser, ValueEnum};
+use clap::{CommandFactory, Parser, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
 /// List the blocks written since an era.
@@ -16,7 +16,7 @@ use std::path::PathBuf;
 #[command(name = "era_invalidate", version, after_help = super::exit::READER_HELP)]
 pub struct InvalidateArgs {
     /// List blocks written in era N or later.
-    #[arg(long, value_name = "N", required = true)]
+    #[arg(long, value_name = "N", value_hint = ValueHint::Other, required = true)]
     pub written_since: u32,
     /// Read the metadata snapshot held by a live target (the device is not opened
     /// exclusively, so this works while the target runs).
@@ -33,7 +33,7 @@ pub struct InvalidateArgs {
     /// The era target's table length in 512-byte sectors (dmsetup table's second
     /// field), to end the last run exactly there with --unit sectors or bytes. It must
     /// make the metadata's number of blocks.
-    #[arg(long, value_name = "SECTORS")]
+    #[arg(long, value_name = "SECTORS", value_hint = ValueHint::Other)]
     pub length: Option<u64>,
     /// Write the list to FILE instead of standard output. A regular file is replaced
     /// only when the listing has succeeded.

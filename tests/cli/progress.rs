@@ -30,7 +30,10 @@ fn bars_on_a_terminal_silence_on_a_pipe() {
     let xml = dir.path().join("in.xml");
     std::fs::write(&xml, reference_dump("bigger").unwrap()).unwrap();
     let meta = dir.path().join("meta.img");
-    std::fs::File::create(&meta).unwrap().set_len(8 << 20).unwrap();
+    std::fs::File::create(&meta)
+        .unwrap()
+        .set_len(8 << 20)
+        .unwrap();
     let dump = dir.path().join("out.xml");
     let (xml_s, meta_s, dump_s) = (
         xml.to_str().unwrap(),
@@ -45,10 +48,16 @@ fn bars_on_a_terminal_silence_on_a_pipe() {
         return;
     };
     assert_eq!(code, 0, "{shown}");
-    assert!(shown.contains("reading XML") && shown.contains('%'), "{shown:?}");
+    assert!(
+        shown.contains("reading XML") && shown.contains('%'),
+        "{shown:?}"
+    );
     let (code, shown) = on_terminal(&dump_bin, &["-o", dump_s, meta_s]).unwrap();
     assert_eq!(code, 0, "{shown}");
-    assert!(shown.contains("writing XML") && shown.contains('%'), "{shown:?}");
+    assert!(
+        shown.contains("writing XML") && shown.contains('%'),
+        "{shown:?}"
+    );
     assert!(std::fs::read(&dump).unwrap() == reference_dump("bigger").unwrap());
 
     // On a pipe: nothing on stderr.
