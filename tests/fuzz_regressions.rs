@@ -10,7 +10,7 @@ use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::era::superblock::Superblock;
 use era_tools::io::MemIo;
 use era_tools::pdata::checksum::{seal, BlockKind};
-use era_tools::pdata::codec::put_u32;
+use era_tools::pdata::codec::{put_u32, put_u64};
 use era_tools::units::{BlockBuf, BLOCK_SIZE};
 
 fn superblock(img: &[u8]) -> Superblock {
@@ -91,4 +91,27 @@ fn array_block_pointer_at_the_top_of_u64() {
     let view = open_view(&io, Source::Live).expect("the superblock is intact");
     assert!(read_metadata(&io, &view).is_err());
     assert!(findings_of(&io).iter().any(|f| f.starts_with("error")));
+}
+
+/// fuzz/regressions/check/writeset-eras-0-and-u64-max: writeset eras 0 and 2^64 - 1 (a
+/// damaged tree key). The contiguity test computed `last - first + 1`: overflow.
+#[test]
+fn writeset_eras_zero_and_u64_max() {
+    // checkpoints: writeset tree leaf 149 {5 -> bitset 147}. Make the key 2^64 - 1, and
+    // 147 also the current writeset, of era 0.
+    let mut img = kernel_image("checkpoints");
+    edit(&mut img, 149, BlockKind::BtreeNode, |d| {
+        put_u64(&mut d[..], 32, u64::MAX)
+    });
+    let mut sb = superblock(&img);
+    sb.current_writeset.root = 147;
+    sb.current_era = 0;
+    img[..BLOCK_SIZE].copy_from_slice(&sb.pack()[..]);
+    let found = findings(img);
+    assert!(
+        found.iter().any(|f| f.contains(
+            "the writeset eras (0, 18446744073709551615) are not one contiguous range ending at the current era 0"
+        )),
+        "{found:?}"
+    );
 }

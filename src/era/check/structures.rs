@@ -191,7 +191,8 @@ fn check_contiguity(ck: &mut Checker, v: &ViewSpec, eras: &BTreeMap<u64, Archive
     let (Some(&first), Some(&last)) = (all.first(), all.last()) else {
         return;
     };
-    let contiguous = last - first + 1 == all.len() as u64;
+    // `last - first + 1` overflows for the eras 0 and 2^64 - 1 (keys are 64 bits).
+    let contiguous = last - first == all.len() as u64 - 1;
     let live = v.label.is_empty();
     let ends_right = !live || last == v.current_era as u64;
     if !contiguous || !ends_right {
