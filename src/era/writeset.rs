@@ -49,7 +49,8 @@ pub fn read_writeset_tree(io: &dyn BlockIo, root: MetaBlock) -> Result<Vec<Write
 /// (format.md §8); `era_dump` 1.3.3 fails on one. Returns what is wrong.
 pub fn writeset_eras_fault(eras: &[u64]) -> Option<String> {
     let (&first, &last) = (eras.first()?, eras.last()?);
-    if last - first + 1 == eras.len() as u64 {
+    // Not `last - first + 1`: that overflows for the eras 0 and 2^64 - 1 (keys are 64 bits).
+    if last.checked_sub(first) == Some(eras.len() as u64 - 1) {
         return None;
     }
     let shown: Vec<String> = eras.iter().take(16).map(|e| e.to_string()).collect();
@@ -69,6 +70,7 @@ mod tests {
         assert_eq!(writeset_eras_fault(&[]), None);
         assert_eq!(writeset_eras_fault(&[7]), None);
         assert_eq!(writeset_eras_fault(&[2, 3, 4]), None);
+        assert!(writeset_eras_fault(&[0, u64::MAX]).is_some());
         assert_eq!(
             writeset_eras_fault(&[1, 3]).as_deref(),
             Some("the writeset eras (1, 3) are not one contiguous range")

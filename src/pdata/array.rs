@@ -161,7 +161,9 @@ fn consecutive_runs(ptrs: &[MetaBlock], max: usize) -> Vec<(usize, usize)> {
     let mut runs: Vec<(usize, usize)> = Vec::new();
     for (i, &p) in ptrs.iter().enumerate() {
         match runs.last_mut() {
-            Some((first, count)) if *count < max && ptrs[*first] + *count as u64 == p => {
+            Some((first, count))
+                if *count < max && ptrs[*first].checked_add(*count as u64) == Some(p) =>
+            {
                 *count += 1
             }
             _ => runs.push((i, 1)),
@@ -195,6 +197,15 @@ mod tests {
         assert_eq!(
             consecutive_runs(&[5, 6, 7, 9, 10, 3], 2),
             vec![(0, 2), (2, 1), (3, 2), (5, 1)]
+        );
+    }
+
+    #[test]
+    fn runs_of_pointers_at_the_top_of_u64_do_not_overflow() {
+        // Damaged array blocks pointers (fuzz/regressions/read_metadata/).
+        assert_eq!(
+            consecutive_runs(&[u64::MAX - 1, u64::MAX, 0, 1], 256),
+            vec![(0, 2), (2, 2)]
         );
     }
 }

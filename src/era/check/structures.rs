@@ -184,7 +184,9 @@ fn check_era_array(ck: &mut Checker, v: &ViewSpec) {
 fn check_contiguity(ck: &mut Checker, v: &ViewSpec, eras: &BTreeMap<u64, Archived>) {
     let mut all: Vec<u64> = eras.keys().copied().collect();
     if v.current_writeset.is_some() && !eras.contains_key(&(v.current_era as u64)) {
+        // Damaged metadata can have a current era below archived ones: keep the list sorted.
         all.push(v.current_era as u64);
+        all.sort_unstable();
     }
     if let Some(fault) = writeset_eras_fault(&all) {
         ck.warning(

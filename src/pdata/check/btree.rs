@@ -71,7 +71,9 @@ impl Walk<'_, '_> {
             );
             return None;
         }
-        if vs == 0 || NODE_HEADER_SIZE as u64 + (8 + vs as u64) * max as u64 > BLOCK_SIZE as u64 {
+        // In u128: a damaged value_size times max_entries overflows 64 bits.
+        if vs == 0 || NODE_HEADER_SIZE as u128 + (8 + vs as u128) * max as u128 > BLOCK_SIZE as u128
+        {
             ck.error(
                 block,
                 format!("{what}: max_entries {max} with value_size {vs} does not fit in a block"),

@@ -1,0 +1,117 @@
+//! Inputs the fuzz targets (fuzz/) crashed on, reduced by hand to the library calls they
+//! make. The raw inputs are kept in fuzz/regressions/TARGET/ and replayed by
+//! `fuzz/run.sh`.
+
+mod common;
+
+use common::kernel_image;
+use era_tools::era::check::{check, CheckOptions};
+use era_tools::era::metadata::{open_view, read_metadata, Source};
+use era_tools::era::superblock::Superblock;
+use era_tools::io::MemIo;
+use era_tools::pdata::checksum::{seal, BlockKind};
+use era_tools::pdata::codec::{put_u32, put_u64};
+use era_tools::units::{BlockBuf, BLOCK_SIZE};
+
+fn superblock(img: &[u8]) -> Superblock {
+    let b0: &BlockBuf = img[..BLOCK_SIZE].try_into().expect("one block");
+    Superblock::decode(b0)
+}
+
+/// Edits block `b` of `img` and re-seals it as `kind`.
+fn edit(img: &mut [u8], b: u64, kind: BlockKind, f: impl FnOnce(&mut BlockBuf)) {
+    let o = b as usize * BLOCK_SIZE;
+    let blk: &mut BlockBuf = (&mut img[o..o + BLOCK_SIZE]).try_into().expect("one block");
+    f(blk);
+    seal(blk, kind);
+}
+
+fn findings(img: Vec<u8>) -> Vec<String> {
+    findings_of(&MemIo::from_bytes(img))
+}
+
+fn findings_of(io: &MemIo) -> Vec<String> {
+    let report = check(io, &CheckOptions::default());
+    report.findings.iter().map(|f| f.to_string()).collect()
+}
+
+/// fuzz/regressions/check/current-era-below-archived: a live current writeset whose era
+/// (the superblock's current era) is below an archived writeset's era. The checker's
+/// contiguity test took the last of an unsorted list of eras and subtracted: overflow.
+#[test]
+fn current_era_below_an_archived_writeset() {
+    // checkpoints: writeset tree {5 -> bitset 147}, current era 5, no current writeset.
+    // Make 147 the current writeset too, of era 4.
+    let mut img = kernel_image("checkpoints");
+    let mut sb = superblock(&img);
+    sb.current_writeset.root = 147;
+    sb.current_era = 4;
+    img[..BLOCK_SIZE].copy_from_slice(&sb.pack()[..]);
+    let found = findings(img);
+    assert!(found.iter().any(|f| f.starts_with("error")), "{found:?}");
+    assert!(
+        found.iter().any(|f| f.contains(
+            "the writeset eras (4, 5) are not one contiguous range ending at the current era 4"
+        )),
+        "{found:?}"
+    );
+}
+
+/// fuzz/regressions/check/btree-max-entries-times-value-size: a btree node whose
+/// max_entries and value_size are both near 2^32. The checker's fit test multiplied them
+/// in 64 bits: overflow.
+#[test]
+fn btree_node_max_entries_times_value_size_beyond_64_bits() {
+    let mut img = kernel_image("checkpoints");
+    let root = superblock(&img).era_array_root;
+    edit(&mut img, root, BlockKind::BtreeNode, |d| {
+        put_u32(&mut d[..], 20, u32::MAX); // max_entries
+        put_u32(&mut d[..], 24, u32::MAX); // value_size
+    });
+    let found = findings(img);
+    assert!(
+        found.iter().any(|f| f.contains(&format!(
+            "block {root}: btree node (era array index): max_entries 4294967295 with value_size 4294967295 does not fit in a block"
+        ))),
+        "{found:?}"
+    );
+}
+
+/// fuzz/regressions/read_metadata/array-block-pointer-u64-max: block 8 of `fresh` (a
+/// btree leaf) with a value's block pointer set to 2^64 - 1, re-sealed. Grouping the
+/// array's block pointers into runs of consecutive blocks added to it: overflow.
+#[test]
+fn array_block_pointer_at_the_top_of_u64() {
+    let mut img = kernel_image("fresh");
+    edit(&mut img, 8, BlockKind::BtreeNode, |d| {
+        d[2052..2056].copy_from_slice(&2u32.to_le_bytes());
+        d[2056..2064].copy_from_slice(&u64::MAX.to_le_bytes());
+    });
+    let io = MemIo::from_bytes(img);
+    let view = open_view(&io, Source::Live).expect("the superblock is intact");
+    assert!(read_metadata(&io, &view).is_err());
+    assert!(findings_of(&io).iter().any(|f| f.starts_with("error")));
+}
+
+/// fuzz/regressions/check/writeset-eras-0-and-u64-max: writeset eras 0 and 2^64 - 1 (a
+/// damaged tree key). The contiguity test computed `last - first + 1`: overflow.
+#[test]
+fn writeset_eras_zero_and_u64_max() {
+    // checkpoints: writeset tree leaf 149 {5 -> bitset 147}. Make the key 2^64 - 1, and
+    // 147 also the current writeset, of era 0.
+    let mut img = kernel_image("checkpoints");
+    edit(&mut img, 149, BlockKind::BtreeNode, |d| {
+        put_u64(&mut d[..], 32, u64::MAX)
+    });
+    let mut sb = superblock(&img);
+    sb.current_writeset.root = 147;
+    sb.current_era = 0;
+    img[..BLOCK_SIZE].copy_from_slice(&sb.pack()[..]);
+    let found = findings(img);
+    assert!(
+        found.iter().any(|f| f.contains(
+            "the writeset eras (0, 18446744073709551615) are not one contiguous range ending at the current era 0"
+        )),
+        "{found:?}"
+    );
+}
