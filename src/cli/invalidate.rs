@@ -1,5 +1,9 @@
 //! `era_invalidate`'s arguments.
 
+// The doc comments are clap's help text, where `<blocks>` names the XML element, not an
+// HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
+
 use crate::commands::invalidate::{Format, InvalidateOptions, Unit};
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser, ValueEnum, ValueHint};
