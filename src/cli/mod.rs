@@ -9,6 +9,7 @@ pub mod emulate;
 pub mod exit;
 pub mod generate;
 pub mod invalidate;
+pub mod repair;
 pub mod restore;
 
 use crate::commands::progress::Progress;

@@ -7,4 +7,5 @@ pub mod input;
 pub mod invalidate;
 pub mod output;
 pub mod progress;
+pub mod repair;
 pub mod restore;

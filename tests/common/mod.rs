@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: the kernel corpus and temporary images.
 #![allow(dead_code)]
 
+pub mod damage;
 pub mod failing_io;
 pub mod null_origin;
 pub mod recount;

@@ -6,9 +6,12 @@
 //! unreadable writeset bits count as written in their writeset's era, and lost
 //! writeset-tree subtrees count every block as written in the latest era they may hold.
 //!
-//! A damaged superblock is rebuilt from a scan of the device ([`rebuild`]).
+//! A damaged superblock whose fields still agree exactly with the rest of the metadata
+//! is used as it is ([`hint`]); otherwise the superblock is rebuilt from a scan of the
+//! device ([`rebuild`]).
 
 pub mod floor;
+pub mod hint;
 pub mod rebuild;
 pub mod view;
 
@@ -65,11 +68,22 @@ pub struct Repaired {
 /// Salvages the metadata on `io`. Fails only when not even the geometry can be
 /// recovered; the error then says exactly why.
 pub fn salvage(io: &dyn BlockIo, opts: &RepairOptions) -> Result<Repaired> {
+    let mut notes = Vec::new();
+    let mut rebuilt_superblock = false;
     let sb = match read_superblock(io) {
         Ok(sb) => sb,
-        Err(e) => return rebuild::rebuild(io, opts, &e),
+        Err(e) => match hint::verified_fields(io) {
+            Some(sb) => {
+                notes.push(format!(
+                    "the superblock is damaged ({e}), but its fields agree exactly with the rest of the metadata (it checks clean with them, space map included): they are used; its data block size {} cannot be verified that way: check it against the era target's table line",
+                    sb.data_block_size
+                ));
+                rebuilt_superblock = true;
+                sb
+            }
+            None => return rebuild::rebuild(io, opts, &e),
+        },
     };
-    let mut notes = Vec::new();
     let roots = roots_of(&sb, opts)?;
     if sb.metadata_snap != 0 {
         notes.push(format!(
@@ -84,7 +98,7 @@ pub fn salvage(io: &dyn BlockIo, opts: &RepairOptions) -> Result<Repaired> {
         metadata,
         losses,
         notes,
-        rebuilt_superblock: false,
+        rebuilt_superblock,
     })
 }
 
