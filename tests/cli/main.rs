@@ -9,6 +9,7 @@ mod dump;
 mod invalidate;
 mod locking;
 mod output_paths;
+mod repair;
 mod restore;
 mod support;
 mod xml_detection;
