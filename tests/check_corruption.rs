@@ -5,111 +5,14 @@
 
 mod common;
 
+use common::block_damage::{block_of, damage, used_end, Damage, PatchedIo};
 use common::*;
 use era_tools::era::check::{check, CheckOptions, CheckReport};
-use era_tools::io::BlockIo;
 use era_tools::pdata::checksum::{self, BlockKind};
-use era_tools::pdata::codec::{get_u32, get_u64, put_u64};
+use era_tools::pdata::codec::{get_u64, put_u64};
 use era_tools::pdata::space_map::read_ref_counts;
-use era_tools::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
-use std::io;
+use era_tools::units::{MetaBlock, BLOCK_SIZE};
 use std::sync::Arc;
-
-/// An image with one block replaced, without copying the image.
-struct PatchedIo {
-    base: Arc<Vec<u8>>,
-    block: MetaBlock,
-    data: Box<BlockBuf>,
-}
-
-impl BlockIo for PatchedIo {
-    fn nr_blocks(&self) -> u64 {
-        (self.base.len() / BLOCK_SIZE) as u64
-    }
-
-    fn read_block(&self, block: MetaBlock, buf: &mut BlockBuf) -> io::Result<()> {
-        if block >= self.nr_blocks() {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "beyond the end",
-            ));
-        }
-        if block == self.block {
-            buf.copy_from_slice(&self.data[..]);
-        } else {
-            let off = block as usize * BLOCK_SIZE;
-            buf.copy_from_slice(&self.base[off..off + BLOCK_SIZE]);
-        }
-        Ok(())
-    }
-
-    fn write_block(&self, _: MetaBlock, _: &BlockBuf) -> io::Result<()> {
-        Err(io::Error::other("read only"))
-    }
-
-    fn flush(&self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-fn block_of(base: &[u8], b: MetaBlock) -> Box<BlockBuf> {
-    let mut buf = Box::new([0u8; BLOCK_SIZE]);
-    let off = b as usize * BLOCK_SIZE;
-    buf.copy_from_slice(&base[off..off + BLOCK_SIZE]);
-    buf
-}
-
-/// Bytes `[4, end)` of a block carry its meaning: the header and the entries in use.
-fn used_end(data: &BlockBuf, kind: BlockKind) -> usize {
-    match kind {
-        BlockKind::Superblock => 224,
-        BlockKind::BtreeNode => {
-            let nr = get_u32(data, 16) as usize;
-            let max = get_u32(data, 20) as usize;
-            let vs = get_u32(data, 24) as usize;
-            if nr == 0 {
-                32
-            } else {
-                // Keys and values in use: pick the end of the values' span.
-                32 + 8 * max + vs * nr
-            }
-        }
-        BlockKind::ArrayBlock => {
-            let nr = get_u32(data, 8) as usize;
-            let vs = get_u32(data, 12) as usize;
-            24 + nr * vs
-        }
-        BlockKind::Bitmap | BlockKind::Index => BLOCK_SIZE,
-    }
-}
-
-enum Damage {
-    FlipByte,
-    Zero,
-    WrongBlocknr,
-    BadChecksum,
-}
-
-fn damage(orig: &BlockBuf, b: MetaBlock, how: &Damage) -> Box<BlockBuf> {
-    let kind = checksum::identify(orig).expect("every block in use carries a valid checksum");
-    let mut d = Box::new(*orig);
-    match how {
-        Damage::FlipByte => {
-            let end = used_end(orig, kind).min(BLOCK_SIZE);
-            let off = 4 + (b as usize * 7919) % (end - 4);
-            d[off] ^= 0x10;
-        }
-        Damage::Zero => d.fill(0),
-        Damage::WrongBlocknr => {
-            let off = kind.blocknr_offset();
-            let found = get_u64(&d[..], off);
-            put_u64(&mut d[..], off, found ^ 1);
-            checksum::seal(&mut d, kind);
-        }
-        Damage::BadChecksum => d[0] ^= 1,
-    }
-    d
-}
 
 fn names_block(report: &CheckReport, b: MetaBlock) -> bool {
     let needle = format!("block {b}");
@@ -139,12 +42,7 @@ fn damage_every_block(case: &str, keep: impl Fn(MetaBlock, BlockKind) -> bool) -
         if !keep(b, kind) {
             continue;
         }
-        for how in [
-            Damage::FlipByte,
-            Damage::Zero,
-            Damage::WrongBlocknr,
-            Damage::BadChecksum,
-        ] {
+        for how in Damage::ALL {
             let io = PatchedIo {
                 base: base.clone(),
                 block: b,
@@ -152,12 +50,7 @@ fn damage_every_block(case: &str, keep: impl Fn(MetaBlock, BlockKind) -> bool) -
             };
             let report = check(&io, &CheckOptions::default());
             runs += 1;
-            let label = match how {
-                Damage::FlipByte => "flipped byte",
-                Damage::Zero => "zeroed",
-                Damage::WrongBlocknr => "wrong blocknr",
-                Damage::BadChecksum => "bad checksum",
-            };
+            let label = how.label();
             if !report.has_errors() {
                 failures.push(format!("{case}: {kind} block {b} {label}: no error"));
             } else if !names_block(&report, b) {

@@ -1,7 +1,7 @@
 //! `era_dump`'s arguments.
 
 use crate::commands::dump::DumpOptions;
-use clap::Parser;
+use clap::{Parser, ValueHint};
 use std::path::PathBuf;
 
 /// Print era metadata as XML.
@@ -22,8 +22,16 @@ pub struct DumpArgs {
     #[arg(long)]
     pub compact: bool,
     /// Read the metadata snapshot held by a live target instead of the live metadata.
-    #[arg(long, visible_alias = "metadata-snap")]
+    #[arg(long, visible_alias = "metadata-snap", conflicts_with = "repair")]
     pub metadata_snapshot: bool,
+    /// Salvage damaged metadata as era_repair does and print the salvaged XML; what
+    /// could not be read is reported on standard error.
+    #[arg(long)]
+    pub repair: bool,
+    /// With --repair: the origin block size in sectors, for when the superblock is
+    /// unreadable and no metadata snapshot copy records it.
+    #[arg(long, value_name = "SECTORS", value_hint = ValueHint::Other, requires = "repair")]
+    pub data_block_size: Option<u32>,
     /// Write the XML to FILE instead of standard output. A regular file is replaced
     /// only when the dump has succeeded.
     #[arg(short, long, value_name = "FILE")]
@@ -42,6 +50,8 @@ impl DumpArgs {
             logical: self.logical,
             compact: self.compact,
             metadata_snapshot: self.metadata_snapshot,
+            repair: self.repair,
+            data_block_size: self.data_block_size,
         }
     }
 }

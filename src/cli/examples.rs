@@ -20,6 +20,10 @@ pub fn examples(stem: &str) -> &'static [(&'static str, &'static str)] {
             ("Write metadata from XML onto an existing device or image (nothing is written unless the whole XML is valid and fits):", "era_restore -i era.xml -o /dev/mapper/meta"),
             ("Into a new 4 MiB image file:", "truncate -s 4M meta.img\nera_restore -i era.xml -o meta.img"),
         ],
+        "era_repair" => &[
+            ("Salvage damaged metadata into a new image; what could not be read is named on stderr, and every block a backup needs is kept:", "truncate -s 4M fixed.img\nera_repair -i /dev/mapper/meta -o fixed.img\nera_invalidate --written-since 42 fixed.img"),
+            ("Print what can be salvaged, as XML:", "era_dump --repair /dev/mapper/meta"),
+        ],
         "era_generate" => &[
             ("16 million origin blocks with 4 writesets of about 12% density:", "era_generate --nr-blocks 16000000 --current-era 100 --nr-writesets 4 --density 0.12 -o meta.img"),
         ],

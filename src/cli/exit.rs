@@ -40,6 +40,15 @@ pub const READER_HELP: &str = concat!(
     exit_status!()
 );
 
+/// What `era_repair` locks, what it reports, then the exit status.
+pub const REPAIR_HELP: &str = concat!(
+    "Devices and locks: the input is opened read-only and exclusively (O_EXCL for a block device, a shared flock for an image file); the output is held exclusively while it is written (O_EXCL and O_DIRECT for a block device, an exclusive flock for an image file). The output is written only once the whole salvage has succeeded, superblock last.",
+    "\n\n",
+    "Report: every structure that could not be read is named on standard error with its block and how it was covered. When the superblock is unreadable and no metadata snapshot copy records the data block size, the repair stops and says so: give --data-block-size.",
+    "\n\n",
+    exit_status!()
+);
+
 /// What a tool that writes an image locks, then the exit status.
 pub const WRITER_HELP: &str = concat!(
     "Devices and locks: the output is held exclusively while it is written: a block device with O_EXCL (and written with O_DIRECT), an image file with an exclusive lock (flock). An output that another process uses or reads is refused (\"in use by another process\") and left untouched.",

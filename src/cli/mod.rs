@@ -11,6 +11,7 @@ pub mod exit;
 pub mod generate;
 pub mod invalidate;
 mod man;
+pub mod repair;
 pub mod restore;
 
 use crate::commands::progress::Progress;

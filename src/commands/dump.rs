@@ -4,6 +4,7 @@ use super::counted::{entries, Counted};
 use super::input::read_metadata_at;
 use super::output::Output;
 use super::progress::{Progress, Unit};
+use super::repair::{report, salvage_at};
 use crate::error::{Error, Result};
 use crate::xml::{XmlStyle, XmlWriter};
 use std::path::PathBuf;
@@ -19,12 +20,22 @@ pub struct DumpOptions {
     pub compact: bool,
     /// Read through the held metadata snapshot.
     pub metadata_snapshot: bool,
+    /// Salvage damaged metadata instead of failing on it.
+    pub repair: bool,
+    /// With `repair`: the origin block size, for an unreadable superblock.
+    pub data_block_size: Option<u32>,
 }
 
 /// Runs the dump.
 pub fn run(opts: &DumpOptions, progress: &Progress) -> Result<()> {
     progress.stage("reading metadata");
-    let md = read_metadata_at(&opts.input, opts.metadata_snapshot)?;
+    let md = if opts.repair {
+        let repaired = salvage_at(&opts.input, opts.data_block_size)?;
+        report("era_dump", &repaired);
+        repaired.metadata
+    } else {
+        read_metadata_at(&opts.input, opts.metadata_snapshot)?
+    };
     let md = if opts.logical { md.into_logical() } else { md };
     progress.stage_of("writing XML", entries(&md), Unit::Entries);
     let out = Output::open(opts.output.as_deref())?;

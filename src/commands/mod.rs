@@ -8,4 +8,5 @@ pub mod input;
 pub mod invalidate;
 pub mod output;
 pub mod progress;
+pub mod repair;
 pub mod restore;

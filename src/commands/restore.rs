@@ -24,14 +24,14 @@ pub struct RestoreOptions {
 
 /// Opens the output: it must exist and be a regular file or a block device (opened
 /// exclusively). Nothing is written here.
-fn open_output(path: &Path) -> Result<FileIo> {
+pub fn open_output(path: &Path) -> Result<FileIo> {
     let bad = |reason: String| Error::BadOutput {
         path: path.to_path_buf(),
         reason,
     };
     let meta = std::fs::metadata(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            bad("does not exist; era_restore writes into an existing file or device (create an image with `truncate -s SIZE FILE`)".into())
+            bad("does not exist; the output must be an existing file or device (create an image with `truncate -s SIZE FILE`)".into())
         } else {
             bad(e.to_string())
         }

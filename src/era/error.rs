@@ -28,6 +28,9 @@ pub enum Error {
         needed_blocks: u64,
         device_bytes: u64,
     },
+    /// Damaged metadata that cannot be repaired: not even its geometry can be recovered.
+    #[error("cannot repair: {reason}")]
+    Unrepairable { reason: String },
     /// A file could not be created or sized.
     #[error("{}: {source}", path.display())]
     File {
@@ -46,6 +49,7 @@ impl Error {
             Error::NoSnapshot
             | Error::InvalidInput { .. }
             | Error::DeviceTooSmall { .. }
+            | Error::Unrepairable { .. }
             | Error::File { .. } => None,
         }
     }

@@ -9,6 +9,7 @@ pub mod invalidate;
 pub mod ir;
 pub mod ir_builder;
 pub mod metadata;
+pub mod repair;
 pub mod restore;
 pub mod superblock;
 pub mod writeset;

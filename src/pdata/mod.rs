@@ -14,6 +14,7 @@ pub mod check;
 pub mod checksum;
 pub mod codec;
 mod error;
+pub mod salvage;
 pub mod space_map;
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -11,6 +11,7 @@ mod invalidate_formats;
 mod locking;
 mod output_paths;
 mod progress;
+mod repair;
 mod restore;
 mod support;
 mod xml_detection;

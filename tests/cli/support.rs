@@ -11,13 +11,14 @@ pub const READERS: [(&str, &[&str]); 3] = [
 ];
 
 /// Every tool.
-pub const TOOLS: [&str; 6] = [
+pub const TOOLS: [&str; 7] = [
     "era_check",
     "era_dump",
     "era_emulate",
     "era_invalidate",
     "era_restore",
     "era_generate",
+    "era_repair",
 ];
 
 /// A command for `tool`.

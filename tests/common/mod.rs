@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: the kernel corpus and temporary images.
 #![allow(dead_code)]
 
+pub mod block_damage;
 pub mod damage;
 pub mod failing_io;
 pub mod manifest;

@@ -1,0 +1,145 @@
+//! Salvaging damaged era metadata (`era_repair`, `era_dump --repair`): read everything
+//! readable and give up nothing a backup needs. The promise: for every era N, the blocks
+//! that `era_invalidate --written-since N` lists on the repaired metadata include every
+//! block it would list on the undamaged metadata. What cannot be read is covered
+//! conservatively ([`floor`]): unreadable era-array entries get the current era,
+//! unreadable writeset bits count as written in their writeset's era, and lost
+//! writeset-tree subtrees count every block as written in the latest era they may hold.
+//!
+//! A damaged superblock whose fields still agree exactly with the rest of the metadata
+//! is used as it is ([`hint`]); otherwise the superblock is rebuilt from a scan of the
+//! device ([`rebuild`]).
+
+pub mod floor;
+pub mod hint;
+pub mod rebuild;
+pub mod view;
+
+use super::ir::EraMetadata;
+use super::metadata::read_superblock;
+use super::superblock::Superblock;
+use super::{Error, Result};
+use crate::io::BlockIo;
+use crate::units::{origin_blocks_ok, MetaBlock, BLOCK_SECTORS};
+use std::fmt;
+use view::{assemble, salvage_roots, Roots};
+
+/// Something that could not be read, and how the repair covered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loss {
+    /// The block at fault.
+    pub block: MetaBlock,
+    pub message: String,
+}
+
+impl Loss {
+    pub fn new(block: MetaBlock, message: String) -> Loss {
+        Loss { block, message }
+    }
+}
+
+impl fmt::Display for Loss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "block {}: {}", self.block, self.message)
+    }
+}
+
+/// What a repair may assume about the damaged device.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RepairOptions {
+    /// The origin block size in sectors, for when the superblock is unreadable and no
+    /// metadata snapshot copy records it.
+    pub data_block_size: Option<u32>,
+}
+
+/// The outcome of a salvage.
+#[derive(Debug, Clone)]
+pub struct Repaired {
+    /// Valid metadata covering everything the damaged metadata recorded.
+    pub metadata: EraMetadata,
+    /// What could not be read, each with how it was covered.
+    pub losses: Vec<Loss>,
+    /// Other things the user should know (a dropped snapshot, a rebuilt superblock).
+    pub notes: Vec<String>,
+    /// Whether the superblock had to be rebuilt from a scan of the device.
+    pub rebuilt_superblock: bool,
+}
+
+/// Salvages the metadata on `io`. Fails only when not even the geometry can be
+/// recovered; the error then says exactly why.
+pub fn salvage(io: &dyn BlockIo, opts: &RepairOptions) -> Result<Repaired> {
+    let mut notes = Vec::new();
+    let mut rebuilt_superblock = false;
+    let sb = match read_superblock(io) {
+        Ok(sb) => sb,
+        Err(e) => match hint::verified_fields(io) {
+            Some(sb) => {
+                notes.push(format!(
+                    "the superblock is damaged ({e}), but its fields agree exactly with the rest of the metadata (it checks clean with them, space map included): they are used; its data block size {} cannot be verified that way: check it against the era target's table line",
+                    sb.data_block_size
+                ));
+                rebuilt_superblock = true;
+                sb
+            }
+            None => return rebuild::rebuild(io, opts, &e),
+        },
+    };
+    let roots = roots_of(&sb, opts)?;
+    if sb.metadata_snap != 0 {
+        notes.push(format!(
+            "the metadata snapshot held at block {} is not carried over: the repaired metadata holds none",
+            sb.metadata_snap
+        ));
+    }
+    let mut losses = Vec::new();
+    let s = salvage_roots(io, &roots, &mut losses);
+    let metadata = assemble(&roots, s, &mut notes);
+    Ok(Repaired {
+        metadata,
+        losses,
+        notes,
+        rebuilt_superblock,
+    })
+}
+
+/// The roots of a valid superblock, after the checks its fields need to be usable.
+fn roots_of(sb: &Superblock, opts: &RepairOptions) -> Result<Roots> {
+    let data_block_size = match opts.data_block_size {
+        Some(bs) => bs,
+        None => sb.data_block_size,
+    };
+    check_block_size(data_block_size)?;
+    if !origin_blocks_ok(sb.nr_blocks) {
+        return Err(Error::BadSuperblock {
+            block: sb.blocknr,
+            reason: format!(
+                "nr_blocks {} is not below 2^31: the origin's size is unknown",
+                sb.nr_blocks
+            ),
+        });
+    }
+    let cw = sb.current_writeset;
+    Ok(Roots {
+        data_block_size,
+        nr_blocks: sb.nr_blocks,
+        current_era: sb.current_era,
+        writeset_tree_root: sb.writeset_tree_root,
+        era_array_root: sb.era_array_root,
+        current_writeset: (cw.root != 0).then_some(cw),
+    })
+}
+
+/// A block size the kernel accepts.
+fn check_block_size(bs: u32) -> Result<()> {
+    if bs == 0 || !bs.is_multiple_of(BLOCK_SECTORS) {
+        return Err(Error::Unrepairable {
+            reason: format!(
+                "the data block size {bs} is not a positive multiple of {BLOCK_SECTORS} sectors"
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,91 @@
+use super::*;
+use crate::io::MemIo;
+use crate::pdata::alloc::BlockAllocator;
+use crate::pdata::array_builder::write_array;
+use crate::pdata::codec::get_u32;
+use crate::pdata::write_block;
+use crate::units::zeroed_block;
+
+/// An array of `len` u32 values `i % 7` written on a fresh device; returns the device,
+/// the root and the array blocks in index order.
+fn array(len: u32) -> (MemIo, MetaBlock, Vec<MetaBlock>) {
+    let io = MemIo::new(4096);
+    let mut alloc = BlockAllocator::new(1, 4096);
+    let values: Vec<u32> = (0..len).map(|i| i % 7).collect();
+    let root = write_array(&mut alloc, &io, &values).unwrap();
+    let ptrs = crate::pdata::array::array_block_pointers(&io, root, len as u64, 4).unwrap();
+    (io, root, ptrs)
+}
+
+fn decode(b: &[u8]) -> u32 {
+    get_u32(b, 0)
+}
+
+#[test]
+fn an_intact_array_is_read_whole() {
+    let (io, root, _) = array(5000);
+    let s = salvage_array(&io, root, 5000, 4, &decode);
+    assert!(s.lost.is_empty());
+    assert!(s.values.iter().enumerate().all(|(i, &v)| v == i as u32 % 7));
+}
+
+#[test]
+fn a_damaged_array_block_loses_only_its_values() {
+    let (io, root, ptrs) = array(5000);
+    write_block(&io, ptrs[2], &zeroed_block()).unwrap();
+    let s = salvage_array(&io, root, 5000, 4, &decode);
+    assert_eq!(s.lost.len(), 1);
+    let l = &s.lost[0];
+    assert_eq!((l.first, l.end, l.block), (2036, 3054, ptrs[2]));
+    assert!(l.reason.contains("bad checksum"), "{}", l.reason);
+    for (i, &v) in s.values.iter().enumerate() {
+        if !(2036..3054).contains(&i) {
+            assert_eq!(v, i as u32 % 7);
+        }
+    }
+}
+
+#[test]
+fn a_damaged_index_loses_everything_below_it() {
+    let (io, root, _) = array(3000);
+    write_block(&io, root, &zeroed_block()).unwrap();
+    let s = salvage_array(&io, root, 3000, 4, &decode);
+    assert_eq!(s.lost.len(), 1, "{:?}", s.lost);
+    assert_eq!((s.lost[0].first, s.lost[0].end), (0, 3000));
+    assert_eq!(s.lost[0].block, root);
+}
+
+#[test]
+fn a_lost_child_of_a_two_level_tree_reports_its_key_range() {
+    // 300 array blocks need two leaves under one internal node.
+    let len = 300 * 1018;
+    let (io, root, _) = array(len);
+    let data = read_block(&io, root).unwrap();
+    let node = NodeView::parse(root, &data).unwrap();
+    assert!(!node.is_leaf());
+    let second = node.value_u64(1);
+    let second_key = node.key(1);
+    write_block(&io, second, &zeroed_block()).unwrap();
+    let t = salvage_btree(&io, root, 8, &|v: &[u8]| crate::pdata::codec::get_u64(v, 0));
+    assert_eq!(t.lost.len(), 1);
+    assert_eq!(t.lost[0].lo, second_key);
+    assert_eq!(t.entries.len() as u64, second_key);
+    let s = salvage_array(&io, root, len as u64, 4, &decode);
+    assert_eq!(s.lost.len(), 1);
+    assert_eq!(s.lost[0].first, second_key * 1018);
+    assert_eq!(s.lost[0].end, len as u64);
+}
+
+#[test]
+fn a_cycle_is_reported_not_followed() {
+    let (io, root, _) = array(300 * 1018);
+    let mut data = read_block(&io, root).unwrap();
+    // Point the internal node's second child back at the root.
+    let node = NodeView::parse(root, &data).unwrap();
+    let off = crate::pdata::btree::NODE_HEADER_SIZE + 8 * node.max_entries as usize + 8;
+    crate::pdata::codec::put_u64(&mut data[..], off, root);
+    crate::pdata::checksum::seal(&mut data, crate::pdata::checksum::BlockKind::BtreeNode);
+    write_block(&io, root, &data).unwrap();
+    let t = salvage_btree(&io, root, 8, &|v: &[u8]| crate::pdata::codec::get_u64(v, 0));
+    assert!(t.lost.iter().any(|l| l.reason.contains("reached twice")));
+}

@@ -1,0 +1,125 @@
+//! `era_repair` and `era_dump --repair` on damaged kernel images: the output holds valid
+//! metadata that lists at least every block the truth lists, the input is untouched, and
+//! what could not be read is named on standard error.
+
+use super::common::{kernel_image, truth};
+use super::support::*;
+use std::path::Path;
+
+/// The image of `case` in a temporary file with `block` zeroed.
+fn damaged(case: &str, block: usize) -> tempfile::NamedTempFile {
+    let mut img = kernel_image(case);
+    img[block * 4096..(block + 1) * 4096].fill(0);
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(f.path(), img).unwrap();
+    f
+}
+
+/// An empty output image of `size` bytes.
+fn output(size: u64) -> tempfile::NamedTempFile {
+    let f = tempfile::NamedTempFile::new().unwrap();
+    f.as_file().set_len(size).unwrap();
+    f
+}
+
+fn repair(args: &[&str], input: &Path, out: &Path) -> (i32, String) {
+    let o = tool("era_repair")
+        .args(["-q", "-i"])
+        .arg(input)
+        .arg("-o")
+        .arg(out)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// The blocks era_invalidate lists since `n` on `img` include the truth's.
+fn assert_covers_truth(case: &str, img: &Path) {
+    let t = truth(case, false).unwrap();
+    for n in 0..=t.current_era + 1 {
+        let (code, out, err) = run("era_invalidate", &["--written-since", &n.to_string()], img);
+        assert_eq!(code, 0, "{err}");
+        let listed: std::collections::HashSet<u32> = listed_blocks(&out).into_iter().collect();
+        for b in 0..t.nr_blocks {
+            if t.era(b) >= n {
+                assert!(
+                    listed.contains(&b),
+                    "{case}: since {n}: block {b} is not listed"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_damaged_writeset_tree_is_repaired_and_named() {
+    // Block 4 of `crash` is not what matters: find the writeset tree root by reading.
+    let img = kernel_image("crash");
+    let sb = era_tools::era::superblock::Superblock::decode(img[..4096].try_into().unwrap());
+    let input = damaged("crash", sb.writeset_tree_root as usize);
+    let before = digest(input.path());
+    let out = output(4 << 20);
+    let (code, err) = repair(&[], input.path(), out.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!("block {}", sb.writeset_tree_root)) && err.contains("writeset tree"),
+        "{err}"
+    );
+    assert_eq!(digest(input.path()), before, "the input is never written");
+    let (code, _, err) = run("era_check", &[], out.path());
+    assert_eq!(code, 0, "{err}");
+    assert_covers_truth("crash", out.path());
+}
+
+#[test]
+fn an_intact_image_is_copied_exactly_and_dump_repair_prints_it() {
+    let input = damaged("metadata_snap", 1023); // a block not in use: nothing lost
+    let out = output(4 << 20);
+    let (code, err) = repair(&[], input.path(), out.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("nothing was lost"), "{err}");
+    let logical = |p: &Path| run("era_dump", &["--logical"], p).1;
+    assert_eq!(logical(out.path()), logical(input.path()));
+    let (code, xml, _) = run("era_dump", &["--repair", "--logical"], input.path());
+    assert_eq!(code, 0);
+    assert_eq!(xml, logical(input.path()));
+}
+
+#[test]
+fn a_zeroed_superblock_needs_the_block_size() {
+    let input = damaged("crash", 0);
+    let out = output(4 << 20);
+    let (code, err) = repair(&[], input.path(), out.path());
+    assert_eq!(code, 1);
+    assert!(err.contains("--data-block-size"), "{err}");
+    assert_eq!(
+        digest(out.path()),
+        digest(output(4 << 20).path()),
+        "nothing written"
+    );
+    let (code, err) = repair(&["--data-block-size", "8"], input.path(), out.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("rebuilt"), "{err}");
+    assert_covers_truth("crash", out.path());
+    let (code, xml, err) = run(
+        "era_dump",
+        &["--repair", "--data-block-size", "8"],
+        input.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(xml.contains("<superblock"));
+}
+
+#[test]
+fn the_output_may_not_be_the_input() {
+    let input = damaged("crash", 1023);
+    let before = digest(input.path());
+    let (code, err) = repair(&[], input.path(), input.path());
+    assert_eq!(code, 1);
+    assert!(err.contains("is the input"), "{err}");
+    assert_eq!(digest(input.path()), before);
+}
