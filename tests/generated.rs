@@ -2,7 +2,7 @@
 //! the argument definitions. This test renders them again and compares; run it with
 //! `UPDATE_GOLDEN=1` to rewrite the committed files after changing an option.
 
-use era_tools::cli::docs::{commands, completion, completion_file, man_page, SHELLS};
+use era_tools::cli::docs::{commands, completion, completion_file, man_pages, SHELLS};
 use std::path::Path;
 
 fn compare_or_update(path: &Path, fresh: &[u8], stale: &mut Vec<String>) {
@@ -20,13 +20,14 @@ fn man_pages_and_completions_are_in_sync() {
     let mut stale = Vec::new();
     for cmd in commands() {
         let name = cmd.get_name().to_string();
-        let man = man_page(&cmd).unwrap();
-        assert!(String::from_utf8_lossy(&man).contains(&name));
-        compare_or_update(
-            &root.join("man").join(format!("{name}.8")),
-            &man,
-            &mut stale,
-        );
+        for (page, man) in man_pages(&cmd).unwrap() {
+            assert!(String::from_utf8_lossy(&man).contains(&page));
+            compare_or_update(
+                &root.join("man").join(format!("{page}.8")),
+                &man,
+                &mut stale,
+            );
+        }
         for shell in SHELLS {
             let script = completion(&cmd, shell);
             let file = root.join("completions").join(completion_file(&name, shell));

@@ -28,6 +28,23 @@ pub fn man_page(cmd: &clap::Command) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The man pages of a command: its own, then one per subcommand (`NAME-SUB`), as the
+/// command's page refers to them. Returns (page name, roff) pairs.
+pub fn man_pages(cmd: &clap::Command) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    let name = cmd.get_name().to_string();
+    let mut pages = vec![(name.clone(), man_page(cmd)?)];
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let page_name = format!("{name}-{}", sub.get_name());
+        let page = sub
+            .clone()
+            .name(page_name.clone())
+            .bin_name(format!("{name} {}", sub.get_name()))
+            .version(cmd.get_version().unwrap_or_default().to_string());
+        pages.push((page_name, man_page(&page)?));
+    }
+    Ok(pages)
+}
+
 /// The completion script of a command for a shell.
 pub fn completion(cmd: &clap::Command, shell: Shell) -> Vec<u8> {
     let mut cmd = cmd.clone();
