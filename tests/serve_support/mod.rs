@@ -80,17 +80,29 @@ pub fn era_emulate() -> Command {
     Command::new(env!("CARGO_BIN_EXE_era_emulate"))
 }
 
+/// `era_emulate SUB` with the images' table arguments.
+fn with_table(sub: &str, img: &Images) -> Command {
+    let mut c = era_emulate();
+    c.arg(sub)
+        .arg("--meta")
+        .arg(&img.meta)
+        .arg("--origin")
+        .arg(&img.origin)
+        .args(["--block-size", &BLOCK_SECTORS.to_string()]);
+    c
+}
+
+/// Opens and cleanly closes the images with `era_emulate run` (an empty script).
+pub fn reopen(img: &Images) {
+    let st = with_table("run", img).arg("/dev/null").status().unwrap();
+    assert!(st.success(), "run on the images: {st}");
+}
+
 impl Server {
     /// Starts a server on `img` with `extra` arguments and waits for its sockets.
     pub fn start(img: &Images, extra: &[&str]) -> Server {
         let socket = img.socket();
-        let child = era_emulate()
-            .arg("serve")
-            .arg("--meta")
-            .arg(&img.meta)
-            .arg("--origin")
-            .arg(&img.origin)
-            .args(["--block-size", &BLOCK_SECTORS.to_string()])
+        let child = with_table("serve", img)
             .arg("--socket")
             .arg(&socket)
             .args(extra)
