@@ -41,7 +41,7 @@ pub(crate) fn run(rx: Receiver<Done>, conn: Arc<Conn>) {
             }
         }
         for ((_, p), e) in batch.iter().zip(errors) {
-            conn.reply(p.cookie, e, None);
+            conn.reply(p.head, e, None);
         }
     }
 }

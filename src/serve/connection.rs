@@ -68,10 +68,31 @@ pub(crate) enum Op {
     Trim(u64),
 }
 
+/// What a reply needs of its request: the cookie, and the payload bytes it holds
+/// against the connection's budget.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Head {
+    pub cookie: u64,
+    pub held: u64,
+}
+
+impl Head {
+    fn of(r: &Request) -> Head {
+        let held = match r.command {
+            Command::Read | Command::Write if r.length <= MAX_PAYLOAD => r.length as u64,
+            _ => 0,
+        };
+        Head {
+            cookie: r.cookie,
+            held,
+        }
+    }
+}
+
 /// A write-like request waiting for its mark.
 #[derive(Debug)]
 pub(crate) struct Pending {
-    pub cookie: u64,
+    pub head: Head,
     pub offset: u64,
     pub fua: bool,
     pub op: Op,
@@ -114,14 +135,14 @@ pub(crate) struct Conn {
 impl Conn {
     /// Sends a simple reply (and a successful read's data); a vanished client is
     /// noticed by the reader.
-    pub fn reply(&self, cookie: u64, error: u32, data: Option<&[u8]>) {
+    pub fn reply(&self, head: Head, error: u32, data: Option<&[u8]>) {
         {
             let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
             let _ = w
-                .write_all(&simple_reply(cookie, error))
+                .write_all(&simple_reply(head.cookie, error))
                 .and_then(|_| data.map_or(Ok(()), |d| w.write_all(d)));
         }
-        self.in_flight.leave();
+        self.in_flight.leave(head.held);
     }
 }
 
@@ -194,20 +215,21 @@ fn handle(
         // The payload cannot be skipped safely: end the connection.
         return false;
     }
-    conn.in_flight.enter();
+    let head = Head::of(&r);
+    conn.in_flight.enter(head.held);
     match r.command {
         Command::Read => {
             if r.length > MAX_PAYLOAD {
-                conn.reply(r.cookie, EINVAL, None);
+                conn.reply(head, EINVAL, None);
                 return true;
             }
             match check(&r, size, false) {
-                Err(e) => conn.reply(r.cookie, e, None),
+                Err(e) => conn.reply(head, e, None),
                 Ok(_) => {
                     let mut buf = vec![0u8; r.length as usize];
                     match shared.origin.read_at(r.offset, &mut buf) {
-                        Ok(()) => conn.reply(r.cookie, 0, Some(&buf)),
-                        Err(_) => conn.reply(r.cookie, EIO, None),
+                        Ok(()) => conn.reply(head, 0, Some(&buf)),
+                        Err(_) => conn.reply(head, EIO, None),
                     }
                 }
             }
@@ -215,33 +237,40 @@ fn handle(
         Command::Write => {
             let mut data = vec![0u8; r.length as usize];
             if reader.read_exact(&mut data).is_err() {
-                conn.in_flight.leave();
+                conn.in_flight.leave(head.held);
                 return false;
             }
-            submit(conn, tx, &r, true, Op::Write(data));
+            submit(conn, tx, &r, head, true, Op::Write(data));
         }
-        Command::WriteZeroes => submit(conn, tx, &r, true, Op::Zero(r.length as u64)),
-        Command::Trim => submit(conn, tx, &r, false, Op::Trim(r.length as u64)),
+        Command::WriteZeroes => submit(conn, tx, &r, head, true, Op::Zero(r.length as u64)),
+        Command::Trim => submit(conn, tx, &r, head, false, Op::Trim(r.length as u64)),
         Command::Flush => {
             let e = if shared.origin.flush().is_ok() {
                 0
             } else {
                 EIO
             };
-            conn.reply(r.cookie, e, None);
+            conn.reply(head, e, None);
         }
-        Command::Disc | Command::Other(_) => conn.reply(r.cookie, EINVAL, None),
+        Command::Disc | Command::Other(_) => conn.reply(head, EINVAL, None),
     }
     true
 }
 
 /// A write-like request: at once if its blocks are marked in this era, else after the
 /// worker's commit. A discard marks only the block of its first sector (target.md §7.1).
-fn submit(conn: &Arc<Conn>, tx: &Sender<completer::Done>, r: &Request, all: bool, op: Op) {
+fn submit(
+    conn: &Arc<Conn>,
+    tx: &Sender<completer::Done>,
+    r: &Request,
+    head: Head,
+    all: bool,
+    op: Op,
+) {
     let shared = &conn.shared;
     let (sector, count) = match check(r, shared.export.size, true) {
-        Err(e) => return conn.reply(r.cookie, e, None),
-        Ok(None) => return conn.reply(r.cookie, 0, None),
+        Err(e) => return conn.reply(head, e, None),
+        Ok(None) => return conn.reply(head, 0, None),
         Ok(Some(range)) => range,
     };
     let first = sector / shared.block_size;
@@ -252,7 +281,7 @@ fn submit(conn: &Arc<Conn>, tx: &Sender<completer::Done>, r: &Request, all: bool
     };
     let (first, last) = (first as u32, last as u32);
     let p = Pending {
-        cookie: r.cookie,
+        head,
         offset: r.offset,
         fua: r.fua(),
         op,
@@ -265,7 +294,7 @@ fn submit(conn: &Arc<Conn>, tx: &Sender<completer::Done>, r: &Request, all: bool
                 Ok(())
             }
         });
-        conn.reply(r.cookie, if ok.is_ok() { 0 } else { EIO }, None);
+        conn.reply(head, if ok.is_ok() { 0 } else { EIO }, None);
     } else {
         let tx = tx.clone();
         shared.worker.defer_write(

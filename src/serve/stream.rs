@@ -3,6 +3,10 @@
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+/// How long a write to a client may block.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One accepted connection.
 #[derive(Debug)]
@@ -28,13 +32,19 @@ impl Stream {
         }
     }
 
-    /// Makes the stream blocking (accepted from a non-blocking listener).
+    /// Makes the stream blocking (accepted from a non-blocking listener), with a limit
+    /// on how long a reply may wait for a client that does not read, so that a stuck
+    /// client cannot hold up a clean stop.
     pub fn set_blocking(&self) -> io::Result<()> {
         match self {
-            Stream::Unix(s) => s.set_nonblocking(false),
+            Stream::Unix(s) => {
+                s.set_nonblocking(false)?;
+                s.set_write_timeout(Some(WRITE_TIMEOUT))
+            }
             Stream::Tcp(s) => {
                 s.set_nodelay(true)?;
-                s.set_nonblocking(false)
+                s.set_nonblocking(false)?;
+                s.set_write_timeout(Some(WRITE_TIMEOUT))
             }
         }
     }
