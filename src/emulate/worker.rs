@@ -172,3 +172,110 @@ fn batch(target: &mut Target, jobs: Vec<Job>) -> bool {
     }
     stop
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulate::origin::MemOrigin;
+    use crate::io::{BlockIo, MemIo};
+    use crate::units::{BlockBuf, MetaBlock};
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// Metadata in memory that counts its flushes (two per commit).
+    struct Counting {
+        io: MemIo,
+        flushes: Arc<AtomicU64>,
+    }
+
+    impl BlockIo for Counting {
+        fn nr_blocks(&self) -> u64 {
+            self.io.nr_blocks()
+        }
+        fn read_block(&self, b: MetaBlock, buf: &mut BlockBuf) -> std::io::Result<()> {
+            self.io.read_block(b, buf)
+        }
+        fn write_block(&self, b: MetaBlock, buf: &BlockBuf) -> std::io::Result<()> {
+            self.io.write_block(b, buf)
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            self.flushes.fetch_add(1, Ordering::SeqCst);
+            self.io.flush()
+        }
+    }
+
+    fn target() -> (Target, Arc<AtomicU64>) {
+        let flushes = Arc::new(AtomicU64::new(0));
+        let io = Counting {
+            io: MemIo::new(1024),
+            flushes: Arc::clone(&flushes),
+        };
+        let mut t = Target::construct(
+            Arc::new(io),
+            Arc::new(MemOrigin::new(1 << 20)),
+            2048,
+            8,
+            true,
+        )
+        .unwrap();
+        t.resume().unwrap();
+        (t, flushes)
+    }
+
+    #[test]
+    fn a_batch_of_writes_shares_one_commit() {
+        let (t, flushes) = target();
+        let before = flushes.load(Ordering::SeqCst);
+        let jobs: Vec<Job> = (0..16u32)
+            .map(|b| Job::Write {
+                first: b * 3,
+                last: b * 3 + 1,
+                done: Box::new(|r| assert!(r.is_ok())),
+            })
+            .collect();
+        let mut t = t;
+        assert!(!batch(&mut t, jobs));
+        assert_eq!(flushes.load(Ordering::SeqCst) - before, 2, "one commit");
+        let map = t.era_map();
+        assert!((0..16u32).all(|b| map.all_marked(b * 3, b * 3 + 1)));
+        assert!(!map.is_marked(2));
+        // Already marked: no commit at all.
+        let again = vec![Job::Write {
+            first: 0,
+            last: 1,
+            done: Box::new(|r| assert!(r.is_ok())),
+        }];
+        batch(&mut t, again);
+        assert_eq!(flushes.load(Ordering::SeqCst) - before, 2);
+    }
+
+    #[test]
+    fn the_thread_answers_and_stops_cleanly() {
+        let (t, _) = target();
+        let w = Worker::start(t, Box::new(|_| {})).unwrap();
+        let h = w.handle();
+        let (tx, rx) = mpsc::channel();
+        for b in 0..32u32 {
+            let tx = tx.clone();
+            h.defer_write(b, b, Box::new(move |r| tx.send(r.is_ok()).unwrap()));
+        }
+        assert!((0..32).all(|_| rx.recv().unwrap()));
+        assert!(h.era_map().all_marked(0, 31));
+        let era = |r| match r {
+            Ok(Reply::Status(s)) => s.current_era,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(era(h.request(Request::Status)), 1);
+        h.request(Request::Message(
+            crate::emulate::target::Message::Checkpoint,
+        ))
+        .unwrap();
+        assert_eq!(era(h.request(Request::Status)), 2);
+        assert!(!h.era_map().is_marked(0));
+        w.stop().unwrap();
+        // After the stop, work is refused, not lost silently.
+        assert!(matches!(h.request(Request::Status), Err(Error::Suspended)));
+        let (tx, rx) = mpsc::channel();
+        h.defer_write(0, 0, Box::new(move |r| tx.send(r.is_err()).unwrap()));
+        assert!(rx.recv().unwrap());
+    }
+}
