@@ -1,26 +1,58 @@
-//! era_emulate: run the Linux dm-era target against a metadata image and an origin image.
+//! era_emulate: run the Linux dm-era target against a metadata image and an origin image,
+//! from a script (`run`) or live over NBD (`serve`, with `message` and `status`).
 
 use anyhow::Context;
 use clap::Parser;
-use era_tools::cli::emulate::{EmulateArgs, EmulateCommand};
+use era_tools::cli::emulate::{EmulateArgs, EmulateCommand, TableArgs};
 use era_tools::emulate::devices::open_devices;
+use era_tools::emulate::origin::Origin;
 use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::emulate::script::parse_script;
-use era_tools::emulate::target::{check_block_size, parse_block_size};
+use era_tools::emulate::target::{check_block_size, parse_block_size, Target, SECTOR};
+use era_tools::serve::control;
+use era_tools::serve::server::{serve, Options};
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 fn main() -> ExitCode {
     let args = EmulateArgs::parse();
-    let EmulateCommand::Run {
+    match args.command {
+        EmulateCommand::Run { table, script } => run(&table, script),
+        EmulateCommand::Serve {
+            table,
+            socket,
+            listen,
+        } => serve_cmd(&table, Options { socket, listen }),
+        EmulateCommand::Message { socket, words } => {
+            control_cmd(&socket, &format!("message {}", words.join(" ")))
+        }
+        EmulateCommand::Status { socket } => control_cmd(&socket, "status"),
+    }
+}
+
+fn block_size_arg(block_size: &str) -> Result<u32, ExitCode> {
+    parse_block_size(block_size)
+        .and_then(|b| {
+            check_block_size(b)?;
+            Ok(b)
+        })
+        .map_err(|e| {
+            eprintln!("era_emulate: --block-size {block_size}: {e}");
+            ExitCode::from(2)
+        })
+}
+
+fn run(table: &TableArgs, script: Option<PathBuf>) -> ExitCode {
+    let TableArgs {
         meta,
         origin,
         block_size,
         length,
         unsafe_no_sync,
-        script,
-    } = args.command;
+    } = table;
     let text = match &script {
         Some(p) if p.as_os_str() != "-" => std::fs::read_to_string(p)
             .with_context(|| format!("cannot read script {}", p.display())),
@@ -46,23 +78,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let block_size = match parse_block_size(&block_size).and_then(|b| {
-        check_block_size(b)?;
-        Ok(b)
-    }) {
+    let block_size = match block_size_arg(block_size) {
         Ok(b) => b,
-        Err(e) => {
-            eprintln!("era_emulate: --block-size {block_size}: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let sync = !unsafe_no_sync;
-    let cfg = match open_devices(&meta, &origin, sync) {
+    let cfg = match open_devices(meta, origin, sync) {
         Ok(d) => RunConfig {
             meta: Arc::new(d.meta),
             origin: Arc::new(d.origin),
             block_size,
-            length,
+            length: *length,
             sync,
             meta_name: meta.display().to_string(),
             origin_name: origin.display().to_string(),
@@ -80,5 +106,72 @@ fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+fn serve_cmd(table: &TableArgs, opts: Options) -> ExitCode {
+    let block_size = match block_size_arg(&table.block_size) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let sync = !table.unsafe_no_sync;
+    match serve_devices(
+        &table.meta,
+        &table.origin,
+        block_size,
+        table.length,
+        sync,
+        opts,
+    ) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("era_emulate: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn serve_devices(
+    meta: &Path,
+    origin: &Path,
+    block_size: u32,
+    length: Option<u64>,
+    sync: bool,
+    opts: Options,
+) -> anyhow::Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("cannot install the signal handlers")?;
+    }
+    let d = open_devices(meta, origin, sync)?;
+    let origin: Arc<dyn Origin> = Arc::new(d.origin);
+    let length = length.unwrap_or(origin.len() / SECTOR);
+    let mut target =
+        Target::construct(Arc::new(d.meta), origin, length, block_size, sync).context("open")?;
+    target.resume().context("open")?;
+    let socket = opts.socket.display().to_string();
+    serve(
+        target,
+        &opts,
+        &stop,
+        || eprintln!("era_emulate: serving {length} sectors on {socket}"),
+        Box::new(|m| eprintln!("era_emulate: log: {m}")),
+    )
+    .context("serve")
+}
+
+fn control_cmd(socket: &Path, line: &str) -> ExitCode {
+    match control::request(socket, line) {
+        Ok(out) => {
+            if !out.is_empty() {
+                println!("{out}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("era_emulate: {e}");
+            ExitCode::from(1)
+        }
     }
 }

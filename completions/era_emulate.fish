@@ -27,9 +27,24 @@ end
 complete -c era_emulate -n "__fish_era_emulate_needs_command" -s h -l help -d 'Print help'
 complete -c era_emulate -n "__fish_era_emulate_needs_command" -s V -l version -d 'Print version'
 complete -c era_emulate -n "__fish_era_emulate_needs_command" -f -a "run" -d 'Run the target on two image files, driven by a script of commands'
+complete -c era_emulate -n "__fish_era_emulate_needs_command" -f -a "serve" -d 'Serve the target over the NBD protocol on a Unix socket (and optionally TCP) until SIGTERM or SIGINT, then close it cleanly'
+complete -c era_emulate -n "__fish_era_emulate_needs_command" -f -a "message" -d 'Send a message to a running `serve`, as `dmsetup message` does to a live target: checkpoint, take_metadata_snap or drop_metadata_snap'
+complete -c era_emulate -n "__fish_era_emulate_needs_command" -f -a "status" -d 'Print the INFO status line of a running `serve`, as `dmsetup status` does (the same line as `run`\'s `status`)'
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l meta -d 'The metadata image (an existing file; all zeros = unformatted)' -r -F
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l origin -d 'The origin image (an existing file, read and written at SECTOR*512)' -r -F
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l block-size -d 'Data block size in 512-byte sectors: a positive multiple of 8 (8, 16, 24, 128...)' -r -f
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l length -d 'Table length in sectors, at most the origin\'s size [default: the origin\'s size]' -r -f
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l unsafe-no-sync -d 'Skip the flushes (fdatasync) of every commit: fast, not crash safe'
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l meta -d 'The metadata image (an existing file; all zeros = unformatted)' -r -F
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l origin -d 'The origin image (an existing file, read and written at SECTOR*512)' -r -F
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l block-size -d 'Data block size in 512-byte sectors: a positive multiple of 8 (8, 16, 24, 128...)' -r -f
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l length -d 'Table length in sectors, at most the origin\'s size [default: the origin\'s size]' -r -f
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l socket -d 'The NBD Unix socket to create (the control socket is PATH.ctl)' -r -F
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l listen -d 'Serve NBD on TCP as well, at [ADDR:]PORT (ADDR defaults to 127.0.0.1)' -r
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l unsafe-no-sync -d 'Skip the flushes (fdatasync) of every commit: fast, not crash safe'
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand message" -l socket -d 'The server\'s NBD socket (its --socket)' -r -F
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand message" -s h -l help -d 'Print help'
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand status" -l socket -d 'The server\'s NBD socket (its --socket)' -r -F
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand status" -s h -l help -d 'Print help'

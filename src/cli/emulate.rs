@@ -4,7 +4,8 @@
 // rustdoc link.
 #![allow(rustdoc::broken_intra_doc_links)]
 
-use clap::{Parser, Subcommand, ValueHint};
+use clap::{Args, Parser, Subcommand, ValueHint};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Run the whole dm-era target offline against two image files.
@@ -18,6 +19,26 @@ use std::path::PathBuf;
 pub struct EmulateArgs {
     #[command(subcommand)]
     pub command: EmulateCommand,
+}
+
+/// The table and the images, as `run` and `serve` take them.
+#[derive(Args, Debug)]
+pub struct TableArgs {
+    /// The metadata image (an existing file; all zeros = unformatted).
+    #[arg(long)]
+    pub meta: PathBuf,
+    /// The origin image (an existing file, read and written at SECTOR*512).
+    #[arg(long)]
+    pub origin: PathBuf,
+    /// Data block size in 512-byte sectors: a positive multiple of 8 (8, 16, 24, 128...).
+    #[arg(long = "block-size", value_name = "SECTORS", value_hint = ValueHint::Other)]
+    pub block_size: String,
+    /// Table length in sectors, at most the origin's size [default: the origin's size].
+    #[arg(long, value_name = "SECTORS", value_hint = ValueHint::Other)]
+    pub length: Option<u64>,
+    /// Skip the flushes (fdatasync) of every commit: fast, not crash safe.
+    #[arg(long = "unsafe-no-sync")]
+    pub unsafe_no_sync: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -73,22 +94,79 @@ a command failed (each error is printed on stderr with its line number, and late
 still run); 2 for bad usage or script syntax (nothing is changed)."
     )]
     Run {
-        /// The metadata image (an existing file; all zeros = unformatted).
-        #[arg(long)]
-        meta: PathBuf,
-        /// The origin image (an existing file, read and written at SECTOR*512).
-        #[arg(long)]
-        origin: PathBuf,
-        /// Data block size in 512-byte sectors: a positive multiple of 8 (8, 16, 24, 128...).
-        #[arg(long = "block-size", value_name = "SECTORS", value_hint = ValueHint::Other)]
-        block_size: String,
-        /// Table length in sectors, at most the origin's size [default: the origin's size].
-        #[arg(long, value_name = "SECTORS", value_hint = ValueHint::Other)]
-        length: Option<u64>,
-        /// Skip the flushes (fdatasync) of every commit: fast, not crash safe.
-        #[arg(long = "unsafe-no-sync")]
-        unsafe_no_sync: bool,
+        #[command(flatten)]
+        table: TableArgs,
         /// The script; stdin when absent or `-`.
         script: Option<PathBuf>,
     },
+
+    /// Serve the target over the NBD protocol on a Unix socket (and optionally TCP)
+    /// until SIGTERM or SIGINT, then close it cleanly.
+    ///
+    /// The export (the default, empty name) is the table: LENGTH sectors. Reads pass
+    /// through to the origin. A write to a block not yet marked in the current era is
+    /// acknowledged only after its mark is committed (fdatasync unless
+    /// --unsafe-no-sync); writes in flight together share one commit. TRIM marks the
+    /// block of its first sector, as the kernel's discard does, then punches a hole in
+    /// the origin. WRITE_ZEROES is a write of zeros. FUA and FLUSH flush the origin.
+    /// Several requests may be in flight on one connection (replies out of order), and
+    /// several connections at once share one target (the export advertises
+    /// multi-connection consistency). The old writesets' digest runs in the background.
+    #[command(
+        after_help = "Control: `era_emulate message --socket PATH checkpoint` (or \
+take_metadata_snap, drop_metadata_snap) and `era_emulate status --socket PATH` talk to the \
+running server through the control socket PATH.ctl. While a metadata snapshot is held, \
+era_dump, era_invalidate and era_check read it with --metadata-snapshot.\n\n\
+Stopping: SIGTERM or SIGINT stops accepting connections, answers every request already \
+read, commits and closes the target as `close` does, removes the sockets and exits 0. \
+After a kill -9 the images reopen with every acknowledged write marked, as after `crash`.\n\n\
+Devices and locks: as for `run`, both images are held with an exclusive lock while the \
+server runs.\n\n\
+Exit status: 0 after a clean stop; 1 when the open, the sockets or the close failed; 2 for \
+bad usage."
+    )]
+    Serve {
+        #[command(flatten)]
+        table: TableArgs,
+        /// The NBD Unix socket to create (the control socket is PATH.ctl).
+        #[arg(long, value_name = "PATH")]
+        socket: PathBuf,
+        /// Serve NBD on TCP as well, at [ADDR:]PORT (ADDR defaults to 127.0.0.1).
+        #[arg(long, value_name = "ADDR:PORT", value_parser = parse_listen)]
+        listen: Option<SocketAddr>,
+    },
+    /// Send a message to a running `serve`, as `dmsetup message` does to a live
+    /// target: checkpoint, take_metadata_snap or drop_metadata_snap.
+    #[command(
+        after_help = "Exit status: 0 when the target took the message; 1 when it \
+rejected it or the server could not be reached; 2 for bad usage."
+    )]
+    Message {
+        /// The server's NBD socket (its --socket).
+        #[arg(long, value_name = "PATH")]
+        socket: PathBuf,
+        /// The message.
+        #[arg(required = true, num_args = 1..)]
+        words: Vec<String>,
+    },
+    /// Print the INFO status line of a running `serve`, as `dmsetup status` does (the
+    /// same line as `run`'s `status`).
+    #[command(
+        after_help = "Exit status: 0 when the line was printed; 1 when the server \
+could not be reached or the status failed; 2 for bad usage."
+    )]
+    Status {
+        /// The server's NBD socket (its --socket).
+        #[arg(long, value_name = "PATH")]
+        socket: PathBuf,
+    },
+}
+
+/// Parses `[ADDR:]PORT`; the address defaults to 127.0.0.1.
+pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.parse::<SocketAddr>()
+        .map_err(|e| format!("{s:?} is not [ADDR:]PORT: {e}"))
 }

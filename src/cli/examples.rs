@@ -31,6 +31,9 @@ pub fn examples(stem: &str) -> &'static [(&'static str, &'static str)] {
             ("Format a new metadata image, write block 0 in era 1 and blocks 8 and 9 in era 2, and print the status line:", "truncate -s 4M meta.img; truncate -s 64M origin.img\nprintf 'write 0 8\\ncheckpoint\\nwrite 64 16 7\\nstatus\\n' |\n  era_emulate run --meta meta.img --origin origin.img --block-size 8\nera_invalidate --written-since 2 meta.img"),
             ("Simulate a power cut with a live writeset, then reopen (the crashed era's writes are kept):", "printf 'write 0 8\\ncrash\\n' | era_emulate run --meta meta.img --origin origin.img --block-size 8\necho status | era_emulate run --meta meta.img --origin origin.img --block-size 8"),
         ],
+        "era_emulate-serve" | "era_emulate-message" | "era_emulate-status" => &[
+            ("Serve the target over NBD, copy a disk image onto it, start a new era, and list what changed since, while the server runs:", "era_emulate serve --meta meta.img --origin disk.img --block-size 128 --socket /tmp/era.sock &\nqemu-img convert -n -O raw image.raw 'nbd+unix:///?socket=/tmp/era.sock'\nera_emulate message --socket /tmp/era.sock checkpoint\nera_emulate status --socket /tmp/era.sock\nera_emulate message --socket /tmp/era.sock take_metadata_snap\nera_invalidate --metadata-snapshot --written-since 2 meta.img\nera_emulate message --socket /tmp/era.sock drop_metadata_snap\nkill %1"),
+        ],
         _ => &[],
     }
 }

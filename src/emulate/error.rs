@@ -40,7 +40,7 @@ pub enum Error {
     BeyondEnd { start: u64, end: u64, length: u64 },
     /// A write failed because its mark could not be committed (EIO).
     #[error("write failed (EIO): the mark could not be committed: {0}")]
-    WriteMark(Box<Error>),
+    WriteMark(std::sync::Arc<Error>),
 }
 
 /// Result of the emulated target.

@@ -3,11 +3,13 @@
 
 pub mod devices;
 pub mod digest;
+pub mod era_map;
 mod error;
 pub mod metadata;
 pub mod origin;
 pub mod runner;
 pub mod script;
 pub mod target;
+pub mod worker;
 
 pub use error::{Error, Result};

@@ -6,7 +6,7 @@ use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
 
 /// Byte-addressed access to the origin device.
-pub trait Origin {
+pub trait Origin: Send + Sync {
     /// Size in bytes.
     fn len(&self) -> u64;
     /// Whether the origin is empty.
@@ -19,6 +19,12 @@ pub trait Origin {
     fn write_at(&self, offset: u64, buf: &[u8]) -> io::Result<()>;
     /// Makes completed writes durable.
     fn flush(&self) -> io::Result<()>;
+    /// Discards `len` bytes at `offset` (their contents become unspecified); an origin
+    /// that cannot discard leaves them as they are.
+    fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
+        let _ = (offset, len);
+        Ok(())
+    }
 }
 
 fn beyond(offset: u64, n: usize, len: u64) -> io::Error {
@@ -70,6 +76,24 @@ impl Origin for FileOrigin {
             self.file.sync_data()
         } else {
             Ok(())
+        }
+    }
+    /// Punches a hole in an image file (reads return zeros); a file system or device
+    /// that cannot leaves the data as it is.
+    fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
+        if offset.saturating_add(len) > self.len {
+            return Err(beyond(offset, len as usize, self.len));
+        }
+        use rustix::fs::{fallocate, FallocateFlags};
+        match fallocate(
+            &self.file,
+            FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE,
+            offset,
+            len,
+        ) {
+            Ok(()) => Ok(()),
+            Err(e) if e == rustix::io::Errno::OPNOTSUPP || e == rustix::io::Errno::NODEV => Ok(()),
+            Err(e) => Err(e.into()),
         }
     }
 }

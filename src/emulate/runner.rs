@@ -86,15 +86,7 @@ impl Runner {
     /// The INFO status line, as `dmsetup status` prints it.
     pub fn status_line(&mut self) -> Result<String> {
         let t = self.live()?;
-        let s = t.status()?;
-        let snap = s.snap.map_or("-".to_string(), |b| b.to_string());
-        Ok(format!(
-            "0 {} era 8 {}/{} {} {snap}",
-            t.length(),
-            s.used,
-            s.total,
-            s.current_era
-        ))
+        Ok(t.status()?.line(t.length()))
     }
 
     /// Runs one command; output lines go to `out`.

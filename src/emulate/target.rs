@@ -3,7 +3,8 @@
 //! (§7), messages (§11) and status (§12).
 
 use super::digest::Digest;
-use super::metadata::{nr_words, LiveMetadata};
+use super::era_map::EraMap;
+use super::metadata::LiveMetadata;
 use super::origin::Origin;
 use super::{Error, Result};
 use crate::io::BlockIo;
@@ -24,6 +25,18 @@ pub struct Status {
     pub current_era: u32,
     /// Block of the held snapshot.
     pub snap: Option<MetaBlock>,
+}
+
+impl Status {
+    /// The INFO status line of a table of `length` sectors, as `dmsetup status`
+    /// prints it.
+    pub fn line(&self, length: u64) -> String {
+        let snap = self.snap.map_or("-".to_string(), |b| b.to_string());
+        format!(
+            "0 {length} era 8 {}/{} {} {snap}",
+            self.used, self.total, self.current_era
+        )
+    }
 }
 
 /// A message to the target.
@@ -62,10 +75,26 @@ enum Rpc {
     Status,
 }
 
-/// What a pass returns to the operation that woke it.
-enum Reply {
+/// A request queued for the worker besides deferred writes (target.md §9.1 b).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    Message(Message),
+    Status,
+}
+
+/// What a pass returns to the request that woke it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
     None,
     Status(Status),
+}
+
+/// The outcome of one worker pass: one result shared by every deferred write of the
+/// batch (they share one commit), and the queued request's own result.
+#[derive(Debug)]
+pub struct PassOutcome {
+    pub writes: std::result::Result<(), Arc<Error>>,
+    pub request: Option<Result<Reply>>,
 }
 
 /// A running (or suspended) era target.
@@ -75,7 +104,7 @@ pub struct Target {
     length: u64,
     block_size: u32,
     instance_nr_blocks: u32,
-    in_core: Vec<u64>,
+    in_core: Arc<EraMap>,
     archived_pending: bool,
     digest: Digest,
     followup: bool,
@@ -151,7 +180,7 @@ impl Target {
             length,
             block_size,
             instance_nr_blocks: 0,
-            in_core: Vec::new(),
+            in_core: Arc::new(EraMap::new()),
             archived_pending: !formatted,
             digest: Digest::Idle,
             followup: false,
@@ -194,7 +223,7 @@ impl Target {
                 self.md.abort();
                 return Err(e);
             }
-            self.in_core = vec![0; nr_words(n) as usize];
+            self.in_core.reset(n);
             self.instance_nr_blocks = n;
         }
         self.suspended = false;
@@ -259,9 +288,61 @@ impl Target {
     }
 
     fn in_core_bit(&self, b: u32) -> bool {
-        self.in_core
-            .get((b / 64) as usize)
-            .is_some_and(|w| (w >> (b % 64)) & 1 == 1)
+        self.in_core.is_marked(b)
+    }
+
+    /// The in-core marks of the current era, shared with a fast I/O path: a write whose
+    /// blocks are all marked needs no pass (target.md §7.3 step 1).
+    pub fn era_map(&self) -> Arc<EraMap> {
+        Arc::clone(&self.in_core)
+    }
+
+    /// The origin.
+    pub fn origin(&self) -> Arc<dyn Origin> {
+        Arc::clone(&self.origin)
+    }
+
+    /// The blocks `first..=last` that a request of `count` sectors at `sector` touches,
+    /// once it is checked to lie inside the table.
+    pub fn blocks_of(&self, sector: u64, count: u64) -> Result<(u32, u32)> {
+        self.check_range(sector, count)?;
+        let bs = self.block_size as u64;
+        Ok(((sector / bs) as u32, ((sector + count - 1) / bs) as u32))
+    }
+
+    /// One worker pass for a batch (target.md §9.2): a digest step, the deferred writes'
+    /// marks of `blocks` with one commit, then `request`. A live server calls this for
+    /// each batch and [`tick`](Self::tick) while idle; `run` calls it through
+    /// [`operate`](Self::operate)'s deterministic schedule.
+    pub fn work(&mut self, blocks: &[u32], request: Option<Request>) -> PassOutcome {
+        if self.suspended {
+            return PassOutcome {
+                writes: Err(Arc::new(Error::Suspended)),
+                request: request.map(|_| Err(Error::Suspended)),
+            };
+        }
+        let rpc = request.map(|r| match r {
+            Request::Message(m) => Rpc::Message(m),
+            Request::Status => Rpc::Status,
+        });
+        let (writes, request) = self.pass_parts(blocks, rpc);
+        PassOutcome {
+            writes: writes.map_err(Arc::new),
+            request,
+        }
+    }
+
+    /// Whether a follow-up pass (a digest step) is scheduled.
+    pub fn followup_pending(&self) -> bool {
+        self.followup && !self.suspended
+    }
+
+    /// One follow-up pass (a background digest step between batches).
+    pub fn tick(&mut self) {
+        if self.followup_pending() {
+            self.followup = false;
+            let _ = self.pass(None, None);
+        }
     }
 
     /// Marks `blocks` (deferring those not yet marked in core), as the write path does.
@@ -277,10 +358,8 @@ impl Target {
     /// block it touches that is not yet marked in this era.
     fn mark_write(&mut self, sector: u64, count: u64) -> Result<()> {
         self.check_live()?;
-        self.check_range(sector, count)?;
-        let bs = self.block_size as u64;
-        let (first, last) = (sector / bs, (sector + count - 1) / bs);
-        self.mark_blocks((first..=last).map(|b| b as u32))
+        let (first, last) = self.blocks_of(sector, count)?;
+        self.mark_blocks(first..=last)
     }
 
     /// A write of `data` (whole sectors) at `sector` (target.md §7.2, §7.3), sent to the
@@ -381,13 +460,9 @@ impl Target {
     /// transaction, so that nothing half done is ever committed (the kernel has no
     /// abort; it would commit whatever the failed step left).
     fn pass(&mut self, writes: Option<&[u32]>, rpc: Option<Rpc>) -> Result<Reply> {
-        let r = self.pass_steps(writes, rpc);
-        if let Err(e) = &r {
-            if !matches!(e, Error::BadMessage(_)) {
-                self.abort();
-            }
-        }
-        r
+        let (w, r) = self.pass_parts(writes.unwrap_or(&[]), rpc);
+        w?;
+        r.unwrap_or(Ok(Reply::None))
     }
 
     /// Drops the uncommitted changes; a digest in progress starts again at the next
@@ -401,7 +476,12 @@ impl Target {
         self.followup = false;
     }
 
-    fn pass_steps(&mut self, writes: Option<&[u32]>, rpc: Option<Rpc>) -> Result<Reply> {
+    /// The steps of one pass; the writes' result and the request's result apart.
+    fn pass_parts(
+        &mut self,
+        writes: &[u32],
+        rpc: Option<Rpc>,
+    ) -> (Result<()>, Option<Result<Reply>>) {
         if self.archived_pending {
             self.archived_pending = false;
             if !self.digest.is_running() {
@@ -419,21 +499,37 @@ impl Target {
             }
             self.followup = self.digest.is_running();
         }
-        if let Some(blocks) = writes {
-            self.deferred_writes(blocks)
-                .map_err(|e| Error::WriteMark(Box::new(e)))?;
-        }
-        let Some(rpc) = rpc else {
-            return Ok(Reply::None);
-        };
-        let r = self.run_rpc(rpc);
-        if let Err(e) = &r {
-            if !matches!(e, Error::BadMessage(_)) {
-                return r;
+        let mut w = Ok(());
+        if !writes.is_empty() {
+            w = self
+                .deferred_writes(writes)
+                .map_err(|e| Error::WriteMark(Arc::new(e)));
+            if w.is_err() {
+                self.abort();
             }
         }
-        self.md.commit()?;
-        r
+        let r = rpc.map(|rpc| {
+            let r = self.run_rpc(rpc).and_then(|reply| {
+                self.md.commit()?;
+                Ok(reply)
+            });
+            match r {
+                // A rejected message still commits (§9.2 step 4).
+                Err(Error::BadMessage(m)) => match self.md.commit() {
+                    Ok(()) => Err(Error::BadMessage(m)),
+                    Err(e) => {
+                        self.abort();
+                        Err(e)
+                    }
+                },
+                Err(e) => {
+                    self.abort();
+                    Err(e)
+                }
+                ok => ok,
+            }
+        });
+        (w, r)
     }
 
     fn deferred_writes(&mut self, blocks: &[u32]) -> Result<()> {
@@ -446,11 +542,7 @@ impl Target {
         }
         if need_commit {
             self.md.commit()?;
-            for &b in blocks {
-                if let Some(w) = self.in_core.get_mut((b / 64) as usize) {
-                    *w |= 1 << (b % 64);
-                }
-            }
+            self.in_core.set(blocks);
         }
         Ok(())
     }
@@ -460,7 +552,7 @@ impl Target {
             self.archived_pending = true;
         }
         self.md.new_era()?;
-        self.in_core = vec![0; nr_words(self.md.nr_blocks) as usize];
+        self.in_core.reset(self.md.nr_blocks);
         Ok(())
     }
 

@@ -21,7 +21,6 @@ use crate::pdata::space_map::{
 use crate::pdata::{read_block, write_block, Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 use std::collections::{BTreeSet, HashMap};
-use std::rc::Rc;
 use std::sync::Arc;
 
 /// Clean blocks kept in memory before the cache is emptied.
@@ -34,7 +33,7 @@ pub const REF_COUNT_TREE: TreeType = TreeType::plain(4);
 pub struct TransactionManager {
     io: Arc<dyn BlockIo>,
     sm: CoreSpaceMap,
-    blocks: HashMap<MetaBlock, Rc<BlockBuf>>,
+    blocks: HashMap<MetaBlock, Arc<BlockBuf>>,
     /// Blocks allocated in this transaction, with the kind they are sealed as.
     fresh: HashMap<MetaBlock, BlockKind>,
     index_block: MetaBlock,
@@ -85,15 +84,15 @@ impl TransactionManager {
         sm.set_cursor(3 + nb);
         tm.sm = sm;
         tm.fresh.insert(1, BlockKind::Index);
-        tm.blocks.insert(1, Rc::new([0u8; BLOCK_SIZE]));
+        tm.blocks.insert(1, Arc::new([0u8; BLOCK_SIZE]));
         tm.fresh.insert(2, BlockKind::BtreeNode);
         let mut leaf = [0u8; BLOCK_SIZE];
         btree_cow::init_node(&mut leaf, false, REF_COUNT_TREE.value_size);
-        tm.blocks.insert(2, Rc::new(leaf));
+        tm.blocks.insert(2, Arc::new(leaf));
         for i in 0..nb {
             let b = 3 + i;
             tm.fresh.insert(b, BlockKind::Bitmap);
-            tm.blocks.insert(b, Rc::new([0u8; BLOCK_SIZE]));
+            tm.blocks.insert(b, Arc::new([0u8; BLOCK_SIZE]));
             tm.bitmaps.push(IndexEntry {
                 blocknr: b,
                 nr_free: ENTRIES_PER_BITMAP as u32,
@@ -170,9 +169,9 @@ impl TransactionManager {
 
     /// Reads block `b`; blocks read from the device are checked to be a `kind` block at
     /// location `b` (checksum and self-reference).
-    pub fn read(&mut self, b: MetaBlock, kind: BlockKind) -> Result<Rc<BlockBuf>> {
+    pub fn read(&mut self, b: MetaBlock, kind: BlockKind) -> Result<Arc<BlockBuf>> {
         if let Some(buf) = self.blocks.get(&b) {
-            return Ok(Rc::clone(buf));
+            return Ok(Arc::clone(buf));
         }
         let data = read_block(self.io.as_ref(), b)?;
         checksum::verify(&data, kind, b)?;
@@ -180,8 +179,8 @@ impl TransactionManager {
             let fresh = &self.fresh;
             self.blocks.retain(|k, _| fresh.contains_key(k));
         }
-        let rc: Rc<BlockBuf> = Rc::from(data);
-        self.blocks.insert(b, Rc::clone(&rc));
+        let rc: Arc<BlockBuf> = Arc::from(data);
+        self.blocks.insert(b, Arc::clone(&rc));
         Ok(rc)
     }
 
@@ -189,7 +188,7 @@ impl TransactionManager {
     pub fn new_block(&mut self, kind: BlockKind) -> Result<MetaBlock> {
         let b = self.sm.alloc()?;
         self.fresh.insert(b, kind);
-        self.blocks.insert(b, Rc::new([0u8; BLOCK_SIZE]));
+        self.blocks.insert(b, Arc::new([0u8; BLOCK_SIZE]));
         Ok(b)
     }
 
@@ -205,7 +204,7 @@ impl TransactionManager {
         let data = self.read(b, kind)?;
         let n = self.sm.alloc()?;
         self.fresh.insert(n, kind);
-        self.blocks.insert(n, Rc::new(*data));
+        self.blocks.insert(n, Arc::new(*data));
         self.dec(b)?;
         Ok((n, count > 1))
     }
@@ -220,7 +219,7 @@ impl TransactionManager {
             ));
         }
         match self.blocks.get_mut(&b) {
-            Some(rc) => Ok(Rc::make_mut(rc)),
+            Some(rc) => Ok(Arc::make_mut(rc)),
             None => Err(Error::invalid(
                 b,
                 BlockKind::BtreeNode,
@@ -371,7 +370,7 @@ impl TransactionManager {
             let Some(rc) = self.blocks.get_mut(&b) else {
                 continue;
             };
-            let buf = Rc::make_mut(rc);
+            let buf = Arc::make_mut(rc);
             put_u64(&mut buf[..], kind.blocknr_offset(), b);
             checksum::seal(buf, kind);
             write_block(self.io.as_ref(), b, buf)?;

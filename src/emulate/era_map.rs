@@ -1,0 +1,79 @@
+//! The in-core copy of the current era's writeset (target.md §7.3 step 1), shared with
+//! the fast I/O path: a write whose blocks are all marked goes to the origin without the
+//! worker. The worker sets bits after each commit and swaps in an empty bitset at each
+//! new era.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// The current era's in-core marks.
+#[derive(Debug, Default)]
+pub struct EraMap {
+    bits: RwLock<Arc<[AtomicU64]>>,
+}
+
+impl EraMap {
+    /// An empty map (no blocks).
+    pub fn new() -> EraMap {
+        EraMap::default()
+    }
+
+    fn current(&self) -> Arc<[AtomicU64]> {
+        // A poisoned lock still holds a valid bitset: the writers never leave it half
+        // swapped.
+        let g = self.bits.read().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(&g)
+    }
+
+    /// Replaces the bitset with an empty one of `nr_blocks` bits (a new era).
+    pub fn reset(&self, nr_blocks: u32) {
+        let fresh: Arc<[AtomicU64]> = (0..(nr_blocks as u64).div_ceil(64))
+            .map(|_| AtomicU64::new(0))
+            .collect();
+        let mut g = self.bits.write().unwrap_or_else(|e| e.into_inner());
+        *g = fresh;
+    }
+
+    /// Whether block `b` is marked in core.
+    pub fn is_marked(&self, b: u32) -> bool {
+        bit(&self.current(), b)
+    }
+
+    /// Whether every block of `first..=last` is marked in core.
+    pub fn all_marked(&self, first: u32, last: u32) -> bool {
+        let bits = self.current();
+        (first..=last).all(|b| bit(&bits, b))
+    }
+
+    /// Marks `blocks` in core (after their commit).
+    pub fn set(&self, blocks: &[u32]) {
+        let bits = self.current();
+        for &b in blocks {
+            if let Some(w) = bits.get((b / 64) as usize) {
+                w.fetch_or(1 << (b % 64), Ordering::Release);
+            }
+        }
+    }
+}
+
+fn bit(bits: &[AtomicU64], b: u32) -> bool {
+    bits.get((b / 64) as usize)
+        .is_some_and(|w| (w.load(Ordering::Acquire) >> (b % 64)) & 1 == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_and_resets() {
+        let m = EraMap::new();
+        assert!(!m.is_marked(0));
+        m.reset(130);
+        m.set(&[0, 129, 500]);
+        assert!(m.is_marked(0) && m.is_marked(129) && !m.is_marked(1));
+        assert!(m.all_marked(129, 129) && !m.all_marked(0, 1));
+        m.reset(130);
+        assert!(!m.is_marked(0));
+    }
+}

@@ -1,0 +1,15 @@
+//! `era_emulate serve`: the emulated target behind the NBD protocol, on a Unix socket
+//! (and optionally TCP), with a control socket for messages and status. Threads: one
+//! accept loop, per connection a reader (requests, fast-path reads and writes) and a
+//! completer (writes whose marks the worker committed), and the target's worker
+//! (group commit and background digest).
+
+mod completer;
+pub mod connection;
+pub mod control;
+mod error;
+mod in_flight;
+pub mod server;
+pub mod stream;
+
+pub use error::{Error, Result};

@@ -1,0 +1,146 @@
+//! Protocol abuse against `era_emulate serve` with a raw client: unknown client flags,
+//! a bad request magic, requests beyond the end, unaligned or unknown requests, and a
+//! client that vanishes in the middle of a write's payload get an NBD error or a closed
+//! connection; the server stays up, serves the next client, and stops cleanly.
+#![allow(clippy::big_endian_bytes)] // NBD is big-endian on the wire
+
+mod serve_support;
+
+use serve_support::*;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+const ORIGIN: u64 = 1 << 20;
+
+fn connect(img: &Images) -> UnixStream {
+    let s = UnixStream::connect(img.socket()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s
+}
+
+/// Reads the greeting and sends the client flags.
+fn hello(s: &mut UnixStream, flags: u32) {
+    let mut g = [0u8; 18];
+    s.read_exact(&mut g).unwrap();
+    assert_eq!(&g[..8], b"NBDMAGIC");
+    assert_eq!(&g[8..16], b"IHAVEOPT");
+    s.write_all(&flags.to_be_bytes()).unwrap();
+}
+
+/// A connection in the transmission phase (NBD_OPT_EXPORT_NAME, no zeroes).
+fn transmission(img: &Images) -> UnixStream {
+    let mut s = connect(img);
+    hello(&mut s, 3);
+    let mut o = b"IHAVEOPT".to_vec();
+    o.extend_from_slice(&1u32.to_be_bytes());
+    o.extend_from_slice(&0u32.to_be_bytes());
+    s.write_all(&o).unwrap();
+    let mut r = [0u8; 10];
+    s.read_exact(&mut r).unwrap();
+    assert_eq!(u64::from_be_bytes(r[..8].try_into().unwrap()), ORIGIN);
+    s
+}
+
+fn request(s: &mut UnixStream, cmd: u16, cookie: u64, offset: u64, len: u32, magic: u32) {
+    let mut m = magic.to_be_bytes().to_vec();
+    m.extend_from_slice(&0u16.to_be_bytes());
+    m.extend_from_slice(&cmd.to_be_bytes());
+    m.extend_from_slice(&cookie.to_be_bytes());
+    m.extend_from_slice(&offset.to_be_bytes());
+    m.extend_from_slice(&len.to_be_bytes());
+    s.write_all(&m).unwrap();
+}
+
+/// Reads one simple reply: (error, cookie).
+fn reply(s: &mut UnixStream) -> (u32, u64) {
+    let mut r = [0u8; 16];
+    s.read_exact(&mut r).unwrap();
+    assert_eq!(u32::from_be_bytes(r[..4].try_into().unwrap()), 0x6744_6698);
+    (
+        u32::from_be_bytes(r[4..8].try_into().unwrap()),
+        u64::from_be_bytes(r[8..].try_into().unwrap()),
+    )
+}
+
+fn closed(s: &mut UnixStream) -> bool {
+    let mut b = [0u8; 1];
+    matches!(s.read(&mut b), Ok(0) | Err(_))
+}
+
+const MAGIC: u32 = 0x2560_9513;
+
+#[test]
+fn bad_clients_get_errors_and_the_server_stays_up() {
+    if !have("qemu-io") {
+        return;
+    }
+    let img = Images::new(ORIGIN);
+    let server = Server::start(&img, &[]);
+
+    // Unknown client flags: closed.
+    let mut s = connect(&img);
+    hello(&mut s, 0x80);
+    assert!(closed(&mut s));
+
+    // An unknown option gets NBD_REP_ERR_UNSUP, then ABORT is acknowledged.
+    let mut s = connect(&img);
+    hello(&mut s, 3);
+    for opt in [99u32, 2] {
+        let mut o = b"IHAVEOPT".to_vec();
+        o.extend_from_slice(&opt.to_be_bytes());
+        o.extend_from_slice(&0u32.to_be_bytes());
+        s.write_all(&o).unwrap();
+        let mut r = [0u8; 20];
+        s.read_exact(&mut r).unwrap();
+        let kind = u32::from_be_bytes(r[12..16].try_into().unwrap());
+        assert_eq!(kind, if opt == 2 { 1 } else { (1 << 31) + 1 });
+    }
+    assert!(closed(&mut s));
+
+    // Errors on requests, the connection going on.
+    let mut s = transmission(&img);
+    request(&mut s, 0, 1, ORIGIN, 512, MAGIC); // read past the end
+    assert_eq!(reply(&mut s), (22, 1));
+    request(&mut s, 1, 2, ORIGIN - 512, 1024, MAGIC); // write past the end
+    s.write_all(&[0u8; 1024]).unwrap();
+    assert_eq!(reply(&mut s), (28, 2));
+    request(&mut s, 1, 3, 100, 512, MAGIC); // unaligned write
+    s.write_all(&[0u8; 512]).unwrap();
+    assert_eq!(reply(&mut s), (22, 3));
+    request(&mut s, 77, 4, 0, 0, MAGIC); // unknown command
+    assert_eq!(reply(&mut s), (22, 4));
+    request(&mut s, 4, 5, 0, u32::MAX, MAGIC); // trim past the end
+    assert_eq!(reply(&mut s), (28, 5));
+    request(&mut s, 1, 6, 4096, 512, MAGIC); // a good write
+    s.write_all(&[0xa5u8; 512]).unwrap();
+    assert_eq!(reply(&mut s), (0, 6));
+    request(&mut s, 0, 7, 4096, 512, MAGIC);
+    assert_eq!(reply(&mut s), (0, 7));
+    let mut data = [0u8; 512];
+    s.read_exact(&mut data).unwrap();
+    assert!(data.iter().all(|&b| b == 0xa5));
+    // A bad magic ends the connection.
+    request(&mut s, 0, 8, 0, 512, 0x1234_5678);
+    assert!(closed(&mut s));
+
+    // A client vanishing in the middle of a write's payload, or of a header.
+    let mut s = transmission(&img);
+    request(&mut s, 1, 9, 8192, 65536, MAGIC);
+    s.write_all(&[1u8; 1000]).unwrap();
+    drop(s);
+    let mut s = transmission(&img);
+    s.write_all(&MAGIC.to_be_bytes()).unwrap();
+    drop(s);
+    // A write larger than the maximum payload: closed.
+    let mut s = transmission(&img);
+    request(&mut s, 1, 10, 0, 64 << 20, MAGIC);
+    assert!(closed(&mut s));
+
+    // The server goes on serving.
+    let out = qemu_io(&img, &["read -P 0xa5 4096 512".into(), "write 0 4k".into()]);
+    assert!(out.contains("read 512/512"), "{out}");
+    server.stop();
+    check(&img.meta);
+    assert_eq!(written_since(&img.meta, 1, &[]), vec![0, 1]);
+}
