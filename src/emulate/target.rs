@@ -313,7 +313,7 @@ impl Target {
     /// One worker pass for a batch (target.md §9.2): a digest step, the deferred writes'
     /// marks of `blocks` with one commit, then `request`. A live server calls this for
     /// each batch and [`tick`](Self::tick) while idle; `run` calls it through
-    /// [`operate`](Self::operate)'s deterministic schedule.
+    /// `operate`'s deterministic schedule.
     pub fn work(&mut self, blocks: &[u32], request: Option<Request>) -> PassOutcome {
         if self.suspended {
             return PassOutcome {
