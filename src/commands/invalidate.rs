@@ -1,6 +1,7 @@
 //! `era_invalidate`: the blocks written since an era, as XML, `BEGIN END` lines or JSON,
 //! in blocks, sectors or bytes.
 
+mod chunks;
 mod json;
 mod offsets;
 mod ranges;
@@ -8,12 +9,15 @@ mod ranges;
 pub use json::View;
 pub use offsets::{OffsetError, Scale, Unit};
 
-use super::input::read_metadata_at;
+use super::input::open_metadata;
 use super::output::Output;
 use super::progress::Progress;
-use crate::era::invalidate::written_since;
+use crate::era::invalidate::written_since_set;
+use crate::era::metadata::{open_view, Source};
 use crate::error::{Error, Result};
-use crate::xml::write_blocks;
+use crate::io::OpenMode;
+use crate::xml::{push_block_run, BLOCKS_HEAD, BLOCKS_TAIL};
+use std::io::Write;
 use std::path::PathBuf;
 
 /// How the list is printed.
@@ -60,32 +64,55 @@ impl InvalidateOutcome {
     }
 }
 
-/// Runs the listing.
+/// Runs the listing. The set of blocks is computed as bitsets straight from the disk
+/// ([`written_since_set`]) and its runs are formatted in parallel chunks, written in
+/// order.
 pub fn run(opts: &InvalidateOptions, progress: &Progress) -> Result<InvalidateOutcome> {
     progress.stage("reading metadata");
-    let md = read_metadata_at(&opts.input, opts.metadata_snapshot)?;
-    let sb = &md.superblock;
+    let (mode, source) = if opts.metadata_snapshot {
+        (OpenMode::ReadShared, Source::Snapshot)
+    } else {
+        (OpenMode::ReadExclusive, Source::Live)
+    };
+    let io = open_metadata(&opts.input, mode)?;
+    let view = open_view(&io, source).map_err(Error::from)?;
+    let sb = &view.sb;
     let header = json::Header {
         view: if opts.metadata_snapshot {
             View::Snapshot
         } else {
             View::Live
         },
-        block_size: sb.block_size,
+        block_size: sb.data_block_size,
         nr_blocks: sb.nr_blocks,
         current_era: sb.current_era,
         written_since: opts.written_since,
     };
-    let scale = Scale::new(opts.unit, sb.block_size, sb.nr_blocks, opts.length)?;
-    let runs = written_since(md, opts.written_since);
+    let set = written_since_set(&io, &view, opts.written_since).map_err(Error::from)?;
+    drop(io);
+    let scale = Scale::new(opts.unit, header.block_size, header.nr_blocks, opts.length)?;
     let mut out = Output::open(opts.output.as_deref())?;
     let name = out.name().to_string();
-    match opts.format {
-        Format::Xml => write_blocks(&mut out, &runs),
-        Format::Ranges => ranges::write_ranges(&mut out, &runs, &scale),
-        Format::Json => json::write_json(&mut out, &header, &runs, &scale),
-    }
-    .map_err(|e| Error::output(&name, e))?;
+    let written = match opts.format {
+        Format::Xml => out.write_all(BLOCKS_HEAD).and_then(|()| {
+            chunks::write_runs(&mut out, &set, 0, |buf, num, run| {
+                push_block_run(buf, num, run)
+            })?;
+            out.write_all(BLOCKS_TAIL)
+        }),
+        Format::Ranges => chunks::write_runs(&mut out, &set, 0, |buf, num, run| {
+            ranges::push_range(buf, num, &scale, run)
+        }),
+        Format::Json => json::json_head(&header, &scale).and_then(|head| {
+            out.write_all(&head)?;
+            // The first run's comma goes.
+            chunks::write_runs(&mut out, &set, 1, |buf, num, run| {
+                json::push_json_run(buf, num, &scale, run)
+            })?;
+            out.write_all(json::JSON_TAIL)
+        }),
+    };
+    written.map_err(|e| Error::output(&name, e))?;
     out.commit()?;
     Ok(InvalidateOutcome {
         current_era: header.current_era,

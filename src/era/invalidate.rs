@@ -1,11 +1,313 @@
 //! Blocks written since an era: every block whose folded era is at least the threshold
 //! (the live current writeset included).
+//!
+//! The folded era of a block (format.md §8 "logical era", [`EraMetadata::folded_eras`])
+//! is the era of the latest writeset marking it, or its era-array entry when none
+//! does. So, for a threshold `N`, with `hi` the union of the writesets of era `>= N`,
+//! `lo` the union of those of era `< N` and `A` the blocks whose era-array entry is
+//! `>= N`:
+//!
+//! ```text
+//! folded era >= N  <=>  b in hi  or  (b in A and b not in lo)
+//! ```
+//!
+//! (a block marked only by writesets older than `N` takes their era, whatever the array
+//! says). [`written_since_set`] computes that set straight from the disk as three
+//! bitsets of `nr_blocks / 8` bytes, streaming the era array, instead of materialising
+//! `nr_blocks` folded eras of 4 bytes.
 
-use super::ir::EraMetadata;
+use super::ir::{EraMetadata, Writeset};
+use super::metadata::{writeset_sources, View};
+use super::Result;
+use crate::io::BlockIo;
+use crate::pdata::array::{array_max_entries, read_array_groups};
+use crate::pdata::bitset::{nr_words, read_bitset};
+use crate::pdata::codec::get_u32;
+use crate::units::MetaBlock;
+use rayon::prelude::*;
+
+/// A set of origin blocks `0..nr_blocks` as 64-bit words (bit b = bit b%64 of word
+/// b/64); bits at or beyond `nr_blocks` are zero.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockSet {
+    words: Vec<u64>,
+    nr_blocks: u32,
+}
+
+impl BlockSet {
+    /// The empty set of `nr_blocks` blocks.
+    pub fn new(nr_blocks: u32) -> BlockSet {
+        BlockSet {
+            words: vec![0; words_for(nr_blocks)],
+            nr_blocks,
+        }
+    }
+
+    /// The number of blocks the set ranges over.
+    pub fn nr_blocks(&self) -> u32 {
+        self.nr_blocks
+    }
+
+    /// The words.
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+
+    /// Whether block `b` is in the set.
+    pub fn contains(&self, b: u32) -> bool {
+        self.words
+            .get(b as usize / 64)
+            .is_some_and(|w| (w >> (b % 64)) & 1 == 1)
+    }
+
+    /// Adds the blocks of `bits` (a bitset in the same layout, of any length: bits at or
+    /// beyond `nr_blocks` are ignored).
+    pub fn union_words(&mut self, bits: &[u64]) {
+        for (w, &b) in self.words.iter_mut().zip(bits) {
+            *w |= b;
+        }
+        self.mask_tail();
+    }
+
+    /// Clears the bits at or beyond `nr_blocks`.
+    fn mask_tail(&mut self) {
+        let rem = self.nr_blocks % 64;
+        if rem != 0 {
+            if let Some(last) = self.words.last_mut() {
+                *last &= (1u64 << rem) - 1;
+            }
+        }
+    }
+
+    /// The first block at or after `from` in the set, if any before `until`.
+    fn next_set(&self, from: u64, until: u64) -> Option<u64> {
+        let mut wi = (from / 64) as usize;
+        let mut w = *self.words.get(wi)? & (u64::MAX << (from % 64));
+        loop {
+            if w != 0 {
+                let b = wi as u64 * 64 + u64::from(w.trailing_zeros());
+                return (b < until).then_some(b);
+            }
+            wi += 1;
+            if wi as u64 * 64 >= until {
+                return None;
+            }
+            w = *self.words.get(wi)?;
+        }
+    }
+
+    /// The first block at or after `from` not in the set (`nr_blocks` if none).
+    fn next_clear(&self, from: u64) -> u64 {
+        let end = u64::from(self.nr_blocks);
+        let mut wi = (from / 64) as usize;
+        let Some(&first) = self.words.get(wi) else {
+            return end;
+        };
+        let mut w = !first & (u64::MAX << (from % 64));
+        loop {
+            if w != 0 {
+                return (wi as u64 * 64 + u64::from(w.trailing_zeros())).min(end);
+            }
+            wi += 1;
+            match self.words.get(wi) {
+                Some(&x) => w = !x,
+                None => return end,
+            }
+        }
+    }
+
+    /// The maximal runs `[begin, end)` of the set, in order.
+    pub fn runs(&self) -> Runs<'_> {
+        self.runs_beginning_in(0, self.nr_blocks)
+    }
+
+    /// The maximal runs of the set whose first block lies in `[from, until)` (a run may
+    /// end beyond `until`). Splitting `0..nr_blocks` into ranges and listing each
+    /// range's runs lists every run exactly once, in order.
+    pub fn runs_beginning_in(&self, from: u32, until: u32) -> Runs<'_> {
+        let from = u64::from(from);
+        // A run under way at `from` belongs to the range before.
+        let pos = if from > 0 && self.contains_u64(from - 1) && self.contains_u64(from) {
+            self.next_clear(from)
+        } else {
+            from
+        };
+        Runs {
+            set: self,
+            pos,
+            until: u64::from(until.min(self.nr_blocks)),
+        }
+    }
+
+    fn contains_u64(&self, b: u64) -> bool {
+        u32::try_from(b).is_ok_and(|b| self.contains(b))
+    }
+}
+
+/// Iterator over maximal runs of a [`BlockSet`]; see [`BlockSet::runs_beginning_in`].
+pub struct Runs<'a> {
+    set: &'a BlockSet,
+    pos: u64,
+    until: u64,
+}
+
+impl Iterator for Runs<'_> {
+    type Item = (u32, u32);
+
+    fn next(&mut self) -> Option<(u32, u32)> {
+        if self.pos >= self.until {
+            return None;
+        }
+        let begin = self.set.next_set(self.pos, self.until)?;
+        let end = self.set.next_clear(begin);
+        self.pos = end;
+        // Both are at most nr_blocks, a u32.
+        let n = self.set.nr_blocks;
+        let clamp = |v: u64| u32::try_from(v).unwrap_or(n).min(n);
+        Some((clamp(begin), clamp(end)))
+    }
+}
+
+fn words_for(nr_blocks: u32) -> usize {
+    // At most 2^26 words: fits any usize of 32 bits or more.
+    nr_words(u64::from(nr_blocks)) as usize
+}
 
 /// Maximal runs `[begin, end)` of blocks whose logical era is `>= since`.
 pub fn written_since(md: EraMetadata, since: u32) -> Vec<(u32, u32)> {
-    runs_at_least(&md.into_folded_eras(), since)
+    written_since_in(&md, since).runs().collect()
+}
+
+/// The blocks of `md` whose logical era is `>= since`.
+pub fn written_since_in(md: &EraMetadata, since: u32) -> BlockSet {
+    let nr_blocks = u32::try_from(md.era_array.len()).unwrap_or(u32::MAX);
+    let mut sets = Sets::new(nr_blocks);
+    for ws in &md.writesets {
+        sets.add_writeset(ws.era, &ws.bits, since);
+    }
+    for (word, eras) in sets.at_least.words.iter_mut().zip(md.era_array.chunks(64)) {
+        *word = at_least_word(eras, since);
+    }
+    sets.finish()
+}
+
+/// The set being built: `at_least` is `A`, then the result.
+struct Sets {
+    at_least: BlockSet,
+    hi: BlockSet,
+    lo: BlockSet,
+}
+
+impl Sets {
+    fn new(nr_blocks: u32) -> Sets {
+        Sets {
+            at_least: BlockSet::new(nr_blocks),
+            hi: BlockSet::new(nr_blocks),
+            lo: BlockSet::new(nr_blocks),
+        }
+    }
+
+    fn add_writeset(&mut self, era: u32, bits: &[u64], since: u32) {
+        if era >= since {
+            self.hi.union_words(bits)
+        } else {
+            self.lo.union_words(bits)
+        }
+    }
+
+    /// `hi | (A & !lo)`.
+    fn finish(self) -> BlockSet {
+        let Sets {
+            mut at_least,
+            hi,
+            lo,
+        } = self;
+        at_least
+            .words
+            .par_iter_mut()
+            .zip(&hi.words)
+            .zip(&lo.words)
+            .for_each(|((a, &h), &l)| *a = h | (*a & !l));
+        at_least.mask_tail();
+        at_least
+    }
+}
+
+/// The word whose bit `i` says whether `eras[i] >= since` (up to 64 entries).
+fn at_least_word(eras: &[u32], since: u32) -> u64 {
+    eras.iter()
+        .enumerate()
+        .fold(0u64, |w, (i, &e)| w | (u64::from(e >= since) << i))
+}
+
+/// Array blocks of the era array per group streamed: 64 blocks of 1018 entries make
+/// exactly 1018 words of the set.
+const ERA_GROUP_BLOCKS: usize = 64;
+
+/// The blocks of `view` whose logical era is `>= since`, read from `io` without holding
+/// the era array or more than a few writesets at a time. Fails as
+/// [`super::metadata::read_metadata`] does on damaged metadata (a writeset's fault is
+/// reported before the era array's).
+pub fn written_since_set(io: &dyn BlockIo, view: &View, since: u32) -> Result<BlockSet> {
+    let sources = writeset_sources(io, view)?;
+    let nr_blocks = view.sb.nr_blocks;
+    let mut sets = Sets::new(nr_blocks);
+    let Sets { at_least, hi, lo } = &mut sets;
+    let (ws, arr) = rayon::join(
+        || -> Result<()> {
+            // A few writesets at a time, so that hundreds of them cost no more memory.
+            let batch = rayon::current_num_threads().max(1);
+            for group in sources.chunks(batch) {
+                let read: Vec<Writeset> = group
+                    .par_iter()
+                    .map(|s| {
+                        Ok(Writeset {
+                            era: s.era,
+                            nr_bits: s.root.nr_bits,
+                            bits: read_bitset(io, s.root.root, u64::from(s.root.nr_bits))?,
+                        })
+                    })
+                    .collect::<Result<_>>()?;
+                for w in &read {
+                    let set = if w.era >= since { &mut *hi } else { &mut *lo };
+                    set.union_words(&w.bits);
+                }
+            }
+            Ok(())
+        },
+        || read_era_at_least(io, view.sb.era_array_root, at_least, since),
+    );
+    ws?;
+    arr?;
+    Ok(sets.finish())
+}
+
+/// Fills `set` with the blocks whose era-array entry is `>= since`, streaming the array
+/// at `root` (of `set.nr_blocks()` entries).
+fn read_era_at_least(
+    io: &dyn BlockIo,
+    root: MetaBlock,
+    set: &mut BlockSet,
+    since: u32,
+) -> Result<()> {
+    let words_per_group = ERA_GROUP_BLOCKS * array_max_entries(4) as usize / 64;
+    let len = u64::from(set.nr_blocks);
+    read_array_groups(
+        io,
+        root,
+        len,
+        4,
+        ERA_GROUP_BLOCKS,
+        |b| get_u32(b, 0),
+        &mut set.words,
+        words_per_group,
+        |eras: &[u32], words: &mut [u64]| {
+            for (w, e) in words.iter_mut().zip(eras.chunks(64)) {
+                *w = at_least_word(e, since);
+            }
+        },
+    )?;
+    Ok(())
 }
 
 /// Maximal runs `[begin, end)` of indices whose value is `>= since`.
@@ -31,6 +333,7 @@ pub fn runs_at_least(eras: &[u32], since: u32) -> Vec<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::era::ir::SuperblockIr;
 
     #[test]
     fn runs_cover_exactly_the_blocks_at_or_above() {
@@ -38,5 +341,77 @@ mod tests {
         assert_eq!(runs_at_least(&eras, 3), vec![(1, 3), (4, 6), (7, 8)]);
         assert_eq!(runs_at_least(&eras, 0), vec![(0, 8)]);
         assert_eq!(runs_at_least(&eras, 10), vec![]);
+    }
+
+    /// Random metadata, including writesets older than the array entries they mark (not
+    /// what the kernel writes, but what the fold defines), writesets longer and shorter
+    /// than the array, and sizes around word boundaries.
+    fn random_metadata(rng: &mut fastrand::Rng) -> EraMetadata {
+        let nr_blocks = rng.usize(0..300);
+        let nr_ws = rng.usize(0..5);
+        let mut eras: Vec<u32> = (0..nr_ws).map(|_| rng.u32(0..12)).collect();
+        eras.sort_unstable();
+        eras.dedup();
+        let writesets = eras
+            .into_iter()
+            .map(|era| {
+                let nr_bits = rng.u32(0..320);
+                let mut bits = vec![0u64; nr_words(u64::from(nr_bits)) as usize];
+                for b in 0..nr_bits {
+                    if rng.u8(0..4) == 0 {
+                        bits[b as usize / 64] |= 1 << (b % 64);
+                    }
+                }
+                Writeset { era, nr_bits, bits }
+            })
+            .collect();
+        EraMetadata {
+            superblock: SuperblockIr::default(),
+            writesets,
+            era_array: (0..nr_blocks).map(|_| rng.u32(0..12)).collect(),
+        }
+    }
+
+    #[test]
+    fn the_set_is_the_fold_for_every_threshold() {
+        let mut rng = fastrand::Rng::with_seed(10);
+        for _ in 0..2000 {
+            let md = random_metadata(&mut rng);
+            let folded = md.folded_eras();
+            for n in 0..=13 {
+                let set = written_since_in(&md, n);
+                assert_eq!(
+                    set.runs().collect::<Vec<_>>(),
+                    runs_at_least(&folded, n),
+                    "{md:?} N={n}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn runs_split_by_ranges_are_every_run_once() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        for _ in 0..500 {
+            let nr_blocks = rng.u32(0..400);
+            let mut set = BlockSet::new(nr_blocks);
+            let bits: Vec<u64> = (0..words_for(nr_blocks))
+                .map(|_| if rng.bool() { rng.u64(..) } else { u64::MAX })
+                .collect();
+            set.union_words(&bits);
+            let all: Vec<_> = set.runs().collect();
+            let step = rng.u32(1..70);
+            let mut split = Vec::new();
+            let mut from = 0;
+            while from < nr_blocks {
+                let until = from.saturating_add(step).min(nr_blocks);
+                split.extend(set.runs_beginning_in(from, until));
+                from = until;
+            }
+            assert_eq!(split, all, "nr_blocks {nr_blocks} step {step}");
+            let want: Vec<u32> = (0..nr_blocks).filter(|&b| set.contains(b)).collect();
+            let listed: Vec<u32> = all.iter().flat_map(|&(b, e)| b..e).collect();
+            assert_eq!(listed, want);
+        }
     }
 }

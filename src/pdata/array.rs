@@ -155,6 +155,75 @@ pub fn read_array<T: Send + Copy + Default>(
     Ok(out)
 }
 
+/// Streams an array of `len` values of `value_size` bytes without holding it: the
+/// array blocks are taken in groups of `group_blocks`, read in parallel (consecutive
+/// block numbers in one read) and decoded with `decode`; `f(values, dest)` then receives
+/// each group's values with its own `dest_per_group` elements of `dest` (group `g` gets
+/// `dest[g * dest_per_group..]`, the last group what remains). Every array block is
+/// checked as [`read_array`] checks it. Memory: one group's blocks and values per thread.
+#[allow(clippy::too_many_arguments)]
+pub fn read_array_groups<T: Send + Copy + Default, O: Send>(
+    io: &dyn BlockIo,
+    root: MetaBlock,
+    len: u64,
+    value_size: usize,
+    group_blocks: usize,
+    decode: impl Fn(&[u8]) -> T + Sync,
+    dest: &mut [O],
+    dest_per_group: usize,
+    f: impl Fn(&[T], &mut [O]) + Sync,
+) -> Result<()> {
+    let ptrs = array_block_pointers(io, root, len, value_size)?;
+    let m = array_max_entries(value_size) as usize;
+    let group_blocks = group_blocks.max(1);
+    let nr_groups = ptrs.len().div_ceil(group_blocks);
+    if nr_groups == 0 {
+        return Ok(());
+    }
+    let dest_per_group = dest_per_group.max(1);
+    let len = usize::try_from(len).map_err(|_| {
+        Error::invalid(
+            root,
+            BlockKind::BtreeNode,
+            format!("array of {len} values does not fit in memory"),
+        )
+    })?;
+    dest.par_chunks_mut(dest_per_group)
+        .take(nr_groups)
+        .enumerate()
+        .try_for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(buf, values): &mut (Vec<u8>, Vec<T>), (g, dest)| -> Result<()> {
+                let first = g * group_blocks;
+                let group = &ptrs[first..(first + group_blocks).min(ptrs.len())];
+                buf.resize(group.len() * BLOCK_SIZE, 0);
+                for (run_first, count) in consecutive_runs(group, group_blocks) {
+                    let block = group[run_first];
+                    let span = &mut buf[run_first * BLOCK_SIZE..(run_first + count) * BLOCK_SIZE];
+                    io.read_blocks(block, span)
+                        .map_err(|source| Error::Io { block, source })?;
+                }
+                values.clear();
+                for (j, chunk) in buf.chunks_exact(BLOCK_SIZE).enumerate() {
+                    let idx = first + j;
+                    let block = group[j];
+                    let data: &BlockBuf = chunk
+                        .try_into()
+                        .map_err(|_| Error::invalid(block, BlockKind::ArrayBlock, "short read"))?;
+                    let nr = (len - idx * m).min(m);
+                    check_array_block(block, data, value_size as u32, nr as u32)?;
+                    values.extend(
+                        data[ARRAY_HEADER_SIZE..ARRAY_HEADER_SIZE + nr * value_size]
+                            .chunks_exact(value_size)
+                            .map(&decode),
+                    );
+                }
+                f(values, dest);
+                Ok(())
+            },
+        )
+}
+
 /// Groups indices of `ptrs` into runs `(first_index, count)` whose block numbers are
 /// consecutive, at most `max` long.
 fn consecutive_runs(ptrs: &[MetaBlock], max: usize) -> Vec<(usize, usize)> {

@@ -3,29 +3,40 @@
 
 use std::io::{self, Write};
 
+/// What precedes the runs.
+pub const BLOCKS_HEAD: &[u8] = b"<blocks>";
+/// What follows the runs.
+pub const BLOCKS_TAIL: &[u8] = b"\n</blocks>";
+
+/// Appends the element of the run `[b, e)`: a `<range>` for two or more blocks, a
+/// `<block>` for one, nothing for none.
+pub fn push_block_run(buf: &mut Vec<u8>, num: &mut itoa::Buffer, (b, e): (u32, u32)) {
+    if e > b.saturating_add(1) {
+        buf.extend_from_slice(b"\n  <range begin=\"");
+        buf.extend_from_slice(num.format(b).as_bytes());
+        buf.extend_from_slice(b"\" end=\"");
+        buf.extend_from_slice(num.format(e).as_bytes());
+        buf.extend_from_slice(b"\"/>");
+    } else if e > b {
+        buf.extend_from_slice(b"\n  <block block=\"");
+        buf.extend_from_slice(num.format(b).as_bytes());
+        buf.extend_from_slice(b"\"/>");
+    }
+}
+
 /// Writes the block list for the runs `[begin, end)`.
 pub fn write_blocks(out: &mut dyn Write, runs: &[(u32, u32)]) -> io::Result<()> {
     let mut buf = Vec::with_capacity(64 * 1024);
-    buf.extend_from_slice(b"<blocks>");
+    buf.extend_from_slice(BLOCKS_HEAD);
     let mut num = itoa::Buffer::new();
-    for &(b, e) in runs {
-        if e > b + 1 {
-            buf.extend_from_slice(b"\n  <range begin=\"");
-            buf.extend_from_slice(num.format(b).as_bytes());
-            buf.extend_from_slice(b"\" end=\"");
-            buf.extend_from_slice(num.format(e).as_bytes());
-            buf.extend_from_slice(b"\"/>");
-        } else if e > b {
-            buf.extend_from_slice(b"\n  <block block=\"");
-            buf.extend_from_slice(num.format(b).as_bytes());
-            buf.extend_from_slice(b"\"/>");
-        }
+    for &run in runs {
+        push_block_run(&mut buf, &mut num, run);
         if buf.len() > 60 * 1024 {
             out.write_all(&buf)?;
             buf.clear();
         }
     }
-    buf.extend_from_slice(b"\n</blocks>");
+    buf.extend_from_slice(BLOCKS_TAIL);
     out.write_all(&buf)
 }
 

@@ -5,6 +5,6 @@ mod blocks;
 mod reader;
 mod writer;
 
-pub use blocks::write_blocks;
+pub use blocks::{push_block_run, write_blocks, BLOCKS_HEAD, BLOCKS_TAIL};
 pub use reader::{build_from_xml, build_from_xml_for_device, read_xml, ReadError, ReadErrorKind};
 pub use writer::{XmlStyle, XmlWriter};

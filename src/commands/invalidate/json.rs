@@ -1,12 +1,13 @@
-//! `--format json`: one object, written with serde_json as it is serialised, so that
-//! millions of runs cost no memory beyond the run list itself.
+//! `--format json`: one object; its head written with serde_json, its runs formatted
+//! in chunks as they are listed, so that millions of runs cost no memory.
 //!
 //! `{"view", "block_size", "nr_blocks", "current_era", "written_since", "unit",
 //! "length", "length_rounded_up", "runs": [{"begin", "end"}, …]}` and a newline.
 
 use super::offsets::Scale;
-use serde::ser::{Serialize, SerializeSeq, Serializer};
-use std::io::{self, Write};
+use std::io;
+#[cfg(test)]
+use std::io::Write;
 
 /// Which metadata was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -29,8 +30,10 @@ pub struct Header {
     pub written_since: u32,
 }
 
+/// Everything before the runs; the runs are serialised by hand after it (field order
+/// and spelling as serde_json gives them), so that they need not be held.
 #[derive(serde::Serialize)]
-struct Document<'a> {
+struct Document {
     view: View,
     block_size: u32,
     nr_blocks: u32,
@@ -39,39 +42,10 @@ struct Document<'a> {
     unit: &'static str,
     length: u64,
     length_rounded_up: bool,
-    runs: Runs<'a>,
 }
 
-/// The runs, converted one at a time as they are written.
-struct Runs<'a> {
-    runs: &'a [(u32, u32)],
-    scale: &'a Scale,
-}
-
-#[derive(serde::Serialize)]
-struct Run {
-    begin: u64,
-    end: u64,
-}
-
-impl Serialize for Runs<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.runs.len()))?;
-        for &run in self.runs {
-            let (begin, end) = self.scale.run(run);
-            seq.serialize_element(&Run { begin, end })?;
-        }
-        seq.end()
-    }
-}
-
-/// Writes the document for the runs `[begin, end)` of blocks, in `scale`'s unit.
-pub fn write_json(
-    out: &mut dyn Write,
-    header: &Header,
-    runs: &[(u32, u32)],
-    scale: &Scale,
-) -> io::Result<()> {
+/// The document up to and including the runs' opening bracket.
+pub fn json_head(header: &Header, scale: &Scale) -> io::Result<Vec<u8>> {
     let doc = Document {
         view: header.view,
         block_size: header.block_size,
@@ -81,10 +55,46 @@ pub fn write_json(
         unit: scale.unit().name(),
         length: scale.length(),
         length_rounded_up: scale.rounded_up(),
-        runs: Runs { runs, scale },
     };
-    serde_json::to_writer(&mut *out, &doc)?;
-    out.write_all(b"\n")
+    let mut head = serde_json::to_vec(&doc)?;
+    // `{...}` becomes `{...,"runs":[`.
+    if head.pop() != Some(b'}') {
+        return Err(io::Error::other("the JSON header does not end its object"));
+    }
+    head.extend_from_slice(b",\"runs\":[");
+    Ok(head)
+}
+
+/// The document after the runs.
+pub const JSON_TAIL: &[u8] = b"]}\n";
+
+/// Appends `,{"begin":B,"end":E}` for the run of blocks `[begin, end)` in `scale`'s
+/// unit. The first run's comma is the caller's to drop.
+pub fn push_json_run(buf: &mut Vec<u8>, num: &mut itoa::Buffer, scale: &Scale, run: (u32, u32)) {
+    let (begin, end) = scale.run(run);
+    buf.extend_from_slice(b",{\"begin\":");
+    buf.extend_from_slice(num.format(begin).as_bytes());
+    buf.extend_from_slice(b",\"end\":");
+    buf.extend_from_slice(num.format(end).as_bytes());
+    buf.push(b'}');
+}
+
+/// Writes the document for the runs `[begin, end)` of blocks, in `scale`'s unit.
+#[cfg(test)]
+pub fn write_json(
+    out: &mut dyn Write,
+    header: &Header,
+    runs: &[(u32, u32)],
+    scale: &Scale,
+) -> io::Result<()> {
+    let mut body = Vec::new();
+    let mut num = itoa::Buffer::new();
+    for &run in runs {
+        push_json_run(&mut body, &mut num, scale, run);
+    }
+    out.write_all(&json_head(header, scale)?)?;
+    out.write_all(body.get(1..).unwrap_or_default())?;
+    out.write_all(JSON_TAIL)
 }
 
 #[cfg(test)]

@@ -2,23 +2,28 @@
 //! line at all when no block qualifies).
 
 use super::offsets::Scale;
+#[cfg(test)]
 use std::io::{self, Write};
 
+/// Appends the line of the run `[begin, end)` of blocks, as offsets in `scale`'s unit.
+pub fn push_range(buf: &mut Vec<u8>, num: &mut itoa::Buffer, scale: &Scale, run: (u32, u32)) {
+    let (begin, end) = scale.run(run);
+    buf.extend_from_slice(num.format(begin).as_bytes());
+    buf.push(b' ');
+    buf.extend_from_slice(num.format(end).as_bytes());
+    buf.push(b'\n');
+}
+
 /// Writes the runs `[begin, end)` of blocks as offsets in `scale`'s unit, one line a
-/// run (the output is buffered: one write per line costs no system call).
+/// run.
+#[cfg(test)]
 pub fn write_ranges(out: &mut dyn Write, runs: &[(u32, u32)], scale: &Scale) -> io::Result<()> {
-    let mut line = Vec::with_capacity(48);
+    let mut buf = Vec::with_capacity(64 * 1024);
     let mut num = itoa::Buffer::new();
     for &run in runs {
-        let (begin, end) = scale.run(run);
-        line.clear();
-        line.extend_from_slice(num.format(begin).as_bytes());
-        line.push(b' ');
-        line.extend_from_slice(num.format(end).as_bytes());
-        line.push(b'\n');
-        out.write_all(&line)?;
+        push_range(&mut buf, &mut num, scale, run);
     }
-    Ok(())
+    out.write_all(&buf)
 }
 
 #[cfg(test)]
