@@ -37,8 +37,9 @@ fuzz_target!(|data: &[u8]| {
     let mut opened = false;
     for l in lines.iter().take(MAX_COMMANDS) {
         let cmd = bounded(&l.command);
-        opened |= matches!(cmd, Command::Open(_));
-        let _ = runner.execute(&cmd, &mut out);
+        // A refused open (no sectors, longer than the origin) formats nothing.
+        let done = runner.execute(&cmd, &mut out).is_ok();
+        opened |= done && matches!(cmd, Command::Open(_));
     }
     if runner.target().is_some() {
         let _ = runner.close();
