@@ -38,20 +38,6 @@ fn emulate(meta: &Path, origin: &Path) -> (i32, String) {
     )
 }
 
-fn restore(xml: &Path, out: &Path) -> (i32, String) {
-    let o = tool("era_restore")
-        .arg("-i")
-        .arg(xml)
-        .arg("-o")
-        .arg(out)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn readers_are_refused_while_a_writer_holds_the_image() {
     let img = kernel_image_file("metadata_snap");

@@ -13,22 +13,6 @@ fn blank_output(dir: &Path, name: &str, bytes: u64) -> std::path::PathBuf {
     p
 }
 
-fn restore(xml: &Path, out: &Path) -> (i32, String) {
-    let o = tool("era_restore")
-        .arg("-q")
-        .arg("-i")
-        .arg(xml)
-        .arg("-o")
-        .arg(out)
-        .output()
-        .unwrap();
-    assert!(o.stdout.is_empty());
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
 fn dump(args: &[&str], img: &Path) -> String {
     let (code, out, err) = run("era_dump", args, img);
     assert_eq!(code, 0, "{err}");

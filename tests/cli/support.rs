@@ -81,3 +81,20 @@ pub fn listed_blocks(xml: &str) -> Vec<u32> {
     }
     v
 }
+
+/// Runs `era_restore -q -i xml -o out` (nothing on stdout); returns (exit code, stderr).
+pub fn restore(xml: &Path, out: &Path) -> (i32, String) {
+    let o = tool("era_restore")
+        .arg("-q")
+        .arg("-i")
+        .arg(xml)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.stdout.is_empty());
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
