@@ -243,6 +243,8 @@ fn the_corpus_covers_what_it_claims() {
         "emulate_odd_size",
         "restore_deep_writesets",
         "emulate_crash_snap",
+        "serve_clean",
+        "serve_killed",
     ] {
         assert!(has(c), "missing case {c}");
     }
@@ -267,6 +269,12 @@ fn the_corpus_covers_what_it_claims() {
     // The crashed snapshot input holds both.
     let both = superblock(&image("emulate_crash_snap", "meta_in.img.gz"));
     assert!(both.metadata_snap != 0 && both.current_writeset.root != 0);
+    // The server's input after SIGTERM is closed (no live writeset); after kill -9 its
+    // live writeset stays in the superblock.
+    let clean = superblock(&image("serve_clean", "meta_in.img.gz"));
+    assert_eq!(clean.current_writeset.root, 0);
+    let killed = superblock(&image("serve_killed", "meta_in.img.gz"));
+    assert_ne!(killed.current_writeset.root, 0);
     // The undigested input holds a writeset longer than the device, bits beyond the end.
     let und = read(
         &image("restore_undigested", "meta_in.img.gz"),

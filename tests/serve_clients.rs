@@ -1,11 +1,13 @@
 //! `era_emulate serve` with clients no one here wrote: nbdinfo sees the export as
 //! advertised, qemu-img and nbdcopy copy a disk image in and out bit-exact, TRIM and
-//! WRITE_ZEROES follow the kernel's rules, and TCP serves the same export.
+//! WRITE_ZEROES follow the kernel's rules, TCP serves the same export, and several qemu-io
+//! processes connected at once mark exactly the union of their writes.
 
 mod serve_support;
 
 use serve_support::*;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 const ORIGIN: u64 = 8 << 20;
 
@@ -133,4 +135,133 @@ fn tcp_serves_the_same_export() {
     assert!(out.contains("read 8192/8192"), "{out}");
     server.stop();
     assert_eq!(written_since(&img.meta, 1, &[]), vec![2, 3]);
+}
+
+/// The server's accepted connections on its NBD socket: the lines of /proc/net/unix
+/// naming the socket in the connected state (the listening socket is unconnected).
+fn connections(socket: &std::path::Path) -> usize {
+    let path = socket.to_str().unwrap();
+    std::fs::read_to_string("/proc/net/unix")
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() == 8 && f[7] == path && f[5] == "03"
+        })
+        .count()
+}
+
+#[test]
+fn simultaneous_qemu_io_clients_mark_the_union_of_their_writes() {
+    if !have("qemu-io") {
+        return;
+    }
+    const CLIENTS: u64 = 4;
+    let img = Images::new(ORIGIN);
+    let nr_blocks = ORIGIN / BLOCK_BYTES;
+    let server = Server::start(&img, &[]);
+    // Era 1: some blocks the clients overwrite later, some they do not touch.
+    qemu_io(
+        &img,
+        &["write -P 200 0 64k".into(), "write -P 201 4M 4k".into()],
+    );
+    server.checkpoint();
+    // Era 2: each client owns the blocks b with b % CLIENTS == k among a random third of
+    // the device, writes them with aio_write (many in flight), each block with its own
+    // pattern, and reads them back. Each client first sleeps 3 s after connecting, so that all of
+    // them are connected together before any writes.
+    let mut rng = fastrand::Rng::with_seed(8);
+    let mut mine: Vec<Vec<u64>> = vec![Vec::new(); CLIENTS as usize];
+    for b in 0..nr_blocks {
+        if rng.u8(..3) == 0 {
+            mine[(b % CLIENTS) as usize].push(b);
+        }
+    }
+    let pattern = |b: u64| (b % 199 + 1) as u8;
+    // The first client's connection is closed on the server's side as well (not kept
+    // open until another client connects).
+    let t = Instant::now();
+    while connections(&img.socket()) > 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the server keeps a finished connection open"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut children = Vec::new();
+    for blocks in &mine {
+        let mut c = Command::new("qemu-io");
+        c.args(["-f", "raw", "-c", "sleep 3000"]);
+        for &b in blocks {
+            c.arg("-c").arg(format!(
+                "aio_write -P {} {} {BLOCK_BYTES}",
+                pattern(b),
+                b * BLOCK_BYTES
+            ));
+        }
+        c.arg("-c").arg("aio_flush");
+        for &b in blocks {
+            c.arg("-c").arg(format!(
+                "read -P {} {} {BLOCK_BYTES}",
+                pattern(b),
+                b * BLOCK_BYTES
+            ));
+        }
+        c.arg(img.uri())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        children.push(c.spawn().unwrap());
+    }
+    // All of them are connected at one moment.
+    let t = Instant::now();
+    let mut most = 0;
+    while most < CLIENTS as usize && t.elapsed() < Duration::from_secs(20) {
+        most = most.max(connections(&img.socket()));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        most >= CLIENTS as usize,
+        "never all clients connected at once: at most {most}"
+    );
+    for (k, child) in children.into_iter().enumerate() {
+        let o = child.wait_with_output().unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success() && !out.contains("failed") && !out.contains("Pattern verification"),
+            "client {k}: {}\n{out}\n{}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(
+            out.matches("wrote ").count(),
+            mine[k].len(),
+            "client {k}: writes acknowledged"
+        );
+    }
+    server.stop();
+    check(&img.meta);
+    let mut union: Vec<u64> = mine.concat();
+    union.sort_unstable();
+    assert_eq!(written_since(&img.meta, 2, &[]), union);
+    // Since era 1: the union and the first writes (blocks 0..16 and 1024).
+    let mut all = union.clone();
+    all.extend((0..16).chain([1024]));
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(written_since(&img.meta, 1, &[]), all);
+    // Every client's data is on the origin, the rest as before.
+    let origin = std::fs::read(&img.origin).unwrap();
+    for (b, chunk) in origin.chunks(BLOCK_BYTES as usize).enumerate() {
+        let b = b as u64;
+        let want = if union.binary_search(&b).is_ok() {
+            pattern(b)
+        } else if b < 16 {
+            200
+        } else if b == 1024 {
+            201
+        } else {
+            0
+        };
+        assert!(chunk.iter().all(|&x| x == want), "block {b}");
+    }
 }

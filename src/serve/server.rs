@@ -123,9 +123,10 @@ pub fn serve(
                 accepted.push(Stream::Tcp(s));
             }
         }
+        // A finished connection's handle closes its socket now, not at the next accept.
+        conns.retain(|(_, h)| !h.is_finished());
         for s in accepted {
             idle = false;
-            conns.retain(|(_, h)| !h.is_finished());
             if conns.len() >= MAX_CONNECTIONS {
                 let _ = s.shutdown(Shutdown::Both);
                 continue;
