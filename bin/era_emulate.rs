@@ -52,6 +52,7 @@ fn run(table: &TableArgs, script: Option<PathBuf>) -> ExitCode {
         block_size,
         length,
         unsafe_no_sync,
+        cache_mb: _,
     } = table;
     let text = match &script {
         Some(p) if p.as_os_str() != "-" => std::fs::read_to_string(p)
@@ -98,7 +99,7 @@ fn run(table: &TableArgs, script: Option<PathBuf>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let mut runner = Runner::new(cfg);
+    let mut runner = Runner::new(cfg).with_cache_limit(table.cache_blocks());
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let ok = runner.run(&lines, &mut stdout.lock(), &mut stderr.lock());
@@ -121,6 +122,7 @@ fn serve_cmd(table: &TableArgs, opts: Options) -> ExitCode {
         block_size,
         table.length,
         sync,
+        table.cache_blocks(),
         opts,
     ) {
         Ok(()) => ExitCode::SUCCESS,
@@ -137,6 +139,7 @@ fn serve_devices(
     block_size: u32,
     length: Option<u64>,
     sync: bool,
+    cache_blocks: usize,
     opts: Options,
 ) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
@@ -149,6 +152,7 @@ fn serve_devices(
     let length = length.unwrap_or(origin.len() / SECTOR);
     let mut target =
         Target::construct(Arc::new(d.meta), origin, length, block_size, sync).context("open")?;
+    target.set_cache_limit(cache_blocks);
     target.resume().context("open")?;
     let socket = opts.socket.display().to_string();
     serve(

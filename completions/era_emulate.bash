@@ -67,7 +67,7 @@ _era_emulate() {
             return 0
             ;;
         era_emulate__subcmd__run)
-            opts="-h --meta --origin --block-size --length --unsafe-no-sync --help"
+            opts="-h --meta --origin --block-size --length --unsafe-no-sync --cache-mb --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -89,6 +89,13 @@ _era_emulate() {
                     return 0
                     ;;
                 --length)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --cache-mb)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -103,7 +110,7 @@ _era_emulate() {
             return 0
             ;;
         era_emulate__subcmd__serve)
-            opts="-h --meta --origin --block-size --length --unsafe-no-sync --socket --listen --help"
+            opts="-h --meta --origin --block-size --length --unsafe-no-sync --cache-mb --socket --listen --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -125,6 +132,13 @@ _era_emulate() {
                     return 0
                     ;;
                 --length)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --cache-mb)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace

@@ -34,12 +34,14 @@ complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l meta -d 
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l origin -d 'The origin image (an existing file, read and written at SECTOR*512)' -r -F
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l block-size -d 'Data block size in 512-byte sectors: a positive multiple of 8 (8, 16, 24, 128...)' -r -f
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l length -d 'Table length in sectors, at most the origin\'s size [default: the origin\'s size]' -r -f
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l cache-mb -d 'Metadata blocks kept in memory, in MiB (at least 1): the metadata\'s share of the memory, whatever the size of the metadata or of a transaction' -r -f
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -l unsafe-no-sync -d 'Skip the flushes (fdatasync) of every commit: fast, not crash safe'
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l meta -d 'The metadata image (an existing file; all zeros = unformatted)' -r -F
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l origin -d 'The origin image (an existing file, read and written at SECTOR*512)' -r -F
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l block-size -d 'Data block size in 512-byte sectors: a positive multiple of 8 (8, 16, 24, 128...)' -r -f
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l length -d 'Table length in sectors, at most the origin\'s size [default: the origin\'s size]' -r -f
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l cache-mb -d 'Metadata blocks kept in memory, in MiB (at least 1): the metadata\'s share of the memory, whatever the size of the metadata or of a transaction' -r -f
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l socket -d 'The NBD Unix socket to create (the control socket is PATH.ctl)' -r -F
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l listen -d 'Serve NBD on TCP as well, at [ADDR:]PORT (ADDR defaults to 127.0.0.1)' -r
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l unsafe-no-sync -d 'Skip the flushes (fdatasync) of every commit: fast, not crash safe'

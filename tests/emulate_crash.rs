@@ -17,6 +17,7 @@ use era_tools::emulate::script::{parse_script, Command};
 use era_tools::era::check::{check, CheckOptions};
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::{BlockIo, MemIo};
+use era_tools::pdata::transaction::{DEFAULT_CACHE_BLOCKS, MIN_CACHE_BLOCKS};
 use era_tools::units::BLOCK_SIZE;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -72,8 +73,8 @@ fn config(meta: Arc<dyn BlockIo>) -> RunConfig {
 
 /// Runs the workload until the power cut; returns the blocks of every completed write
 /// with the era it completed in, and the number of metadata writes made.
-fn run_until_cut(io: Arc<PowerCutIo>) -> (Vec<(u32, u32)>, u64) {
-    let mut runner = Runner::new(config(io.clone()));
+fn run_until_cut(io: Arc<PowerCutIo>, cache_blocks: usize) -> (Vec<(u32, u32)>, u64) {
+    let mut runner = Runner::new(config(io.clone())).with_cache_limit(cache_blocks);
     let mut done = Vec::new();
     let mut cmds = vec![Command::Open(None)];
     cmds.extend(
@@ -115,14 +116,18 @@ fn run_until_cut(io: Arc<PowerCutIo>) -> (Vec<(u32, u32)>, u64) {
 const SUBSETS_PER_CUT: u64 = 4;
 
 /// Cuts the power after every metadata write of the workload, leaving the unflushed
-/// writes that `policies(k)` name, and checks each image left behind.
-fn check_every_power_cut(policies: impl Fn(u64) -> Vec<Survival>) {
-    let (_, total) = run_until_cut(Arc::new(PowerCutIo::new(META_BLOCKS, u64::MAX)));
+/// writes that `policies(k)` name, and checks each image left behind. The target keeps
+/// at most `cache_blocks` metadata blocks in memory.
+fn check_every_power_cut(cache_blocks: usize, policies: impl Fn(u64) -> Vec<Survival>) {
+    let (_, total) = run_until_cut(
+        Arc::new(PowerCutIo::new(META_BLOCKS, u64::MAX)),
+        cache_blocks,
+    );
     assert!(total > 100, "workload too small: {total} writes");
     let mut checked = 0;
     for k in 0..=total {
         let io = Arc::new(PowerCutIo::new(META_BLOCKS, k));
-        let (done, _) = run_until_cut(io.clone());
+        let (done, _) = run_until_cut(io.clone(), cache_blocks);
         for policy in policies(k) {
             let what = format!("cut after {k} of {total} writes, {policy:?} survive");
             checked += check_image(io.durable_image(policy), &done, &what);
@@ -187,20 +192,44 @@ fn check_image(image: Vec<u8>, done: &[(u32, u32)], what: &str) -> usize {
 
 #[test]
 fn every_power_cut_losing_the_cache_leaves_recoverable_metadata() {
-    check_every_power_cut(|_| vec![Survival::None]);
+    check_every_power_cut(DEFAULT_CACHE_BLOCKS, |_| vec![Survival::None]);
 }
 
 #[test]
 fn every_power_cut_keeping_the_cache_leaves_recoverable_metadata() {
-    check_every_power_cut(|_| vec![Survival::All]);
+    check_every_power_cut(DEFAULT_CACHE_BLOCKS, |_| vec![Survival::All]);
 }
 
 #[test]
 fn every_power_cut_keeping_part_of_the_cache_leaves_recoverable_metadata() {
-    check_every_power_cut(|k| {
+    check_every_power_cut(DEFAULT_CACHE_BLOCKS, |k| {
         (0..SUBSETS_PER_CUT)
             .map(|s| Survival::Random(k * SUBSETS_PER_CUT + s))
             .collect()
+    });
+}
+
+/// With the smallest cache, transactions write their new blocks out before commit
+/// (and again if they change): a cut at any of those writes still leaves the last
+/// commit intact.
+#[test]
+fn every_power_cut_with_the_smallest_cache_leaves_recoverable_metadata() {
+    let (_, default) = run_until_cut(
+        Arc::new(PowerCutIo::new(META_BLOCKS, u64::MAX)),
+        DEFAULT_CACHE_BLOCKS,
+    );
+    let (_, small) = run_until_cut(
+        Arc::new(PowerCutIo::new(META_BLOCKS, u64::MAX)),
+        MIN_CACHE_BLOCKS,
+    );
+    assert!(
+        small > default,
+        "no early writes: {small} vs {default} writes"
+    );
+    check_every_power_cut(MIN_CACHE_BLOCKS, |k| {
+        let mut p = vec![Survival::None, Survival::All];
+        p.extend((0..SUBSETS_PER_CUT).map(|s| Survival::Random(k * SUBSETS_PER_CUT + s)));
+        p
     });
 }
 

@@ -39,6 +39,18 @@ pub struct TableArgs {
     /// Skip the flushes (fdatasync) of every commit: fast, not crash safe.
     #[arg(long = "unsafe-no-sync")]
     pub unsafe_no_sync: bool,
+    /// Metadata blocks kept in memory, in MiB (at least 1): the metadata's share of the
+    /// memory, whatever the size of the metadata or of a transaction.
+    #[arg(long = "cache-mb", value_name = "MIB", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..), value_hint = ValueHint::Other)]
+    pub cache_mb: u64,
+}
+
+impl TableArgs {
+    /// The cache limit in 4 KiB blocks.
+    pub fn cache_blocks(&self) -> usize {
+        usize::try_from(self.cache_mb.saturating_mul(256)).unwrap_or(usize::MAX)
+    }
 }
 
 #[derive(Subcommand, Debug)]

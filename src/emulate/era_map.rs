@@ -26,7 +26,14 @@ impl EraMap {
     }
 
     /// Replaces the bitset with an empty one of `nr_blocks` bits (a new era).
+    /// The old bitset is let go before the new one is allocated, so that two never
+    /// coexist (at 2^28 blocks each is 32 MiB); in between, every block reads as not
+    /// marked, which a new era's map says anyway.
     pub fn reset(&self, nr_blocks: u32) {
+        {
+            let mut g = self.bits.write().unwrap_or_else(|e| e.into_inner());
+            *g = Arc::new([]);
+        }
         let fresh: Arc<[AtomicU64]> = (0..(nr_blocks as u64).div_ceil(64))
             .map(|_| AtomicU64::new(0))
             .collect();

@@ -103,6 +103,12 @@ impl LiveMetadata {
         })
     }
 
+    /// Sets how many 4 KiB metadata blocks the cache holds (see
+    /// [`TransactionManager::set_cache_limit`]).
+    pub fn set_cache_limit(&mut self, blocks: usize) {
+        self.tm.set_cache_limit(blocks);
+    }
+
     /// The `used` figure of the INFO status (target.md §9.4).
     pub fn used(&self) -> u64 {
         self.tm.used()

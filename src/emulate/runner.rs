@@ -29,12 +29,24 @@ pub struct RunConfig {
 pub struct Runner {
     cfg: RunConfig,
     target: Option<Target>,
+    cache_limit: usize,
 }
 
 impl Runner {
     /// A runner with no device open.
     pub fn new(cfg: RunConfig) -> Runner {
-        Runner { cfg, target: None }
+        Runner {
+            cfg,
+            target: None,
+            cache_limit: crate::pdata::transaction::DEFAULT_CACHE_BLOCKS,
+        }
+    }
+
+    /// The same runner, with targets that keep at most `blocks` 4 KiB metadata blocks
+    /// in memory.
+    pub fn with_cache_limit(mut self, blocks: usize) -> Runner {
+        self.cache_limit = blocks;
+        self
     }
 
     /// The default table length: the origin's size in whole sectors.
@@ -60,6 +72,7 @@ impl Runner {
             self.cfg.block_size,
             self.cfg.sync,
         )?;
+        t.set_cache_limit(self.cache_limit);
         t.resume()?;
         self.target = Some(t);
         Ok(())

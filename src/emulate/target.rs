@@ -189,6 +189,12 @@ impl Target {
         })
     }
 
+    /// Sets how many 4 KiB metadata blocks are kept in memory: the bound of the
+    /// metadata's share of the memory, however large a transaction is.
+    pub fn set_cache_limit(&mut self, blocks: usize) {
+        self.md.set_cache_limit(blocks);
+    }
+
     /// Table length in sectors.
     pub fn length(&self) -> u64 {
         self.length

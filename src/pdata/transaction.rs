@@ -9,6 +9,13 @@
 //! * a block freed in a transaction is not reused before that transaction commits;
 //! * commit = update the ref-count tree, copy every changed bitmap and the index to new
 //!   blocks, write every dirty block, flush, write the superblock, flush.
+//!
+//! Memory is bounded by the cache limit, not by the size of a transaction: when the
+//! cache is full, the blocks allocated in this transaction that changed since they were
+//! last written are sealed and written out early, and the whole cache is dropped; they
+//! are read back when needed. This is crash safe because no committed superblock refers
+//! to a block allocated in the open transaction; one changed again after its early write
+//! is written again at commit.
 
 use crate::io::BlockIo;
 use crate::pdata::btree::cow::{self as btree_cow, TreeType};
@@ -20,11 +27,15 @@ use crate::pdata::space_map::{
 };
 use crate::pdata::{read_block, write_block, Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-/// Clean blocks kept in memory before the cache is emptied.
-const CACHE_LIMIT: usize = 16_384;
+/// Blocks kept in memory before the cache is emptied by default (64 MiB).
+pub const DEFAULT_CACHE_BLOCKS: usize = 16_384;
+
+/// The smallest cache limit accepted. Any limit is correct (an evicted block is read
+/// back when needed); a very small one only means more reads and early writes.
+pub const MIN_CACHE_BLOCKS: usize = 8;
 
 /// The ref-count tree: block number → u32 count, no references in values.
 pub const REF_COUNT_TREE: TreeType = TreeType::plain(4);
@@ -36,6 +47,10 @@ pub struct TransactionManager {
     blocks: HashMap<MetaBlock, Arc<BlockBuf>>,
     /// Blocks allocated in this transaction, with the kind they are sealed as.
     fresh: HashMap<MetaBlock, BlockKind>,
+    /// Fresh blocks whose cached content has not been written since it last changed.
+    dirty: HashSet<MetaBlock>,
+    /// Blocks kept in memory before the cache is emptied.
+    cache_limit: usize,
     index_block: MetaBlock,
     bitmaps: Vec<IndexEntry>,
     ref_count_root: MetaBlock,
@@ -72,6 +87,8 @@ impl TransactionManager {
             sm: CoreSpaceMap::new(Vec::new()),
             blocks: HashMap::new(),
             fresh: HashMap::new(),
+            dirty: HashSet::new(),
+            cache_limit: DEFAULT_CACHE_BLOCKS,
             index_block: 1,
             bitmaps: Vec::new(),
             ref_count_root: 2,
@@ -83,16 +100,13 @@ impl TransactionManager {
         }
         sm.set_cursor(3 + nb);
         tm.sm = sm;
-        tm.fresh.insert(1, BlockKind::Index);
-        tm.blocks.insert(1, Arc::new([0u8; BLOCK_SIZE]));
-        tm.fresh.insert(2, BlockKind::BtreeNode);
+        tm.insert_fresh(1, BlockKind::Index, Arc::new([0u8; BLOCK_SIZE]))?;
         let mut leaf = [0u8; BLOCK_SIZE];
         btree_cow::init_node(&mut leaf, false, REF_COUNT_TREE.value_size);
-        tm.blocks.insert(2, Arc::new(leaf));
+        tm.insert_fresh(2, BlockKind::BtreeNode, Arc::new(leaf))?;
         for i in 0..nb {
             let b = 3 + i;
-            tm.fresh.insert(b, BlockKind::Bitmap);
-            tm.blocks.insert(b, Arc::new([0u8; BLOCK_SIZE]));
+            tm.insert_fresh(b, BlockKind::Bitmap, Arc::new([0u8; BLOCK_SIZE]))?;
             tm.bitmaps.push(IndexEntry {
                 blocknr: b,
                 nr_free: ENTRIES_PER_BITMAP as u32,
@@ -122,12 +136,25 @@ impl TransactionManager {
             sm: CoreSpaceMap::new(counts),
             blocks: HashMap::new(),
             fresh: HashMap::new(),
+            dirty: HashSet::new(),
+            cache_limit: DEFAULT_CACHE_BLOCKS,
             index_block: root.bitmap_root,
             committed: (root.bitmap_root, bitmaps.clone(), root.ref_count_root),
             bitmaps,
             ref_count_root: root.ref_count_root,
             sync,
         })
+    }
+
+    /// Sets how many blocks (4 KiB each) the cache holds before it is emptied; at least
+    /// [`MIN_CACHE_BLOCKS`].
+    pub fn set_cache_limit(&mut self, blocks: usize) {
+        self.cache_limit = blocks.max(MIN_CACHE_BLOCKS);
+    }
+
+    /// Blocks in memory now (for tests and measurements).
+    pub fn cached_blocks(&self) -> usize {
+        self.blocks.len()
     }
 
     /// The device.
@@ -173,22 +200,67 @@ impl TransactionManager {
         if let Some(buf) = self.blocks.get(&b) {
             return Ok(Arc::clone(buf));
         }
+        // A fresh block written out early was sealed as the kind it was allocated as.
+        let kind = self.fresh.get(&b).copied().unwrap_or(kind);
         let data = read_block(self.io.as_ref(), b)?;
         checksum::verify(&data, kind, b)?;
-        if self.blocks.len() >= CACHE_LIMIT {
-            let fresh = &self.fresh;
-            self.blocks.retain(|k, _| fresh.contains_key(k));
-        }
+        self.make_room()?;
         let rc: Arc<BlockBuf> = Arc::from(data);
         self.blocks.insert(b, Arc::clone(&rc));
         Ok(rc)
     }
 
+    /// Empties the cache if it is full: fresh blocks changed since their last write are
+    /// sealed and written first (nothing committed refers to them, so no flush is
+    /// needed; commit flushes before the superblock).
+    fn make_room(&mut self) -> Result<()> {
+        if self.blocks.len() < self.cache_limit {
+            return Ok(());
+        }
+        self.write_dirty()?;
+        self.blocks.clear();
+        Ok(())
+    }
+
+    /// Seals and writes every fresh block changed since its last write, in block order.
+    fn write_dirty(&mut self) -> Result<()> {
+        let mut dirty: Vec<MetaBlock> = self.dirty.drain().collect();
+        dirty.sort_unstable();
+        for b in dirty {
+            let Some(&kind) = self.fresh.get(&b) else {
+                continue;
+            };
+            if self.sm.count(b) == 0 {
+                continue;
+            }
+            let Some(rc) = self.blocks.get_mut(&b) else {
+                return Err(Error::invalid(
+                    b,
+                    kind,
+                    "changed block missing from the cache before its write",
+                ));
+            };
+            let buf = Arc::make_mut(rc);
+            put_u64(&mut buf[..], kind.blocknr_offset(), b);
+            checksum::seal(buf, kind);
+            write_block(self.io.as_ref(), b, buf)?;
+        }
+        Ok(())
+    }
+
+    /// Caches `data` as the new content of fresh block `b`, to be sealed as `kind`.
+    fn insert_fresh(&mut self, b: MetaBlock, kind: BlockKind, data: Arc<BlockBuf>) -> Result<()> {
+        self.make_room()?;
+        self.fresh.insert(b, kind);
+        self.dirty.insert(b);
+        self.blocks.insert(b, data);
+        Ok(())
+    }
+
     /// Allocates a zeroed block that will be sealed as `kind`.
     pub fn new_block(&mut self, kind: BlockKind) -> Result<MetaBlock> {
         let b = self.sm.alloc()?;
-        self.fresh.insert(b, kind);
-        self.blocks.insert(b, Arc::new([0u8; BLOCK_SIZE]));
+        self.insert_fresh(b, kind, Arc::new([0u8; BLOCK_SIZE]))?;
         Ok(b)
     }
 
@@ -203,21 +275,25 @@ impl TransactionManager {
         }
         let data = self.read(b, kind)?;
         let n = self.sm.alloc()?;
-        self.fresh.insert(n, kind);
-        self.blocks.insert(n, Arc::new(*data));
+        self.insert_fresh(n, kind, Arc::new(*data))?;
         self.dec(b)?;
         Ok((n, count > 1))
     }
 
     /// Mutable access to a block allocated in this transaction.
     pub fn get_mut(&mut self, b: MetaBlock) -> Result<&mut BlockBuf> {
-        if !self.fresh.contains_key(&b) {
+        let Some(&kind) = self.fresh.get(&b) else {
             return Err(Error::invalid(
                 b,
                 BlockKind::BtreeNode,
                 "write to a block that was not shadowed in this transaction",
             ));
+        };
+        if !self.blocks.contains_key(&b) {
+            // Written out early and dropped from the cache: read it back.
+            self.read(b, kind)?;
         }
+        self.dirty.insert(b);
         match self.blocks.get_mut(&b) {
             Some(rc) => Ok(Arc::make_mut(rc)),
             None => Err(Error::invalid(
@@ -238,6 +314,7 @@ impl TransactionManager {
         let c = self.sm.dec(b)?;
         if c == 0 && self.fresh.remove(&b).is_some() {
             self.blocks.remove(&b);
+            self.dirty.remove(&b);
         }
         Ok(c)
     }
@@ -360,28 +437,15 @@ impl TransactionManager {
     /// Writes every block of the transaction, flushes, writes `superblock` at block 0
     /// and flushes again. Call [`prepare_commit`](Self::prepare_commit) first.
     pub fn commit(&mut self, superblock: &BlockBuf) -> Result<()> {
-        let mut fresh: Vec<(MetaBlock, BlockKind)> =
-            self.fresh.iter().map(|(&b, &k)| (b, k)).collect();
-        fresh.sort_unstable_by_key(|e| e.0);
-        for (b, kind) in fresh {
-            if self.sm.count(b) == 0 {
-                continue;
-            }
-            let Some(rc) = self.blocks.get_mut(&b) else {
-                continue;
-            };
-            let buf = Arc::make_mut(rc);
-            put_u64(&mut buf[..], kind.blocknr_offset(), b);
-            checksum::seal(buf, kind);
-            write_block(self.io.as_ref(), b, buf)?;
-        }
+        // Fresh blocks not dirty were written (sealed) since their last change.
+        self.write_dirty()?;
         self.flush()?;
         write_block(self.io.as_ref(), 0, superblock)?;
         self.flush()?;
         self.fresh.clear();
         self.sm.end_transaction();
         self.committed = (self.index_block, self.bitmaps.clone(), self.ref_count_root);
-        if self.blocks.len() >= CACHE_LIMIT {
+        if self.blocks.len() >= self.cache_limit {
             self.blocks.clear();
         }
         Ok(())
@@ -396,6 +460,7 @@ impl TransactionManager {
             self.blocks.remove(b);
         }
         self.fresh.clear();
+        self.dirty.clear();
         let (index, bitmaps, ref_root) = self.committed.clone();
         self.index_block = index;
         self.bitmaps = bitmaps;

@@ -61,3 +61,38 @@ fn bitset_words_in_a_shared_array() {
     assert_eq!(get(&mut tm, snap, 8, 600).unwrap(), 0);
     assert_eq!(get(&mut tm, root, 8, 600).unwrap(), 0x8000_0000_0000_0001);
 }
+
+#[test]
+fn a_transaction_larger_than_the_cache_is_written_early_and_read_back() {
+    use crate::pdata::transaction::MIN_CACHE_BLOCKS;
+    let io = Arc::new(MemIo::new(4096));
+    let mut tm = TransactionManager::format(io.clone(), true).unwrap();
+    tm.set_cache_limit(MIN_CACHE_BLOCKS);
+    let mut root = empty(&mut tm).unwrap();
+    // About 200 array blocks plus index nodes: three times the cache, in one transaction.
+    let n = 200_000;
+    root = resize(&mut tm, root, 4, 0, n, 3).unwrap();
+    assert!(tm.cached_blocks() <= MIN_CACHE_BLOCKS);
+    let mut model = vec![3u64; n as usize];
+    // Changes to blocks already written out early, in the same transaction.
+    for i in (0..n).step_by(997) {
+        root = set(&mut tm, root, 4, i, i + 1).unwrap();
+        model[i as usize] = i + 1;
+        assert!(tm.cached_blocks() <= MIN_CACHE_BLOCKS);
+    }
+    let sm = commit(&mut tm);
+    assert_space_map_exact(io.as_ref(), &sm, &[(root, ARRAY_INDEX_TREE)], &[]);
+    let mut reopened = TransactionManager::open(io.clone(), &sm, true).unwrap();
+    assert_eq!(read_all(&mut reopened, root, 4, n).unwrap(), model);
+
+    // A second transaction, also larger than the cache, that never commits (a power
+    // cut): its early writes leave the committed state intact.
+    let committed = root;
+    for i in (0..n).step_by(500) {
+        root = set(&mut tm, root, 4, i, 7).unwrap();
+    }
+    assert_ne!(root, committed);
+    let mut after_cut = TransactionManager::open(io.clone(), &sm, true).unwrap();
+    assert_eq!(read_all(&mut after_cut, committed, 4, n).unwrap(), model);
+    assert_space_map_exact(io.as_ref(), &sm, &[(committed, ARRAY_INDEX_TREE)], &[]);
+}
