@@ -4,8 +4,7 @@
 
 use super::origin::FileOrigin;
 use super::{Error, Result};
-use crate::io::{FileIo, OpenMode};
-use std::fs::TryLockError;
+use crate::io::{lock, FileIo, OpenMode};
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
@@ -76,13 +75,7 @@ fn open_origin(path: &Path, is_block_device: bool, sync: bool) -> io::Result<Fil
         }
     })?;
     if !is_block_device {
-        file.try_lock().map_err(|e| match e {
-            TryLockError::WouldBlock => io::Error::new(
-                io::ErrorKind::ResourceBusy,
-                "in use by another process (another era_emulate holds it)",
-            ),
-            TryLockError::Error(e) => e,
-        })?;
+        lock(&file, path, OpenMode::WriteExclusive)?;
     }
     FileOrigin::new(file, sync)
 }

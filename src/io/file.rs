@@ -141,8 +141,11 @@ fn open_error(path: &Path, is_block_device: bool, e: io::Error) -> io::Error {
     }
 }
 
-/// Takes the advisory lock `mode` asks for on a regular file, without waiting.
-fn lock(file: &File, path: &Path, mode: OpenMode) -> io::Result<()> {
+/// Takes the advisory lock `mode` asks for on a regular file, without waiting: shared for
+/// [`OpenMode::ReadExclusive`], exclusive for [`OpenMode::WriteExclusive`], none for
+/// [`OpenMode::ReadShared`]. A lock held by another process is a `ResourceBusy` error
+/// saying so.
+pub fn lock(file: &File, path: &Path, mode: OpenMode) -> io::Result<()> {
     let taken = match mode {
         OpenMode::ReadShared => return Ok(()),
         OpenMode::ReadExclusive => file.try_lock_shared(),

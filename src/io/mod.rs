@@ -8,7 +8,7 @@ mod aligned;
 mod file;
 mod mem;
 
-pub use file::{FileIo, OpenMode};
+pub use file::{lock, FileIo, OpenMode};
 pub use mem::MemIo;
 
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
