@@ -1,5 +1,5 @@
 //! Man pages and shell completions, generated from the argument definitions so they
-//! never drift (tests/generated.rs compares them with the committed files).
+//! never drift (tests/integration/generated.rs compares them with the committed files).
 
 use clap::CommandFactory;
 use clap_complete::Shell;

@@ -2,7 +2,7 @@
 //! metadata that lists at least every block the truth lists, the input is untouched, and
 //! what could not be read is named on standard error.
 
-use super::common::{kernel_image, truth};
+use crate::common::{kernel_image, truth};
 use super::support::*;
 use std::path::Path;
 

@@ -7,7 +7,7 @@
 //! map, and record every write that completed before the cut in (at least) the era it
 //! was made in.
 
-mod common;
+use crate::common;
 
 use common::power_cut::{PowerCutIo, Survival};
 use common::recount::assert_space_map_exact;

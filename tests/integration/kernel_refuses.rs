@@ -3,7 +3,7 @@
 //! tried `dmsetup create` over a metadata device whose block 0 holds the mark, and our
 //! writer still writes exactly that block first.
 
-mod common;
+use crate::common;
 
 use common::failing_io::FailingIo;
 use common::kernel_image;

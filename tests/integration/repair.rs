@@ -10,7 +10,7 @@
 //! block size is refused with the reason; the repair is then run again with the block
 //! size given (`--data-block-size`), and must keep the promise.
 
-mod common;
+use crate::common;
 
 use common::block_damage::{block_of, damage, Damage, PatchedIo};
 use common::*;

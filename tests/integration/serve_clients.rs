@@ -3,7 +3,7 @@
 //! WRITE_ZEROES follow the kernel's rules, TCP serves the same export, and several qemu-io
 //! processes connected at once mark exactly the union of their writes.
 
-mod serve_support;
+use crate::serve_support;
 
 use serve_support::*;
 use std::process::{Command, Stdio};

@@ -4,7 +4,7 @@
 //! connection; the server stays up, serves the next client, and stops cleanly.
 #![allow(clippy::big_endian_bytes)] // NBD is big-endian on the wire
 
-mod serve_support;
+use crate::serve_support;
 
 use serve_support::*;
 use std::io::{Read, Write};

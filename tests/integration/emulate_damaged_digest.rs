@@ -2,7 +2,7 @@
 //! digest cannot use or cannot remove stops the digest with a logged error naming the
 //! block, as the kernel's failed removal does. It never spins.
 
-mod common;
+use crate::common;
 
 use common::damage::{config_for, key_offset, leaf_keys, within, writeset_leaves, OverlayIo};
 use common::kernel_image;

@@ -2,7 +2,7 @@
 //! images reopen, and every write qemu-io saw acknowledged is marked and its data is
 //! on the origin, exactly as after `crash` in `run`.
 
-mod serve_support;
+use crate::serve_support;
 
 use serve_support::*;
 use std::io::{BufRead, BufReader};

@@ -1,6 +1,6 @@
 //! The 2014 seed's bugs that later kernels fixed (target.md §16) must not come back.
 
-mod common;
+use crate::common;
 
 use common::recount::assert_space_map_exact;
 use era_tools::emulate::origin::MemOrigin;

@@ -2,7 +2,7 @@
 //! make. The raw inputs are kept in fuzz/regressions/TARGET/ and replayed by
 //! `fuzz/run.sh`.
 
-mod common;
+use crate::common;
 
 use common::kernel_image;
 use era_tools::era::check::{check, CheckOptions};

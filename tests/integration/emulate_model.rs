@@ -3,7 +3,7 @@
 //! every close or crash the folded eras on disk, the era and the snapshot must agree
 //! with the model, and the space map must be exact.
 
-mod common;
+use crate::common;
 
 use common::recount::assert_space_map_exact;
 use era_tools::emulate::origin::MemOrigin;

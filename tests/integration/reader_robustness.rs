@@ -5,7 +5,7 @@
 //! The large image (a two-level era-array btree) has every node damaged and a sample of
 //! its array blocks.
 
-mod common;
+use crate::common;
 
 use common::*;
 use era_tools::era::invalidate::written_since;

@@ -1,8 +1,5 @@
 //! Command-line tests of every tool, run against the built binaries.
 
-#[path = "../common/mod.rs"]
-mod common;
-
 mod check;
 mod contract;
 mod dump;

@@ -2,7 +2,7 @@
 //! line numbers, 2 bad syntax before anything changes), script from a file or stdin, and
 //! the metadata it leaves on real files.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use common::recount::assert_space_map_exact;

@@ -1,7 +1,7 @@
 //! The readers against the kernel's own images: every case must decode to exactly the
 //! per-block truth of its workload, and the default dump must equal the reference tool's.
 
-mod common;
+use crate::common;
 
 use common::*;
 use era_tools::era::ir::EraMetadata;

@@ -2,7 +2,7 @@
 //! real kernel; B: crash with a digest in flight; C: the kernel developers' crash
 //! reproduction; D: the thin-provisioning-tools snapshot image).
 
-mod common;
+use crate::common;
 
 use common::recount::assert_space_map_exact;
 use common::script::run_script;

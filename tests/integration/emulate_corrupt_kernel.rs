@@ -3,7 +3,7 @@
 //! a time, checksum re-sealed, then the image is opened and used. Every run must end,
 //! within a time bound, with results or errors: no panic, no hang.
 
-mod common;
+use crate::common;
 
 use common::damage::{config_for, digest_blocks, within, OverlayIo};
 use common::kernel_image;

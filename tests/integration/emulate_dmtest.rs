@@ -1,7 +1,7 @@
 //! Scenarios of the kernel developers' test suite (device-mapper-test-suite,
 //! `lib/dmtest/tests/era/`, target.md §19) run on the emulator.
 
-mod common;
+use crate::common;
 
 use common::null_origin::NullOrigin;
 use common::recount::assert_space_map_exact;

@@ -3,7 +3,7 @@
 //! the kernel's image, and writing that again must give the same bytes; any metadata
 //! written in either style must read back unchanged.
 
-mod common;
+use crate::common;
 
 use common::*;
 use era_tools::era::ir::{EraMetadata, SuperblockIr, Writeset};

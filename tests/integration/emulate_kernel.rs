@@ -4,7 +4,7 @@
 //! geometry and era, fold to the per-block truth (live and snapshot), and leave an exact
 //! space map. The `used` figures are compared too (target.md §9.4).
 
-mod common;
+use crate::common;
 
 use common::null_origin::NullOrigin;
 use common::recount::assert_space_map_exact;

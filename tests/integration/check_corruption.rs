@@ -3,7 +3,7 @@
 //! checksum, a bad checksum). The check must fail, and one of its findings must name the
 //! damaged block. Finishing at all shows that no damage makes the check panic or hang.
 
-mod common;
+use crate::common;
 
 use common::block_damage::{block_of, damage, used_end, Damage, PatchedIo};
 use common::*;

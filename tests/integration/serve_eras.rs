@@ -3,7 +3,7 @@
 //! `era_invalidate --written-since N` equals the model of which blocks were written
 //! when, the status line counts the eras, and the metadata passes era_check.
 
-mod serve_support;
+use crate::serve_support;
 
 use serve_support::*;
 use std::collections::BTreeMap;

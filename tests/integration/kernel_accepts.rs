@@ -7,7 +7,7 @@
 //! space map, fold to the truth (the input's logical content overlaid with the kernel's
 //! writes), and the kernel's status lines must show the era continuing from ours.
 
-mod common;
+use crate::common;
 
 use common::recount::assert_space_map_exact;
 use common::*;

@@ -3,10 +3,10 @@
 //! mark of an interrupted restore in block 0, so whenever the writing stops part-way
 //! every tool names it ("an interrupted era_restore left this device") instead of
 //! reading a mix of old and new structures, and neither `era_emulate` nor the kernel
-//! (`tests/kernel_refuses.rs`) formats over it. (If the very first write fails, nothing
+//! (`tests/integration/kernel_refuses.rs`) formats over it. (If the very first write fails, nothing
 //! changed and the old metadata stays whole.)
 
-mod common;
+use crate::common;
 
 use common::failing_io::FailingIo;
 use common::*;

@@ -2,7 +2,7 @@
 //! must check clean, with no error and no warning (the corpus's space maps are exact,
 //! snapshot-held structures included).
 
-mod common;
+use crate::common;
 
 use common::*;
 use era_tools::era::check::{check, CheckOptions};

@@ -3,7 +3,7 @@
 //! the server holds it; after the drop and a clean stop the later writes are in the
 //! later era.
 
-mod serve_support;
+use crate::serve_support;
 
 use serve_support::*;
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! mutated (one field at a time, checksum re-sealed so that the damage gets past the
 //! checksum), then the image is opened and used, each run bounded in time.
 
-mod common;
+use crate::common;
 
 use common::damage::within;
 use era_tools::emulate::origin::MemOrigin;

@@ -5,7 +5,7 @@
 //! Needs root and `losetup` (CI runs as root); without a loop device the tests say so
 //! on stderr and check nothing.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use common::*;

@@ -4,7 +4,7 @@
 //! are recomputed here by walking every structure (format.md §7.5), independently of
 //! the writer; the walk is itself checked against the kernel's own space maps.
 
-mod common;
+use crate::common;
 
 use common::recount::assert_space_map_exact;
 use common::*;
