@@ -2,8 +2,8 @@
 //! metadata that lists at least every block the truth lists, the input is untouched, and
 //! what could not be read is named on standard error.
 
-use crate::common::{kernel_image, truth};
 use super::support::*;
+use crate::common::{kernel_image, truth};
 use std::path::Path;
 
 /// The image of `case` in a temporary file with `block` zeroed.
