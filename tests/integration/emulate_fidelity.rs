@@ -21,6 +21,7 @@ use common::recount::recount;
 use common::{kernel_cases, kernel_image};
 use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::io::MemIo;
+use era_tools::pdata::checksum::{self, BlockKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -45,6 +46,9 @@ struct Measure {
     counts: Counts,
     status_total: usize,
     reachable_total: usize,
+    /// The first differing reachable blocks, each with what the kernel and we hold there.
+    first_diffs: Vec<String>,
+    first_status_diff: Option<String>,
 }
 
 impl Measure {
@@ -88,6 +92,10 @@ fn measure(case: &str) -> Measure {
     let r = translate(case);
     let (ours, lines) = run(case, &r);
     let status_equal = lines.iter().filter(|(o, k)| fields(o) == fields(k)).count();
+    let first_status_diff = lines
+        .iter()
+        .find(|(o, k)| fields(o) != fields(k))
+        .map(|(o, k)| format!("ours {:?}, kernel {:?}", o.trim(), k.trim()));
     let kernel = kernel_image(case);
     assert_eq!(ours.len(), kernel.len(), "{case}: image size");
     let reachable: Vec<usize> = recount(&MemIo::from_bytes(kernel.clone()))
@@ -97,19 +105,47 @@ fn measure(case: &str) -> Measure {
         .map(|(b, _)| b)
         .collect();
     let block = |img: &[u8], b: usize| img[b * BLOCK..(b + 1) * BLOCK].to_vec();
-    let reachable_equal = reachable
+    let differing: Vec<usize> = reachable
         .iter()
-        .filter(|&&b| block(&ours, b) == block(&kernel, b))
-        .count();
+        .copied()
+        .filter(|&b| block(&ours, b) != block(&kernel, b))
+        .collect();
+    let first_diffs = differing
+        .iter()
+        .take(6)
+        .map(|&b| {
+            format!(
+                "{b} ({} / {})",
+                kind(&block(&kernel, b), b),
+                kind(&block(&ours, b), b)
+            )
+        })
+        .collect();
     Measure {
         counts: Counts {
             status_equal,
-            reachable_equal,
+            reachable_equal: reachable.len() - differing.len(),
             image_identical: usize::from(ours == kernel),
         },
         status_total: lines.len(),
         reachable_total: reachable.len(),
+        first_diffs,
+        first_status_diff,
     }
+}
+
+/// What a block holds, by the checksum that fits it at `location`.
+fn kind(data: &[u8], location: usize) -> String {
+    if data.iter().all(|&b| b == 0) {
+        return "zero".into();
+    }
+    let Ok(buf) = <&[u8; BLOCK]>::try_from(data) else {
+        return "?".into();
+    };
+    BlockKind::ALL
+        .into_iter()
+        .find(|&k| checksum::verify(buf, k, location as u64).is_ok())
+        .map_or_else(|| "other".into(), |k| format!("{k:?}"))
 }
 
 fn read_record() -> BTreeMap<String, Counts> {
@@ -157,6 +193,15 @@ fn placement_matches_the_kernel_at_least_as_recorded() {
             format!("{}/{}", c.reachable_equal, m.reachable_total),
             if c.image_identical == 1 { "yes" } else { "no" }
         );
+        if let Some(d) = &m.first_status_diff {
+            eprintln!("    first differing status line: {d}");
+        }
+        if !m.first_diffs.is_empty() {
+            eprintln!(
+                "    first differing (kernel / ours): {}",
+                m.first_diffs.join(", ")
+            );
+        }
         identical += usize::from(m.identical());
         images += c.image_identical;
         new_record.push(format!(
