@@ -254,11 +254,18 @@ impl LiveMetadata {
         }
     }
 
-    /// Takes the metadata snapshot after a commit (target.md §11.2 steps 3–5).
+    /// Takes the metadata snapshot after a commit (target.md §11.2 steps 3–5), in the
+    /// kernel's order (metadata_take_snap): a reference to block 0 first, then its copy
+    /// (which drops that reference again), then the two roots. The first count change of
+    /// the transaction is thus block 0's, as in the kernel, where it is what makes the
+    /// space map copy its bitmap before the copy of the superblock is placed
+    /// (docs/placement.md).
     pub fn take_snapshot(&mut self) -> Result<()> {
+        self.tm.inc(0)?;
         let c = self
             .tm
             .write_new(BlockKind::Superblock, &self.last_superblock)?;
+        self.tm.dec(0)?;
         self.tm.inc(self.writeset_tree_root)?;
         self.tm.inc(self.era_array_root)?;
         self.metadata_snap = c;

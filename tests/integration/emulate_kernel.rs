@@ -6,135 +6,16 @@
 
 use crate::common;
 
+use common::kernel_replay::translate;
 use common::null_origin::NullOrigin;
 use common::recount::assert_space_map_exact;
 use common::*;
 use era_tools::emulate::runner::{RunConfig, Runner};
-use era_tools::emulate::script::Command;
 use era_tools::era::ir::EraMetadata;
 use era_tools::era::metadata::{open_view, read_metadata, writeset_sources, Source};
 use era_tools::io::{BlockIo, MemIo};
 use era_tools::pdata::space_map::SmRoot;
 use std::sync::Arc;
-
-/// A kernel workload as emulator commands, each status with the line the kernel printed.
-struct Replay {
-    meta_bytes: u64,
-    origin_bytes: u64,
-    block_size: u32,
-    steps: Vec<(Command, Option<String>)>,
-}
-
-fn translate(case: &str) -> Replay {
-    let log = std::fs::read_to_string(kernel_dir().join(case).join("workload.log")).unwrap();
-    let events: Vec<Vec<&str>> = log
-        .lines()
-        .filter(|l| l.starts_with("@@"))
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .filter(|w| {
-            !matches!(
-                w[0],
-                "@@ERA"
-                    | "@@KERNEL"
-                    | "@@DMSETUP"
-                    | "@@TARGETS"
-                    | "@@TIME"
-                    | "@@DMESG"
-                    | "@@RC"
-                    | "@@NOTE"
-                    | "@@TABLE"
-            )
-        })
-        .collect();
-    let mut r = Replay {
-        meta_bytes: 0,
-        origin_bytes: 0,
-        block_size: 0,
-        steps: Vec::new(),
-    };
-    let mut consumed = vec![false; events.len()];
-    let mut removed = false;
-    for (i, w) in events.iter().enumerate() {
-        if consumed[i] {
-            continue;
-        }
-        let next = events.get(i + 1).map(|n| n[0]);
-        let num = |k: usize| -> u64 { w[k].parse().unwrap() };
-        removed = false;
-        match w[0] {
-            "@@DISKS" => {
-                for kv in &w[1..] {
-                    let (k, v) = kv.split_once('=').unwrap();
-                    let bytes = v.parse::<u64>().unwrap() * 512;
-                    match k {
-                        "meta" => r.meta_bytes = bytes,
-                        "origin" => r.origin_bytes = bytes,
-                        _ => panic!("{case}: {kv}"),
-                    }
-                }
-            }
-            "@@CREATE" => {
-                r.block_size = num(2) as u32;
-                r.steps.push((Command::Open(Some(num(3))), None));
-            }
-            "@@W" => r.steps.push((
-                Command::Write {
-                    sector: num(2) * r.block_size as u64,
-                    count: 8,
-                    byte: 0x5a,
-                },
-                None,
-            )),
-            "@@R" => r.steps.push((
-                Command::Read {
-                    sector: num(1) * r.block_size as u64,
-                    count: 8,
-                },
-                None,
-            )),
-            "@@SUSPEND" => {
-                if next != Some("@@RELOAD") {
-                    r.steps.push((Command::Suspend, None));
-                    r.steps.push((Command::Resume, None));
-                }
-            }
-            "@@RELOAD" => r.steps.push((Command::Reload(num(3)), None)),
-            "@@STATUS" => {
-                // The harness logs an operation after the status it takes right after it.
-                let op = match next {
-                    Some("@@CHECKPOINT") => Some("checkpoint"),
-                    Some("@@SNAP_TAKE") => Some("take_metadata_snap"),
-                    Some("@@SNAP_DROP") => Some("drop_metadata_snap"),
-                    _ => None,
-                };
-                if let Some(op) = op {
-                    r.steps.push((Command::Message(vec![op.into()]), None));
-                    consumed[i + 1] = true;
-                }
-                r.steps.push((Command::Status, Some(w[2..].join(" "))));
-            }
-            "@@CHECKPOINT" => r
-                .steps
-                .push((Command::Message(vec!["checkpoint".into()]), None)),
-            "@@SNAP_TAKE" => r
-                .steps
-                .push((Command::Message(vec!["take_metadata_snap".into()]), None)),
-            "@@SNAP_DROP" => r
-                .steps
-                .push((Command::Message(vec!["drop_metadata_snap".into()]), None)),
-            "@@RESUME" => {}
-            "@@REMOVE" => {
-                r.steps.push((Command::Close, None));
-                removed = true;
-            }
-            other => panic!("{case}: unknown event {other}"),
-        }
-    }
-    if !removed {
-        r.steps.push((Command::Crash, None));
-    }
-    r
-}
 
 struct Outcome {
     meta: Arc<MemIo>,

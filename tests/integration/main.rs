@@ -14,6 +14,7 @@ mod emulate_corrupt_kernel;
 mod emulate_crash;
 mod emulate_damaged_digest;
 mod emulate_dmtest;
+mod emulate_fidelity;
 mod emulate_guardrails;
 mod emulate_kernel;
 mod emulate_model;

@@ -4,6 +4,7 @@
 pub mod block_damage;
 pub mod damage;
 pub mod failing_io;
+pub mod kernel_replay;
 pub mod manifest;
 pub mod null_origin;
 pub mod power_cut;
