@@ -4,10 +4,10 @@
 //! the path of an update is shadowed; a node copied while shared passes one reference
 //! on to everything it points to (format.md §7.6).
 
-use super::node::{max_entries, INTERNAL_FLAG, LEAF_FLAG, NODE_HEADER_SIZE};
+use super::node::{get_key, get_value, put_entries, put_key, put_value, NodeFault, NodeHeader};
 use super::walk::MAX_DEPTH;
 use crate::pdata::checksum::BlockKind;
-use crate::pdata::codec::{get_u32, get_u64, put_u32, put_u64};
+use crate::pdata::codec::get_u64;
 use crate::pdata::transaction::TransactionManager;
 use crate::pdata::{Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
@@ -51,30 +51,30 @@ type Entry = (u64, Vec<u8>);
 mod insert;
 pub use insert::insert;
 
+fn header(b: &BlockBuf) -> NodeHeader {
+    NodeHeader::decode(b)
+}
 fn nr(b: &BlockBuf) -> usize {
-    get_u32(b, 16) as usize
+    header(b).nr_entries as usize
 }
 fn max(b: &BlockBuf) -> usize {
-    get_u32(b, 20) as usize
-}
-fn vsize(b: &BlockBuf) -> usize {
-    get_u32(b, 24) as usize
+    header(b).max_entries as usize
 }
 fn is_leaf(b: &BlockBuf) -> bool {
-    get_u32(b, 4) == LEAF_FLAG
+    header(b).is_leaf()
 }
 fn key(b: &BlockBuf, i: usize) -> u64 {
-    get_u64(b, NODE_HEADER_SIZE + 8 * i)
-}
-fn voff(b: &BlockBuf, i: usize) -> usize {
-    NODE_HEADER_SIZE + 8 * max(b) + vsize(b) * i
+    get_key(b, i)
 }
 fn value(b: &BlockBuf, i: usize) -> &[u8] {
-    let o = voff(b, i);
-    &b[o..o + vsize(b)]
+    get_value(b, &header(b), i)
 }
 fn child(b: &BlockBuf, i: usize) -> MetaBlock {
-    get_u64(b, voff(b, i))
+    get_u64(value(b, i), 0)
+}
+fn set_child(b: &mut BlockBuf, i: usize, c: MetaBlock) {
+    let h = header(b);
+    put_value(b, &h, i, &c.to_le_bytes());
 }
 
 /// Largest `i` with `key(i) <= k`.
@@ -94,10 +94,7 @@ fn find_le(b: &BlockBuf, k: u64) -> Option<usize> {
 /// Formats `buf` as an empty node.
 pub fn init_node(buf: &mut BlockBuf, internal: bool, leaf_value_size: usize) {
     buf.fill(0);
-    let vs = if internal { 8 } else { leaf_value_size };
-    put_u32(buf, 4, if internal { INTERNAL_FLAG } else { LEAF_FLAG });
-    put_u32(buf, 20, max_entries(vs));
-    put_u32(buf, 24, vs as u32);
+    NodeHeader::empty(internal, leaf_value_size).encode(buf);
 }
 
 fn entries(b: &BlockBuf) -> Vec<Entry> {
@@ -107,13 +104,7 @@ fn entries(b: &BlockBuf) -> Vec<Entry> {
 }
 
 fn set_entries(b: &mut BlockBuf, es: &[Entry]) {
-    let vs = vsize(b);
-    for (i, (k, v)) in es.iter().enumerate() {
-        put_u64(b, NODE_HEADER_SIZE + 8 * i, *k);
-        let o = voff(b, i);
-        b[o..o + vs].copy_from_slice(v);
-    }
-    put_u32(b, 16, es.len() as u32);
+    put_entries(b, es.iter().map(|(k, v)| (*k, v.as_slice())));
 }
 
 fn bad(block: MetaBlock, reason: String) -> Error {
@@ -123,26 +114,22 @@ fn bad(block: MetaBlock, reason: String) -> Error {
 /// Reads node `b` and checks its header against the tree.
 fn load(tm: &mut TransactionManager, b: MetaBlock, tt: &TreeType) -> Result<BlockBuf> {
     let data = *tm.read(b, BlockKind::BtreeNode)?;
-    let flags = get_u32(&data, 4);
-    if flags != INTERNAL_FLAG && flags != LEAF_FLAG {
-        return Err(bad(
+    let h = header(&data);
+    // Exactly the header this tree's nodes are written with (the kernel's own check).
+    match h.check(tt.value_size as u32) {
+        Err(NodeFault::Flags { flags }) => Err(bad(
             b,
             format!("flags {flags} is neither internal nor leaf"),
-        ));
-    }
-    let want = if flags == LEAF_FLAG { tt.value_size } else { 8 };
-    if vsize(&data) != want || max(&data) != max_entries(want) as usize || nr(&data) > max(&data) {
-        return Err(bad(
+        )),
+        Ok(()) if h.max_entries == h.kernel_max_entries() => Ok(data),
+        _ => Err(bad(
             b,
             format!(
                 "header (value_size {}, max_entries {}, nr_entries {}) does not fit this tree",
-                vsize(&data),
-                max(&data),
-                nr(&data)
+                h.value_size, h.max_entries, h.nr_entries
             ),
-        ));
+        )),
     }
-    Ok(data)
 }
 
 /// Creates an empty tree (one empty leaf).
@@ -357,8 +344,7 @@ fn remove_rec(
         return Ok(s);
     }
     let c = remove_rec(tm, child(&node, i), tt, k, depth + 1)?;
-    let o = voff(&node, i);
-    put_u64(&mut node, o, c);
+    set_child(&mut node, i, c);
     *tm.get_mut(s)? = node;
     rebalance(tm, s, i, tt)?;
     Ok(s)
@@ -383,8 +369,7 @@ fn rebalance(
     };
     let other = if li == i { ri } else { li };
     let (os, _) = shadow_node(tm, child(&p, other), tt)?;
-    let o = voff(&p, other);
-    put_u64(&mut p, o, os);
+    set_child(&mut p, other, os);
     let (lb, rb) = (child(&p, li), child(&p, ri));
     let mut left = *tm.read(lb, BlockKind::BtreeNode)?;
     let mut right = *tm.read(rb, BlockKind::BtreeNode)?;

@@ -4,16 +4,11 @@
 //! trees share it; a node reached twice within one tree is reported and not re-walked.
 
 use super::Checker;
-use crate::pdata::btree::{max_entries, INTERNAL_FLAG, LEAF_FLAG, MAX_DEPTH, NODE_HEADER_SIZE};
+use crate::pdata::btree::{get_key, get_value, NodeHeader, MAX_DEPTH};
 use crate::pdata::checksum::BlockKind;
-use crate::pdata::codec::{get_u32, get_u64};
-use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
+use crate::pdata::codec::get_u64;
+use crate::units::{BlockBuf, MetaBlock};
 use std::collections::HashSet;
-
-const FLAGS_OFF: usize = 4;
-const NR_ENTRIES_OFF: usize = 16;
-const MAX_ENTRIES_OFF: usize = 20;
-const VALUE_SIZE_OFF: usize = 24;
 
 /// Which tree is walked.
 #[derive(Debug, Clone, Copy)]
@@ -45,66 +40,24 @@ struct Walk<'s, 'v> {
     visit: &'v mut dyn FnMut(&mut Checker, LeafEntry),
 }
 
-/// A node header that passed the checks the walk cannot continue without.
-struct Header {
-    flags: u32,
-    nr: usize,
-    max: usize,
-    value_size: usize,
-}
-
 impl Walk<'_, '_> {
     fn node_what(&self) -> String {
         format!("btree node ({})", self.spec.what)
     }
 
-    fn header(&mut self, ck: &mut Checker, block: MetaBlock, data: &BlockBuf) -> Option<Header> {
+    fn header(
+        &mut self,
+        ck: &mut Checker,
+        block: MetaBlock,
+        data: &BlockBuf,
+    ) -> Option<NodeHeader> {
         let what = self.node_what();
-        let flags = get_u32(data, FLAGS_OFF);
-        let nr = get_u32(data, NR_ENTRIES_OFF);
-        let max = get_u32(data, MAX_ENTRIES_OFF);
-        let vs = get_u32(data, VALUE_SIZE_OFF);
-        if flags != INTERNAL_FLAG && flags != LEAF_FLAG {
-            ck.error(
-                block,
-                format!("{what}: flags {flags} is neither internal (1) nor leaf (2)"),
-            );
+        let h = NodeHeader::decode(data);
+        if let Err(fault) = h.check(self.spec.value_size) {
+            ck.error(block, format!("{what}: {fault}"));
             return None;
         }
-        // In u128: a damaged value_size times max_entries overflows 64 bits.
-        if vs == 0 || NODE_HEADER_SIZE as u128 + (8 + vs as u128) * max as u128 > BLOCK_SIZE as u128
-        {
-            ck.error(
-                block,
-                format!("{what}: max_entries {max} with value_size {vs} does not fit in a block"),
-            );
-            return None;
-        }
-        if nr > max {
-            ck.error(
-                block,
-                format!("{what}: nr_entries {nr} exceeds max_entries {max}"),
-            );
-            return None;
-        }
-        if flags == INTERNAL_FLAG && vs != 8 {
-            ck.error(
-                block,
-                format!("{what}: internal node has value_size {vs}, expected 8"),
-            );
-            return None;
-        }
-        if flags == LEAF_FLAG && vs != self.spec.value_size {
-            ck.error(
-                block,
-                format!(
-                    "{what}: leaf has value_size {vs}, this tree needs {}",
-                    self.spec.value_size
-                ),
-            );
-            return None;
-        }
-        let want = max_entries(vs as usize);
+        let (max, want, vs) = (h.max_entries, h.kernel_max_entries(), h.value_size);
         if max != want {
             ck.error(
                 block,
@@ -113,12 +66,7 @@ impl Walk<'_, '_> {
                 ),
             );
         }
-        Some(Header {
-            flags,
-            nr: nr as usize,
-            max: max as usize,
-            value_size: vs as usize,
-        })
+        Some(h)
     }
 
     fn check_keys(
@@ -175,24 +123,21 @@ impl Walk<'_, '_> {
             self.complete = false;
             return;
         };
-        let keys: Vec<u64> = (0..h.nr)
-            .map(|i| get_u64(&data[..], NODE_HEADER_SIZE + 8 * i))
-            .collect();
+        let nr = h.nr_entries as usize;
+        let keys: Vec<u64> = (0..nr).map(|i| get_key(&data, i)).collect();
         self.check_keys(ck, block, &keys, lo, hi);
-        if depth > 0 && h.nr < h.max / 3 {
+        if depth > 0 && h.nr_entries < h.max_entries / 3 {
             ck.warning(
                 block,
                 format!(
                     "{what}: underfull: {} entries, fewer than a third of {}",
-                    h.nr, h.max
+                    h.nr_entries, h.max_entries
                 ),
             );
         }
-        let values_off = NODE_HEADER_SIZE + 8 * h.max;
-        let value =
-            |i: usize| &data[values_off + h.value_size * i..values_off + h.value_size * (i + 1)];
+        let value = |i: usize| get_value(&data, &h, i);
         let count_refs = ck.first_expansion(block);
-        if h.flags == LEAF_FLAG {
+        if h.is_leaf() {
             match self.leaf_depth {
                 None => self.leaf_depth = Some(depth),
                 Some(d) if d != depth => ck.error(
@@ -214,12 +159,12 @@ impl Walk<'_, '_> {
             }
             return;
         }
-        if h.nr == 0 {
+        if nr == 0 {
             ck.error(block, format!("{what}: internal node has no entries"));
             self.complete = false;
             return;
         }
-        let children: Vec<(MetaBlock, u64, Option<u64>)> = (0..h.nr)
+        let children: Vec<(MetaBlock, u64, Option<u64>)> = (0..nr)
             .map(|i| {
                 let next = keys.get(i + 1).copied().or(hi);
                 (get_u64(value(i), 0), keys[i], next)
