@@ -4,7 +4,8 @@
 //! and why. Every node is visited at most once per walk and the depth is bounded, so no
 //! input can make a walk loop or run away.
 
-use super::array::{array_max_entries, check_array_block, nr_array_blocks, ARRAY_HEADER_SIZE};
+use super::array::{array_max_entries, check_array_block, nr_array_blocks};
+use super::array_block::value;
 use super::btree::{NodeView, MAX_DEPTH};
 use super::read_block;
 use crate::io::BlockIo;
@@ -209,8 +210,7 @@ pub fn salvage_array<T: Copy + Default>(
         match read {
             Ok(data) => {
                 for (k, v) in values[first as usize..end as usize].iter_mut().enumerate() {
-                    let off = ARRAY_HEADER_SIZE + k * value_size;
-                    *v = decode(&data[off..off + value_size]);
+                    *v = decode(value(&data, value_size, k));
                 }
             }
             Err(e) => push_lost(LostValues {

@@ -20,7 +20,6 @@
 use crate::io::BlockIo;
 use crate::pdata::btree::cow::{self as btree_cow, TreeType};
 use crate::pdata::checksum::{self, BlockKind};
-use crate::pdata::codec::put_u64;
 use crate::pdata::space_map::{
     pack_index, read_index, read_ref_counts, set_bitmap_entry, CoreSpaceMap, IndexEntry, SmRoot,
     ENTRIES_PER_BITMAP, MAX_METADATA_BLOCKS,
@@ -241,7 +240,7 @@ impl TransactionManager {
                 ));
             };
             let buf = Arc::make_mut(rc);
-            put_u64(&mut buf[..], kind.blocknr_offset(), b);
+            checksum::set_blocknr(buf, kind, b);
             checksum::seal(buf, kind);
             write_block(self.io.as_ref(), b, buf)?;
         }
