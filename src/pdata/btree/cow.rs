@@ -49,7 +49,9 @@ pub const ARRAY_INDEX_TREE: TreeType = TreeType {
 type Entry = (u64, Vec<u8>);
 
 mod insert;
+mod walk;
 pub use insert::insert;
+pub use walk::{collect, release};
 
 fn header(b: &BlockBuf) -> NodeHeader {
     NodeHeader::decode(b)
@@ -186,37 +188,6 @@ pub fn first(
     })
 }
 
-/// Every entry in key order.
-pub fn collect(tm: &mut TransactionManager, root: MetaBlock, tt: &TreeType) -> Result<Vec<Entry>> {
-    let mut out = Vec::new();
-    collect_rec(tm, root, tt, 0, &mut out)?;
-    Ok(out)
-}
-
-fn collect_rec(
-    tm: &mut TransactionManager,
-    b: MetaBlock,
-    tt: &TreeType,
-    depth: usize,
-    out: &mut Vec<Entry>,
-) -> Result<()> {
-    if depth >= MAX_DEPTH {
-        return Err(Error::TooDeep {
-            block: b,
-            max: MAX_DEPTH,
-        });
-    }
-    let n = load(tm, b, tt)?;
-    if is_leaf(&n) {
-        out.extend(entries(&n));
-    } else {
-        for i in 0..nr(&n) {
-            collect_rec(tm, child(&n, i), tt, depth + 1, out)?;
-        }
-    }
-    Ok(())
-}
-
 /// Adds a reference to what `v` refers to.
 pub fn inc_value(tm: &mut TransactionManager, tt: &TreeType, v: &[u8]) -> Result<()> {
     match tt.refs {
@@ -233,40 +204,6 @@ pub fn dec_value(tm: &mut TransactionManager, tt: &TreeType, v: &[u8]) -> Result
         ValueRefs::Block => tm.dec(get_u64(v, 0)).map(|_| ()),
         ValueRefs::ArrayRoot { offset } => release(tm, get_u64(v, offset), &ARRAY_INDEX_TREE),
     }
-}
-
-/// Drops one reference to the tree at `root`; nodes that become free release their
-/// children and values in turn.
-pub fn release(tm: &mut TransactionManager, root: MetaBlock, tt: &TreeType) -> Result<()> {
-    release_rec(tm, root, tt, 0)
-}
-
-fn release_rec(
-    tm: &mut TransactionManager,
-    b: MetaBlock,
-    tt: &TreeType,
-    depth: usize,
-) -> Result<()> {
-    if depth >= MAX_DEPTH {
-        return Err(Error::TooDeep {
-            block: b,
-            max: MAX_DEPTH,
-        });
-    }
-    if tm.count(b) > 1 {
-        tm.dec(b)?;
-        return Ok(());
-    }
-    let n = load(tm, b, tt)?;
-    tm.dec(b)?;
-    for i in 0..nr(&n) {
-        if is_leaf(&n) {
-            dec_value(tm, tt, value(&n, i))?;
-        } else {
-            release_rec(tm, child(&n, i), tt, depth + 1)?;
-        }
-    }
-    Ok(())
 }
 
 /// Shadows node `b`; if it was shared, the copy's children and values gain a reference.

@@ -12,4 +12,6 @@ pub use node::{
     NodeFault, NodeHeader, NodeView, INTERNAL_FLAG, INTERNAL_VALUE_SIZE, LEAF_FLAG,
     NODE_HEADER_SIZE,
 };
-pub use walk::{collect_leaves, walk_leaves, MAX_DEPTH};
+pub use walk::{
+    collect_leaves, walk_leaves, walk_tree, BtreeVisitor, Flow, NodeAt, WalkFault, MAX_DEPTH,
+};
