@@ -12,45 +12,13 @@ use crate::pdata::transaction::TransactionManager;
 use crate::pdata::{Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 
-/// What a leaf value refers to, for reference counting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueRefs {
-    /// Plain data.
-    None,
-    /// A u64 at offset 0 naming a block of plain data (dm-array index leaves).
-    Block,
-    /// A u64 at `offset` naming the root of a dm-array of plain values (a bitset).
-    ArrayRoot { offset: usize },
-}
-
-/// A tree's leaf value size and what its values refer to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TreeType {
-    pub value_size: usize,
-    pub refs: ValueRefs,
-}
-
-impl TreeType {
-    /// A tree of plain values.
-    pub const fn plain(value_size: usize) -> TreeType {
-        TreeType {
-            value_size,
-            refs: ValueRefs::None,
-        }
-    }
-}
-
-/// The index tree of a dm-array: array-block index → array block.
-pub const ARRAY_INDEX_TREE: TreeType = TreeType {
-    value_size: 8,
-    refs: ValueRefs::Block,
-};
-
 type Entry = (u64, Vec<u8>);
 
 mod insert;
+mod value;
 mod walk;
 pub use insert::insert;
+pub use value::{ArrayBlocks, ArrayRoots, Plain, TreeType, ValueRef, ValueType, ARRAY_INDEX_TREE};
 pub use walk::{collect, release};
 
 fn header(b: &BlockBuf) -> NodeHeader {
@@ -118,7 +86,7 @@ fn load(tm: &mut TransactionManager, b: MetaBlock, tt: &TreeType) -> Result<Bloc
     let data = *tm.read(b, BlockKind::BtreeNode)?;
     let h = header(&data);
     // Exactly the header this tree's nodes are written with (the kernel's own check).
-    match h.check(tt.value_size as u32) {
+    match h.check(tt.size() as u32) {
         Err(NodeFault::Flags { flags }) => Err(bad(
             b,
             format!("flags {flags} is neither internal nor leaf"),
@@ -137,7 +105,7 @@ fn load(tm: &mut TransactionManager, b: MetaBlock, tt: &TreeType) -> Result<Bloc
 /// Creates an empty tree (one empty leaf).
 pub fn empty(tm: &mut TransactionManager, tt: &TreeType) -> Result<MetaBlock> {
     let b = tm.new_block(BlockKind::BtreeNode)?;
-    init_node(tm.get_mut(b)?, false, tt.value_size);
+    init_node(tm.get_mut(b)?, false, tt.size());
     Ok(b)
 }
 
@@ -188,24 +156,6 @@ pub fn first(
     })
 }
 
-/// Adds a reference to what `v` refers to.
-pub fn inc_value(tm: &mut TransactionManager, tt: &TreeType, v: &[u8]) -> Result<()> {
-    match tt.refs {
-        ValueRefs::None => Ok(()),
-        ValueRefs::Block => tm.inc(get_u64(v, 0)).map(|_| ()),
-        ValueRefs::ArrayRoot { offset } => tm.inc(get_u64(v, offset)).map(|_| ()),
-    }
-}
-
-/// Drops a reference to what `v` refers to, releasing it when unreferenced.
-pub fn dec_value(tm: &mut TransactionManager, tt: &TreeType, v: &[u8]) -> Result<()> {
-    match tt.refs {
-        ValueRefs::None => Ok(()),
-        ValueRefs::Block => tm.dec(get_u64(v, 0)).map(|_| ()),
-        ValueRefs::ArrayRoot { offset } => release(tm, get_u64(v, offset), &ARRAY_INDEX_TREE),
-    }
-}
-
 /// Shadows node `b`; if it was shared, the copy's children and values gain a reference.
 fn shadow_node(
     tm: &mut TransactionManager,
@@ -217,7 +167,7 @@ fn shadow_node(
     if shared {
         for i in 0..nr(&n) {
             if is_leaf(&n) {
-                inc_value(tm, tt, value(&n, i))?;
+                tt.inc(tm, value(&n, i))?;
             } else {
                 tm.inc(child(&n, i))?;
             }
@@ -277,7 +227,7 @@ fn remove_rec(
         es.remove(i);
         set_entries(&mut node, &es);
         *tm.get_mut(s)? = node;
-        dec_value(tm, tt, &old)?;
+        tt.dec(tm, &old)?;
         return Ok(s);
     }
     let c = remove_rec(tm, child(&node, i), tt, k, depth + 1)?;

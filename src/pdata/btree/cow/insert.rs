@@ -222,10 +222,10 @@ pub fn insert(
     k: u64,
     v: &[u8],
 ) -> Result<MetaBlock> {
-    if v.len() != tt.value_size {
+    if v.len() != tt.size() {
         return Err(bad(
             root,
-            format!("value of {} bytes for a tree of {}", v.len(), tt.value_size),
+            format!("value of {} bytes for a tree of {}", v.len(), tt.size()),
         ));
     }
     let (new_root, _) = shadow_node(tm, root, tt)?;
@@ -251,7 +251,7 @@ pub fn insert(
                 put_value(&mut node, &h, i, v);
                 write_node(tm, cur, node)?;
                 if old != v {
-                    dec_value(tm, tt, &old)?;
+                    tt.dec(tm, &old)?;
                 }
             } else {
                 insert_entry(&mut node, pos.map_or(0, |i| i + 1), k, v);

@@ -63,7 +63,7 @@ impl BtreeVisitor for Cow<'_, '_> {
             }
             Action::Release => {
                 for i in 0..n {
-                    dec_value(self.tm, self.tt, node.value(i))?;
+                    self.tt.dec(self.tm, node.value(i))?;
                 }
             }
         }
@@ -83,7 +83,7 @@ pub fn collect(tm: &mut TransactionManager, root: MetaBlock, tt: &TreeType) -> R
         tt,
         action: Action::Collect(&mut out),
     };
-    walk_tree(root, tt.value_size as u32, &mut v)?;
+    walk_tree(root, tt.size() as u32, &mut v)?;
     Ok(out)
 }
 
@@ -95,5 +95,5 @@ pub fn release(tm: &mut TransactionManager, root: MetaBlock, tt: &TreeType) -> R
         tt,
         action: Action::Release,
     };
-    walk_tree(root, tt.value_size as u32, &mut v)
+    walk_tree(root, tt.size() as u32, &mut v)
 }
