@@ -5,7 +5,7 @@
 use super::{Error, Result};
 use crate::era::superblock::{Superblock, WritesetRoot, WRITESET_ROOT_SIZE};
 use crate::io::BlockIo;
-use crate::pdata::btree::cow::{self as btree_cow, TreeType, ValueRefs, ARRAY_INDEX_TREE};
+use crate::pdata::btree::cow::{self as btree_cow, ArrayRoots, ARRAY_INDEX_TREE};
 use crate::pdata::checksum::BlockKind;
 use crate::pdata::transaction::TransactionManager;
 use crate::pdata::{array_cow, bitset_cow};
@@ -14,9 +14,9 @@ use crate::units::{BlockBuf, MetaBlock};
 use std::sync::Arc;
 
 /// The writeset tree: era → `{nr_bits u32, bitset root u64}`.
-pub const WRITESET_TREE: TreeType = TreeType {
-    value_size: WRITESET_ROOT_SIZE,
-    refs: ValueRefs::ArrayRoot { offset: 4 },
+pub const WRITESET_TREE: ArrayRoots = ArrayRoots {
+    size: WRITESET_ROOT_SIZE,
+    offset: 4,
 };
 
 const ERA_SIZE: usize = 4;

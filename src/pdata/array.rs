@@ -1,40 +1,20 @@
 //! dm-array (format.md §5): a btree from array-block index to array block, each array
-//! block holding `max_entries` packed values. The length is stored by the owner.
-//!
-//! ```text
-//! 0 csum | 4 max_entries | 8 nr_entries | 12 value_size | 16 blocknr | 24 values
-//! ```
+//! block holding `max_entries` packed values (layout in [`array_block`](super::array_block)).
+//! The length is stored by the owner.
 
+pub use super::array_block::{array_max_entries, ArrayHeader, ARRAY_HEADER_SIZE};
+use super::array_block::{value, values};
 use super::btree::collect_leaves;
 use super::checksum::{self, BlockKind};
-use super::codec::{get_u32, get_u64};
+use super::codec::get_u64;
 use super::{Error, Result};
 use crate::io::BlockIo;
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 use rayon::prelude::*;
 
-/// Size of the array-block header.
-pub const ARRAY_HEADER_SIZE: usize = 24;
-const MAX_ENTRIES_OFF: usize = 4;
-const NR_ENTRIES_OFF: usize = MAX_ENTRIES_OFF + 4;
-const VALUE_SIZE_OFF: usize = NR_ENTRIES_OFF + 4;
-
-/// Values per array block for a value size: 1018 for u32, 509 for u64.
-pub const fn array_max_entries(value_size: usize) -> u32 {
-    ((BLOCK_SIZE - ARRAY_HEADER_SIZE) / value_size) as u32
-}
-
 /// Number of array blocks of an array of `len` values.
 pub fn nr_array_blocks(len: u64, value_size: usize) -> u64 {
     len.div_ceil(array_max_entries(value_size) as u64)
-}
-
-/// Header fields of an array block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ArrayHeader {
-    pub max_entries: u32,
-    pub nr_entries: u32,
-    pub value_size: u32,
 }
 
 /// Validates an array block read from `block` and returns its header. `expected_nr` is
@@ -46,11 +26,7 @@ pub fn check_array_block(
     expected_nr: u32,
 ) -> Result<ArrayHeader> {
     checksum::verify(data, BlockKind::ArrayBlock, block)?;
-    let h = ArrayHeader {
-        max_entries: get_u32(data, MAX_ENTRIES_OFF),
-        nr_entries: get_u32(data, NR_ENTRIES_OFF),
-        value_size: get_u32(data, VALUE_SIZE_OFF),
-    };
+    let h = ArrayHeader::decode(data);
     let bad = |reason: String| Error::invalid(block, BlockKind::ArrayBlock, reason);
     if h.value_size != value_size {
         return Err(bad(format!(
@@ -146,8 +122,7 @@ pub fn read_array<T: Send + Copy + Default>(
                 check_array_block(block, data, value_size as u32, nr as u32)?;
                 let d = &mut dest[j * m..j * m + nr];
                 for (k, v) in d.iter_mut().enumerate() {
-                    let off = ARRAY_HEADER_SIZE + k * value_size;
-                    *v = decode(&data[off..off + value_size]);
+                    *v = decode(value(data, value_size, k));
                 }
             }
             Ok(())
@@ -213,7 +188,7 @@ pub fn read_array_groups<T: Send + Copy + Default, O: Send>(
                     let nr = (len - idx * m).min(m);
                     check_array_block(block, data, value_size as u32, nr as u32)?;
                     values.extend(
-                        data[ARRAY_HEADER_SIZE..ARRAY_HEADER_SIZE + nr * value_size]
+                        self::values(data, value_size, nr)
                             .chunks_exact(value_size)
                             .map(&decode),
                     );

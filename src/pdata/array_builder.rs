@@ -3,13 +3,12 @@
 //! one partly filled array block and the builder's two pending leaves stay in memory.
 
 use super::alloc::BlockAllocator;
-use super::array::{array_max_entries, ARRAY_HEADER_SIZE};
+use super::array_block::{array_max_entries, pack_array_block_with};
 use super::btree::BtreeBuilder;
-use super::checksum::{self, BlockKind};
 use super::codec::{put_u32, put_u64};
 use super::{write_block, Result};
 use crate::io::BlockIo;
-use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
+use crate::units::{BlockBuf, MetaBlock};
 use rayon::prelude::*;
 
 /// Array blocks packed per parallel batch (1 MiB of blocks).
@@ -139,17 +138,9 @@ pub fn write_array<V: ArrayValue>(
 
 /// A sealed array block at `location` holding `values` (at most `max_entries`).
 pub fn pack_array_block<V: ArrayValue>(location: MetaBlock, values: &[V]) -> Box<BlockBuf> {
-    let mut b = Box::new([0u8; BLOCK_SIZE]);
-    put_u32(&mut b[..], 4, array_max_entries(V::SIZE));
-    put_u32(&mut b[..], 8, values.len() as u32);
-    put_u32(&mut b[..], 12, V::SIZE as u32);
-    put_u64(&mut b[..], 16, location);
-    for (j, v) in values.iter().enumerate() {
-        let off = ARRAY_HEADER_SIZE + j * V::SIZE;
-        v.pack(&mut b[off..off + V::SIZE]);
-    }
-    checksum::seal(&mut b, BlockKind::ArrayBlock);
-    b
+    pack_array_block_with(location, V::SIZE, values.len(), |i, out| {
+        values[i].pack(out)
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! an array of little-endian values of 4 or 8 bytes, through the
 //! [`TransactionManager`]. A bitset is an array of u64 words.
 
-use super::array::{array_max_entries, ARRAY_HEADER_SIZE};
+use super::array_block::{array_max_entries, value, value_mut, ArrayHeader};
 use super::btree::cow::{self as btree_cow, ARRAY_INDEX_TREE};
 use super::checksum::BlockKind;
 use super::codec::{get_u32, get_u64, put_u32, put_u64};
@@ -15,20 +15,20 @@ fn bad(block: MetaBlock, reason: String) -> Error {
 }
 
 fn get_val(b: &BlockBuf, vs: usize, i: usize) -> u64 {
-    let o = ARRAY_HEADER_SIZE + vs * i;
+    let v = value(b, vs, i);
     if vs == 4 {
-        get_u32(b, o) as u64
+        u64::from(get_u32(v, 0))
     } else {
-        get_u64(b, o)
+        get_u64(v, 0)
     }
 }
 
 fn put_val(b: &mut BlockBuf, vs: usize, i: usize, v: u64) {
-    let o = ARRAY_HEADER_SIZE + vs * i;
+    let out = value_mut(b, vs, i);
     if vs == 4 {
-        put_u32(b, o, v as u32);
+        put_u32(out, 0, v as u32);
     } else {
-        put_u64(b, o, v);
+        put_u64(out, 0, v);
     }
 }
 
@@ -44,7 +44,8 @@ fn check_vs(vs: usize) -> Result<()> {
 fn load_ablock(tm: &mut TransactionManager, b: MetaBlock, vs: usize) -> Result<(BlockBuf, usize)> {
     let data = *tm.read(b, BlockKind::ArrayBlock)?;
     let m = array_max_entries(vs);
-    let (hm, hn, hv) = (get_u32(&data, 4), get_u32(&data, 8), get_u32(&data, 12));
+    let h = ArrayHeader::decode(&data);
+    let (hm, hn, hv) = (h.max_entries, h.nr_entries, h.value_size);
     if hm != m || hv as usize != vs || hn > m {
         return Err(bad(
             b,
@@ -62,9 +63,7 @@ fn new_ablock(
 ) -> Result<MetaBlock> {
     let b = tm.new_block(BlockKind::ArrayBlock)?;
     let buf = tm.get_mut(b)?;
-    put_u32(buf, 4, array_max_entries(vs));
-    put_u32(buf, 8, nr as u32);
-    put_u32(buf, 12, vs as u32);
+    ArrayHeader::new(vs, nr).encode(buf);
     for i in 0..nr {
         put_val(buf, vs, i, default);
     }
@@ -160,7 +159,7 @@ pub fn resize(
             for i in n..want {
                 put_val(buf, vs, i, default);
             }
-            put_u32(buf, 8, want as u32);
+            ArrayHeader::encode_nr_entries(buf, want as u32);
         }
         for bi in old_blocks..new_blocks {
             let nr = (new_len - bi * m).min(m) as usize;
@@ -177,7 +176,7 @@ pub fn resize(
             let bi = new_blocks - 1;
             let (r, s, _) = shadow_ablock(tm, root, vs, bi)?;
             root = r;
-            put_u32(tm.get_mut(s)?, 8, (new_len % m) as u32);
+            ArrayHeader::encode_nr_entries(tm.get_mut(s)?, (new_len % m) as u32);
         }
     }
     Ok(root)

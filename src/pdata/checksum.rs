@@ -1,7 +1,7 @@
 //! Block checksums: CRC-32C of bytes 4..4096, without the final inversion, XOR a salt
 //! per block type, stored little-endian at offset 0 (format.md §2).
 
-use super::codec::{get_u32, get_u64, put_u32};
+use super::codec::{get_u32, get_u64, put_u32, put_u64};
 use super::{Error, Result};
 use crate::units::{BlockBuf, MetaBlock};
 use std::fmt;
@@ -66,6 +66,11 @@ pub fn raw_crc(block: &BlockBuf) -> u32 {
 /// The checksum a block of `kind` must carry.
 pub fn compute(block: &BlockBuf, kind: BlockKind) -> u32 {
     raw_crc(block) ^ kind.salt()
+}
+
+/// Stores the block's self-reference (`blocknr`) for a block of `kind` at `location`.
+pub fn set_blocknr(block: &mut BlockBuf, kind: BlockKind, location: MetaBlock) {
+    put_u64(block, kind.blocknr_offset(), location);
 }
 
 /// Stores the block's checksum at offset 0.

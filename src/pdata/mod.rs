@@ -4,6 +4,7 @@
 
 pub mod alloc;
 pub mod array;
+pub mod array_block;
 pub mod array_builder;
 pub mod array_cow;
 pub mod bitset;

@@ -4,12 +4,15 @@
 //! and why. Every node is visited at most once per walk and the depth is bounded, so no
 //! input can make a walk loop or run away.
 
-use super::array::{array_max_entries, check_array_block, nr_array_blocks, ARRAY_HEADER_SIZE};
-use super::btree::{NodeView, MAX_DEPTH};
-use super::read_block;
+use super::array::{array_max_entries, check_array_block, nr_array_blocks};
+use super::array_block::value;
+use super::btree::{walk_tree, BtreeVisitor, Flow, NodeAt, NodeView, WalkFault, MAX_DEPTH};
+use super::checksum::{self, BlockKind};
+use super::{read_block, Error};
 use crate::io::BlockIo;
-use crate::units::MetaBlock;
-use std::collections::{BTreeMap, HashSet};
+use crate::units::{BlockBuf, MetaBlock};
+use std::collections::BTreeMap;
+use std::convert::Infallible;
 
 /// Keys `[lo, hi)` (`hi` `None`: unbounded) of a btree that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,78 +34,82 @@ pub struct TreeSalvage<T> {
     pub lost: Vec<LostKeys>,
 }
 
-struct Walk<'a, T> {
+/// Salvage's visitor: a fault loses the node's key range, and the walk goes on.
+struct Salvage<'a, T> {
     io: &'a dyn BlockIo,
-    value_size: u32,
     decode: &'a dyn Fn(&[u8]) -> T,
-    seen: HashSet<MetaBlock>,
     out: TreeSalvage<T>,
 }
 
-impl<T> Walk<'_, T> {
-    fn lose(&mut self, lo: u64, hi: Option<u64>, block: MetaBlock, reason: String) {
+impl<T> Salvage<'_, T> {
+    /// Loses the keys the node at `at` answers for.
+    fn lose(&mut self, at: &NodeAt, reason: String) {
         self.out.lost.push(LostKeys {
-            lo,
-            hi,
-            block,
+            lo: at.cover_lo,
+            hi: at.hi,
+            block: at.block,
             reason,
         });
     }
+}
 
-    /// Walks the node at `block`, whose keys must lie in `[lo, hi)`; `lost_lo` is the
-    /// lowest key lost if the node cannot be read.
-    fn node(&mut self, block: MetaBlock, depth: usize, lo: u64, lost_lo: u64, hi: Option<u64>) {
-        if depth >= MAX_DEPTH {
-            let reason = format!("the btree is deeper than {MAX_DEPTH} levels");
-            return self.lose(lost_lo, hi, block, reason);
-        }
-        if !self.seen.insert(block) {
-            let reason = "btree node is reached twice (cycle or shared child)".to_string();
-            return self.lose(lost_lo, hi, block, reason);
-        }
-        let data = match read_block(self.io, block) {
-            Ok(d) => d,
-            Err(e) => return self.lose(lost_lo, hi, block, e.to_string()),
-        };
-        let node = match NodeView::parse(block, &data)
-            .and_then(|n| n.check_leaf_value_size(self.value_size).map(|()| n))
-        {
-            Ok(n) => n,
-            Err(e) => return self.lose(lost_lo, hi, block, e.to_string()),
-        };
-        let n = node.nr_entries as usize;
-        let keys: Vec<u64> = (0..n).map(|i| node.key(i)).collect();
-        if let Some(k) = keys.iter().find(|&&k| k < lo || hi.is_some_and(|h| k >= h)) {
-            let reason =
-                format!("block {block}: btree node: key {k} lies outside its parent's range");
-            return self.lose(lost_lo, hi, block, reason);
-        }
-        if let Some(i) = (1..n).find(|&i| keys[i] <= keys[i - 1]) {
-            let reason = format!("block {block}: btree node: keys out of order at entry {i}");
-            return self.lose(lost_lo, hi, block, reason);
-        }
-        if node.is_leaf() {
-            for (i, &k) in keys.iter().enumerate() {
-                let v = (self.decode)(node.value(i));
-                self.out.entries.push((k, v));
+impl<T> BtreeVisitor for Salvage<'_, T> {
+    type Error = Infallible;
+    type Block = Box<BlockBuf>;
+    type Mark = ();
+
+    fn read(&mut self, at: &NodeAt) -> Result<Option<Box<BlockBuf>>, Infallible> {
+        let read = read_block(self.io, at.block).and_then(|data| {
+            checksum::verify(&data, BlockKind::BtreeNode, at.block)?;
+            Ok(data)
+        });
+        Ok(match read {
+            Ok(data) => Some(data),
+            Err(e) => {
+                self.lose(at, e.to_string());
+                None
             }
-            return;
+        })
+    }
+
+    fn fault(&mut self, at: &NodeAt, fault: WalkFault) -> Result<Flow, Infallible> {
+        let block = at.block;
+        let node_error = |reason: String| Error::invalid(block, BlockKind::BtreeNode, reason);
+        let reason = match fault {
+            WalkFault::TooDeep => format!("the btree is deeper than {MAX_DEPTH} levels"),
+            WalkFault::Cycle => "btree node is reached twice (cycle or shared child)".to_string(),
+            WalkFault::Header(f) => node_error(f.to_string()).to_string(),
+            WalkFault::Keys {
+                out_of_range: Some((_, k)),
+                ..
+            } => node_error(format!("key {k} lies outside its parent's range")).to_string(),
+            WalkFault::Keys {
+                out_of_order: Some(i),
+                ..
+            } => node_error(format!("keys out of order at entry {i}")).to_string(),
+            WalkFault::NoEntries => node_error("internal node has no entries".into()).to_string(),
+            WalkFault::MaxEntries { .. } | WalkFault::LeafDepth { .. } | WalkFault::Keys { .. } => {
+                return Ok(Flow::Continue)
+            }
+        };
+        self.lose(at, reason);
+        Ok(Flow::Skip)
+    }
+
+    fn node(&mut self, _: &NodeAt, _: &NodeView) -> Result<(), Infallible> {
+        Ok(())
+    }
+
+    fn leaf(&mut self, _: &NodeAt, node: &NodeView, (): ()) -> Result<(), Infallible> {
+        for i in 0..node.nr_entries as usize {
+            let v = (self.decode)(node.value(i));
+            self.out.entries.push((node.key(i), v));
         }
-        if n == 0 {
-            let reason = format!("block {block}: btree node: internal node has no entries");
-            return self.lose(lost_lo, hi, block, reason);
-        }
-        let children: Vec<(MetaBlock, u64, u64, Option<u64>)> = (0..n)
-            .map(|i| {
-                let next = keys.get(i + 1).copied().or(hi);
-                let child_lost_lo = if i == 0 { lost_lo } else { keys[i] };
-                (node.value_u64(i), keys[i], child_lost_lo, next)
-            })
-            .collect();
-        drop(data);
-        for (child, k, child_lost_lo, next) in children {
-            self.node(child, depth + 1, k, child_lost_lo, next);
-        }
+        Ok(())
+    }
+
+    fn child(&mut self, _: &NodeAt, _: MetaBlock, (): ()) -> Result<bool, Infallible> {
+        Ok(true)
     }
 }
 
@@ -115,18 +122,16 @@ pub fn salvage_btree<T>(
     value_size: u32,
     decode: &dyn Fn(&[u8]) -> T,
 ) -> TreeSalvage<T> {
-    let mut w = Walk {
+    let mut v = Salvage {
         io,
-        value_size,
         decode,
-        seen: HashSet::new(),
         out: TreeSalvage {
             entries: Vec::new(),
             lost: Vec::new(),
         },
     };
-    w.node(root, 0, 0, 0, None);
-    let mut out = w.out;
+    let Ok(()) = walk_tree(root, value_size, &mut v);
+    let mut out = v.out;
     out.entries.sort_by_key(|(k, _)| *k);
     out.entries.dedup_by_key(|(k, _)| *k);
     out
@@ -209,8 +214,7 @@ pub fn salvage_array<T: Copy + Default>(
         match read {
             Ok(data) => {
                 for (k, v) in values[first as usize..end as usize].iter_mut().enumerate() {
-                    let off = ARRAY_HEADER_SIZE + k * value_size;
-                    *v = decode(&data[off..off + value_size]);
+                    *v = decode(value(&data, value_size, k));
                 }
             }
             Err(e) => push_lost(LostValues {

@@ -1,9 +1,8 @@
 //! Test helpers: recount every reference from the roots and compare with the space map.
 
 use crate::io::BlockIo;
-use crate::pdata::btree::cow::{TreeType, ValueRefs, ARRAY_INDEX_TREE};
+use crate::pdata::btree::cow::{TreeType, ValueRef};
 use crate::pdata::btree::NodeView;
-use crate::pdata::codec::get_u64;
 use crate::pdata::read_block;
 use crate::pdata::space_map::{read_index, read_ref_counts, SmRoot};
 use crate::pdata::transaction::REF_COUNT_TREE;
@@ -19,12 +18,10 @@ fn walk(io: &dyn BlockIo, b: MetaBlock, tt: &TreeType, counts: &mut [u32]) {
     for i in 0..n.nr_entries as usize {
         if n.is_leaf() {
             let v = n.value(i);
-            match tt.refs {
-                ValueRefs::None => {}
-                ValueRefs::Block => counts[get_u64(v, 0) as usize] += 1,
-                ValueRefs::ArrayRoot { offset } => {
-                    walk(io, get_u64(v, offset), &ARRAY_INDEX_TREE, counts)
-                }
+            match tt.reference(v) {
+                ValueRef::None => {}
+                ValueRef::Block(b) => counts[b as usize] += 1,
+                ValueRef::Tree(root, tt) => walk(io, root, tt, counts),
             }
         } else {
             walk(io, n.value_u64(i), tt, counts);
@@ -37,7 +34,7 @@ fn walk(io: &dyn BlockIo, b: MetaBlock, tt: &TreeType, counts: &mut [u32]) {
 pub fn recount(
     io: &dyn BlockIo,
     root: &SmRoot,
-    trees: &[(MetaBlock, TreeType)],
+    trees: &[(MetaBlock, &TreeType)],
     extra: &[MetaBlock],
 ) -> Vec<u32> {
     let mut counts = vec![0u32; root.nr_blocks as usize];
@@ -52,7 +49,7 @@ pub fn recount(
     }
     walk(io, root.ref_count_root, &REF_COUNT_TREE, &mut counts);
     for (r, tt) in trees {
-        walk(io, *r, tt, &mut counts);
+        walk(io, *r, *tt, &mut counts);
     }
     for &b in extra {
         counts[b as usize] += 1;
@@ -64,7 +61,7 @@ pub fn recount(
 pub fn assert_space_map_exact(
     io: &dyn BlockIo,
     root: &SmRoot,
-    trees: &[(MetaBlock, TreeType)],
+    trees: &[(MetaBlock, &TreeType)],
     extra: &[MetaBlock],
 ) {
     let disk = read_ref_counts(io, root).unwrap();

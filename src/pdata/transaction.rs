@@ -18,9 +18,8 @@
 //! is written again at commit.
 
 use crate::io::BlockIo;
-use crate::pdata::btree::cow::{self as btree_cow, TreeType};
+use crate::pdata::btree::cow::{self as btree_cow, Plain, ValueType};
 use crate::pdata::checksum::{self, BlockKind};
-use crate::pdata::codec::put_u64;
 use crate::pdata::space_map::{
     pack_index, read_index, read_ref_counts, set_bitmap_entry, CoreSpaceMap, IndexEntry, SmRoot,
     ENTRIES_PER_BITMAP, MAX_METADATA_BLOCKS,
@@ -38,7 +37,7 @@ pub const DEFAULT_CACHE_BLOCKS: usize = 16_384;
 pub const MIN_CACHE_BLOCKS: usize = 8;
 
 /// The ref-count tree: block number → u32 count, no references in values.
-pub const REF_COUNT_TREE: TreeType = TreeType::plain(4);
+pub const REF_COUNT_TREE: Plain = Plain(4);
 
 /// Copy-on-write block access and the in-core space map of one metadata device.
 pub struct TransactionManager {
@@ -102,7 +101,7 @@ impl TransactionManager {
         tm.sm = sm;
         tm.insert_fresh(1, BlockKind::Index, Arc::new([0u8; BLOCK_SIZE]))?;
         let mut leaf = [0u8; BLOCK_SIZE];
-        btree_cow::init_node(&mut leaf, false, REF_COUNT_TREE.value_size);
+        btree_cow::init_node(&mut leaf, false, REF_COUNT_TREE.size());
         tm.insert_fresh(2, BlockKind::BtreeNode, Arc::new(leaf))?;
         for i in 0..nb {
             let b = 3 + i;
@@ -241,7 +240,7 @@ impl TransactionManager {
                 ));
             };
             let buf = Arc::make_mut(rc);
-            put_u64(&mut buf[..], kind.blocknr_offset(), b);
+            checksum::set_blocknr(buf, kind, b);
             checksum::seal(buf, kind);
             write_block(self.io.as_ref(), b, buf)?;
         }

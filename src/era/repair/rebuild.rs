@@ -25,7 +25,7 @@ use crate::era::ir::Writeset;
 use crate::era::superblock::{Superblock, WritesetRoot, MAGIC, VERSION};
 use crate::era::{Error, Result};
 use crate::io::BlockIo;
-use crate::pdata::array::{array_max_entries, ARRAY_HEADER_SIZE};
+use crate::pdata::array_block::{array_max_entries, values, ArrayHeader};
 use crate::pdata::bitset::{mask_tail, nr_words};
 use crate::pdata::btree::NodeView;
 use crate::pdata::checksum::{self, BlockKind};
@@ -106,16 +106,14 @@ impl Scan {
                 }
             }
             BlockKind::ArrayBlock => {
-                let max = get_u32(data, 4);
-                let nr = get_u32(data, 8);
-                let vs = get_u32(data, 12);
+                let h = ArrayHeader::decode(data);
+                let (max, nr, vs) = (h.max_entries, h.nr_entries, h.value_size);
                 if (vs == 4 || vs == 8) && max == array_max_entries(vs as usize) && nr <= max {
-                    let end = ARRAY_HEADER_SIZE + nr as usize * vs as usize;
                     self.arrays.insert(
                         block,
                         ArrayBlock {
                             value_size: vs,
-                            values: data[ARRAY_HEADER_SIZE..end].to_vec(),
+                            values: values(data, vs as usize, nr as usize).to_vec(),
                         },
                     );
                 }

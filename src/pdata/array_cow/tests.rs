@@ -22,7 +22,7 @@ fn resize_set_and_read_back() {
         model[i as usize] = i + 1;
     }
     let sm = commit(&mut tm);
-    assert_space_map_exact(io.as_ref(), &sm, &[(root, ARRAY_INDEX_TREE)], &[]);
+    assert_space_map_exact(io.as_ref(), &sm, &[(root, &ARRAY_INDEX_TREE)], &[]);
     assert_eq!(read_all(&mut tm, root, 4, 5000).unwrap(), model);
     // The committed array is checked by the read-side code too.
     let read = crate::pdata::array::read_array(io.as_ref(), root, 5000, 4, |b| {
@@ -36,7 +36,7 @@ fn resize_set_and_read_back() {
     model.resize(3000, 9);
     assert_eq!(get(&mut tm, root, 4, 2999).unwrap(), 9);
     let sm = commit(&mut tm);
-    assert_space_map_exact(io.as_ref(), &sm, &[(root, ARRAY_INDEX_TREE)], &[]);
+    assert_space_map_exact(io.as_ref(), &sm, &[(root, &ARRAY_INDEX_TREE)], &[]);
     assert_eq!(read_all(&mut tm, root, 4, 3000).unwrap(), model);
     assert!(set(&mut tm, root, 4, 3000, 1).is_err());
 }
@@ -55,7 +55,7 @@ fn bitset_words_in_a_shared_array() {
     assert_space_map_exact(
         io.as_ref(),
         &sm,
-        &[(root, ARRAY_INDEX_TREE), (snap, ARRAY_INDEX_TREE)],
+        &[(root, &ARRAY_INDEX_TREE), (snap, &ARRAY_INDEX_TREE)],
         &[],
     );
     assert_eq!(get(&mut tm, snap, 8, 600).unwrap(), 0);
@@ -81,7 +81,7 @@ fn a_transaction_larger_than_the_cache_is_written_early_and_read_back() {
         assert!(tm.cached_blocks() <= MIN_CACHE_BLOCKS);
     }
     let sm = commit(&mut tm);
-    assert_space_map_exact(io.as_ref(), &sm, &[(root, ARRAY_INDEX_TREE)], &[]);
+    assert_space_map_exact(io.as_ref(), &sm, &[(root, &ARRAY_INDEX_TREE)], &[]);
     let mut reopened = TransactionManager::open(io.clone(), &sm, true).unwrap();
     assert_eq!(read_all(&mut reopened, root, 4, n).unwrap(), model);
 
@@ -94,5 +94,5 @@ fn a_transaction_larger_than_the_cache_is_written_early_and_read_back() {
     assert_ne!(root, committed);
     let mut after_cut = TransactionManager::open(io.clone(), &sm, true).unwrap();
     assert_eq!(read_all(&mut after_cut, committed, 4, n).unwrap(), model);
-    assert_space_map_exact(io.as_ref(), &sm, &[(committed, ARRAY_INDEX_TREE)], &[]);
+    assert_space_map_exact(io.as_ref(), &sm, &[(committed, &ARRAY_INDEX_TREE)], &[]);
 }

@@ -8,16 +8,12 @@
 //! are written as soon as they are complete, so memory stays at two leaves plus one
 //! `(key, block)` pair per leaf.
 
-use super::node::{max_entries, INTERNAL_FLAG, LEAF_FLAG, NODE_HEADER_SIZE};
+use super::node::{max_entries, pack_node, NodeHeader, INTERNAL_VALUE_SIZE};
 use crate::io::BlockIo;
 use crate::pdata::alloc::BlockAllocator;
-use crate::pdata::checksum::{self, BlockKind};
-use crate::pdata::codec::{put_u32, put_u64};
+use crate::pdata::checksum::BlockKind;
 use crate::pdata::{write_block, Error, Result};
-use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
-
-/// Value size of internal nodes (a child block number).
-const INTERNAL_VALUE_SIZE: usize = 8;
+use crate::units::MetaBlock;
 
 /// Builds one single-level btree with a fixed leaf value size.
 #[derive(Debug)]
@@ -81,11 +77,9 @@ impl BtreeBuilder {
         let block = alloc.alloc()?;
         let node = pack_node(
             block,
-            LEAF_FLAG,
+            NodeHeader::empty(false, self.value_size),
             &self.keys[..n],
             &self.values[..n * self.value_size],
-            self.value_size,
-            self.leaf_max,
         );
         write_block(io, block, &node)?;
         self.leaves
@@ -122,14 +116,7 @@ impl BtreeBuilder {
                     values.extend_from_slice(&child.to_le_bytes());
                     alloc.inc(child);
                 }
-                let node = pack_node(
-                    block,
-                    INTERNAL_FLAG,
-                    &keys,
-                    &values,
-                    INTERNAL_VALUE_SIZE,
-                    internal_max,
-                );
+                let node = pack_node(block, NodeHeader::empty(true, 0), &keys, &values);
                 write_block(io, block, &node)?;
                 next.push((keys[0], block));
             }
@@ -172,30 +159,6 @@ pub fn btree_shape(n: u64, leaf_value_size: usize) -> Vec<u64> {
 /// Total number of nodes of such a tree.
 pub fn btree_nr_nodes(n: u64, leaf_value_size: usize) -> u64 {
     btree_shape(n, leaf_value_size).iter().sum()
-}
-
-/// A sealed node at `location`. `values` holds `keys.len()` values of `value_size`.
-fn pack_node(
-    location: MetaBlock,
-    flags: u32,
-    keys: &[u64],
-    values: &[u8],
-    value_size: usize,
-    max: usize,
-) -> Box<BlockBuf> {
-    let mut b = Box::new([0u8; BLOCK_SIZE]);
-    put_u32(&mut b[..], 4, flags);
-    put_u64(&mut b[..], 8, location);
-    put_u32(&mut b[..], 16, keys.len() as u32);
-    put_u32(&mut b[..], 20, max as u32);
-    put_u32(&mut b[..], 24, value_size as u32);
-    for (i, &k) in keys.iter().enumerate() {
-        put_u64(&mut b[..], NODE_HEADER_SIZE + 8 * i, k);
-    }
-    let vstart = NODE_HEADER_SIZE + 8 * max;
-    b[vstart..vstart + values.len()].copy_from_slice(values);
-    checksum::seal(&mut b, BlockKind::BtreeNode);
-    b
 }
 
 #[cfg(test)]

@@ -4,77 +4,47 @@
 //! the path of an update is shadowed; a node copied while shared passes one reference
 //! on to everything it points to (format.md §7.6).
 
-use super::node::{max_entries, INTERNAL_FLAG, LEAF_FLAG, NODE_HEADER_SIZE};
+use super::node::{get_key, get_value, put_entries, put_key, put_value, NodeFault, NodeHeader};
 use super::walk::MAX_DEPTH;
 use crate::pdata::checksum::BlockKind;
-use crate::pdata::codec::{get_u32, get_u64, put_u32, put_u64};
+use crate::pdata::codec::get_u64;
 use crate::pdata::transaction::TransactionManager;
 use crate::pdata::{Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 
-/// What a leaf value refers to, for reference counting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueRefs {
-    /// Plain data.
-    None,
-    /// A u64 at offset 0 naming a block of plain data (dm-array index leaves).
-    Block,
-    /// A u64 at `offset` naming the root of a dm-array of plain values (a bitset).
-    ArrayRoot { offset: usize },
-}
-
-/// A tree's leaf value size and what its values refer to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TreeType {
-    pub value_size: usize,
-    pub refs: ValueRefs,
-}
-
-impl TreeType {
-    /// A tree of plain values.
-    pub const fn plain(value_size: usize) -> TreeType {
-        TreeType {
-            value_size,
-            refs: ValueRefs::None,
-        }
-    }
-}
-
-/// The index tree of a dm-array: array-block index → array block.
-pub const ARRAY_INDEX_TREE: TreeType = TreeType {
-    value_size: 8,
-    refs: ValueRefs::Block,
-};
-
 type Entry = (u64, Vec<u8>);
 
 mod insert;
+mod value;
+mod walk;
 pub use insert::insert;
+pub use value::{ArrayBlocks, ArrayRoots, Plain, TreeType, ValueRef, ValueType, ARRAY_INDEX_TREE};
+pub use walk::{collect, release};
 
+fn header(b: &BlockBuf) -> NodeHeader {
+    NodeHeader::decode(b)
+}
 fn nr(b: &BlockBuf) -> usize {
-    get_u32(b, 16) as usize
+    header(b).nr_entries as usize
 }
 fn max(b: &BlockBuf) -> usize {
-    get_u32(b, 20) as usize
-}
-fn vsize(b: &BlockBuf) -> usize {
-    get_u32(b, 24) as usize
+    header(b).max_entries as usize
 }
 fn is_leaf(b: &BlockBuf) -> bool {
-    get_u32(b, 4) == LEAF_FLAG
+    header(b).is_leaf()
 }
 fn key(b: &BlockBuf, i: usize) -> u64 {
-    get_u64(b, NODE_HEADER_SIZE + 8 * i)
-}
-fn voff(b: &BlockBuf, i: usize) -> usize {
-    NODE_HEADER_SIZE + 8 * max(b) + vsize(b) * i
+    get_key(b, i)
 }
 fn value(b: &BlockBuf, i: usize) -> &[u8] {
-    let o = voff(b, i);
-    &b[o..o + vsize(b)]
+    get_value(b, &header(b), i)
 }
 fn child(b: &BlockBuf, i: usize) -> MetaBlock {
-    get_u64(b, voff(b, i))
+    get_u64(value(b, i), 0)
+}
+fn set_child(b: &mut BlockBuf, i: usize, c: MetaBlock) {
+    let h = header(b);
+    put_value(b, &h, i, &c.to_le_bytes());
 }
 
 /// Largest `i` with `key(i) <= k`.
@@ -94,10 +64,7 @@ fn find_le(b: &BlockBuf, k: u64) -> Option<usize> {
 /// Formats `buf` as an empty node.
 pub fn init_node(buf: &mut BlockBuf, internal: bool, leaf_value_size: usize) {
     buf.fill(0);
-    let vs = if internal { 8 } else { leaf_value_size };
-    put_u32(buf, 4, if internal { INTERNAL_FLAG } else { LEAF_FLAG });
-    put_u32(buf, 20, max_entries(vs));
-    put_u32(buf, 24, vs as u32);
+    NodeHeader::empty(internal, leaf_value_size).encode(buf);
 }
 
 fn entries(b: &BlockBuf) -> Vec<Entry> {
@@ -107,13 +74,7 @@ fn entries(b: &BlockBuf) -> Vec<Entry> {
 }
 
 fn set_entries(b: &mut BlockBuf, es: &[Entry]) {
-    let vs = vsize(b);
-    for (i, (k, v)) in es.iter().enumerate() {
-        put_u64(b, NODE_HEADER_SIZE + 8 * i, *k);
-        let o = voff(b, i);
-        b[o..o + vs].copy_from_slice(v);
-    }
-    put_u32(b, 16, es.len() as u32);
+    put_entries(b, es.iter().map(|(k, v)| (*k, v.as_slice())));
 }
 
 fn bad(block: MetaBlock, reason: String) -> Error {
@@ -123,32 +84,28 @@ fn bad(block: MetaBlock, reason: String) -> Error {
 /// Reads node `b` and checks its header against the tree.
 fn load(tm: &mut TransactionManager, b: MetaBlock, tt: &TreeType) -> Result<BlockBuf> {
     let data = *tm.read(b, BlockKind::BtreeNode)?;
-    let flags = get_u32(&data, 4);
-    if flags != INTERNAL_FLAG && flags != LEAF_FLAG {
-        return Err(bad(
+    let h = header(&data);
+    // Exactly the header this tree's nodes are written with (the kernel's own check).
+    match h.check(tt.size() as u32) {
+        Err(NodeFault::Flags { flags }) => Err(bad(
             b,
             format!("flags {flags} is neither internal nor leaf"),
-        ));
-    }
-    let want = if flags == LEAF_FLAG { tt.value_size } else { 8 };
-    if vsize(&data) != want || max(&data) != max_entries(want) as usize || nr(&data) > max(&data) {
-        return Err(bad(
+        )),
+        Ok(()) if h.max_entries == h.kernel_max_entries() => Ok(data),
+        _ => Err(bad(
             b,
             format!(
                 "header (value_size {}, max_entries {}, nr_entries {}) does not fit this tree",
-                vsize(&data),
-                max(&data),
-                nr(&data)
+                h.value_size, h.max_entries, h.nr_entries
             ),
-        ));
+        )),
     }
-    Ok(data)
 }
 
 /// Creates an empty tree (one empty leaf).
 pub fn empty(tm: &mut TransactionManager, tt: &TreeType) -> Result<MetaBlock> {
     let b = tm.new_block(BlockKind::BtreeNode)?;
-    init_node(tm.get_mut(b)?, false, tt.value_size);
+    init_node(tm.get_mut(b)?, false, tt.size());
     Ok(b)
 }
 
@@ -199,89 +156,6 @@ pub fn first(
     })
 }
 
-/// Every entry in key order.
-pub fn collect(tm: &mut TransactionManager, root: MetaBlock, tt: &TreeType) -> Result<Vec<Entry>> {
-    let mut out = Vec::new();
-    collect_rec(tm, root, tt, 0, &mut out)?;
-    Ok(out)
-}
-
-fn collect_rec(
-    tm: &mut TransactionManager,
-    b: MetaBlock,
-    tt: &TreeType,
-    depth: usize,
-    out: &mut Vec<Entry>,
-) -> Result<()> {
-    if depth >= MAX_DEPTH {
-        return Err(Error::TooDeep {
-            block: b,
-            max: MAX_DEPTH,
-        });
-    }
-    let n = load(tm, b, tt)?;
-    if is_leaf(&n) {
-        out.extend(entries(&n));
-    } else {
-        for i in 0..nr(&n) {
-            collect_rec(tm, child(&n, i), tt, depth + 1, out)?;
-        }
-    }
-    Ok(())
-}
-
-/// Adds a reference to what `v` refers to.
-pub fn inc_value(tm: &mut TransactionManager, tt: &TreeType, v: &[u8]) -> Result<()> {
-    match tt.refs {
-        ValueRefs::None => Ok(()),
-        ValueRefs::Block => tm.inc(get_u64(v, 0)).map(|_| ()),
-        ValueRefs::ArrayRoot { offset } => tm.inc(get_u64(v, offset)).map(|_| ()),
-    }
-}
-
-/// Drops a reference to what `v` refers to, releasing it when unreferenced.
-pub fn dec_value(tm: &mut TransactionManager, tt: &TreeType, v: &[u8]) -> Result<()> {
-    match tt.refs {
-        ValueRefs::None => Ok(()),
-        ValueRefs::Block => tm.dec(get_u64(v, 0)).map(|_| ()),
-        ValueRefs::ArrayRoot { offset } => release(tm, get_u64(v, offset), &ARRAY_INDEX_TREE),
-    }
-}
-
-/// Drops one reference to the tree at `root`; nodes that become free release their
-/// children and values in turn.
-pub fn release(tm: &mut TransactionManager, root: MetaBlock, tt: &TreeType) -> Result<()> {
-    release_rec(tm, root, tt, 0)
-}
-
-fn release_rec(
-    tm: &mut TransactionManager,
-    b: MetaBlock,
-    tt: &TreeType,
-    depth: usize,
-) -> Result<()> {
-    if depth >= MAX_DEPTH {
-        return Err(Error::TooDeep {
-            block: b,
-            max: MAX_DEPTH,
-        });
-    }
-    if tm.count(b) > 1 {
-        tm.dec(b)?;
-        return Ok(());
-    }
-    let n = load(tm, b, tt)?;
-    tm.dec(b)?;
-    for i in 0..nr(&n) {
-        if is_leaf(&n) {
-            dec_value(tm, tt, value(&n, i))?;
-        } else {
-            release_rec(tm, child(&n, i), tt, depth + 1)?;
-        }
-    }
-    Ok(())
-}
-
 /// Shadows node `b`; if it was shared, the copy's children and values gain a reference.
 fn shadow_node(
     tm: &mut TransactionManager,
@@ -293,7 +167,7 @@ fn shadow_node(
     if shared {
         for i in 0..nr(&n) {
             if is_leaf(&n) {
-                inc_value(tm, tt, value(&n, i))?;
+                tt.inc(tm, value(&n, i))?;
             } else {
                 tm.inc(child(&n, i))?;
             }
@@ -353,12 +227,11 @@ fn remove_rec(
         es.remove(i);
         set_entries(&mut node, &es);
         *tm.get_mut(s)? = node;
-        dec_value(tm, tt, &old)?;
+        tt.dec(tm, &old)?;
         return Ok(s);
     }
     let c = remove_rec(tm, child(&node, i), tt, k, depth + 1)?;
-    let o = voff(&node, i);
-    put_u64(&mut node, o, c);
+    set_child(&mut node, i, c);
     *tm.get_mut(s)? = node;
     rebalance(tm, s, i, tt)?;
     Ok(s)
@@ -383,8 +256,7 @@ fn rebalance(
     };
     let other = if li == i { ri } else { li };
     let (os, _) = shadow_node(tm, child(&p, other), tt)?;
-    let o = voff(&p, other);
-    put_u64(&mut p, o, os);
+    set_child(&mut p, other, os);
     let (lb, rb) = (child(&p, li), child(&p, ri));
     let mut left = *tm.read(lb, BlockKind::BtreeNode)?;
     let mut right = *tm.read(rb, BlockKind::BtreeNode)?;

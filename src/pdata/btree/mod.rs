@@ -1,5 +1,5 @@
-//! Single-level btrees (format.md §4): node layout, validated views and walks, and the
-//! bulk builder of offline writers.
+//! Single-level btrees (format.md §4): the node codec, validated views and walks, and
+//! the bulk builder of offline writers.
 
 mod build;
 pub mod cow;
@@ -7,5 +7,11 @@ mod node;
 mod walk;
 
 pub use build::{btree_nr_nodes, btree_shape, node_sizes, BtreeBuilder};
-pub use node::{max_entries, NodeView, INTERNAL_FLAG, LEAF_FLAG, NODE_HEADER_SIZE};
-pub use walk::{collect_leaves, walk_leaves, MAX_DEPTH};
+pub use node::{
+    get_key, get_value, key_offset, max_entries, pack_node, put_entries, put_key, put_value,
+    NodeFault, NodeHeader, NodeView, INTERNAL_FLAG, INTERNAL_VALUE_SIZE, LEAF_FLAG,
+    NODE_HEADER_SIZE,
+};
+pub use walk::{
+    collect_leaves, walk_leaves, walk_tree, BtreeVisitor, Flow, NodeAt, WalkFault, MAX_DEPTH,
+};

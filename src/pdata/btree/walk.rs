@@ -1,105 +1,309 @@
-//! Strict walks over a btree for the readers: every node validated, keys strictly
-//! increasing and within their parent's bounds, leaves at one depth, and a guard against
-//! cycles and excessive depth so that damaged metadata cannot hang or exhaust the stack.
+//! The one btree walk. It visits a tree depth first in key order and finds every
+//! structural fault (excessive depth, a node reached twice, a bad header, keys outside
+//! their parent's range or out of order, leaves at different depths, an empty internal
+//! node); a [`BtreeVisitor`] reads the nodes and decides what each fault means: the
+//! strict readers below fail, the checker reports and goes on, salvage records what is
+//! lost, the copy-on-write code follows the kernel and ignores what the kernel ignores.
+//! Depth is bounded, so no input can exhaust the stack.
 
-use super::node::NodeView;
+use super::node::{NodeFault, NodeView};
 use crate::io::BlockIo;
-use crate::pdata::checksum::BlockKind;
-use crate::pdata::{read_block, Error, Result};
-use crate::units::MetaBlock;
+use crate::pdata::checksum::{self, BlockKind};
+use crate::pdata::{self, read_block, Error};
+use crate::units::{BlockBuf, MetaBlock};
 use std::collections::HashSet;
+use std::ops::Deref;
 
 /// Deeper than any btree that fits on a metadata device (4 levels at most for era).
 pub const MAX_DEPTH: usize = 8;
 
-struct Walk<'f> {
-    io: &'f dyn BlockIo,
+/// Where a node lies in the walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeAt {
+    pub block: MetaBlock,
+    /// 0 at the root.
+    pub depth: usize,
+    /// The node's keys must lie in `[lo, hi)` (`hi` `None`: unbounded).
+    pub lo: u64,
+    pub hi: Option<u64>,
+    /// The lowest key the node's subtree answers for: its parent's for a first child
+    /// (keys below the parent's first key would be looked up there), else `lo`.
+    pub cover_lo: u64,
+}
+
+/// A fault the walk found in a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalkFault {
+    /// The node is [`MAX_DEPTH`] levels down: the walk never enters it.
+    TooDeep,
+    /// The node was reached before in this walk (a cycle or a shared child).
+    Cycle,
+    /// The header cannot be trusted: the walk leaves the node.
+    Header(NodeFault),
+    /// `max_entries` is not the capacity the kernel computes for the value size.
+    MaxEntries {
+        max_entries: u32,
+        kernel: u32,
+        value_size: u32,
+    },
+    /// The first key outside `[lo, hi)` (entry, key) and the first entry not above the
+    /// one before it.
+    Keys {
+        out_of_range: Option<(usize, u64)>,
+        out_of_order: Option<usize>,
+    },
+    /// A leaf at another depth than the first leaf of the tree (at `other`).
+    LeafDepth { other: usize },
+    /// An internal node with no entries.
+    NoEntries,
+}
+
+/// What the walk does after a fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Go on with the node as if nothing was wrong.
+    Continue,
+    /// Leave the node and everything below it.
+    Skip,
+}
+
+/// The walk's callbacks. For every node, in order: [`read`](Self::read), any faults,
+/// [`node`](Self::node), then [`leaf`](Self::leaf) or one [`child`](Self::child) call per
+/// child (each followed by the walk of that child if it returns true).
+pub trait BtreeVisitor {
+    /// What ends the walk early (`Infallible` for visitors that always go on).
+    type Error;
+    /// A block as [`read`](Self::read) hands it over.
+    type Block: Deref<Target = BlockBuf>;
+    /// What [`node`](Self::node) learns about a node, handed to its `leaf` or `child`
+    /// calls.
+    type Mark: Copy;
+
+    /// Reads node `at.block` and checks what the visitor checks of a raw block (its
+    /// checksum); `None` leaves the node (the visitor records why).
+    fn read(&mut self, at: &NodeAt) -> Result<Option<Self::Block>, Self::Error>;
+    /// A fault; the answer is ignored for `TooDeep` and `Header`, after which the walk
+    /// always leaves the node.
+    fn fault(&mut self, at: &NodeAt, fault: WalkFault) -> Result<Flow, Self::Error>;
+    /// A node whose header passed, before its entries.
+    fn node(&mut self, at: &NodeAt, node: &NodeView) -> Result<Self::Mark, Self::Error>;
+    /// The entries of a leaf.
+    fn leaf(&mut self, at: &NodeAt, node: &NodeView, mark: Self::Mark) -> Result<(), Self::Error>;
+    /// Child `child` of the internal node at `at`; true to walk it.
+    fn child(
+        &mut self,
+        at: &NodeAt,
+        child: MetaBlock,
+        mark: Self::Mark,
+    ) -> Result<bool, Self::Error>;
+}
+
+struct Walker<'v, V> {
+    visitor: &'v mut V,
     value_size: u32,
     seen: HashSet<MetaBlock>,
     leaf_depth: Option<usize>,
-    last_key: Option<u64>,
-    visit: &'f mut dyn FnMut(u64, &[u8]) -> Result<()>,
 }
 
-impl Walk<'_> {
-    fn node(&mut self, block: MetaBlock, depth: usize, lo: u64, hi: Option<u64>) -> Result<()> {
-        if depth >= MAX_DEPTH {
-            return Err(Error::TooDeep {
-                block,
-                max: MAX_DEPTH,
-            });
+/// The first key outside `[lo, hi)` and the first key not above its predecessor.
+fn key_faults(keys: &[u64], lo: u64, hi: Option<u64>) -> Option<WalkFault> {
+    let out_of_range = keys
+        .iter()
+        .enumerate()
+        .find(|(_, &k)| k < lo || hi.is_some_and(|h| k >= h))
+        .map(|(i, &k)| (i, k));
+    let out_of_order = (1..keys.len()).find(|&i| keys[i] <= keys[i - 1]);
+    (out_of_range.is_some() || out_of_order.is_some()).then_some(WalkFault::Keys {
+        out_of_range,
+        out_of_order,
+    })
+}
+
+impl<V: BtreeVisitor> Walker<'_, V> {
+    fn fault(&mut self, at: &NodeAt, fault: WalkFault) -> Result<bool, V::Error> {
+        Ok(self.visitor.fault(at, fault)? == Flow::Continue)
+    }
+
+    fn node(&mut self, at: NodeAt) -> Result<(), V::Error> {
+        if at.depth >= MAX_DEPTH {
+            return self.visitor.fault(&at, WalkFault::TooDeep).map(|_| ());
         }
-        if !self.seen.insert(block) {
-            return Err(Error::Cycle { block });
+        if !self.seen.insert(at.block) && !self.fault(&at, WalkFault::Cycle)? {
+            return Ok(());
         }
-        let data = read_block(self.io, block)?;
-        let node = NodeView::parse(block, &data)?;
-        node.check_leaf_value_size(self.value_size)?;
-        let bad = |reason: String| Error::invalid(block, BlockKind::BtreeNode, reason);
-        let n = node.nr_entries as usize;
-        for i in 0..n {
-            let k = node.key(i);
-            if k < lo || hi.is_some_and(|h| k >= h) {
-                return Err(bad(format!("key {k} lies outside its parent's range")));
+        let Some(data) = self.visitor.read(&at)? else {
+            return Ok(());
+        };
+        let node = match NodeView::decode(at.block, &data).and_then(|n| {
+            n.header()
+                .check_leaf_value_size(self.value_size)
+                .map(|()| n)
+        }) {
+            Ok(n) => n,
+            Err(f) => return self.visitor.fault(&at, WalkFault::Header(f)).map(|_| ()),
+        };
+        let h = *node.header();
+        if h.max_entries != h.kernel_max_entries() {
+            let fault = WalkFault::MaxEntries {
+                max_entries: h.max_entries,
+                kernel: h.kernel_max_entries(),
+                value_size: h.value_size,
+            };
+            if !self.fault(&at, fault)? {
+                return Ok(());
             }
-            if i > 0 && k <= node.key(i - 1) {
-                return Err(bad(format!("keys out of order at entry {i}")));
+        }
+        let keys = node.keys();
+        if let Some(fault) = key_faults(&keys, at.lo, at.hi) {
+            if !self.fault(&at, fault)? {
+                return Ok(());
             }
         }
+        let mark = self.visitor.node(&at, &node)?;
         if node.is_leaf() {
             match self.leaf_depth {
-                None => self.leaf_depth = Some(depth),
-                Some(d) if d != depth => {
-                    return Err(bad(format!("leaf at depth {depth}, other leaves at {d}")))
+                None => self.leaf_depth = Some(at.depth),
+                Some(other) if other != at.depth => {
+                    if !self.fault(&at, WalkFault::LeafDepth { other })? {
+                        return Ok(());
+                    }
                 }
-                _ => {}
+                Some(_) => {}
             }
-            for i in 0..n {
-                let k = node.key(i);
-                if self.last_key.is_some_and(|last| k <= last) {
-                    return Err(bad(format!(
-                        "key {k} is not above the previous leaf's keys"
-                    )));
-                }
-                self.last_key = Some(k);
-                (self.visit)(k, node.value(i))?;
-            }
-        } else {
-            if n == 0 {
-                return Err(bad("internal node has no entries".into()));
-            }
-            let children: Vec<(u64, MetaBlock, Option<u64>)> = (0..n)
-                .map(|i| {
-                    let next = if i + 1 < n { Some(node.key(i + 1)) } else { hi };
-                    (node.key(i), node.value_u64(i), next)
-                })
-                .collect();
-            drop(data);
-            for (k, child, next) in children {
-                self.node(child, depth + 1, k, next)?;
+            return self.visitor.leaf(&at, &node, mark);
+        }
+        if keys.is_empty() && !self.fault(&at, WalkFault::NoEntries)? {
+            return Ok(());
+        }
+        let children: Vec<NodeAt> = (0..keys.len())
+            .map(|i| NodeAt {
+                block: node.value_u64(i),
+                depth: at.depth + 1,
+                lo: keys[i],
+                hi: keys.get(i + 1).copied().or(at.hi),
+                cover_lo: if i == 0 { at.cover_lo } else { keys[i] },
+            })
+            .collect();
+        drop(data);
+        for child in children {
+            if self.visitor.child(&at, child.block, mark)? {
+                self.node(child)?;
             }
         }
         Ok(())
     }
 }
 
+/// Walks the tree at `root`, whose leaves hold `value_size`-byte values, with `visitor`.
+pub fn walk_tree<V: BtreeVisitor>(
+    root: MetaBlock,
+    value_size: u32,
+    visitor: &mut V,
+) -> Result<(), V::Error> {
+    let mut w = Walker {
+        visitor,
+        value_size,
+        seen: HashSet::new(),
+        leaf_depth: None,
+    };
+    w.node(NodeAt {
+        block: root,
+        depth: 0,
+        lo: 0,
+        hi: None,
+        cover_lo: 0,
+    })
+}
+
+/// The strict readers' visitor: every fault is an error naming the block.
+struct Strict<'f> {
+    io: &'f dyn BlockIo,
+    last_key: Option<u64>,
+    visit: &'f mut dyn FnMut(u64, &[u8]) -> pdata::Result<()>,
+}
+
+impl BtreeVisitor for Strict<'_> {
+    type Error = Error;
+    type Block = Box<BlockBuf>;
+    type Mark = ();
+
+    fn read(&mut self, at: &NodeAt) -> pdata::Result<Option<Box<BlockBuf>>> {
+        let data = read_block(self.io, at.block)?;
+        checksum::verify(&data, BlockKind::BtreeNode, at.block)?;
+        Ok(Some(data))
+    }
+
+    fn fault(&mut self, at: &NodeAt, fault: WalkFault) -> pdata::Result<Flow> {
+        let block = at.block;
+        let reason = match fault {
+            WalkFault::TooDeep => {
+                return Err(Error::TooDeep {
+                    block,
+                    max: MAX_DEPTH,
+                })
+            }
+            WalkFault::Cycle => return Err(Error::Cycle { block }),
+            WalkFault::MaxEntries { .. } => return Ok(Flow::Continue),
+            WalkFault::Header(f) => f.to_string(),
+            WalkFault::Keys {
+                out_of_range,
+                out_of_order,
+            } => match (out_of_range, out_of_order) {
+                // Entry by entry, the range before the order.
+                (Some((i, k)), o) if o.is_none_or(|o| i <= o) => {
+                    format!("key {k} lies outside its parent's range")
+                }
+                (_, Some(i)) => format!("keys out of order at entry {i}"),
+                (_, None) => return Ok(Flow::Continue),
+            },
+            WalkFault::LeafDepth { other } => {
+                format!("leaf at depth {}, other leaves at {other}", at.depth)
+            }
+            WalkFault::NoEntries => "internal node has no entries".into(),
+        };
+        Err(Error::invalid(block, BlockKind::BtreeNode, reason))
+    }
+
+    fn node(&mut self, _: &NodeAt, _: &NodeView) -> pdata::Result<()> {
+        Ok(())
+    }
+
+    fn leaf(&mut self, at: &NodeAt, node: &NodeView, (): ()) -> pdata::Result<()> {
+        for i in 0..node.nr_entries as usize {
+            let k = node.key(i);
+            if self.last_key.is_some_and(|last| k <= last) {
+                return Err(Error::invalid(
+                    at.block,
+                    BlockKind::BtreeNode,
+                    format!("key {k} is not above the previous leaf's keys"),
+                ));
+            }
+            self.last_key = Some(k);
+            (self.visit)(k, node.value(i))?;
+        }
+        Ok(())
+    }
+
+    fn child(&mut self, _: &NodeAt, _: MetaBlock, (): ()) -> pdata::Result<bool> {
+        Ok(true)
+    }
+}
+
 /// Visits every leaf entry of the tree at `root` in key order. `value_size` is the
-/// tree's leaf value size.
+/// tree's leaf value size. Every node is validated, keys strictly increasing and within
+/// their parent's bounds, leaves at one depth; the first fault is the error.
 pub fn walk_leaves(
     io: &dyn BlockIo,
     root: MetaBlock,
     value_size: u32,
-    visit: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
-) -> Result<()> {
-    let mut w = Walk {
+    visit: &mut dyn FnMut(u64, &[u8]) -> pdata::Result<()>,
+) -> pdata::Result<()> {
+    let mut v = Strict {
         io,
-        value_size,
-        seen: HashSet::new(),
-        leaf_depth: None,
         last_key: None,
         visit,
     };
-    w.node(root, 0, 0, None)
+    walk_tree(root, value_size, &mut v)
 }
 
 /// Collects every `(key, value)` of the tree with `decode` applied to each value.
@@ -108,7 +312,7 @@ pub fn collect_leaves<T>(
     root: MetaBlock,
     value_size: u32,
     decode: impl Fn(&[u8]) -> T,
-) -> Result<Vec<(u64, T)>> {
+) -> pdata::Result<Vec<(u64, T)>> {
     let mut out = Vec::new();
     walk_leaves(io, root, value_size, &mut |k, v| {
         out.push((k, decode(v)));
@@ -116,3 +320,6 @@ pub fn collect_leaves<T>(
     })?;
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;

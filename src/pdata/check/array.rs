@@ -4,14 +4,11 @@
 
 use super::btree::{walk_btree, TreeSpec};
 use super::Checker;
-use crate::pdata::array::{array_max_entries, nr_array_blocks, ARRAY_HEADER_SIZE};
+use crate::pdata::array::nr_array_blocks;
+use crate::pdata::array_block::{array_max_entries, values, ArrayHeader};
 use crate::pdata::checksum::BlockKind;
-use crate::pdata::codec::{get_u32, get_u64};
+use crate::pdata::codec::get_u64;
 use crate::units::MetaBlock;
-
-const MAX_ENTRIES_OFF: usize = 4;
-const NR_ENTRIES_OFF: usize = 8;
-const VALUE_SIZE_OFF: usize = 12;
 
 /// Which array is checked.
 #[derive(Debug, Clone, Copy)]
@@ -123,9 +120,8 @@ fn check_array_block(
     let Some(data) = ck.read_verified(ablock, BlockKind::ArrayBlock, ablock_what) else {
         return;
     };
-    let max = get_u32(&data[..], MAX_ENTRIES_OFF);
-    let nr = get_u32(&data[..], NR_ENTRIES_OFF);
-    let got_vs = get_u32(&data[..], VALUE_SIZE_OFF);
+    let h = ArrayHeader::decode(&data);
+    let (max, nr, got_vs) = (h.max_entries, h.nr_entries, h.value_size);
     if got_vs != spec.value_size {
         ck.error(
             ablock,
@@ -166,7 +162,7 @@ fn check_array_block(
         ArrayBlockValues {
             index,
             block: ablock,
-            values: &data[ARRAY_HEADER_SIZE..ARRAY_HEADER_SIZE + used * vs],
+            values: values(&data, vs, used),
         },
     );
 }

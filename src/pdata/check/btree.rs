@@ -4,16 +4,10 @@
 //! trees share it; a node reached twice within one tree is reported and not re-walked.
 
 use super::Checker;
-use crate::pdata::btree::{max_entries, INTERNAL_FLAG, LEAF_FLAG, MAX_DEPTH, NODE_HEADER_SIZE};
+use crate::pdata::btree::{walk_tree, BtreeVisitor, Flow, NodeAt, NodeView, WalkFault, MAX_DEPTH};
 use crate::pdata::checksum::BlockKind;
-use crate::pdata::codec::{get_u32, get_u64};
-use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
-use std::collections::HashSet;
-
-const FLAGS_OFF: usize = 4;
-const NR_ENTRIES_OFF: usize = 16;
-const MAX_ENTRIES_OFF: usize = 20;
-const VALUE_SIZE_OFF: usize = 24;
+use crate::units::{BlockBuf, MetaBlock};
+use std::convert::Infallible;
 
 /// Which tree is walked.
 #[derive(Debug, Clone, Copy)]
@@ -36,208 +30,134 @@ pub struct LeafEntry<'v> {
     pub count_refs: bool,
 }
 
-struct Walk<'s, 'v> {
-    spec: TreeSpec<'s>,
-    root: MetaBlock,
-    seen: HashSet<MetaBlock>,
-    leaf_depth: Option<usize>,
+/// The checker's visitor: every fault becomes a finding.
+struct Tolerant<'c, 'a, 'v> {
+    ck: &'c mut Checker<'a>,
+    /// "btree node (<what>)", the subject of every finding.
+    what: String,
     complete: bool,
     visit: &'v mut dyn FnMut(&mut Checker, LeafEntry),
 }
 
-/// A node header that passed the checks the walk cannot continue without.
-struct Header {
-    flags: u32,
-    nr: usize,
-    max: usize,
-    value_size: usize,
-}
+impl BtreeVisitor for Tolerant<'_, '_, '_> {
+    type Error = Infallible;
+    type Block = Box<BlockBuf>;
+    /// Whether this node's references are counted (the first time it is walked in the
+    /// whole check).
+    type Mark = bool;
 
-impl Walk<'_, '_> {
-    fn node_what(&self) -> String {
-        format!("btree node ({})", self.spec.what)
+    fn read(&mut self, at: &NodeAt) -> Result<Option<Box<BlockBuf>>, Infallible> {
+        let data = self
+            .ck
+            .read_verified(at.block, BlockKind::BtreeNode, &self.what);
+        if data.is_none() {
+            self.complete = false;
+        }
+        Ok(data)
     }
 
-    fn header(&mut self, ck: &mut Checker, block: MetaBlock, data: &BlockBuf) -> Option<Header> {
-        let what = self.node_what();
-        let flags = get_u32(data, FLAGS_OFF);
-        let nr = get_u32(data, NR_ENTRIES_OFF);
-        let max = get_u32(data, MAX_ENTRIES_OFF);
-        let vs = get_u32(data, VALUE_SIZE_OFF);
-        if flags != INTERNAL_FLAG && flags != LEAF_FLAG {
-            ck.error(
-                block,
-                format!("{what}: flags {flags} is neither internal (1) nor leaf (2)"),
-            );
-            return None;
-        }
-        // In u128: a damaged value_size times max_entries overflows 64 bits.
-        if vs == 0 || NODE_HEADER_SIZE as u128 + (8 + vs as u128) * max as u128 > BLOCK_SIZE as u128
-        {
-            ck.error(
-                block,
-                format!("{what}: max_entries {max} with value_size {vs} does not fit in a block"),
-            );
-            return None;
-        }
-        if nr > max {
-            ck.error(
-                block,
-                format!("{what}: nr_entries {nr} exceeds max_entries {max}"),
-            );
-            return None;
-        }
-        if flags == INTERNAL_FLAG && vs != 8 {
-            ck.error(
-                block,
-                format!("{what}: internal node has value_size {vs}, expected 8"),
-            );
-            return None;
-        }
-        if flags == LEAF_FLAG && vs != self.spec.value_size {
-            ck.error(
-                block,
-                format!(
-                    "{what}: leaf has value_size {vs}, this tree needs {}",
-                    self.spec.value_size
-                ),
-            );
-            return None;
-        }
-        let want = max_entries(vs as usize);
-        if max != want {
-            ck.error(
-                block,
-                format!(
-                    "{what}: max_entries {max}, the kernel requires {want} for value_size {vs}"
-                ),
-            );
-        }
-        Some(Header {
-            flags,
-            nr: nr as usize,
-            max: max as usize,
-            value_size: vs as usize,
-        })
-    }
-
-    fn check_keys(
-        &self,
-        ck: &mut Checker,
-        block: MetaBlock,
-        keys: &[u64],
-        lo: u64,
-        hi: Option<u64>,
-    ) {
-        let what = self.node_what();
-        if let Some((i, k)) = keys
-            .iter()
-            .enumerate()
-            .find(|(_, &k)| k < lo || hi.is_some_and(|h| k >= h))
-        {
-            let range = match hi {
-                Some(h) => format!("[{lo}, {h})"),
-                None => format!("[{lo}, ...)"),
-            };
-            ck.error(
-                block,
-                format!("{what}: key {k} at entry {i} lies outside its parent's range {range}"),
-            );
-        }
-        if let Some(i) = (1..keys.len()).find(|&i| keys[i] <= keys[i - 1]) {
-            ck.error(block, format!("{what}: keys out of order at entry {i}"));
-        }
-    }
-
-    fn node(&mut self, ck: &mut Checker, block: MetaBlock, depth: usize, lo: u64, hi: Option<u64>) {
-        let what = self.node_what();
-        if depth >= MAX_DEPTH {
-            ck.error(
-                block,
+    fn fault(&mut self, at: &NodeAt, fault: WalkFault) -> Result<Flow, Infallible> {
+        let what = &self.what;
+        let (message, flow) = match fault {
+            WalkFault::TooDeep => (
                 format!("{what}: the tree is deeper than {MAX_DEPTH} levels"),
-            );
-            self.complete = false;
-            return;
-        }
-        if !self.seen.insert(block) {
-            ck.error(
-                block,
+                Flow::Skip,
+            ),
+            WalkFault::Cycle => (
                 format!("{what}: reached twice in one tree (a cycle or a shared child)"),
-            );
-            self.complete = false;
-            return;
-        }
-        let Some(data) = ck.read_verified(block, BlockKind::BtreeNode, &what) else {
-            self.complete = false;
-            return;
-        };
-        let Some(h) = self.header(ck, block, &data) else {
-            self.complete = false;
-            return;
-        };
-        let keys: Vec<u64> = (0..h.nr)
-            .map(|i| get_u64(&data[..], NODE_HEADER_SIZE + 8 * i))
-            .collect();
-        self.check_keys(ck, block, &keys, lo, hi);
-        if depth > 0 && h.nr < h.max / 3 {
-            ck.warning(
-                block,
-                format!(
-                    "{what}: underfull: {} entries, fewer than a third of {}",
-                    h.nr, h.max
-                ),
-            );
-        }
-        let values_off = NODE_HEADER_SIZE + 8 * h.max;
-        let value =
-            |i: usize| &data[values_off + h.value_size * i..values_off + h.value_size * (i + 1)];
-        let count_refs = ck.first_expansion(block);
-        if h.flags == LEAF_FLAG {
-            match self.leaf_depth {
-                None => self.leaf_depth = Some(depth),
-                Some(d) if d != depth => ck.error(
-                    block,
-                    format!("{what}: leaf at depth {depth}, other leaves of the tree at depth {d}"),
-                ),
-                Some(_) => {}
-            }
-            for (i, &key) in keys.iter().enumerate() {
-                (self.visit)(
-                    ck,
-                    LeafEntry {
-                        leaf: block,
-                        key,
-                        value: value(i),
-                        count_refs,
-                    },
+                Flow::Skip,
+            ),
+            WalkFault::Header(f) => (format!("{what}: {f}"), Flow::Skip),
+            WalkFault::MaxEntries {
+                max_entries,
+                kernel,
+                value_size,
+            } => {
+                let m = format!(
+                    "{what}: max_entries {max_entries}, the kernel requires {kernel} for value_size {value_size}"
                 );
+                (m, Flow::Continue)
             }
-            return;
-        }
-        if h.nr == 0 {
-            ck.error(block, format!("{what}: internal node has no entries"));
+            WalkFault::Keys {
+                out_of_range,
+                out_of_order,
+            } => {
+                if let Some((i, k)) = out_of_range {
+                    let range = match at.hi {
+                        Some(h) => format!("[{}, {h})", at.lo),
+                        None => format!("[{}, ...)", at.lo),
+                    };
+                    self.ck.error(
+                        at.block,
+                        format!(
+                            "{what}: key {k} at entry {i} lies outside its parent's range {range}"
+                        ),
+                    );
+                }
+                if let Some(i) = out_of_order {
+                    self.ck
+                        .error(at.block, format!("{what}: keys out of order at entry {i}"));
+                }
+                return Ok(Flow::Continue);
+            }
+            WalkFault::LeafDepth { other } => (
+                format!(
+                    "{what}: leaf at depth {}, other leaves of the tree at depth {other}",
+                    at.depth
+                ),
+                Flow::Continue,
+            ),
+            WalkFault::NoEntries => (format!("{what}: internal node has no entries"), Flow::Skip),
+        };
+        self.ck.error(at.block, message);
+        if flow == Flow::Skip {
             self.complete = false;
-            return;
         }
-        let children: Vec<(MetaBlock, u64, Option<u64>)> = (0..h.nr)
-            .map(|i| {
-                let next = keys.get(i + 1).copied().or(hi);
-                (get_u64(value(i), 0), keys[i], next)
-            })
-            .collect();
-        drop(data);
-        for (child, k, next) in children {
-            let readable = if count_refs {
-                ck.reference(block, child, &what)
-            } else {
-                child != 0 && ck.in_device(child)
+        Ok(flow)
+    }
+
+    fn node(&mut self, at: &NodeAt, node: &NodeView) -> Result<bool, Infallible> {
+        let (nr, max) = (node.nr_entries, node.max_entries);
+        if at.depth > 0 && nr < max / 3 {
+            self.ck.warning(
+                at.block,
+                format!(
+                    "{}: underfull: {nr} entries, fewer than a third of {max}",
+                    self.what
+                ),
+            );
+        }
+        Ok(self.ck.first_expansion(at.block))
+    }
+
+    fn leaf(&mut self, at: &NodeAt, node: &NodeView, count_refs: bool) -> Result<(), Infallible> {
+        for i in 0..node.nr_entries as usize {
+            let entry = LeafEntry {
+                leaf: at.block,
+                key: node.key(i),
+                value: node.value(i),
+                count_refs,
             };
-            if readable {
-                self.node(ck, child, depth + 1, k, next);
-            } else {
-                self.complete = false;
-            }
+            (self.visit)(self.ck, entry);
         }
+        Ok(())
+    }
+
+    fn child(
+        &mut self,
+        at: &NodeAt,
+        child: MetaBlock,
+        count_refs: bool,
+    ) -> Result<bool, Infallible> {
+        let readable = if count_refs {
+            self.ck.reference(at.block, child, &self.what)
+        } else {
+            child != 0 && self.ck.in_device(child)
+        };
+        if !readable {
+            self.complete = false;
+        }
+        Ok(readable)
     }
 }
 
@@ -250,17 +170,15 @@ pub fn walk_btree(
     spec: TreeSpec,
     visit: &mut dyn FnMut(&mut Checker, LeafEntry),
 ) -> bool {
-    let mut w = Walk {
-        spec,
-        root,
-        seen: HashSet::new(),
-        leaf_depth: None,
+    let mut v = Tolerant {
+        ck,
+        what: format!("btree node ({})", spec.what),
         complete: true,
         visit,
     };
-    w.node(ck, w.root, 0, 0, None);
-    if !w.complete {
-        ck.note_damage();
+    let Ok(()) = walk_tree(root, spec.value_size, &mut v);
+    if !v.complete {
+        v.ck.note_damage();
     }
-    w.complete
+    v.complete
 }

@@ -81,9 +81,8 @@ fn a_cycle_is_reported_not_followed() {
     let (io, root, _) = array(300 * 1018);
     let mut data = read_block(&io, root).unwrap();
     // Point the internal node's second child back at the root.
-    let node = NodeView::parse(root, &data).unwrap();
-    let off = crate::pdata::btree::NODE_HEADER_SIZE + 8 * node.max_entries as usize + 8;
-    crate::pdata::codec::put_u64(&mut data[..], off, root);
+    let h = *NodeView::parse(root, &data).unwrap().header();
+    crate::pdata::btree::put_value(&mut data, &h, 1, &root.to_le_bytes());
     crate::pdata::checksum::seal(&mut data, crate::pdata::checksum::BlockKind::BtreeNode);
     write_block(&io, root, &data).unwrap();
     let t = salvage_btree(&io, root, 8, &|v: &[u8]| crate::pdata::codec::get_u64(v, 0));

@@ -48,7 +48,7 @@ pub fn unpack_index(data: &BlockBuf) -> Vec<IndexEntry> {
 /// Builds a sealed index block at `location`.
 pub fn pack_index(location: MetaBlock, entries: &[IndexEntry]) -> Box<BlockBuf> {
     let mut b = Box::new([0u8; BLOCK_SIZE]);
-    put_u64(&mut b[..], 8, location);
+    checksum::set_blocknr(&mut b, BlockKind::Index, location);
     for (i, e) in entries.iter().take(MAX_BITMAPS).enumerate() {
         let o = HEADER_SIZE + INDEX_ENTRY_SIZE * i;
         put_u64(&mut b[..], o, e.blocknr);
@@ -64,12 +64,7 @@ pub fn unpack_bitmap(data: &BlockBuf) -> Vec<u8> {
     let mut out = Vec::with_capacity(ENTRIES_PER_BITMAP);
     for w in 0..ENTRIES_PER_BITMAP / 32 {
         let word = get_u64(data, HEADER_SIZE + 8 * w);
-        for e in 0..32 {
-            let p = 2 * e;
-            let hi = (word >> p) & 1;
-            let lo = (word >> (p + 1)) & 1;
-            out.push((2 * hi + lo) as u8);
-        }
+        out.extend((0..32).map(|e| entry_of(word, e)));
     }
     out
 }
@@ -77,14 +72,12 @@ pub fn unpack_bitmap(data: &BlockBuf) -> Vec<u8> {
 /// Builds a sealed bitmap block at `location` from up to 16320 entries (0..=3).
 pub fn pack_bitmap(location: MetaBlock, entries: &[u8]) -> Box<BlockBuf> {
     let mut b = Box::new([0u8; BLOCK_SIZE]);
-    put_u64(&mut b[..], 8, location);
+    checksum::set_blocknr(&mut b, BlockKind::Bitmap, location);
     for (w, chunk) in entries.chunks(32).take(ENTRIES_PER_BITMAP / 32).enumerate() {
-        let mut word = 0u64;
-        for (e, &v) in chunk.iter().enumerate() {
-            let p = 2 * e;
-            word |= (((v >> 1) & 1) as u64) << p;
-            word |= ((v & 1) as u64) << (p + 1);
-        }
+        let word = chunk
+            .iter()
+            .enumerate()
+            .fold(0u64, |word, (e, &v)| word | entry_bits(e, v));
         put_u64(&mut b[..], HEADER_SIZE + 8 * w, word);
     }
     checksum::seal(&mut b, BlockKind::Bitmap);
@@ -94,12 +87,22 @@ pub fn pack_bitmap(location: MetaBlock, entries: &[u8]) -> Box<BlockBuf> {
 /// Sets entry `e` (0..16320) of a bitmap block to `v` (0..=3).
 pub fn set_bitmap_entry(b: &mut BlockBuf, e: usize, v: u8) {
     let o = HEADER_SIZE + 8 * (e / 32);
-    let p = 2 * (e % 32);
-    let mut word = get_u64(&b[..], o);
-    word &= !(3u64 << p);
-    word |= (((v >> 1) & 1) as u64) << p;
-    word |= ((v & 1) as u64) << (p + 1);
-    put_u64(&mut b[..], o, word);
+    let word = get_u64(&b[..], o) & !(3u64 << (2 * (e % 32)));
+    put_u64(&mut b[..], o, word | entry_bits(e % 32, v));
+}
+
+/// Entry `e` (0..32) of a bitmap word: its high bit at bit `2e`, its low bit at `2e + 1`.
+fn entry_of(word: u64, e: usize) -> u8 {
+    let p = 2 * e;
+    let hi = (word >> p) & 1;
+    let lo = (word >> (p + 1)) & 1;
+    (2 * hi + lo) as u8
+}
+
+/// The bits of entry `e` (0..32) of a bitmap word holding `v` (0..=3).
+fn entry_bits(e: usize, v: u8) -> u64 {
+    let p = 2 * e;
+    (u64::from((v >> 1) & 1) << p) | (u64::from(v & 1) << (p + 1))
 }
 
 /// Number of bitmap entries that describe real blocks in bitmap `i`.

@@ -7,7 +7,7 @@ fn format_then_commit_writes_an_exact_space_map() {
     let io = Arc::new(MemIo::new(40_000));
     let mut tm = TransactionManager::format(io.clone(), true).unwrap();
     assert_eq!(tm.nr_blocks(), 40_000);
-    let a = btree_cow::empty(&mut tm, &TreeType::plain(12)).unwrap();
+    let a = btree_cow::empty(&mut tm, &btree_cow::Plain(12)).unwrap();
     assert_eq!(a, 6, "three bitmaps at 3..=5, then the first allocation");
     let root = tm.prepare_commit().unwrap();
     tm.commit(&[0u8; BLOCK_SIZE]).unwrap();

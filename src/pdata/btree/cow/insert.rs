@@ -23,14 +23,10 @@ fn write_node(tm: &mut TransactionManager, b: MetaBlock, node: BlockBuf) -> Resu
 fn new_node_like(tm: &mut TransactionManager, like: &BlockBuf) -> Result<(MetaBlock, BlockBuf)> {
     let b = tm.new_block(BlockKind::BtreeNode)?;
     let mut n = [0u8; BLOCK_SIZE];
-    n[4..32].copy_from_slice(&like[4..32]);
-    put_u32(&mut n, 16, 0);
+    let mut h = header(like);
+    h.nr_entries = 0;
+    h.encode(&mut n);
     Ok((b, n))
-}
-
-fn set_child(node: &mut BlockBuf, i: usize, b: MetaBlock) {
-    let o = voff(node, i);
-    put_u64(node, o, b);
 }
 
 fn insert_entry(node: &mut BlockBuf, at: usize, k: u64, v: &[u8]) {
@@ -90,7 +86,7 @@ fn split_beneath(tm: &mut TransactionManager, b: MetaBlock) -> Result<()> {
     let rk = key(&right, 0);
     write_node(tm, lb, left)?;
     write_node(tm, rb, right)?;
-    let vs = vsize(&root);
+    let vs = header(&root).value_size as usize;
     init_node(&mut root, true, vs);
     set_entries(
         &mut root,
@@ -128,7 +124,7 @@ fn rebalance_or_split(
             write_node(tm, ls, left)?;
             write_node(tm, cur, right)?;
             let mut p = read_node(tm, parent)?;
-            put_u64(&mut p, NODE_HEADER_SIZE + 8 * i, rk);
+            put_key(&mut p, i, rk);
             write_node(tm, parent, p)?;
             return Ok(if k < rk { ls } else { cur });
         }
@@ -145,7 +141,7 @@ fn rebalance_or_split(
             write_node(tm, cur, left)?;
             write_node(tm, rs, right)?;
             let mut p = read_node(tm, parent)?;
-            put_u64(&mut p, NODE_HEADER_SIZE + 8 * (i + 1), rk);
+            put_key(&mut p, i + 1, rk);
             write_node(tm, parent, p)?;
             return Ok(if k < rk { cur } else { rs });
         }
@@ -198,7 +194,7 @@ fn split_two_into_three(
     write_node(tm, mb, middle)?;
     write_node(tm, rb, right)?;
     let mut p = read_node(tm, parent)?;
-    put_u64(&mut p, NODE_HEADER_SIZE + 8 * middle_index, rk);
+    put_key(&mut p, middle_index, rk);
     insert_entry(&mut p, middle_index, mk, &mb.to_le_bytes());
     write_node(tm, parent, p)?;
     Ok(if k < mk {
@@ -226,10 +222,10 @@ pub fn insert(
     k: u64,
     v: &[u8],
 ) -> Result<MetaBlock> {
-    if v.len() != tt.value_size {
+    if v.len() != tt.size() {
         return Err(bad(
             root,
-            format!("value of {} bytes for a tree of {}", v.len(), tt.value_size),
+            format!("value of {} bytes for a tree of {}", v.len(), tt.size()),
         ));
     }
     let (new_root, _) = shadow_node(tm, root, tt)?;
@@ -251,11 +247,11 @@ pub fn insert(
         if is_leaf(&node) {
             if let Some(i) = pos.filter(|&i| key(&node, i) == k) {
                 let old = value(&node, i).to_vec();
-                let o = voff(&node, i);
-                node[o..o + v.len()].copy_from_slice(v);
+                let h = header(&node);
+                put_value(&mut node, &h, i, v);
                 write_node(tm, cur, node)?;
                 if old != v {
-                    dec_value(tm, tt, &old)?;
+                    tt.dec(tm, &old)?;
                 }
             } else {
                 insert_entry(&mut node, pos.map_or(0, |i| i + 1), k, v);
@@ -269,7 +265,7 @@ pub fn insert(
         let i = match pos {
             Some(i) => i,
             None => {
-                put_u64(&mut node, NODE_HEADER_SIZE, k);
+                put_key(&mut node, 0, k);
                 write_node(tm, cur, node)?;
                 0
             }

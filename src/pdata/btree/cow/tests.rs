@@ -4,7 +4,7 @@ use crate::pdata::test_support::assert_space_map_exact;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-const T8: TreeType = TreeType::plain(8);
+const T8: Plain = Plain(8);
 
 fn commit(tm: &mut TransactionManager) -> crate::pdata::space_map::SmRoot {
     let root = tm.prepare_commit().unwrap();
@@ -44,7 +44,7 @@ fn insert_lookup_remove_many_keys_with_commits() {
         }
     }
     let sm = commit(&mut tm);
-    assert_space_map_exact(io.as_ref(), &sm, &[(root, T8)], &[]);
+    assert_space_map_exact(io.as_ref(), &sm, &[(root, &T8)], &[]);
     let all = collect(&mut tm, root, &T8).unwrap();
     assert_eq!(all.len(), 3000);
     for (k, v) in &all {
@@ -66,7 +66,7 @@ fn insert_lookup_remove_many_keys_with_commits() {
     }
     assert_eq!(remove(&mut tm, root, &T8, 1).unwrap(), None);
     let sm = commit(&mut tm);
-    assert_space_map_exact(io.as_ref(), &sm, &[(root, T8)], &[]);
+    assert_space_map_exact(io.as_ref(), &sm, &[(root, &T8)], &[]);
     let all: Vec<(u64, u64)> = collect(&mut tm, root, &T8)
         .unwrap()
         .into_iter()
@@ -81,7 +81,7 @@ fn insert_lookup_remove_many_keys_with_commits() {
     }
     assert_eq!(first(&mut tm, root, &T8).unwrap(), None);
     let sm = commit(&mut tm);
-    assert_space_map_exact(io.as_ref(), &sm, &[(root, T8)], &[]);
+    assert_space_map_exact(io.as_ref(), &sm, &[(root, &T8)], &[]);
     assert_eq!(sm.nr_allocated, 1 + 3 + 1);
 }
 
@@ -104,7 +104,7 @@ fn shared_tree_is_copied_and_released() {
     root = remove(&mut tm, root, &T8, 599).unwrap().unwrap();
     let sm = commit(&mut tm);
     assert_ne!(root, snap);
-    assert_space_map_exact(io.as_ref(), &sm, &[(root, T8), (snap, T8)], &[]);
+    assert_space_map_exact(io.as_ref(), &sm, &[(root, &T8), (snap, &T8)], &[]);
     let old = collect(&mut tm, snap, &T8).unwrap();
     assert_eq!(old.len(), 600);
     assert!(old.iter().all(|(k, v)| get_u64(v, 0) == *k));
@@ -113,7 +113,7 @@ fn shared_tree_is_copied_and_released() {
     assert_eq!(get_u64(&new[3].1, 0), 1003);
     release(&mut tm, snap, &T8).unwrap();
     let sm = commit(&mut tm);
-    assert_space_map_exact(io.as_ref(), &sm, &[(root, T8)], &[]);
+    assert_space_map_exact(io.as_ref(), &sm, &[(root, &T8)], &[]);
 }
 
 #[test]
