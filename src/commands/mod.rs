@@ -4,9 +4,9 @@
 pub mod check;
 mod counted;
 pub mod dump;
-pub mod input;
+pub(crate) mod input;
 pub mod invalidate;
-pub mod output;
+pub(crate) mod output;
 pub mod progress;
 pub mod repair;
 pub mod restore;

@@ -2,14 +2,14 @@
 //! origin image (target.md). The metadata it leaves is what the kernel would leave.
 
 pub mod devices;
-pub mod digest;
-pub mod era_map;
+pub(crate) mod digest;
+pub(crate) mod era_map;
 mod error;
 pub mod metadata;
 pub mod origin;
 pub mod runner;
 pub mod script;
 pub mod target;
-pub mod worker;
+pub(crate) mod worker;
 
 pub use error::{Error, Result};

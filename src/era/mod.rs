@@ -4,10 +4,10 @@
 pub mod check;
 mod error;
 pub mod generate;
-pub mod interrupted;
+pub(crate) mod interrupted;
 pub mod invalidate;
 pub mod ir;
-pub mod ir_builder;
+pub(crate) mod ir_builder;
 pub mod metadata;
 pub mod repair;
 pub mod restore;

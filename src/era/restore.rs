@@ -8,7 +8,7 @@
 //! current writeset is `{nr_bits: nr_blocks, root: 0}`, as `era_restore` writes it.
 //!
 //! Protocol: everything is validated and the size checked before the first write; block
-//! 0 is overwritten with the mark of an interrupted restore ([`super::interrupted`]) and
+//! 0 is overwritten with the mark of an interrupted restore (`era::interrupted`) and
 //! flushed first (so a crash leaves a device that every tool and the kernel refuse: never
 //! an old superblock that points at overwritten blocks, nor one that looks unformatted);
 //! every other block is written, a flush, then the superblock, then a flush. The same

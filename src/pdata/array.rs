@@ -2,7 +2,7 @@
 //! block holding `max_entries` packed values (layout in [`array_block`](super::array_block)).
 //! The length is stored by the owner.
 
-pub use super::array_block::{array_max_entries, ArrayHeader, ARRAY_HEADER_SIZE};
+pub use super::array_block::{array_max_entries, ArrayHeader};
 use super::array_block::{value, values};
 use super::btree::collect_leaves;
 use super::checksum::{self, BlockKind};

@@ -2,20 +2,20 @@
 //! btrees, arrays, bitsets and the metadata space map (format.md §1–§7). Nothing here
 //! knows about era.
 
-pub mod alloc;
-pub mod array;
-pub mod array_block;
-pub mod array_builder;
-pub mod array_cow;
+pub(crate) mod alloc;
+pub(crate) mod array;
+pub(crate) mod array_block;
+pub(crate) mod array_builder;
+pub(crate) mod array_cow;
 pub mod bitset;
-pub mod bitset_builder;
+pub(crate) mod bitset_builder;
 pub mod bitset_cow;
 pub mod btree;
 pub mod check;
 pub mod checksum;
 pub mod codec;
 mod error;
-pub mod salvage;
+pub(crate) mod salvage;
 pub mod space_map;
 #[cfg(test)]
 pub(crate) mod test_support;

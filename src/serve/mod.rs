@@ -5,11 +5,11 @@
 //! (group commit and background digest).
 
 mod completer;
-pub mod connection;
+pub(crate) mod connection;
 pub mod control;
 mod error;
 mod in_flight;
 pub mod server;
-pub mod stream;
+pub(crate) mod stream;
 
 pub use error::{Error, Result};

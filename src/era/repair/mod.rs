@@ -7,13 +7,13 @@
 //! writeset-tree subtrees count every block as written in the latest era they may hold.
 //!
 //! A damaged superblock whose fields still agree exactly with the rest of the metadata
-//! is used as it is ([`hint`]); otherwise the superblock is rebuilt from a scan of the
-//! device ([`rebuild`]).
+//! is used as it is (`hint`); otherwise the superblock is rebuilt from a scan of the
+//! device (`rebuild`).
 
 pub mod floor;
-pub mod hint;
-pub mod rebuild;
-pub mod view;
+pub(crate) mod hint;
+pub(crate) mod rebuild;
+pub(crate) mod view;
 
 use super::ir::EraMetadata;
 use super::metadata::read_superblock;

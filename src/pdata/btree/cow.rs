@@ -18,7 +18,9 @@ mod insert;
 mod value;
 mod walk;
 pub use insert::insert;
-pub use value::{ArrayBlocks, ArrayRoots, Plain, TreeType, ValueRef, ValueType, ARRAY_INDEX_TREE};
+#[cfg(test)]
+pub use value::ValueRef;
+pub use value::{ArrayRoots, Plain, TreeType, ValueType, ARRAY_INDEX_TREE};
 pub use walk::{collect, release};
 
 fn header(b: &BlockBuf) -> NodeHeader {

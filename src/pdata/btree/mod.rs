@@ -2,7 +2,7 @@
 //! the bulk builder of offline writers.
 
 mod build;
-pub mod cow;
+pub(crate) mod cow;
 mod node;
 mod walk;
 

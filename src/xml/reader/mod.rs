@@ -44,7 +44,7 @@ where
     read_chunked(input, visitor, CHUNK).map(|_| ())
 }
 
-/// Reads era XML into an [`EraMetadata`], checked by an [`IrBuilder`].
+/// Reads era XML into an [`EraMetadata`], checked by an `IrBuilder`.
 pub fn build_from_xml<R: BufRead>(input: R) -> Result<EraMetadata, ReadError> {
     build_with(input, IrBuilder::new())
 }
