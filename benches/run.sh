@@ -39,6 +39,8 @@
 #   BENCH_TPT133=DIR        a second reference: era_* in DIR (thin-provisioning-tools
 #                           1.3.3's pdata_tools with era_* symlinks), rows "(tpt 1.3.3)"
 #   BENCH_DIR=DIR           keeps (and reuses) the generated files
+# On a machine shared with builds, either BENCH_LOCK=/tmp/cargo.lock (one lock per row) or
+# `BENCH_BIN=DIR flock /tmp/cargo.lock benches/run.sh ...` (one lock for the whole run).
 # Note: tpt 1.2.0 to 1.3.3 print wrong eras in `era_dump --logical` of metadata with
 # writesets (src/era/dump.rs collate_writeset steps 32 blocks per fixedbitset word, whose
 # words are 64 bits since 1.2.0); the row times it anyway, the work is the same.
@@ -151,11 +153,12 @@ restore_all() { # label, xml, target, target bytes
     local label=$1 xml=$2 out=$3 bytes=$4 i
     rm -f "$out"; truncate -s "$bytes" "$out"
     measure "$label" "$bin/era_restore" -q -i "$xml" -o "$out"
-    [ "$refs_here" = 1 ] || return 0
-    for i in "${!ref_dirs[@]}"; do
-        rm -f "$out"; truncate -s "$bytes" "$out"
-        measure "$label (${ref_labels[$i]})" "${ref_dirs[$i]}/era_restore" -q -i "$xml" -o "$out"
-    done
+    if [ "$refs_here" = 1 ]; then
+        for i in "${!ref_dirs[@]}"; do
+            rm -f "$out"; truncate -s "$bytes" "$out"
+            measure "$label (${ref_labels[$i]})" "${ref_dirs[$i]}/era_restore" -q -i "$xml" -o "$out"
+        done
+    fi
     rm -f "$out"
 }
 
