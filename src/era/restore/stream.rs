@@ -321,3 +321,6 @@ impl Visitor for StreamWriter<'_> {
         Ok(self.checks.superblock_end()?)
     }
 }
+
+#[cfg(test)]
+mod tests;
