@@ -11,6 +11,7 @@
 //! as unclosed markup, never as a different error.
 
 use super::attrs::{bit_fast, era_fast, marked_fast};
+use super::fast;
 use super::lines::LineIndex;
 use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::Event;
@@ -132,77 +133,84 @@ fn scan_items(bytes: &[u8], start: usize, first: bool, items: &mut Vec<Item>) ->
     // start of any chunk, and not count it in its offsets: drop it here, and let
     // quick-xml see none.
     const BOM: &[u8] = b"\xef\xbb\xbf";
-    let skip = if first && start == 0 && bytes.starts_with(BOM) {
+    let mut p = if first && start == 0 && bytes.starts_with(BOM) {
         3
     } else {
         start
     };
-    if bytes[skip..].starts_with(BOM) {
-        items.push(Item::Text { at: skip as u32 });
-        return End::Clean;
-    }
-    let input = &bytes[skip..];
-    let mut xml = xml_reader(input);
-    // White space between markup is skipped by quick-xml, so an event's offset is
-    // found from where its bytes lie in the input.
-    let offset =
-        |part: &[u8]| skip + (part.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
-    // The `<` that starts the markup whose content is `part`.
-    let markup_at = |part: &[u8]| {
-        let o = offset(part);
-        bytes[..o].iter().rposition(|&b| b == b'<').unwrap_or(o) as u32
-    };
     loop {
-        let before = xml.buffer_position() as usize;
-        match xml.read_event() {
-            Ok(Event::Empty(tag)) => {
-                let content: &[u8] = &tag;
-                let at = offset(content) as u32 - 1;
-                let item = match content.first() {
-                    Some(b'e') => {
-                        era_fast(content).map(|(block, era)| Item::Era { at, block, era })
-                    }
-                    Some(b'b') => {
-                        bit_fast(content).map(|(block, value)| Item::Bit { at, block, value })
-                    }
-                    Some(b'm') => {
-                        marked_fast(content).map(|(begin, len)| Item::Marked { at, begin, len })
-                    }
-                    _ => None,
-                };
-                items.push(item.unwrap_or(Item::Markup {
-                    at,
-                    end: (skip as u64 + xml.buffer_position()) as u32,
-                }));
-            }
-            Ok(Event::Text(text)) => {
-                // Trimmed at the start: it starts at its first other byte.
-                items.push(Item::Text {
-                    at: offset(&text) as u32,
-                });
+        // White space between markup is skipped, as quick-xml skips it.
+        while bytes.get(p).is_some_and(|&b| is_blank(b)) {
+            p += 1;
+        }
+        match bytes.get(p) {
+            None => return End::Clean,
+            // Text (a BOM included): what quick-xml reads as text, from its first
+            // byte that is not white space.
+            Some(&b) if b != b'<' => {
+                items.push(Item::Text { at: p as u32 });
                 return End::Clean;
             }
-            Ok(Event::Comment(_) | Event::PI(_)) => {}
-            Ok(Event::Eof) => return End::Clean,
-            Ok(event) => items.push(Item::Markup {
-                at: markup_at(&event),
-                end: (skip as u64 + xml.buffer_position()) as u32,
-            }),
-            Err(err) => {
-                // The markup at fault starts after the white space.
-                let blanks = input[before.min(input.len())..]
-                    .iter()
-                    .position(|&b| !is_blank(b))
-                    .unwrap_or(0);
-                let at = (skip + before + blanks) as u32;
-                return if is_unclosed(&err) {
-                    End::Unclosed { at, err }
-                } else {
-                    End::Failed { at, err }
-                };
-            }
+            Some(_) => {}
+        }
+        if let Some((item, next)) = fast::element(bytes, p) {
+            items.push(item);
+            p = next;
+            continue;
+        }
+        match one_event(bytes, p, items) {
+            Ok(next) => p = next,
+            Err(end) => return end,
         }
     }
+}
+
+/// Reads the markup at `bytes[p]` (a `<`) with quick-xml; returns the position after
+/// it, or how the scan ends.
+fn one_event(bytes: &[u8], p: usize, items: &mut Vec<Item>) -> Result<usize, End> {
+    let input = &bytes[p..];
+    let mut xml = xml_reader(input);
+    let at = p as u32;
+    let event = xml.read_event();
+    let end = p + xml.buffer_position() as usize;
+    match event {
+        Ok(Event::Empty(tag)) => {
+            let content: &[u8] = &tag;
+            let item = match content.first() {
+                Some(b'e') => era_fast(content).map(|(block, era)| Item::Era { at, block, era }),
+                Some(b'b') => {
+                    bit_fast(content).map(|(block, value)| Item::Bit { at, block, value })
+                }
+                Some(b'm') => {
+                    marked_fast(content).map(|(begin, len)| Item::Marked { at, begin, len })
+                }
+                _ => None,
+            };
+            items.push(item.unwrap_or(Item::Markup {
+                at,
+                end: end as u32,
+            }));
+        }
+        // Never at a `<`: kept for completeness.
+        Ok(Event::Text(_)) => {
+            items.push(Item::Text { at });
+            return Err(End::Clean);
+        }
+        Ok(Event::Comment(_) | Event::PI(_)) => {}
+        Ok(Event::Eof) => return Err(End::Clean),
+        Ok(_) => items.push(Item::Markup {
+            at,
+            end: end as u32,
+        }),
+        Err(err) => {
+            return Err(if is_unclosed(&err) {
+                End::Unclosed { at, err }
+            } else {
+                End::Failed { at, err }
+            })
+        }
+    }
+    Ok(end)
 }
 
 /// Whether `err` says the input ended inside markup.
