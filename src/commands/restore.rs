@@ -64,8 +64,10 @@ pub fn run(opts: &RestoreOptions, progress: &Progress) -> Result<()> {
     } else {
         progress.stage("reading XML");
     }
-    // The output's size bounds what the input may declare.
-    let input = BufReader::with_capacity(1 << 20, progress.reader(input));
+    // The output's size bounds what the input may declare. The reader asks for whole
+    // chunks, which a `BufReader` of default size passes through without a copy (a larger
+    // one, once out of step with them, copies every byte).
+    let input = BufReader::new(progress.reader(input));
     let mut writer = StreamWriter::new(&io, HOLD_BLOCKS);
     if let Err(source) = read_xml(input, &mut writer) {
         return Err(match writer.take_failure() {
