@@ -10,7 +10,39 @@ use super::scan::Item;
 
 /// Decimal digits at `bytes[p..]` up to a `"`: the value and the position of the `"`.
 #[inline(always)]
-fn digits(bytes: &[u8], mut p: usize) -> Option<(u32, usize)> {
+fn digits(bytes: &[u8], p: usize) -> Option<(u32, usize)> {
+    // Up to 8 digits in one 8-byte word, without a branch per digit.
+    if let Some(word) = bytes.get(p..p + 8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(word);
+        let v = u64::from_le_bytes(a);
+        const LO: u64 = 0x0F0F_0F0F_0F0F_0F0F;
+        const HI: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+        // A byte is a digit when its high nibble is 3 and its low one below 10; no sum
+        // carries into the next byte.
+        let bad = ((v & HI) ^ 0x3030_3030_3030_3030) | (((v & LO) + 0x0606_0606_0606_0606) & HI);
+        // The high bit of each byte that is not a digit.
+        let marks = (((bad & 0x7F7F_7F7F_7F7F_7F7F) + 0x7F7F_7F7F_7F7F_7F7F) | bad)
+            & 0x8080_8080_8080_8080;
+        let n = (marks.trailing_zeros() / 8) as usize;
+        let end = bytes.get(p + n);
+        if n > 0 && end == Some(&b'"') {
+            // The digits as the low bytes of an 8-digit number with leading zeros.
+            let d = (v & LO) << (8 * (8 - n) as u32 % 64);
+            let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
+            let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_FFFF_0000_FFFF;
+            let d = (d.wrapping_mul(10000) + (d >> 32)) & 0xFFFF_FFFF;
+            return Some((d as u32, p + n));
+        }
+        if n < 8 {
+            return None;
+        }
+    }
+    digits_slow(bytes, p)
+}
+
+/// [`digits`], a byte at a time.
+fn digits_slow(bytes: &[u8], mut p: usize) -> Option<(u32, usize)> {
     let start = p;
     let mut v: u64 = 0;
     while let Some(&b) = bytes.get(p) {
@@ -109,6 +141,28 @@ mod tests {
             "<",
         ] {
             assert_eq!(el(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn digits_agree_with_a_byte_at_a_time() {
+        let mut cases: Vec<String> = Vec::new();
+        for v in [0u64, 1, 9, 10, 99, 1234567, 9999999, 12345678, 99999999, 100000000, 4294967295, 4294967296] {
+            cases.push(format!("{v}\"/>  "));
+            cases.push(format!("{v}\""));
+            cases.push(format!("00{v}\" x"));
+            cases.push(format!("{v}x\"   "));
+        }
+        for odd in ["\"", ":\"", "/\"", "1\u{00b9}\"", "12 \"     ", "\u{ff}\u{ff}\"       "] {
+            cases.push(odd.to_string());
+        }
+        for c in &cases {
+            let b = c.as_bytes();
+            assert_eq!(digits(b, 0), digits_slow(b, 0), "{c:?}");
+        }
+        for c in 0..=255u8 {
+            let b = [b'1', c, b'"', b' ', b' ', b' ', b' ', b' ', b' '];
+            assert_eq!(digits(&b, 0), digits_slow(&b, 0), "{c}");
         }
     }
 }
