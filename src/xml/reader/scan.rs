@@ -12,7 +12,7 @@
 
 use super::attrs::{bit_fast, era_fast, marked_fast};
 use super::fast;
-use super::lines::LineIndex;
+use super::lines::{count_newlines, LineIndex};
 use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::Event;
 
@@ -90,10 +90,10 @@ pub(super) fn xml_reader(bytes: &[u8]) -> quick_xml::Reader<&[u8]> {
 /// The chunk must be shorter than 4 GiB. `items` is a vector to reuse.
 pub(super) fn scan(buf: Vec<u8>, len: usize, first: bool, mut items: Vec<Item>) -> Scan {
     let bytes = &buf[..len];
-    let lines = LineIndex::new(bytes);
     items.clear();
     items.reserve(len / 32);
-    let end = scan_items(bytes, 0, first, &mut items);
+    let (end, newlines) = scan_items(bytes, 0, first, &mut items);
+    let lines = LineIndex::with_total(newlines);
     Scan {
         buf,
         len,
@@ -117,7 +117,7 @@ pub(super) fn rescan(scan: Scan, at: usize, more: &[u8], first: bool) -> Scan {
     let len = buf.len();
     let bytes = &buf[..len];
     let lines = LineIndex::new(bytes);
-    let end = scan_items(bytes, at.min(len), first, &mut items);
+    let (end, _) = scan_items(bytes, at.min(len), first, &mut items);
     Scan {
         buf,
         len,
@@ -127,8 +127,23 @@ pub(super) fn rescan(scan: Scan, at: usize, more: &[u8], first: bool) -> Scan {
     }
 }
 
-/// Scans `bytes[start..]`, which starts outside any markup.
-fn scan_items(bytes: &[u8], start: usize, first: bool, items: &mut Vec<Item>) -> End {
+/// Scans `bytes[start..]`, which starts outside any markup; returns how the scan ended
+/// and the newlines of `bytes[start..]`.
+fn scan_items(bytes: &[u8], start: usize, first: bool, items: &mut Vec<Item>) -> (End, u64) {
+    let mut newlines = count_newlines(&bytes[..start.min(bytes.len())]);
+    let (end, stop) = scan_from(bytes, start, first, items, &mut newlines);
+    // Past where the scan stopped, counted apart.
+    (end, newlines + count_newlines(&bytes[stop.min(bytes.len())..]))
+}
+
+/// [`scan_items`], counting newlines in `newlines` up to where it stops, returned.
+fn scan_from(
+    bytes: &[u8],
+    start: usize,
+    first: bool,
+    items: &mut Vec<Item>,
+    newlines: &mut u64,
+) -> (End, usize) {
     // The input may start with a byte order mark. quick-xml would drop one at the
     // start of any chunk, and not count it in its offsets: drop it here, and let
     // quick-xml see none.
@@ -140,29 +155,50 @@ fn scan_items(bytes: &[u8], start: usize, first: bool, items: &mut Vec<Item>) ->
     };
     loop {
         // White space between markup is skipped, as quick-xml skips it.
-        while bytes.get(p).is_some_and(|&b| is_blank(b)) {
+        while let Some(&b) = bytes.get(p) {
+            if !is_blank(b) {
+                break;
+            }
+            *newlines += u64::from(b == b'\n');
             p += 1;
         }
         match bytes.get(p) {
-            None => return End::Clean,
+            None => return (End::Clean, p),
             // Text (a BOM included): what quick-xml reads as text, from its first
             // byte that is not white space.
             Some(&b) if b != b'<' => {
                 items.push(Item::Text { at: p as u32 });
-                return End::Clean;
+                return (End::Clean, p);
             }
             Some(_) => {}
         }
         if let Some((item, next)) = fast::element(bytes, p) {
-            items.push(item);
+            push(items, item);
             p = next;
             continue;
         }
         match one_event(bytes, p, items) {
-            Ok(next) => p = next,
-            Err(end) => return end,
+            Ok(next) => {
+                *newlines += count_newlines(&bytes[p..next.min(bytes.len())]);
+                p = next;
+            }
+            Err(end) => return (end, p),
         }
     }
+}
+
+/// Pushes `item`, unless it is an unmarked `<bit>` that follows another: the driver
+/// only checks where one is, and the first of them is where it is blamed.
+#[inline(always)]
+fn push(items: &mut Vec<Item>, item: Item) {
+    if let (
+        Item::Bit { value: false, .. },
+        Some(Item::Bit { value: false, .. }),
+    ) = (item, items.last())
+    {
+        return;
+    }
+    items.push(item);
 }
 
 /// Reads the markup at `bytes[p]` (a `<`) with quick-xml; returns the position after
@@ -186,10 +222,13 @@ fn one_event(bytes: &[u8], p: usize, items: &mut Vec<Item>) -> Result<usize, End
                 }
                 _ => None,
             };
-            items.push(item.unwrap_or(Item::Markup {
-                at,
-                end: end as u32,
-            }));
+            push(
+                items,
+                item.unwrap_or(Item::Markup {
+                    at,
+                    end: end as u32,
+                }),
+            );
         }
         // Never at a `<`: kept for completeness.
         Ok(Event::Text(_)) => {
