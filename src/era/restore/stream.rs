@@ -234,7 +234,11 @@ impl Visitor for StreamWriter<'_> {
         Ok(())
     }
 
-    fn writeset_words(&mut self, words: &[u64], nr_bits: u32) -> std::result::Result<(), StreamError> {
+    fn writeset_words(
+        &mut self,
+        words: &[u64],
+        nr_bits: u32,
+    ) -> std::result::Result<(), StreamError> {
         let whole = self.checks.stage == Stage::Writeset
             && self.open.as_ref().is_some_and(|o| {
                 o.nr_bits == nr_bits && o.words.len() as u64 == nr_words(u64::from(nr_bits))

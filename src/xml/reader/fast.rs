@@ -22,8 +22,8 @@ fn digits(bytes: &[u8], p: usize) -> Option<(u32, usize)> {
         // carries into the next byte.
         let bad = ((v & HI) ^ 0x3030_3030_3030_3030) | (((v & LO) + 0x0606_0606_0606_0606) & HI);
         // The high bit of each byte that is not a digit.
-        let marks = (((bad & 0x7F7F_7F7F_7F7F_7F7F) + 0x7F7F_7F7F_7F7F_7F7F) | bad)
-            & 0x8080_8080_8080_8080;
+        let marks =
+            (((bad & 0x7F7F_7F7F_7F7F_7F7F) + 0x7F7F_7F7F_7F7F_7F7F) | bad) & 0x8080_8080_8080_8080;
         let n = (marks.trailing_zeros() / 8) as usize;
         let end = bytes.get(p + n);
         if n > 0 && end == Some(&b'"') {
@@ -110,19 +110,44 @@ mod tests {
         let el = |s: &str| element(s.as_bytes(), 0);
         assert_eq!(
             el("<era block=\"12\" era=\"3\"/>\n"),
-            Some((Item::Era { at: 0, block: 12, era: 3 }, 25))
+            Some((
+                Item::Era {
+                    at: 0,
+                    block: 12,
+                    era: 3
+                },
+                25
+            ))
         );
         assert_eq!(
             el("<bit block=\"7\" value=\"false\"/>"),
-            Some((Item::Bit { at: 0, block: 7, value: false }, 30))
+            Some((
+                Item::Bit {
+                    at: 0,
+                    block: 7,
+                    value: false
+                },
+                30
+            ))
         );
         assert_eq!(
             el("<marked block_begin=\"5\" len=\"64\"/>"),
-            Some((Item::Marked { at: 0, begin: 5, len: 64 }, 34))
+            Some((
+                Item::Marked {
+                    at: 0,
+                    begin: 5,
+                    len: 64
+                },
+                34
+            ))
         );
         assert_eq!(
             el("<era block=\"4294967295\" era=\"007\"/>").map(|(i, _)| i),
-            Some(Item::Era { at: 0, block: u32::MAX, era: 7 })
+            Some(Item::Era {
+                at: 0,
+                block: u32::MAX,
+                era: 7
+            })
         );
         for other in [
             "<era block=\"4294967296\" era=\"3\"/>",
@@ -147,13 +172,23 @@ mod tests {
     #[test]
     fn digits_agree_with_a_byte_at_a_time() {
         let mut cases: Vec<String> = Vec::new();
-        for v in [0u64, 1, 9, 10, 99, 1234567, 9999999, 12345678, 99999999, 100000000, 4294967295, 4294967296] {
+        for v in [
+            0u64, 1, 9, 10, 99, 1234567, 9999999, 12345678, 99999999, 100000000, 4294967295,
+            4294967296,
+        ] {
             cases.push(format!("{v}\"/>  "));
             cases.push(format!("{v}\""));
             cases.push(format!("00{v}\" x"));
             cases.push(format!("{v}x\"   "));
         }
-        for odd in ["\"", ":\"", "/\"", "1\u{00b9}\"", "12 \"     ", "\u{ff}\u{ff}\"       "] {
+        for odd in [
+            "\"",
+            ":\"",
+            "/\"",
+            "1\u{00b9}\"",
+            "12 \"     ",
+            "\u{ff}\u{ff}\"       ",
+        ] {
             cases.push(odd.to_string());
         }
         for c in &cases {

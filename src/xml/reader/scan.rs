@@ -133,7 +133,10 @@ fn scan_items(bytes: &[u8], start: usize, first: bool, items: &mut Vec<Item>) ->
     let mut newlines = count_newlines(&bytes[..start.min(bytes.len())]);
     let (end, stop) = scan_from(bytes, start, first, items, &mut newlines);
     // Past where the scan stopped, counted apart.
-    (end, newlines + count_newlines(&bytes[stop.min(bytes.len())..]))
+    (
+        end,
+        newlines + count_newlines(&bytes[stop.min(bytes.len())..]),
+    )
 }
 
 /// [`scan_items`], counting newlines in `newlines` up to where it stops, returned.
@@ -191,10 +194,8 @@ fn scan_from(
 /// only checks where one is, and the first of them is where it is blamed.
 #[inline(always)]
 fn push(items: &mut Vec<Item>, item: Item) {
-    if let (
-        Item::Bit { value: false, .. },
-        Some(Item::Bit { value: false, .. }),
-    ) = (item, items.last())
+    if let (Item::Bit { value: false, .. }, Some(Item::Bit { value: false, .. })) =
+        (item, items.last())
     {
         return;
     }

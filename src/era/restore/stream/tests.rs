@@ -37,7 +37,9 @@ fn metadata() -> EraMetadata {
             current_era: 8,
         },
         writesets,
-        era_array: (0..nr_blocks).map(|_| (xorshift(&mut s) % 9) as u32).collect(),
+        era_array: (0..nr_blocks)
+            .map(|_| (xorshift(&mut s) % 9) as u32)
+            .collect(),
     }
 }
 
