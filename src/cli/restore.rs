@@ -8,9 +8,12 @@ use std::path::PathBuf;
 ///
 /// Reads the XML that era_dump prints (writesets in either form, bit by bit or as runs
 /// of marked blocks) and writes binary metadata that the kernel's era target accepts,
-/// with an exact space map. The whole input is read and checked before the output is
-/// touched; the superblock is written last, so an interrupted restore never leaves a
-/// valid superblock over new blocks.
+/// with an exact space map, as the XML is read, in memory that does not grow with the
+/// origin. Metadata of up to 16 MiB is written only once the whole input is read and
+/// checked; larger metadata is written as it arrives, block 0 first marked as an
+/// interrupted restore and the superblock last, so a restore that fails or is
+/// interrupted never leaves a valid superblock over new blocks, and every tool names
+/// what it left.
 #[derive(Debug, Parser)]
 #[command(name = "era_restore", version, after_help = super::exit::WRITER_HELP)]
 pub struct RestoreArgs {

@@ -1,17 +1,20 @@
-//! `era_restore`: XML → binary metadata. The whole input is parsed and validated before
-//! the output is touched; then the writer invalidates block 0, writes every other block,
-//! flushes, and writes the superblock last.
+//! `era_restore`: XML → binary metadata, written as the XML is read
+//! ([`StreamWriter`]): the writer invalidates block 0, writes every other block as its
+//! input arrives, flushes, and writes the superblock last. Metadata of up to
+//! [`HOLD_BLOCKS`] blocks is written only once the whole input is read and checked.
 
 use super::progress::{Progress, Unit};
-use crate::era::restore::write_metadata;
+use crate::era::restore::StreamWriter;
 use crate::error::{Error, Result};
-use crate::io::BlockIo;
 use crate::io::{FileIo, OpenMode};
-use crate::xml::build_from_xml_for_device;
+use crate::xml::read_xml;
 use std::fs::File;
 use std::io::BufReader;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
+
+/// Blocks of writes held back before the first reaches the output (16 MiB).
+pub const HOLD_BLOCKS: usize = 4096;
 
 /// What `era_restore` was asked to do.
 #[derive(Debug, Clone)]
@@ -61,13 +64,21 @@ pub fn run(opts: &RestoreOptions, progress: &Progress) -> Result<()> {
     } else {
         progress.stage("reading XML");
     }
-    // The output's size bounds what the input may declare, and so the memory used.
-    let input = BufReader::with_capacity(1 << 20, progress.reader(input));
-    let md = build_from_xml_for_device(input, io.nr_blocks()).map_err(|source| Error::Xml {
-        path: opts.input.clone(),
-        source,
-    })?;
+    // The output's size bounds what the input may declare. The reader asks for whole
+    // chunks, which a `BufReader` of default size passes through without a copy (a larger
+    // one, once out of step with them, copies every byte).
+    let input = BufReader::new(progress.reader(input));
+    let mut writer = StreamWriter::new(&io, HOLD_BLOCKS);
+    if let Err(source) = read_xml(input, &mut writer) {
+        return Err(match writer.take_failure() {
+            Some(e) => Error::Era(e),
+            None => Error::Xml {
+                path: opts.input.clone(),
+                source,
+            },
+        });
+    }
     progress.stage("writing metadata");
-    write_metadata(&io, &md)?;
+    writer.finish()?;
     Ok(())
 }

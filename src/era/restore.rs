@@ -7,29 +7,33 @@
 //! Every writeset is archived in the writeset tree (key = era) and the superblock's
 //! current writeset is `{nr_bits: nr_blocks, root: 0}`, as `era_restore` writes it.
 //!
-//! Protocol: everything is validated and the size checked before the first write; block
-//! 0 is overwritten with the mark of an interrupted restore (`era::interrupted`) and
-//! flushed first (so a crash leaves a device that every tool and the kernel refuse: never
-//! an old superblock that points at overwritten blocks, nor one that looks unformatted);
-//! every other block is written, a flush, then the superblock, then a flush. The same
-//! input always gives the same bytes.
+//! Protocol: block 0 is overwritten with the mark of an interrupted restore
+//! (`era::interrupted`) and flushed first (so a crash leaves a device that every tool
+//! and the kernel refuse: never an old superblock that points at overwritten blocks, nor
+//! one that looks unformatted); every other block is written, a flush, then the
+//! superblock, then a flush. The same input always gives the same bytes.
+//!
+//! [`StreamWriter`] writes this layout as visitor calls arrive (`era_restore` streams
+//! its XML through it); [`write_metadata`] validates a whole [`EraMetadata`] and the
+//! size first, then hands it to one.
 
-use super::interrupted::interrupted_marker;
-use super::ir::{EraMetadata, Writeset};
-use super::superblock::{Superblock, WritesetRoot, SUPERBLOCK_LOCATION, WRITESET_ROOT_SIZE};
+mod era_array;
+mod held;
+mod stream;
+mod writesets;
+
+pub use stream::{StreamError, StreamWriter};
+
+use super::ir::{EraMetadata, Visitor, Writeset, WritesetIr};
+use super::ir_builder::BuildError;
+use super::superblock::{Superblock, WRITESET_ROOT_SIZE};
 use super::writeset::writeset_eras_fault;
 use super::{Error, Result};
 use crate::io::BlockIo;
-use crate::pdata::alloc::BlockAllocator;
 use crate::pdata::array::nr_array_blocks;
-use crate::pdata::array_builder::write_array;
 use crate::pdata::bitset::nr_words;
-use crate::pdata::bitset_builder::write_bitset;
-use crate::pdata::btree::{btree_nr_nodes, BtreeBuilder};
-use crate::pdata::space_map::{
-    managed_blocks, space_map_size, write_space_map, SmRoot, MAX_METADATA_BLOCKS,
-};
-use crate::pdata::write_block;
+use crate::pdata::btree::btree_nr_nodes;
+use crate::pdata::space_map::{managed_blocks, space_map_size, MAX_METADATA_BLOCKS};
 use crate::units::{origin_blocks_ok, BLOCK_SECTORS, BLOCK_SIZE, ORIGIN_BLOCKS_LIMIT};
 use std::collections::HashSet;
 
@@ -217,67 +221,37 @@ pub fn write_metadata(io: &dyn BlockIo, md: &EraMetadata) -> Result<WriteSummary
     if !fits(structure, device_blocks) {
         return Err(too_small(structure, device_blocks));
     }
-    let managed = managed_blocks(device_blocks);
-
-    // Invalidate the old superblock durably before anything it may reference changes,
-    // with a mark that no tool (nor the kernel) takes for unformatted metadata.
-    write_block(io, SUPERBLOCK_LOCATION, &interrupted_marker())?;
-    flush(io)?;
-    let mut alloc = BlockAllocator::new(SUPERBLOCK_LOCATION + 1, managed);
-    alloc.inc(SUPERBLOCK_LOCATION);
-
-    let mut order: Vec<&Writeset> = md.writesets.iter().collect();
-    order.sort_by_key(|ws| ws.era);
-    let mut roots = Vec::with_capacity(order.len());
-    for ws in &order {
-        roots.push(write_bitset(&mut alloc, io, &ws.bits, ws.nr_bits as u64)?);
+    // Checked whole already: nothing to hold back.
+    let mut w = StreamWriter::new(io, 0);
+    if let Err(e) = feed(md, &mut w) {
+        return Err(w.take_failure().unwrap_or(Error::InvalidInput {
+            reason: e.to_string(),
+        }));
     }
-    let mut tree = BtreeBuilder::new(WRITESET_ROOT_SIZE);
-    for (ws, &root) in order.iter().zip(&roots) {
-        let mut value = [0u8; WRITESET_ROOT_SIZE];
-        WritesetRoot {
-            nr_bits: ws.nr_bits,
-            root,
-        }
-        .pack(&mut value);
-        tree.push(&mut alloc, io, ws.era as u64, &value)?;
-        alloc.inc(root);
-    }
-    let writeset_tree_root = tree.finish(&mut alloc, io)?;
-    alloc.inc(writeset_tree_root);
-    let era_array_root = write_array(&mut alloc, io, &md.era_array)?;
-    alloc.inc(era_array_root);
-    let sm_root: SmRoot = write_space_map(&mut alloc, io, managed)?;
-
-    flush(io)?;
-    let sb = Superblock {
-        sm_root,
-        nr_blocks: md.superblock.nr_blocks,
-        current_era: md.superblock.current_era,
-        current_writeset: WritesetRoot {
-            nr_bits: md.superblock.nr_blocks,
-            root: 0,
-        },
-        writeset_tree_root,
-        era_array_root,
-        ..Superblock::new(md.superblock.block_size)
-    };
-    write_block(io, SUPERBLOCK_LOCATION, &sb.pack())?;
-    flush(io)?;
-    Ok(WriteSummary {
-        superblock: sb,
-        blocks_used: sm_root.nr_allocated,
-        blocks_managed: sm_root.nr_blocks,
-    })
+    w.finish()
 }
 
-fn flush(io: &dyn BlockIo) -> Result<()> {
-    io.flush().map_err(|source| {
-        Error::Pdata(crate::pdata::Error::Io {
-            block: SUPERBLOCK_LOCATION,
-            source,
-        })
-    })
+/// Hands `md` to `w`, writesets in ascending era (their order on disk).
+fn feed(md: &EraMetadata, w: &mut StreamWriter<'_>) -> std::result::Result<(), StreamError> {
+    w.superblock_begin(&md.superblock)?;
+    let mut order: Vec<&Writeset> = md.writesets.iter().collect();
+    order.sort_by_key(|ws| ws.era);
+    for ws in order {
+        w.writeset_begin(&WritesetIr {
+            era: ws.era,
+            nr_bits: ws.nr_bits,
+        })?;
+        w.writeset_words(&ws.bits, ws.nr_bits)?;
+        w.writeset_end()?;
+    }
+    w.era_array_begin()?;
+    // In pieces: the writer gathers them a batch at a time anyway.
+    for (i, piece) in md.era_array.chunks(1 << 20).enumerate() {
+        let first = u32::try_from(i << 20).map_err(|_| BuildError::TooManyBlocks(u32::MAX))?;
+        w.eras(first, piece)?;
+    }
+    w.era_array_end()?;
+    w.superblock_end()
 }
 
 #[cfg(test)]

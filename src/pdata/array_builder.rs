@@ -11,8 +11,9 @@ use crate::io::BlockIo;
 use crate::units::{BlockBuf, MetaBlock};
 use rayon::prelude::*;
 
-/// Array blocks packed per parallel batch (1 MiB of blocks).
-const BATCH_BLOCKS: usize = 256;
+/// Array blocks packed per parallel batch (1 MiB of blocks). A writer that pushes a
+/// whole array in pieces of this many blocks lays it out as one push of it does.
+pub const BATCH_BLOCKS: usize = 256;
 
 /// A value an array can hold, packed little-endian into `SIZE` bytes.
 pub trait ArrayValue: Copy + Send + Sync {
@@ -126,6 +127,7 @@ impl<V: ArrayValue> ArrayBuilder<V> {
 }
 
 /// Writes a whole array; returns its root (not yet referenced).
+#[cfg(test)]
 pub fn write_array<V: ArrayValue>(
     alloc: &mut BlockAllocator,
     io: &dyn BlockIo,

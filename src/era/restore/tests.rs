@@ -4,6 +4,7 @@ use crate::era::metadata::{open_view, read_metadata, Source};
 use crate::io::MemIo;
 use crate::pdata::bitset::set_bit;
 use crate::pdata::codec::get_u32;
+use crate::pdata::space_map::SmRoot;
 
 /// format.md §12.5: N = 100, current era 2, writeset era 2 with bits {0, 5, 63, 64, 99},
 /// era of block b = b mod 3, on a 1 MiB device.

@@ -1,38 +1,39 @@
-//! Byte offsets in a chunk → 1-based line and column. A chunk's newlines are counted
-//! once, per block, so that any offset resolves by scanning at most one block (and back
-//! to the line's start).
+//! Byte offsets in a chunk → 1-based line and column. The scanner counts a chunk's
+//! newlines as it goes; an offset is resolved by counting from the nearer end of the
+//! chunk (and back to the line's start), which only errors and the few positions kept
+//! across chunks ask for.
 
 use super::error::Pos;
-
-/// Bytes per counted block.
-const BLOCK: usize = 4096;
 
 /// The newlines of one chunk.
 #[derive(Debug, Default)]
 pub(super) struct LineIndex {
-    /// Newlines before each block.
-    before: Vec<u32>,
+    /// Newlines in the whole chunk.
+    total: u64,
 }
 
 impl LineIndex {
+    /// The index of `bytes`, counted here.
     pub fn new(bytes: &[u8]) -> LineIndex {
-        let mut before = Vec::with_capacity(bytes.len() / BLOCK + 1);
-        let mut n: u64 = 0;
-        for block in bytes.chunks(BLOCK) {
-            before.push(n as u32);
-            n += count_newlines(block);
+        LineIndex {
+            total: count_newlines(bytes),
         }
-        LineIndex { before }
+    }
+
+    /// The index of a chunk holding `total` newlines.
+    pub fn with_total(total: u64) -> LineIndex {
+        LineIndex { total }
     }
 
     /// The position of `bytes[offset]` (or of the end, for `offset == bytes.len()`),
     /// where `bytes` is the chunk and `start` the position of its first byte.
     pub fn pos(&self, bytes: &[u8], start: Pos, offset: usize) -> Pos {
         let offset = offset.min(bytes.len());
-        let block = offset / BLOCK;
-        let from = block * BLOCK;
-        let before = self.before.get(block).copied().unwrap_or(0);
-        let newlines = u64::from(before) + count_newlines(&bytes[from..offset]);
+        let newlines = if offset <= bytes.len() / 2 {
+            count_newlines(&bytes[..offset])
+        } else {
+            self.total.saturating_sub(count_newlines(&bytes[offset..]))
+        };
         match bytes[..offset].iter().rposition(|&b| b == b'\n') {
             Some(i) => Pos {
                 line: start.line + newlines,
@@ -46,7 +47,7 @@ impl LineIndex {
     }
 }
 
-fn count_newlines(bytes: &[u8]) -> u64 {
+pub(super) fn count_newlines(bytes: &[u8]) -> u64 {
     // Written so that it vectorizes: 64 byte-wide counters over fixed-size words,
     // emptied before they can overflow.
     const LANES: usize = 64;
@@ -103,6 +104,7 @@ mod tests {
 
     #[test]
     fn resolves_lines_and_columns_across_blocks() {
+        const BLOCK: usize = 4096;
         let mut text = vec![b'x'; BLOCK * 2 + 10];
         text[3] = b'\n';
         text[BLOCK - 1] = b'\n';

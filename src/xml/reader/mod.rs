@@ -13,6 +13,7 @@ mod batch;
 mod chunks;
 mod driver;
 mod error;
+mod fast;
 mod lines;
 mod scan;
 

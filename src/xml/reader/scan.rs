@@ -11,7 +11,8 @@
 //! as unclosed markup, never as a different error.
 
 use super::attrs::{bit_fast, era_fast, marked_fast};
-use super::lines::LineIndex;
+use super::fast;
+use super::lines::{count_newlines, LineIndex};
 use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::Event;
 
@@ -89,10 +90,10 @@ pub(super) fn xml_reader(bytes: &[u8]) -> quick_xml::Reader<&[u8]> {
 /// The chunk must be shorter than 4 GiB. `items` is a vector to reuse.
 pub(super) fn scan(buf: Vec<u8>, len: usize, first: bool, mut items: Vec<Item>) -> Scan {
     let bytes = &buf[..len];
-    let lines = LineIndex::new(bytes);
     items.clear();
     items.reserve(len / 32);
-    let end = scan_items(bytes, 0, first, &mut items);
+    let (end, newlines) = scan_items(bytes, 0, first, &mut items);
+    let lines = LineIndex::with_total(newlines);
     Scan {
         buf,
         len,
@@ -116,7 +117,7 @@ pub(super) fn rescan(scan: Scan, at: usize, more: &[u8], first: bool) -> Scan {
     let len = buf.len();
     let bytes = &buf[..len];
     let lines = LineIndex::new(bytes);
-    let end = scan_items(bytes, at.min(len), first, &mut items);
+    let (end, _) = scan_items(bytes, at.min(len), first, &mut items);
     Scan {
         buf,
         len,
@@ -126,83 +127,130 @@ pub(super) fn rescan(scan: Scan, at: usize, more: &[u8], first: bool) -> Scan {
     }
 }
 
-/// Scans `bytes[start..]`, which starts outside any markup.
-fn scan_items(bytes: &[u8], start: usize, first: bool, items: &mut Vec<Item>) -> End {
+/// Scans `bytes[start..]`, which starts outside any markup; returns how the scan ended
+/// and the newlines of `bytes[start..]`.
+fn scan_items(bytes: &[u8], start: usize, first: bool, items: &mut Vec<Item>) -> (End, u64) {
+    let mut newlines = count_newlines(&bytes[..start.min(bytes.len())]);
+    let (end, stop) = scan_from(bytes, start, first, items, &mut newlines);
+    // Past where the scan stopped, counted apart.
+    (
+        end,
+        newlines + count_newlines(&bytes[stop.min(bytes.len())..]),
+    )
+}
+
+/// [`scan_items`], counting newlines in `newlines` up to where it stops, returned.
+fn scan_from(
+    bytes: &[u8],
+    start: usize,
+    first: bool,
+    items: &mut Vec<Item>,
+    newlines: &mut u64,
+) -> (End, usize) {
     // The input may start with a byte order mark. quick-xml would drop one at the
     // start of any chunk, and not count it in its offsets: drop it here, and let
     // quick-xml see none.
     const BOM: &[u8] = b"\xef\xbb\xbf";
-    let skip = if first && start == 0 && bytes.starts_with(BOM) {
+    let mut p = if first && start == 0 && bytes.starts_with(BOM) {
         3
     } else {
         start
     };
-    if bytes[skip..].starts_with(BOM) {
-        items.push(Item::Text { at: skip as u32 });
-        return End::Clean;
-    }
-    let input = &bytes[skip..];
-    let mut xml = xml_reader(input);
-    // White space between markup is skipped by quick-xml, so an event's offset is
-    // found from where its bytes lie in the input.
-    let offset =
-        |part: &[u8]| skip + (part.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
-    // The `<` that starts the markup whose content is `part`.
-    let markup_at = |part: &[u8]| {
-        let o = offset(part);
-        bytes[..o].iter().rposition(|&b| b == b'<').unwrap_or(o) as u32
-    };
     loop {
-        let before = xml.buffer_position() as usize;
-        match xml.read_event() {
-            Ok(Event::Empty(tag)) => {
-                let content: &[u8] = &tag;
-                let at = offset(content) as u32 - 1;
-                let item = match content.first() {
-                    Some(b'e') => {
-                        era_fast(content).map(|(block, era)| Item::Era { at, block, era })
-                    }
-                    Some(b'b') => {
-                        bit_fast(content).map(|(block, value)| Item::Bit { at, block, value })
-                    }
-                    Some(b'm') => {
-                        marked_fast(content).map(|(begin, len)| Item::Marked { at, begin, len })
-                    }
-                    _ => None,
-                };
-                items.push(item.unwrap_or(Item::Markup {
-                    at,
-                    end: (skip as u64 + xml.buffer_position()) as u32,
-                }));
+        // White space between markup is skipped, as quick-xml skips it.
+        while let Some(&b) = bytes.get(p) {
+            if !is_blank(b) {
+                break;
             }
-            Ok(Event::Text(text)) => {
-                // Trimmed at the start: it starts at its first other byte.
-                items.push(Item::Text {
-                    at: offset(&text) as u32,
-                });
-                return End::Clean;
+            *newlines += u64::from(b == b'\n');
+            p += 1;
+        }
+        match bytes.get(p) {
+            None => return (End::Clean, p),
+            // Text (a BOM included): what quick-xml reads as text, from its first
+            // byte that is not white space.
+            Some(&b) if b != b'<' => {
+                items.push(Item::Text { at: p as u32 });
+                return (End::Clean, p);
             }
-            Ok(Event::Comment(_) | Event::PI(_)) => {}
-            Ok(Event::Eof) => return End::Clean,
-            Ok(event) => items.push(Item::Markup {
-                at: markup_at(&event),
-                end: (skip as u64 + xml.buffer_position()) as u32,
-            }),
-            Err(err) => {
-                // The markup at fault starts after the white space.
-                let blanks = input[before.min(input.len())..]
-                    .iter()
-                    .position(|&b| !is_blank(b))
-                    .unwrap_or(0);
-                let at = (skip + before + blanks) as u32;
-                return if is_unclosed(&err) {
-                    End::Unclosed { at, err }
-                } else {
-                    End::Failed { at, err }
-                };
+            Some(_) => {}
+        }
+        if let Some((item, next)) = fast::element(bytes, p) {
+            push(items, item);
+            p = next;
+            continue;
+        }
+        match one_event(bytes, p, items) {
+            Ok(next) => {
+                *newlines += count_newlines(&bytes[p..next.min(bytes.len())]);
+                p = next;
             }
+            Err(end) => return (end, p),
         }
     }
+}
+
+/// Pushes `item`, unless it is an unmarked `<bit>` that follows another: the driver
+/// only checks where one is, and the first of them is where it is blamed.
+#[inline(always)]
+fn push(items: &mut Vec<Item>, item: Item) {
+    if let (Item::Bit { value: false, .. }, Some(Item::Bit { value: false, .. })) =
+        (item, items.last())
+    {
+        return;
+    }
+    items.push(item);
+}
+
+/// Reads the markup at `bytes[p]` (a `<`) with quick-xml; returns the position after
+/// it, or how the scan ends.
+fn one_event(bytes: &[u8], p: usize, items: &mut Vec<Item>) -> Result<usize, End> {
+    let input = &bytes[p..];
+    let mut xml = xml_reader(input);
+    let at = p as u32;
+    let event = xml.read_event();
+    let end = p + xml.buffer_position() as usize;
+    match event {
+        Ok(Event::Empty(tag)) => {
+            let content: &[u8] = &tag;
+            let item = match content.first() {
+                Some(b'e') => era_fast(content).map(|(block, era)| Item::Era { at, block, era }),
+                Some(b'b') => {
+                    bit_fast(content).map(|(block, value)| Item::Bit { at, block, value })
+                }
+                Some(b'm') => {
+                    marked_fast(content).map(|(begin, len)| Item::Marked { at, begin, len })
+                }
+                _ => None,
+            };
+            push(
+                items,
+                item.unwrap_or(Item::Markup {
+                    at,
+                    end: end as u32,
+                }),
+            );
+        }
+        // Never at a `<`: kept for completeness.
+        Ok(Event::Text(_)) => {
+            items.push(Item::Text { at });
+            return Err(End::Clean);
+        }
+        Ok(Event::Comment(_) | Event::PI(_)) => {}
+        Ok(Event::Eof) => return Err(End::Clean),
+        Ok(_) => items.push(Item::Markup {
+            at,
+            end: end as u32,
+        }),
+        Err(err) => {
+            return Err(if is_unclosed(&err) {
+                End::Unclosed { at, err }
+            } else {
+                End::Failed { at, err }
+            })
+        }
+    }
+    Ok(end)
 }
 
 /// Whether `err` says the input ended inside markup.
