@@ -17,7 +17,7 @@ pub fn examples(stem: &str) -> &'static [(&'static str, &'static str)] {
             ("The same on a live target, through its metadata snapshot:", "dmsetup message era 0 take_metadata_snap\nera_invalidate --metadata-snapshot --written-since 42 /dev/mapper/meta\ndmsetup message era 0 drop_metadata_snap"),
         ],
         "era_restore" => &[
-            ("Write metadata from XML onto an existing device or image (one that fails part-way is left marked as an interrupted restore, which every tool names):", "era_restore -i era.xml -o /dev/mapper/meta"),
+            ("Write metadata from XML onto an existing device or image (an image is left as it was on bad input; a device that fails part-way is left marked as an interrupted restore, which every tool names):", "era_restore -i era.xml -o /dev/mapper/meta"),
             ("Into a new 4 MiB image file:", "truncate -s 4M meta.img\nera_restore -i era.xml -o meta.img"),
         ],
         "era_repair" => &[

@@ -9,9 +9,11 @@ use std::path::PathBuf;
 /// Reads the XML that era_dump prints (writesets in either form, bit by bit or as runs
 /// of marked blocks) and writes binary metadata that the kernel's era target accepts,
 /// with an exact space map, as the XML is read, in memory that does not grow with the
-/// origin. Metadata of up to 16 MiB is written only once the whole input is read and
-/// checked; larger metadata is written as it arrives, block 0 first marked as an
-/// interrupted restore and the superblock last, so a restore that fails or is
+/// origin. Bad input leaves the output as it was: an image file is written through an
+/// unnamed staging file beside it and copied in only once the whole input is read and
+/// checked; a device holds back up to 16 MiB of metadata the same way, and past that is
+/// written as the input arrives. Either way block 0 is first marked as an interrupted
+/// restore and the superblock is written last, so a restore that fails on a device or is
 /// interrupted never leaves a valid superblock over new blocks, and every tool names
 /// what it left.
 #[derive(Debug, Parser)]

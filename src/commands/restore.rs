@@ -1,13 +1,18 @@
 //! `era_restore`: XML → binary metadata, written as the XML is read
 //! ([`StreamWriter`]): the writer invalidates block 0, writes every other block as its
-//! input arrives, flushes, and writes the superblock last. Metadata of up to
-//! [`HOLD_BLOCKS`] blocks is written only once the whole input is read and checked.
+//! input arrives, flushes, and writes the superblock last. A regular-file output is
+//! written through a staging file beside it and copied in only once the whole input is
+//! read and checked (`staged`); a block device holds back metadata of up to
+//! [`HOLD_BLOCKS`] blocks the same way, and past that is written as the input arrives.
+
+mod staged;
 
 use super::progress::{Progress, Unit};
 use crate::era::restore::StreamWriter;
 use crate::error::{Error, Result};
-use crate::io::{FileIo, OpenMode};
+use crate::io::{BlockIo, FileIo, OpenMode};
 use crate::xml::read_xml;
+use staged::StagedIo;
 use std::fs::File;
 use std::io::BufReader;
 use std::os::unix::fs::FileTypeExt;
@@ -57,7 +62,12 @@ pub fn run(opts: &RestoreOptions, progress: &Progress) -> Result<()> {
             reason: "is a directory, not an XML file".into(),
         });
     }
-    let io = open_output(&opts.output)?;
+    let out = open_output(&opts.output)?;
+    let staged = stage_for(&opts.output, &out);
+    let io: &dyn BlockIo = match &staged {
+        Some(s) => s,
+        None => &out,
+    };
     let size = input.metadata().map(|m| m.len()).unwrap_or(0);
     if size > 0 {
         progress.stage_of("reading XML", size, Unit::Bytes);
@@ -68,7 +78,7 @@ pub fn run(opts: &RestoreOptions, progress: &Progress) -> Result<()> {
     // chunks, which a `BufReader` of default size passes through without a copy (a larger
     // one, once out of step with them, copies every byte).
     let input = BufReader::new(progress.reader(input));
-    let mut writer = StreamWriter::new(&io, HOLD_BLOCKS);
+    let mut writer = StreamWriter::new(io, HOLD_BLOCKS);
     if let Err(source) = read_xml(input, &mut writer) {
         return Err(match writer.take_failure() {
             Some(e) => Error::Era(e),
@@ -80,5 +90,29 @@ pub fn run(opts: &RestoreOptions, progress: &Progress) -> Result<()> {
     }
     progress.stage("writing metadata");
     writer.finish()?;
+    if let Some(staged) = staged {
+        progress.stage("copying into the output");
+        staged
+            .copy_into(&out)
+            .map_err(|e| Error::output(&opts.output.display().to_string(), e))?;
+    }
     Ok(())
+}
+
+/// A staging image beside a regular-file output, so that the output is written only once
+/// the whole input has been read and checked. A block device is written in place (its
+/// writes held back up to [`HOLD_BLOCKS`], then block 0 marked as an interrupted
+/// restore until the end), as is a file whose directory takes no temporary file.
+fn stage_for(path: &Path, out: &FileIo) -> Option<StagedIo> {
+    let is_file = std::fs::metadata(path)
+        .map(|m| m.is_file())
+        .unwrap_or(false);
+    if !is_file {
+        return None;
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    StagedIo::beside(dir, out.nr_blocks()).ok()
 }

@@ -131,6 +131,43 @@ fn the_output_is_untouched_on_any_error() {
     assert!(dump(&[], &out).as_bytes() == reference_dump("checkpoints").unwrap());
 }
 
+/// An error found only at the end of an input whose metadata is larger than what the
+/// writer holds back (16 MiB): the image file is still left as it was, and the same
+/// input without the error restores over it.
+#[test]
+fn a_late_error_in_large_metadata_leaves_the_image_file_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    // 5,000,000 origin blocks: an era array of about 4,900 array blocks (19 MiB).
+    let xml = "<superblock uuid=\"\" block_size=\"8\" nr_blocks=\"5000000\" current_era=\"3\">\n  <era_array>\n    <era block=\"0\" era=\"1\"/>\n    <era block=\"4999999\" era=\"2\"/>\n  </era_array>\n";
+    let out = dir.path().join("out.img");
+    let image = kernel_image("crash");
+    let f = std::fs::File::create(&out).unwrap();
+    f.set_len(24 << 20).unwrap();
+    drop(f);
+    {
+        use std::os::unix::fs::FileExt;
+        let f = std::fs::OpenOptions::new().write(true).open(&out).unwrap();
+        f.write_all_at(&image, 0).unwrap();
+    }
+    let before = digest(&out);
+    let bad = dir.path().join("bad.xml");
+    // Cut off before its last line: wrong only at the very end, when every era-array
+    // block has been written.
+    std::fs::write(&bad, xml).unwrap();
+    let (code, err) = restore(&bad, &out);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("line "), "{err}");
+    assert_eq!(digest(&out), before, "a late error changed the output");
+    let good = dir.path().join("good.xml");
+    std::fs::write(&good, format!("{xml}</superblock>\n")).unwrap();
+    let (code, err) = restore(&good, &out);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run("era_check", &[], &out);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let logical = dump(&["--logical"], &out);
+    assert!(logical.contains("<era block=\"4999999\" era=\"2\"/>"));
+}
+
 #[test]
 fn the_same_xml_gives_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
