@@ -7,8 +7,11 @@
 //!   its count is 1; anything else is shadowed (copied to a new block, the original
 //!   decremented);
 //! * a block freed in a transaction is not reused before that transaction commits;
-//! * commit = update the ref-count tree, copy every changed bitmap and the index to new
-//!   blocks, write every dirty block, flush, write the superblock, flush.
+//! * a bitmap is copied to a new block at the first count change in it in a transaction,
+//!   as the kernel's space map does (sm_ll_inc/sm_ll_dec -> shadow_bitmap), so the copy
+//!   takes the block right after the allocation that caused it;
+//! * commit = update the ref-count tree, copy the index to a new block, write every dirty
+//!   block, flush, write the superblock, flush.
 //!
 //! Memory is bounded by the cache limit, not by the size of a transaction: when the
 //! cache is full, the blocks allocated in this transaction that changed since they were
@@ -167,20 +170,9 @@ impl TransactionManager {
     }
 
     /// The kernel's `used` figure: blocks allocated at the last commit, plus every
-    /// allocation since (frees not subtracted), plus the first copy of each bitmap
-    /// changed in this transaction.
+    /// allocation since (frees not subtracted; the bitmap copies are allocations).
     pub fn used(&self) -> u64 {
-        let copies = self
-            .sm
-            .touched_bitmaps()
-            .into_iter()
-            .filter(|&i| {
-                self.bitmaps
-                    .get(i)
-                    .is_some_and(|e| !self.fresh.contains_key(&e.blocknr))
-            })
-            .count() as u64;
-        self.sm.committed_nr_allocated() + self.sm.allocated_this_transaction() + copies
+        self.sm.committed_nr_allocated() + self.sm.allocated_this_transaction()
     }
 
     /// The in-core space map.
@@ -260,6 +252,7 @@ impl TransactionManager {
     pub fn new_block(&mut self, kind: BlockKind) -> Result<MetaBlock> {
         let b = self.sm.alloc()?;
         self.insert_fresh(b, kind, Arc::new([0u8; BLOCK_SIZE]))?;
+        self.copy_bitmap_of(b)?;
         Ok(b)
     }
 
@@ -275,6 +268,7 @@ impl TransactionManager {
         let data = self.read(b, kind)?;
         let n = self.sm.alloc()?;
         self.insert_fresh(n, kind, Arc::new(*data))?;
+        self.copy_bitmap_of(n)?;
         self.dec(b)?;
         Ok((n, count > 1))
     }
@@ -305,17 +299,42 @@ impl TransactionManager {
 
     /// Adds a reference to `b`.
     pub fn inc(&mut self, b: MetaBlock) -> Result<u32> {
+        self.copy_bitmap_of(b)?;
         self.sm.inc(b)
     }
 
     /// Drops a reference to `b`; returns the new count (0 = freed).
     pub fn dec(&mut self, b: MetaBlock) -> Result<u32> {
+        self.copy_bitmap_of(b)?;
         let c = self.sm.dec(b)?;
         if c == 0 && self.fresh.remove(&b).is_some() {
             self.blocks.remove(&b);
             self.dirty.remove(&b);
         }
         Ok(c)
+    }
+
+    /// Copies the bitmap holding `b`'s count to a new block unless that was done in this
+    /// transaction, as the kernel does at every count change (sm_ll_inc / sm_ll_dec ->
+    /// shadow_bitmap -> dm_tm_shadow_block, dm-space-map-common.c): the copy is
+    /// allocated (its own count changing in turn), then the original loses its reference.
+    /// (For a new block the kernel's order is the same: `b` is found, its count raised,
+    /// which copies the bitmap into the next free block.)
+    fn copy_bitmap_of(&mut self, b: MetaBlock) -> Result<()> {
+        let i = usize::try_from(b).unwrap_or(usize::MAX) / ENTRIES_PER_BITMAP;
+        let Some(old) = self.bitmaps.get(i).map(|e| e.blocknr) else {
+            return Ok(());
+        };
+        if self.fresh.contains_key(&old) {
+            return Ok(());
+        }
+        let data = self.read(old, BlockKind::Bitmap)?;
+        let n = self.sm.alloc()?;
+        self.insert_fresh(n, BlockKind::Bitmap, Arc::new(*data))?;
+        self.bitmaps[i].blocknr = n;
+        self.copy_bitmap_of(n)?;
+        self.dec(old)?;
+        Ok(())
     }
 
     /// Writes a whole block of `kind` at a freshly allocated location.
@@ -341,33 +360,17 @@ impl TransactionManager {
         Ok(())
     }
 
+    /// Copies the index if a count changed in this transaction (the bitmaps were copied
+    /// at their first change), as the kernel's metadata_ll_commit shadows it.
     fn relocate_space_map(&mut self) -> Result<BTreeSet<usize>> {
-        loop {
-            let touched = self.sm.touched_bitmaps();
-            let mut again = false;
-            for &i in &touched {
-                let Some(old) = self.bitmaps.get(i).map(|e| e.blocknr) else {
-                    continue;
-                };
-                if !self.fresh.contains_key(&old) {
-                    let data = self.read(old, BlockKind::Bitmap)?;
-                    let n = self.write_new(BlockKind::Bitmap, &data)?;
-                    self.dec(old)?;
-                    self.bitmaps[i].blocknr = n;
-                    again = true;
-                }
-            }
-            if !touched.is_empty() && !self.fresh.contains_key(&self.index_block) {
-                let n = self.new_block(BlockKind::Index)?;
-                let old = self.index_block;
-                self.dec(old)?;
-                self.index_block = n;
-                again = true;
-            }
-            if !again {
-                return Ok(touched);
-            }
+        if !self.sm.touched_bitmaps().is_empty() && !self.fresh.contains_key(&self.index_block)
+        {
+            let n = self.new_block(BlockKind::Index)?;
+            let old = self.index_block;
+            self.dec(old)?;
+            self.index_block = n;
         }
+        Ok(self.sm.touched_bitmaps())
     }
 
     /// Brings the (already copied) bitmaps and the index up to date: only the entries
