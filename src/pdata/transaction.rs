@@ -59,6 +59,9 @@ pub struct TransactionManager {
     /// Where the space map's own blocks were at the last commit.
     committed: (MetaBlock, Vec<IndexEntry>, MetaBlock),
     sync: bool,
+    /// The index as the kernel's space-map bootstrap commits it, written instead of the
+    /// packed one at the format's commit (format.md §10.1).
+    bootstrap_index: Option<Box<BlockBuf>>,
 }
 
 impl std::fmt::Debug for TransactionManager {
@@ -96,6 +99,7 @@ impl TransactionManager {
             ref_count_root: 2,
             committed: (0, Vec::new(), 0),
             sync,
+            bootstrap_index: None,
         };
         for b in 0..3 + nb {
             sm.set(b, 1)?;
@@ -117,9 +121,19 @@ impl TransactionManager {
         }
         // The bootstrap's increments of blocks 0..3 + nb moved the first hint past them
         // (sm_ll_inc_bitmap, one entry at a time); 3 + nb <= 258.
+        let bootstrapped = u32::try_from(3 + nb).unwrap_or(u32::MAX);
         if let Some(first) = tm.bitmaps.first_mut() {
-            first.none_free_before = u32::try_from(3 + nb).unwrap_or(u32::MAX);
+            first.none_free_before = bootstrapped;
         }
+        // dm_sm_metadata_create commits the space map with just those blocks counted, and
+        // the format's own commit (write_superblock: dm_tm_commit without
+        // dm_tm_pre_commit) does not write the index again: it keeps these values, while
+        // the bitmap, changed in place, counts the format's blocks too.
+        let mut bootstrap = tm.bitmaps.clone();
+        if let Some(first) = bootstrap.first_mut() {
+            first.nr_free = first.nr_free.saturating_sub(bootstrapped);
+        }
+        tm.bootstrap_index = Some(pack_index(1, &bootstrap));
         Ok(tm)
     }
 
@@ -144,6 +158,7 @@ impl TransactionManager {
             bitmaps,
             ref_count_root: root.ref_count_root,
             sync,
+            bootstrap_index: None,
         })
     }
 
@@ -428,7 +443,10 @@ impl TransactionManager {
             let loc = entry.blocknr;
             set_bitmap_entry(self.get_mut(loc)?, e, new.min(3) as u8);
         }
-        if self.fresh.contains_key(&self.index_block) {
+        if let Some(bootstrap) = self.bootstrap_index.take() {
+            let loc = self.index_block;
+            *self.get_mut(loc)? = *bootstrap;
+        } else if self.fresh.contains_key(&self.index_block) {
             let packed = pack_index(self.index_block, &self.bitmaps);
             let loc = self.index_block;
             *self.get_mut(loc)? = *packed;
