@@ -167,7 +167,10 @@ pub fn resize(
             root = btree_cow::insert(tm, root, &ARRAY_INDEX_TREE, bi, &b.to_le_bytes())?;
         }
     } else if new_len < old_len {
-        for bi in (new_blocks..old_blocks).rev() {
+        // Ascending, as the kernel's shrink (dm-array.c) removes them with
+        // dm_btree_remove_leaves: each removal moves the leaf's tail down, so the stale
+        // slots past the new end all hold the last entry, as in the kernel's images.
+        for bi in new_blocks..old_blocks {
             if let Some(r) = btree_cow::remove(tm, root, &ARRAY_INDEX_TREE, bi)? {
                 root = r;
             }

@@ -7,8 +7,11 @@
 //!   its count is 1; anything else is shadowed (copied to a new block, the original
 //!   decremented);
 //! * a block freed in a transaction is not reused before that transaction commits;
-//! * commit = update the ref-count tree, copy every changed bitmap and the index to new
-//!   blocks, write every dirty block, flush, write the superblock, flush.
+//! * a bitmap is copied to a new block at the first count change in it in a transaction,
+//!   as the kernel's space map does (sm_ll_inc/sm_ll_dec -> shadow_bitmap), so the copy
+//!   takes the block right after the allocation that caused it;
+//! * commit = update the ref-count tree, copy the index to a new block, write every dirty
+//!   block, flush, write the superblock, flush.
 //!
 //! Memory is bounded by the cache limit, not by the size of a transaction: when the
 //! cache is full, the blocks allocated in this transaction that changed since they were
@@ -26,7 +29,7 @@ use crate::pdata::space_map::{
 };
 use crate::pdata::{read_block, write_block, Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Blocks kept in memory before the cache is emptied by default (64 MiB).
@@ -56,6 +59,9 @@ pub struct TransactionManager {
     /// Where the space map's own blocks were at the last commit.
     committed: (MetaBlock, Vec<IndexEntry>, MetaBlock),
     sync: bool,
+    /// The index as the kernel's space-map bootstrap commits it, written instead of the
+    /// packed one at the format's commit (format.md §10.1).
+    bootstrap_index: Option<Box<BlockBuf>>,
 }
 
 impl std::fmt::Debug for TransactionManager {
@@ -93,6 +99,7 @@ impl TransactionManager {
             ref_count_root: 2,
             committed: (0, Vec::new(), 0),
             sync,
+            bootstrap_index: None,
         };
         for b in 0..3 + nb {
             sm.set(b, 1)?;
@@ -112,6 +119,21 @@ impl TransactionManager {
                 none_free_before: 0,
             });
         }
+        // The bootstrap's increments of blocks 0..3 + nb moved the first hint past them
+        // (sm_ll_inc_bitmap, one entry at a time); 3 + nb <= 258.
+        let bootstrapped = u32::try_from(3 + nb).unwrap_or(u32::MAX);
+        if let Some(first) = tm.bitmaps.first_mut() {
+            first.none_free_before = bootstrapped;
+        }
+        // dm_sm_metadata_create commits the space map with just those blocks counted, and
+        // the format's own commit (write_superblock: dm_tm_commit without
+        // dm_tm_pre_commit) does not write the index again: it keeps these values, while
+        // the bitmap, changed in place, counts the format's blocks too.
+        let mut bootstrap = tm.bitmaps.clone();
+        if let Some(first) = bootstrap.first_mut() {
+            first.nr_free = first.nr_free.saturating_sub(bootstrapped);
+        }
+        tm.bootstrap_index = Some(pack_index(1, &bootstrap));
         Ok(tm)
     }
 
@@ -120,16 +142,10 @@ impl TransactionManager {
         let counts = read_ref_counts(io.as_ref(), root)?;
         let mut bitmaps = read_index(io.as_ref(), root)?;
         bitmaps.truncate(root.nr_bitmaps() as usize);
-        // The hints are kept up to date incrementally: start from exact values.
-        for (i, entry) in bitmaps.iter_mut().enumerate() {
-            let start = i * ENTRIES_PER_BITMAP;
-            let end = (start + ENTRIES_PER_BITMAP).min(counts.len());
-            let slice = counts.get(start..end).unwrap_or(&[]);
-            let used = slice.iter().filter(|&&c| c != 0).count();
-            entry.nr_free = (ENTRIES_PER_BITMAP - used) as u32;
-            entry.none_free_before =
-                slice.iter().position(|&c| c == 0).unwrap_or(slice.len()) as u32;
-        }
+        // The hints are taken from disk and kept up to date incrementally, as the
+        // kernel's sm_ll_open_metadata does: `none_free_before` may lag (a lower bound),
+        // `nr_free` may be high right after a format (format.md §7.2). Both are only
+        // hints; the allocator searches the counts.
         Ok(TransactionManager {
             io,
             sm: CoreSpaceMap::new(counts),
@@ -142,6 +158,7 @@ impl TransactionManager {
             bitmaps,
             ref_count_root: root.ref_count_root,
             sync,
+            bootstrap_index: None,
         })
     }
 
@@ -167,20 +184,9 @@ impl TransactionManager {
     }
 
     /// The kernel's `used` figure: blocks allocated at the last commit, plus every
-    /// allocation since (frees not subtracted), plus the first copy of each bitmap
-    /// changed in this transaction.
+    /// allocation since (frees not subtracted; the bitmap copies are allocations).
     pub fn used(&self) -> u64 {
-        let copies = self
-            .sm
-            .touched_bitmaps()
-            .into_iter()
-            .filter(|&i| {
-                self.bitmaps
-                    .get(i)
-                    .is_some_and(|e| !self.fresh.contains_key(&e.blocknr))
-            })
-            .count() as u64;
-        self.sm.committed_nr_allocated() + self.sm.allocated_this_transaction() + copies
+        self.sm.committed_nr_allocated() + self.sm.allocated_this_transaction()
     }
 
     /// The in-core space map.
@@ -259,7 +265,9 @@ impl TransactionManager {
     /// Allocates a zeroed block that will be sealed as `kind`.
     pub fn new_block(&mut self, kind: BlockKind) -> Result<MetaBlock> {
         let b = self.sm.alloc()?;
+        self.hint(b, 0, 1);
         self.insert_fresh(b, kind, Arc::new([0u8; BLOCK_SIZE]))?;
+        self.copy_bitmap_of(b)?;
         Ok(b)
     }
 
@@ -274,7 +282,9 @@ impl TransactionManager {
         }
         let data = self.read(b, kind)?;
         let n = self.sm.alloc()?;
+        self.hint(n, 0, 1);
         self.insert_fresh(n, kind, Arc::new(*data))?;
+        self.copy_bitmap_of(n)?;
         self.dec(b)?;
         Ok((n, count > 1))
     }
@@ -305,17 +315,68 @@ impl TransactionManager {
 
     /// Adds a reference to `b`.
     pub fn inc(&mut self, b: MetaBlock) -> Result<u32> {
-        self.sm.inc(b)
+        self.copy_bitmap_of(b)?;
+        let old = self.sm.count(b);
+        let new = self.sm.inc(b)?;
+        self.hint(b, old, new);
+        Ok(new)
     }
 
     /// Drops a reference to `b`; returns the new count (0 = freed).
     pub fn dec(&mut self, b: MetaBlock) -> Result<u32> {
+        self.copy_bitmap_of(b)?;
         let c = self.sm.dec(b)?;
+        self.hint(b, c.saturating_add(1), c);
         if c == 0 && self.fresh.remove(&b).is_some() {
             self.blocks.remove(&b);
             self.dirty.remove(&b);
         }
         Ok(c)
+    }
+
+    /// Updates the index hint `none_free_before` for a count change of `b` from `old` to
+    /// `new`, as the kernel does at each change (sm_ll_inc_bitmap / sm_ll_dec_bitmap,
+    /// dm-space-map-common.c): taking the entry it names moves it up by one, freeing an
+    /// entry lowers it to that entry. It is therefore a lower bound that can lag behind
+    /// the first free entry (format.md §7.2), as in the kernel's images.
+    fn hint(&mut self, b: MetaBlock, old: u32, new: u32) {
+        let (Ok(i), Ok(e)) = (
+            usize::try_from(b / ENTRIES_PER_BITMAP as u64),
+            u32::try_from(b % ENTRIES_PER_BITMAP as u64),
+        ) else {
+            return;
+        };
+        if let Some(entry) = self.bitmaps.get_mut(i) {
+            if old == 0 && new != 0 && entry.none_free_before == e {
+                entry.none_free_before = e + 1;
+            } else if old != 0 && new == 0 {
+                entry.none_free_before = entry.none_free_before.min(e);
+            }
+        }
+    }
+
+    /// Copies the bitmap holding `b`'s count to a new block unless that was done in this
+    /// transaction, as the kernel does at every count change (sm_ll_inc / sm_ll_dec ->
+    /// shadow_bitmap -> dm_tm_shadow_block, dm-space-map-common.c): the copy is
+    /// allocated (its own count changing in turn), then the original loses its reference.
+    /// (For a new block the kernel's order is the same: `b` is found, its count raised,
+    /// which copies the bitmap into the next free block.)
+    fn copy_bitmap_of(&mut self, b: MetaBlock) -> Result<()> {
+        let i = usize::try_from(b).unwrap_or(usize::MAX) / ENTRIES_PER_BITMAP;
+        let Some(old) = self.bitmaps.get(i).map(|e| e.blocknr) else {
+            return Ok(());
+        };
+        if self.fresh.contains_key(&old) {
+            return Ok(());
+        }
+        let data = self.read(old, BlockKind::Bitmap)?;
+        let n = self.sm.alloc()?;
+        self.hint(n, 0, 1);
+        self.insert_fresh(n, BlockKind::Bitmap, Arc::new(*data))?;
+        self.bitmaps[i].blocknr = n;
+        self.copy_bitmap_of(n)?;
+        self.dec(old)?;
+        Ok(())
     }
 
     /// Writes a whole block of `kind` at a freshly allocated location.
@@ -341,38 +402,24 @@ impl TransactionManager {
         Ok(())
     }
 
-    fn relocate_space_map(&mut self) -> Result<BTreeSet<usize>> {
-        loop {
-            let touched = self.sm.touched_bitmaps();
-            let mut again = false;
-            for &i in &touched {
-                let Some(old) = self.bitmaps.get(i).map(|e| e.blocknr) else {
-                    continue;
-                };
-                if !self.fresh.contains_key(&old) {
-                    let data = self.read(old, BlockKind::Bitmap)?;
-                    let n = self.write_new(BlockKind::Bitmap, &data)?;
-                    self.dec(old)?;
-                    self.bitmaps[i].blocknr = n;
-                    again = true;
-                }
-            }
-            if !touched.is_empty() && !self.fresh.contains_key(&self.index_block) {
-                let n = self.new_block(BlockKind::Index)?;
-                let old = self.index_block;
-                self.dec(old)?;
-                self.index_block = n;
-                again = true;
-            }
-            if !again {
-                return Ok(touched);
-            }
+    /// Copies the index if a count changed in this transaction (the bitmaps were copied
+    /// at their first change), as the kernel's metadata_ll_commit shadows it.
+    fn relocate_space_map(&mut self) -> Result<()> {
+        if !self.sm.touched_bitmaps().is_empty() && !self.fresh.contains_key(&self.index_block) {
+            let n = self.new_block(BlockKind::Index)?;
+            let old = self.index_block;
+            self.dec(old)?;
+            self.index_block = n;
         }
+        Ok(())
     }
 
     /// Brings the (already copied) bitmaps and the index up to date: only the entries
-    /// changed in this transaction are rewritten, and the index hints are adjusted.
-    fn pack_space_map(&mut self, touched: &BTreeSet<usize>) -> Result<()> {
+    /// changed in this transaction are rewritten, and `nr_free` is adjusted
+    /// (`none_free_before` was, at each change). A `nr_free` read from a damaged index
+    /// that would overflow is an error naming that index, not a wrap.
+    fn pack_space_map(&mut self) -> Result<()> {
+        let committed_index = self.committed.0;
         for (b, old, new) in self.sm.changes() {
             let (i, e) = (
                 b as usize / ENTRIES_PER_BITMAP,
@@ -384,28 +431,22 @@ impl TransactionManager {
             if old == 0 && new != 0 {
                 entry.nr_free = entry.nr_free.saturating_sub(1);
             } else if old != 0 && new == 0 {
-                entry.nr_free += 1;
-            }
-            if new == 0 {
-                entry.none_free_before = entry.none_free_before.min(e as u32);
+                let nr_free = entry.nr_free;
+                entry.nr_free = nr_free.checked_add(1).ok_or_else(|| {
+                    Error::invalid(
+                        committed_index,
+                        BlockKind::Index,
+                        format!("entry {i}: nr_free {nr_free} overflows when block {b} is freed"),
+                    )
+                })?;
             }
             let loc = entry.blocknr;
             set_bitmap_entry(self.get_mut(loc)?, e, new.min(3) as u8);
         }
-        let nr = self.sm.nr_blocks() as usize;
-        for &i in touched {
-            let start = i * ENTRIES_PER_BITMAP;
-            let end = (start + ENTRIES_PER_BITMAP).min(nr);
-            let Some(entry) = self.bitmaps.get_mut(i) else {
-                continue;
-            };
-            let mut p = entry.none_free_before as usize;
-            while start + p < end && self.sm.counts()[start + p] != 0 {
-                p += 1;
-            }
-            entry.none_free_before = p as u32;
-        }
-        if self.fresh.contains_key(&self.index_block) {
+        if let Some(bootstrap) = self.bootstrap_index.take() {
+            let loc = self.index_block;
+            *self.get_mut(loc)? = *bootstrap;
+        } else if self.fresh.contains_key(&self.index_block) {
             let packed = pack_index(self.index_block, &self.bitmaps);
             let loc = self.index_block;
             *self.get_mut(loc)? = *packed;
@@ -428,8 +469,8 @@ impl TransactionManager {
     /// [`commit`](Self::commit).
     pub fn prepare_commit(&mut self) -> Result<SmRoot> {
         self.sync_ref_count_tree()?;
-        let touched = self.relocate_space_map()?;
-        self.pack_space_map(&touched)?;
+        self.relocate_space_map()?;
+        self.pack_space_map()?;
         Ok(self.sm_root())
     }
 

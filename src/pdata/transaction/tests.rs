@@ -45,3 +45,34 @@ fn allocation_fails_cleanly_when_full() {
         Err(Error::NoSpace { nr_blocks: 8 })
     ));
 }
+
+#[test]
+fn a_damaged_nr_free_that_would_overflow_is_an_error_naming_the_index() {
+    let io = Arc::new(MemIo::new(100));
+    let mut tm = TransactionManager::format(io.clone(), true).unwrap();
+    let a = tm.new_block(BlockKind::BtreeNode).unwrap();
+    let root = tm.prepare_commit().unwrap();
+    tm.commit(&[0u8; BLOCK_SIZE]).unwrap();
+    // The hints are read from disk on open (as the kernel does): damage nr_free.
+    let mut entries = read_index(io.as_ref(), &root).unwrap();
+    entries[0].nr_free = u32::MAX;
+    write_block(
+        io.as_ref(),
+        root.bitmap_root,
+        &pack_index(root.bitmap_root, &entries),
+    )
+    .unwrap();
+    let mut tm = TransactionManager::open(io.clone(), &root, true).unwrap();
+    assert_eq!(tm.dec(a).unwrap(), 0);
+    match tm.prepare_commit() {
+        Err(Error::Invalid {
+            block,
+            kind,
+            reason,
+        }) => {
+            assert_eq!((block, kind), (root.bitmap_root, BlockKind::Index));
+            assert!(reason.contains("nr_free 4294967295 overflows"), "{reason}");
+        }
+        other => panic!("expected an error naming the index, got {other:?}"),
+    }
+}

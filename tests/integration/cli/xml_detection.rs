@@ -46,14 +46,17 @@ fn the_issue_reproduction_opens() {
         .arg(&meta)
         .arg("--origin")
         .arg(&origin)
-        .args(["--block-size", "8", "--length", "65840"])
+        // The issue's reproduction had --length 65840; since era_emulate places blocks
+        // where the kernel does (docs/placement.md), that image's checksum no longer
+        // starts with `<` and this length is the nearest one whose checksum does.
+        .args(["--block-size", "8", "--length", "66896"])
         .write_stdin("write 0 8\ncheckpoint\n")
         .assert()
         .success();
     let head = std::fs::read(&meta).unwrap();
     assert_eq!(
         head[..4],
-        [0x3c, 0x4b, 0x84, 0xf4],
+        [0x3c, 0x43, 0xc7, 0xc6],
         "the reproduction's checksum"
     );
     assert_every_reader_opens(&meta, false, "the reproduction");
