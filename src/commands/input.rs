@@ -2,7 +2,7 @@
 //! holds at least one metadata block, and is binary metadata rather than XML.
 
 use crate::era::ir::EraMetadata;
-use crate::era::metadata::{open_view, read_metadata, Source};
+use crate::era::metadata::{open_view, read_metadata, Source, View};
 use crate::era::superblock::{Superblock, SUPERBLOCK_LOCATION};
 use crate::error::{Error, Result};
 use crate::io::{BlockIo, FileIo, OpenMode};
@@ -13,6 +13,13 @@ use std::path::Path;
 /// Opens the metadata at `path` and reads the live view, or the held snapshot's
 /// (without an exclusive open, so that it works on a live device).
 pub fn read_metadata_at(path: &Path, snapshot: bool) -> Result<EraMetadata> {
+    let (io, view) = open_view_at(path, snapshot)?;
+    Ok(read_metadata(&io, &view)?)
+}
+
+/// Opens the metadata at `path` and the live view, or the held snapshot's (without an
+/// exclusive open, so that it works on a live device).
+pub fn open_view_at(path: &Path, snapshot: bool) -> Result<(FileIo, View)> {
     let (mode, source) = if snapshot {
         (OpenMode::ReadShared, Source::Snapshot)
     } else {
@@ -20,7 +27,7 @@ pub fn read_metadata_at(path: &Path, snapshot: bool) -> Result<EraMetadata> {
     };
     let io = open_metadata(path, mode)?;
     let view = open_view(&io, source)?;
-    Ok(read_metadata(&io, &view)?)
+    Ok((io, view))
 }
 
 /// Opens binary metadata at `path` for reading, after the input checks.

@@ -6,6 +6,7 @@ pub mod alloc;
 pub mod array;
 pub mod array_builder;
 pub mod array_cow;
+pub mod array_reader;
 pub mod bitset;
 pub mod bitset_builder;
 pub mod bitset_cow;

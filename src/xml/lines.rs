@@ -1,0 +1,263 @@
+//! The dump's repeated lines (`<bit …/>`, `<era …/>`, `<marked …/>`), formatted fast:
+//! a block number that counts up is kept as decimal digits and incremented in place,
+//! other numbers go through a two-digits-at-a-time conversion, and every piece is
+//! stored with a fixed-size copy into a buffer that has room to spare, so that the
+//! loops make no variable-length copies.
+
+/// Room a buffer keeps past its text: the widest fixed-size copy.
+const SLACK: usize = 32;
+
+/// The longest `<bit/>` line: prefix, 11 digits, `" value="false"/>`.
+pub const BIT_LINE_MAX: usize = BIT_PREFIX.len() + 11 + 17;
+/// The longest `<era/>` line: prefix, 11 digits, `" era="`, 10 digits, `"/>`.
+pub const ERA_LINE_MAX: usize = ERA_PREFIX.len() + 11 + 7 + 10 + 3;
+/// The longest `<marked/>` line.
+pub const MARKED_LINE_MAX: usize = MARKED_PREFIX.len() + 10 + 7 + 10 + 3;
+
+const BIT_PREFIX: &[u8] = b"\n    <bit block=\"";
+const ERA_PREFIX: &[u8] = b"\n    <era block=\"";
+const MARKED_PREFIX: &[u8] = b"\n    <marked block_begin=\"";
+
+/// `" value="false"/>` and `" value="true"/>`, padded for a fixed-size copy.
+const BIT_TAILS: [[u8; 32]; 2] = [pad(b"\" value=\"false\"/>"), pad(b"\" value=\"true\"/>")];
+const BIT_TAIL_LENS: [usize; 2] = [17, 16];
+
+const fn pad<const N: usize>(s: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < s.len() {
+        out[i] = s[i];
+        i += 1;
+    }
+    out
+}
+
+/// A text buffer being filled: `buf[..len]` is the text, the rest room to write into.
+#[derive(Debug, Default)]
+pub struct LineBuf {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl LineBuf {
+    /// Forgets the text, keeping the memory.
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// The text.
+    pub fn text(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Makes room for `lines` more lines of at most `max` bytes each.
+    pub fn reserve(&mut self, lines: usize, max: usize) {
+        let need = self.len + lines * max + SLACK;
+        if self.buf.len() < need {
+            self.buf.resize(need, 0);
+        }
+    }
+
+    /// Appends `<bit block="b" value="v"/>` lines for `b` in `first..first + n`, `v`
+    /// being `value(b)`.
+    pub fn push_bits(&mut self, first: u64, n: usize, value: impl Fn(u64) -> bool) {
+        self.reserve(n, BIT_LINE_MAX);
+        let mut head = Head::new(BIT_PREFIX, first);
+        let dst = &mut self.buf[..];
+        let mut pos = self.len;
+        for b in first..first + n as u64 {
+            pos = head.put(dst, pos);
+            let t = usize::from(value(b));
+            dst[pos..pos + 32].copy_from_slice(&BIT_TAILS[t]);
+            pos += BIT_TAIL_LENS[t];
+            head.incr();
+        }
+        self.len = pos;
+    }
+
+    /// Appends `<era block="first + i" era="eras[i]"/>` lines.
+    pub fn push_eras(&mut self, first: u64, eras: &[u32]) {
+        self.reserve(eras.len(), ERA_LINE_MAX);
+        let mut head = Head::new(ERA_PREFIX, first);
+        let dst = &mut self.buf[..];
+        let mut pos = self.len;
+        for &e in eras {
+            pos = head.put(dst, pos);
+            dst[pos..pos + 8].copy_from_slice(b"\" era=\"\0");
+            pos = put_dec(dst, pos + 7, u64::from(e));
+            dst[pos..pos + 4].copy_from_slice(b"\"/>\0");
+            pos += 3;
+            head.incr();
+        }
+        self.len = pos;
+    }
+
+    /// Appends `<marked block_begin="begin" len="len"/>`.
+    pub fn push_marked(&mut self, begin: u32, len: u32) {
+        self.reserve(1, MARKED_LINE_MAX);
+        const P: [u8; 32] = pad(MARKED_PREFIX);
+        let dst = &mut self.buf[..];
+        let mut pos = self.len;
+        dst[pos..pos + 32].copy_from_slice(&P);
+        pos = put_dec(dst, pos + MARKED_PREFIX.len(), u64::from(begin));
+        dst[pos..pos + 8].copy_from_slice(b"\" len=\"\0");
+        pos = put_dec(dst, pos + 7, u64::from(len));
+        dst[pos..pos + 4].copy_from_slice(b"\"/>\0");
+        self.len = pos + 3;
+    }
+}
+
+/// A line's head: a prefix and the decimal digits of a number that counts up, in a
+/// fixed-size array so that it is stored with one copy.
+struct Head {
+    bytes: [u8; 32],
+    /// Where the digits begin.
+    start: usize,
+    /// Where they end.
+    len: usize,
+}
+
+impl Head {
+    /// `prefix` (at most 17 bytes) then `n` (below 10^14).
+    fn new(prefix: &[u8], n: u64) -> Head {
+        let mut bytes = [0u8; 32];
+        bytes[..prefix.len()].copy_from_slice(prefix);
+        let len = put_dec(&mut bytes, prefix.len(), n);
+        Head {
+            bytes,
+            start: prefix.len(),
+            len,
+        }
+    }
+
+    /// Stores the head at `dst[pos..]` and returns the position after it.
+    #[inline(always)]
+    fn put(&self, dst: &mut [u8], pos: usize) -> usize {
+        dst[pos..pos + 32].copy_from_slice(&self.bytes);
+        pos + self.len
+    }
+
+    /// Adds one to the number.
+    #[inline(always)]
+    fn incr(&mut self) {
+        let mut i = self.len - 1;
+        loop {
+            let d = self.bytes[i];
+            if d != b'9' {
+                self.bytes[i] = d + 1;
+                return;
+            }
+            self.bytes[i] = b'0';
+            if i == self.start {
+                // 99…9 + 1: one digit more (the last byte is spare: 17 + 14 < 32).
+                self.bytes.copy_within(i..self.len, i + 1);
+                self.bytes[i] = b'1';
+                self.len += 1;
+                return;
+            }
+            i -= 1;
+        }
+    }
+}
+
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// The number of decimal digits of `v`.
+#[inline(always)]
+fn dec_len(v: u64) -> usize {
+    let mut n = 1;
+    let mut p = 10u64;
+    while n < 20 && v >= p {
+        n += 1;
+        p = p.saturating_mul(10);
+    }
+    n
+}
+
+/// Stores `v` in decimal at `dst[pos..]` and returns the position after it.
+#[inline(always)]
+fn put_dec(dst: &mut [u8], pos: usize, mut v: u64) -> usize {
+    let n = dec_len(v);
+    let d = &mut dst[pos..pos + n];
+    let mut i = n;
+    while v >= 100 {
+        let r = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        d[i] = PAIRS[r];
+        d[i + 1] = PAIRS[r + 1];
+    }
+    if v >= 10 {
+        let r = v as usize * 2;
+        d[0] = PAIRS[r];
+        d[1] = PAIRS[r + 1];
+    } else {
+        d[0] = b'0' + v as u8;
+    }
+    pos + n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(f: impl FnOnce(&mut LineBuf)) -> String {
+        let mut b = LineBuf::default();
+        f(&mut b);
+        String::from_utf8(b.text().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn numbers_match_the_standard_formatting() {
+        let mut dst = [0u8; 32];
+        for v in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            65535,
+            4_294_967_295,
+            u64::MAX,
+        ] {
+            let end = put_dec(&mut dst, 3, v);
+            assert_eq!(&dst[3..end], v.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn counting_heads_carry_and_grow() {
+        for first in [0u64, 7, 95, 998, 9_999_990, 4_294_967_290] {
+            let want: String = (first..first + 20)
+                .map(|b| format!("\n    <bit block=\"{b}\" value=\"{}\"/>", b % 3 == 0))
+                .collect();
+            assert_eq!(text(|t| t.push_bits(first, 20, |b| b % 3 == 0)), want);
+        }
+    }
+
+    #[test]
+    fn era_and_marked_lines() {
+        let eras = [0, 5, 10, 4_294_967_295, 123_456];
+        let want: String = eras
+            .iter()
+            .enumerate()
+            .map(|(i, e)| format!("\n    <era block=\"{}\" era=\"{e}\"/>", 8 + i))
+            .collect();
+        assert_eq!(text(|t| t.push_eras(8, &eras)), want);
+        assert_eq!(
+            text(|t| {
+                t.push_marked(0, 1);
+                t.push_marked(4_294_967_295, 4_294_967_295);
+            }),
+            "\n    <marked block_begin=\"0\" len=\"1\"/>\n    <marked block_begin=\"4294967295\" len=\"4294967295\"/>"
+        );
+    }
+}
