@@ -32,6 +32,46 @@ const fn pad<const N: usize>(s: &[u8]) -> [u8; N] {
     out
 }
 
+/// Eras below this have their line's tail made in advance.
+const ERA_TAIL_TABLE: usize = 1000;
+
+/// `" era="E"/>` for every `E` below [`ERA_TAIL_TABLE`], its length in the last byte.
+static ERA_TAILS: [[u8; 16]; ERA_TAIL_TABLE] = era_tails();
+
+const fn era_tails() -> [[u8; 16]; ERA_TAIL_TABLE] {
+    let mut t = [[0u8; 16]; ERA_TAIL_TABLE];
+    let mut e = 0;
+    while e < ERA_TAIL_TABLE {
+        let head = b"\" era=\"";
+        let mut i = 0;
+        while i < head.len() {
+            t[e][i] = head[i];
+            i += 1;
+        }
+        let digits = if e >= 100 {
+            3
+        } else if e >= 10 {
+            2
+        } else {
+            1
+        };
+        let mut v = e;
+        let mut d = digits;
+        while d > 0 {
+            t[e][i + d - 1] = b'0' + (v % 10) as u8;
+            v /= 10;
+            d -= 1;
+        }
+        i += digits;
+        t[e][i] = b'"';
+        t[e][i + 1] = b'/';
+        t[e][i + 2] = b'>';
+        t[e][15] = (i + 3) as u8;
+        e += 1;
+    }
+    t
+}
+
 /// A text buffer being filled: `buf[..len]` is the text, the rest room to write into.
 #[derive(Debug, Default)]
 pub struct LineBuf {
@@ -83,10 +123,18 @@ impl LineBuf {
         let mut pos = self.len;
         for &e in eras {
             pos = head.put(dst, pos);
-            dst[pos..pos + 8].copy_from_slice(b"\" era=\"\0");
-            pos = put_dec(dst, pos + 7, u64::from(e));
-            dst[pos..pos + 4].copy_from_slice(b"\"/>\0");
-            pos += 3;
+            match ERA_TAILS.get(e as usize) {
+                Some(tail) => {
+                    dst[pos..pos + 16].copy_from_slice(tail);
+                    pos += usize::from(tail[15]);
+                }
+                None => {
+                    dst[pos..pos + 8].copy_from_slice(b"\" era=\"\0");
+                    pos = put_dec(dst, pos + 7, u64::from(e));
+                    dst[pos..pos + 4].copy_from_slice(b"\"/>\0");
+                    pos += 3;
+                }
+            }
             head.incr();
         }
         self.len = pos;
@@ -108,13 +156,19 @@ impl LineBuf {
 }
 
 /// A line's head: a prefix and the decimal digits of a number that counts up, in a
-/// fixed-size array so that it is stored with one copy.
+/// fixed-size array so that it is stored with one copy. The last digit is kept apart
+/// and stored after the copy: changing a byte of the array and then copying the whole
+/// of it stalls the processor (the copy's wide load cannot take the narrow store's
+/// value), so the array changes only once every ten lines.
 struct Head {
+    /// The prefix and the digits, the last one `0`.
     bytes: [u8; 32],
     /// Where the digits begin.
     start: usize,
     /// Where they end.
     len: usize,
+    /// The last digit.
+    units: u8,
 }
 
 impl Head {
@@ -123,10 +177,12 @@ impl Head {
         let mut bytes = [0u8; 32];
         bytes[..prefix.len()].copy_from_slice(prefix);
         let len = put_dec(&mut bytes, prefix.len(), n);
+        bytes[len - 1] = b'0';
         Head {
             bytes,
             start: prefix.len(),
             len,
+            units: (n % 10) as u8,
         }
     }
 
@@ -134,20 +190,27 @@ impl Head {
     #[inline(always)]
     fn put(&self, dst: &mut [u8], pos: usize) -> usize {
         dst[pos..pos + 32].copy_from_slice(&self.bytes);
-        pos + self.len
+        let end = pos + self.len;
+        dst[end - 1] = b'0' + self.units;
+        end
     }
 
     /// Adds one to the number.
     #[inline(always)]
     fn incr(&mut self) {
+        if self.units < 9 {
+            self.units += 1;
+            return;
+        }
+        self.units = 0;
+        self.carry();
+    }
+
+    /// Adds one to the tens (the last digit of the array is `0`).
+    #[inline(never)]
+    fn carry(&mut self) {
         let mut i = self.len - 1;
         loop {
-            let d = self.bytes[i];
-            if d != b'9' {
-                self.bytes[i] = d + 1;
-                return;
-            }
-            self.bytes[i] = b'0';
             if i == self.start {
                 // 99…9 + 1: one digit more (the last byte is spare: 17 + 14 < 32).
                 self.bytes.copy_within(i..self.len, i + 1);
@@ -156,6 +219,12 @@ impl Head {
                 return;
             }
             i -= 1;
+            let d = self.bytes[i];
+            if d != b'9' {
+                self.bytes[i] = d + 1;
+                return;
+            }
+            self.bytes[i] = b'0';
         }
     }
 }
@@ -245,7 +314,7 @@ mod tests {
 
     #[test]
     fn era_and_marked_lines() {
-        let eras = [0, 5, 10, 4_294_967_295, 123_456];
+        let eras = [0, 5, 10, 99, 100, 999, 1000, 4_294_967_295, 123_456];
         let want: String = eras
             .iter()
             .enumerate()
