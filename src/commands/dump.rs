@@ -53,7 +53,8 @@ pub fn run(opts: &DumpOptions, progress: &Progress) -> Result<()> {
         inner: XmlWriter::new(out, style),
         progress,
     };
-    stream.run(&mut w).map_err(|e| match e {
+    // On the thread pool, so that the writer's joins between batches are cheap.
+    rayon::scope(|_| stream.run(&mut w)).map_err(|e| match e {
         StreamError::Read(e) => Error::from(e),
         StreamError::Visit(e) => Error::output(&name, e),
     })?;

@@ -107,7 +107,10 @@ impl<'a> MetadataStream<'a> {
     }
 
     /// Passes the metadata to `v` in document order.
-    pub fn run<V: Visitor>(self, v: &mut V) -> Result<(), StreamError<V::Error>> {
+    pub fn run<V: Visitor + Send>(self, v: &mut V) -> Result<(), StreamError<V::Error>>
+    where
+        V::Error: Send,
+    {
         let visit = StreamError::Visit;
         v.superblock_begin(&self.superblock).map_err(visit)?;
         match self.shape {
@@ -142,23 +145,43 @@ impl<'a> MetadataStream<'a> {
     }
 
     /// Reads the era array in groups, lets `edit(first, eras)` change each group, and
-    /// passes it on.
-    fn stream_eras<V: Visitor>(
+    /// passes it on. The next group is read (and edited) while the visitor takes the
+    /// current one.
+    fn stream_eras<V: Visitor + Send>(
         &self,
         v: &mut V,
-        mut edit: impl FnMut(u64, &mut [u32]) -> Result<(), Error>,
-    ) -> Result<(), StreamError<V::Error>> {
-        let mut eras = Vec::new();
-        let mut first = 0u64;
-        let nr_blocks = self.era_array.nr_blocks();
-        for g in (0..nr_blocks).step_by(ERA_GROUP_BLOCKS) {
+        mut edit: impl FnMut(u64, &mut [u32]) -> Result<(), Error> + Send,
+    ) -> Result<(), StreamError<V::Error>>
+    where
+        V::Error: Send,
+    {
+        let nr_groups = self.era_array.nr_blocks().div_ceil(ERA_GROUP_BLOCKS);
+        let mut read = |g: usize, first: u64, eras: &mut Vec<u32>| -> Result<(), Error> {
+            let blocks = g * ERA_GROUP_BLOCKS..(g + 1) * ERA_GROUP_BLOCKS;
             self.era_array
-                .read_blocks(g..g + ERA_GROUP_BLOCKS, |b| get_u32(b, 0), &mut eras)?;
-            edit(first, &mut eras)?;
+                .read_blocks(blocks, |b| get_u32(b, 0), eras)?;
+            edit(first, eras)
+        };
+        let (mut cur, mut next) = (Vec::new(), Vec::new());
+        let mut first = 0u64;
+        if nr_groups > 0 {
+            read(0, first, &mut cur)?;
+        }
+        for g in 0..nr_groups {
+            let after = first + cur.len() as u64;
             // Era-array indices are below nr_blocks, a u32.
             let at = u32::try_from(first).unwrap_or(u32::MAX);
-            v.eras(at, &eras).map_err(StreamError::Visit)?;
-            first += eras.len() as u64;
+            let (visited, ahead) = rayon::join(
+                || v.eras(at, &cur),
+                || match g + 1 < nr_groups {
+                    true => read(g + 1, after, &mut next),
+                    false => Ok(()),
+                },
+            );
+            visited.map_err(StreamError::Visit)?;
+            ahead?;
+            std::mem::swap(&mut cur, &mut next);
+            first = after;
         }
         Ok(())
     }

@@ -94,6 +94,27 @@ pub fn for_each_run(words: &[u64], nr_bits: u64, mut f: impl FnMut(u64, u64)) {
     }
 }
 
+/// Bits `i..i + 64` as one word (bit `k` is bit `i + k`), those at or beyond `nr_bits`
+/// or beyond the words clear.
+pub fn bits_from(words: &[u64], nr_bits: u64, i: u64) -> u64 {
+    if i >= nr_bits {
+        return 0;
+    }
+    let wi = (i / 64) as usize;
+    let sh = i % 64;
+    let lo = words.get(wi).map_or(0, |&w| w >> sh);
+    let hi = match sh {
+        0 => 0,
+        _ => words.get(wi + 1).map_or(0, |&w| w << (64 - sh)),
+    };
+    let left = nr_bits - i;
+    if left < 64 {
+        (lo | hi) & ((1u64 << left) - 1)
+    } else {
+        lo | hi
+    }
+}
+
 /// Calls `f(begin, end)` for every maximal run of set bits (clipped to `nr_bits`) that
 /// begins in the words `range`: a run under way where the range starts belongs to the
 /// range before, and a range's last run may end beyond it. Splitting the words into
@@ -238,6 +259,22 @@ mod tests {
                 s += step;
             }
             assert_eq!(split, all, "{w:x?} {nr} {step}");
+        }
+    }
+
+    #[test]
+    fn words_from_any_bit() {
+        let w = vec![0x8000_0000_0000_0001u64, 0xffff_0000_0000_0003];
+        assert_eq!(bits_from(&w, 128, 0), w[0]);
+        assert_eq!(bits_from(&w, 128, 63), 1 | 0b110);
+        assert_eq!(bits_from(&w, 66, 63), 0b11);
+        assert_eq!(bits_from(&w, 128, 127), 1);
+        assert_eq!(bits_from(&w, 200, 130), 0);
+        for i in 0..140 {
+            for k in 0..64 {
+                let want = i + k < 100 && test_bit(&w, i + k);
+                assert_eq!((bits_from(&w, 100, i) >> k) & 1 == 1, want, "{i} {k}");
+            }
         }
     }
 }

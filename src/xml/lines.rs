@@ -18,9 +18,8 @@ const BIT_PREFIX: &[u8] = b"\n    <bit block=\"";
 const ERA_PREFIX: &[u8] = b"\n    <era block=\"";
 const MARKED_PREFIX: &[u8] = b"\n    <marked block_begin=\"";
 
-/// `" value="false"/>` and `" value="true"/>`, padded for a fixed-size copy.
-const BIT_TAILS: [[u8; 32]; 2] = [pad(b"\" value=\"false\"/>"), pad(b"\" value=\"true\"/>")];
-const BIT_TAIL_LENS: [usize; 2] = [17, 16];
+/// The first 16 bytes of `" value="false"/>` and of `" value="true"/>`.
+const BIT_TAILS: [[u8; 16]; 2] = [*b"\" value=\"false\"/", *b"\" value=\"true\"/>"];
 
 const fn pad<const N: usize>(s: &[u8]) -> [u8; N] {
     let mut out = [0u8; N];
@@ -98,19 +97,34 @@ impl LineBuf {
         }
     }
 
-    /// Appends `<bit block="b" value="v"/>` lines for `b` in `first..first + n`, `v`
-    /// being `value(b)`.
-    pub fn push_bits(&mut self, first: u64, n: usize, value: impl Fn(u64) -> bool) {
+    /// Appends `<bit block="b" value="v"/>` lines for `b` in `first..first + n`.
+    /// `bits(b)` gives the values of blocks `b, b + 1, …` as the bits of a word (bit `i`
+    /// for block `b + i`); it is asked once for every ten lines at most.
+    pub fn push_bits(&mut self, first: u64, n: usize, bits: impl Fn(u64) -> u64) {
         self.reserve(n, BIT_LINE_MAX);
-        let mut head = Head::new(BIT_PREFIX, first);
         let dst = &mut self.buf[..];
         let mut pos = self.len;
-        for b in first..first + n as u64 {
-            pos = head.put(dst, pos);
-            let t = usize::from(value(b));
-            dst[pos..pos + 32].copy_from_slice(&BIT_TAILS[t]);
-            pos += BIT_TAIL_LENS[t];
-            head.incr();
+        let end = first + n as u64;
+        let mut head = Head::new(BIT_PREFIX, first);
+        let mut b = first;
+        while b < end {
+            // The lines of b's decade share the head but for the last digit.
+            let stop = end.min(b - u64::from(head.units) + 10);
+            let v = bits(b);
+            let (hb, hl, u0) = (head.bytes, head.len, head.units);
+            for i in 0..(stop - b) as u8 {
+                dst[pos..pos + 32].copy_from_slice(&hb);
+                dst[pos + hl - 1] = b'0' + u0 + i;
+                pos += hl;
+                let t = ((v >> i) & 1) as usize;
+                // `" value="false"/` then `>`, or `" value="true"/>` (and a `>` the
+                // next line overwrites).
+                dst[pos..pos + 16].copy_from_slice(&BIT_TAILS[t]);
+                dst[pos + 16] = b'>';
+                pos += 17 - t;
+            }
+            b = stop;
+            head.next_decade();
         }
         self.len = pos;
     }
@@ -118,48 +132,90 @@ impl LineBuf {
     /// Appends `<era block="first + i" era="eras[i]"/>` lines.
     pub fn push_eras(&mut self, first: u64, eras: &[u32]) {
         self.reserve(eras.len(), ERA_LINE_MAX);
-        let mut head = Head::new(ERA_PREFIX, first);
         let dst = &mut self.buf[..];
         let mut pos = self.len;
-        for &e in eras {
-            pos = head.put(dst, pos);
-            match ERA_TAILS.get(e as usize) {
-                Some(tail) => {
-                    dst[pos..pos + 16].copy_from_slice(tail);
-                    pos += usize::from(tail[15]);
-                }
-                None => {
-                    dst[pos..pos + 8].copy_from_slice(b"\" era=\"\0");
-                    pos = put_dec(dst, pos + 7, u64::from(e));
-                    dst[pos..pos + 4].copy_from_slice(b"\"/>\0");
-                    pos += 3;
+        let mut head = Head::new(ERA_PREFIX, first);
+        let mut rest = eras;
+        while !rest.is_empty() {
+            let k = rest.len().min(usize::from(10 - head.units));
+            let (decade, after) = rest.split_at(k);
+            let (hb, hl, u0) = (head.bytes, head.len, head.units);
+            for (i, &e) in decade.iter().enumerate() {
+                dst[pos..pos + 32].copy_from_slice(&hb);
+                dst[pos + hl - 1] = b'0' + u0 + i as u8;
+                pos += hl;
+                match ERA_TAILS.get(e as usize) {
+                    Some(tail) => {
+                        dst[pos..pos + 16].copy_from_slice(tail);
+                        pos += usize::from(tail[15]);
+                    }
+                    None => {
+                        dst[pos..pos + 8].copy_from_slice(b"\" era=\"\0");
+                        pos = put_dec(dst, pos + 7, u64::from(e));
+                        dst[pos..pos + 4].copy_from_slice(b"\"/>\0");
+                        pos += 3;
+                    }
                 }
             }
-            head.incr();
+            rest = after;
+            head.next_decade();
         }
         self.len = pos;
     }
 
     /// Appends `<marked block_begin="begin" len="len"/>`.
     pub fn push_marked(&mut self, begin: u32, len: u32) {
-        self.reserve(1, MARKED_LINE_MAX);
+        self.marked().push(begin, len);
+    }
+
+    /// A writer of `<marked/>` lines, for many in a row.
+    pub fn marked(&mut self) -> MarkedLines<'_> {
+        let pos = self.len;
+        MarkedLines {
+            buf: &mut self.buf,
+            pos,
+            len: &mut self.len,
+        }
+    }
+}
+
+/// Appends `<marked/>` lines to a [`LineBuf`] (its length is set when this is dropped).
+pub struct MarkedLines<'a> {
+    buf: &'a mut Vec<u8>,
+    pos: usize,
+    len: &'a mut usize,
+}
+
+impl MarkedLines<'_> {
+    /// Appends `<marked block_begin="begin" len="len"/>`.
+    #[inline]
+    pub fn push(&mut self, begin: u32, len: u32) {
         const P: [u8; 32] = pad(MARKED_PREFIX);
+        if self.buf.len() < self.pos + MARKED_LINE_MAX + SLACK {
+            let more = (self.buf.len() / 2).max(MARKED_LINE_MAX + SLACK);
+            self.buf.resize(self.buf.len() + more, 0);
+        }
         let dst = &mut self.buf[..];
-        let mut pos = self.len;
+        let mut pos = self.pos;
         dst[pos..pos + 32].copy_from_slice(&P);
         pos = put_dec(dst, pos + MARKED_PREFIX.len(), u64::from(begin));
         dst[pos..pos + 8].copy_from_slice(b"\" len=\"\0");
         pos = put_dec(dst, pos + 7, u64::from(len));
         dst[pos..pos + 4].copy_from_slice(b"\"/>\0");
-        self.len = pos + 3;
+        self.pos = pos + 3;
+    }
+}
+
+impl Drop for MarkedLines<'_> {
+    fn drop(&mut self) {
+        *self.len = self.pos;
     }
 }
 
 /// A line's head: a prefix and the decimal digits of a number that counts up, in a
 /// fixed-size array so that it is stored with one copy. The last digit is kept apart
-/// and stored after the copy: changing a byte of the array and then copying the whole
-/// of it stalls the processor (the copy's wide load cannot take the narrow store's
-/// value), so the array changes only once every ten lines.
+/// and stored after the copy, so that the array changes once every ten lines only (and
+/// the ten lines of a decade are formatted from a copy held in registers).
 struct Head {
     /// The prefix and the digits, the last one `0`.
     bytes: [u8; 32],
@@ -186,29 +242,9 @@ impl Head {
         }
     }
 
-    /// Stores the head at `dst[pos..]` and returns the position after it.
-    #[inline(always)]
-    fn put(&self, dst: &mut [u8], pos: usize) -> usize {
-        dst[pos..pos + 32].copy_from_slice(&self.bytes);
-        let end = pos + self.len;
-        dst[end - 1] = b'0' + self.units;
-        end
-    }
-
-    /// Adds one to the number.
-    #[inline(always)]
-    fn incr(&mut self) {
-        if self.units < 9 {
-            self.units += 1;
-            return;
-        }
+    /// Moves to the start of the next decade: the last digit 0, the tens one more.
+    fn next_decade(&mut self) {
         self.units = 0;
-        self.carry();
-    }
-
-    /// Adds one to the tens (the last digit of the array is `0`).
-    #[inline(never)]
-    fn carry(&mut self) {
         let mut i = self.len - 1;
         loop {
             if i == self.start {
@@ -308,7 +344,8 @@ mod tests {
             let want: String = (first..first + 20)
                 .map(|b| format!("\n    <bit block=\"{b}\" value=\"{}\"/>", b % 3 == 0))
                 .collect();
-            assert_eq!(text(|t| t.push_bits(first, 20, |b| b % 3 == 0)), want);
+            let thirds = |b: u64| (0..64).fold(0u64, |w, i| w | u64::from((b + i) % 3 == 0) << i);
+            assert_eq!(text(|t| t.push_bits(first, 20, thirds)), want);
         }
     }
 

@@ -5,7 +5,7 @@
 
 use super::lines::LineBuf;
 use crate::era::ir::{SuperblockIr, Visitor, WritesetIr};
-use crate::pdata::bitset::{for_each_run_beginning_in, test_bit};
+use crate::pdata::bitset::{bits_from, for_each_run_beginning_in};
 use rayon::prelude::*;
 use std::io::{self, Write};
 
@@ -21,8 +21,10 @@ pub enum XmlStyle {
 /// Lines formatted per parallel task (a multiple of 64: a task's bits are whole words).
 const CHUNK: usize = 8 * 1024;
 /// Chunks formatted per batch. A batch is written out while the next one is formatted,
-/// so two batches are held: about 2 x 16 x 8192 x 45 bytes, 12 MiB.
-const CHUNKS_PER_BATCH: usize = 16;
+/// so two batches are held: about 2 x 4 x 8192 x 45 bytes, 3 MiB. Small enough to stay
+/// in the processor's caches (formatting into memory that was evicted costs half as
+/// much again), large enough that the joins between batches cost little.
+const CHUNKS_PER_BATCH: usize = 4;
 
 /// A [`Visitor`] that writes XML to `W`.
 pub struct XmlWriter<W: Write> {
@@ -114,16 +116,17 @@ impl<W: Write + Send> XmlWriter<W> {
         Ok(())
     }
 
-    /// `<bit/>` lines for blocks `begin..end`, valued by `value`.
+    /// `<bit/>` lines for blocks `begin..end`, valued by `bits` (see
+    /// [`LineBuf::push_bits`]).
     fn bits_lines(
         &mut self,
         begin: u32,
         end: u32,
-        value: impl Fn(u64) -> bool + Sync,
+        bits: impl Fn(u64) -> u64 + Sync,
     ) -> io::Result<()> {
         let n = end.saturating_sub(begin) as usize;
         self.format_parallel(n, |r, buf| {
-            buf.push_bits(u64::from(begin) + r.start as u64, r.len(), &value)
+            buf.push_bits(u64::from(begin) + r.start as u64, r.len(), &bits)
         })
     }
 }
@@ -183,8 +186,8 @@ impl<W: Write + Send> Visitor for XmlWriter<W> {
             XmlStyle::Verbose => {
                 let end = begin.saturating_add(len);
                 let from = self.emitted;
-                self.bits_lines(from, begin.max(from), |_| false)?;
-                self.bits_lines(begin.max(from), end, |_| true)?;
+                self.bits_lines(from, begin.max(from), |_| 0)?;
+                self.bits_lines(begin.max(from), end, |_| u64::MAX)?;
                 self.emitted = self.emitted.max(end);
                 Ok(())
             }
@@ -199,11 +202,12 @@ impl<W: Write + Send> Visitor for XmlWriter<W> {
                 let nr_words = words.len().min(nr_bits.div_ceil(64) as usize);
                 self.format_parallel(nr_words.div_ceil(per) * CHUNK, |r, buf| {
                     let first = r.start / CHUNK * per;
+                    let mut lines = buf.marked();
                     for_each_run_beginning_in(
                         words,
                         u64::from(nr_bits),
                         first..first + per,
-                        |b, e| buf.push_marked(b as u32, (e - b) as u32),
+                        |b, e| lines.push(b as u32, (e - b) as u32),
                     );
                 })
             }
@@ -219,7 +223,7 @@ impl<W: Write + Send> Visitor for XmlWriter<W> {
                 }
                 let end = last_set.min(nr_bits).max(self.nr_blocks);
                 let nr_bits = u64::from(nr_bits);
-                self.bits_lines(0, end, |b| b < nr_bits && test_bit(words, b))?;
+                self.bits_lines(0, end, |b| bits_from(words, nr_bits, b))?;
                 self.emitted = end;
                 Ok(())
             }
@@ -229,7 +233,7 @@ impl<W: Write + Send> Visitor for XmlWriter<W> {
     fn writeset_end(&mut self) -> io::Result<()> {
         if self.style == XmlStyle::Verbose && self.emitted < self.nr_blocks {
             let from = self.emitted;
-            self.bits_lines(from, self.nr_blocks, |_| false)?;
+            self.bits_lines(from, self.nr_blocks, |_| 0)?;
         }
         self.line(2, b"</writeset>")
     }
