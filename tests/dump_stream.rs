@@ -81,7 +81,7 @@ fn large(nr_blocks: u32) -> (MemIo, EraMetadata) {
     let mut rng = fastrand::Rng::with_seed(7);
     let writeset = |era: u32, nr_bits: u32, rng: &mut fastrand::Rng| {
         let mut bits: Vec<u64> = (0..nr_bits.div_ceil(64)).map(|_| rng.u64(..)).collect();
-        if nr_bits % 64 != 0 {
+        if !nr_bits.is_multiple_of(64) {
             if let Some(last) = bits.last_mut() {
                 *last &= (1u64 << (nr_bits % 64)) - 1;
             }

@@ -187,6 +187,19 @@ impl<'a> MetadataStream<'a> {
     }
 }
 
+/// Era-array entries a task of the fold changes (a multiple of 64: whole words).
+const FOLD_PIECE: usize = 16 * 1024;
+
+/// The part of a writeset's bitset one group of the fold needs.
+struct Span {
+    /// The first block the writeset does not cover (in the group).
+    stop: u64,
+    /// The index of the first word read.
+    first_word: u64,
+    /// One past the last bitset block read.
+    blocks_end: usize,
+}
+
 /// Folds the writesets into the era array group by group: for each group only the
 /// bitset words covering its blocks are read.
 struct Fold<'s, 'a> {
@@ -214,48 +227,74 @@ impl<'s, 'a> Fold<'s, 'a> {
 
     /// Applies every writeset to `eras`, the entries of blocks `first..`.
     fn apply(&mut self, first: u64, eras: &mut [u32]) -> Result<(), Error> {
+        use rayon::prelude::*;
         let end = first + eras.len() as u64;
-        let mut spans = Vec::with_capacity(self.order.len());
-        // All the writesets' words first, then the changes: a damaged bitset is
-        // reported whatever the era array holds.
-        for (i, ws) in self.order.iter().enumerate() {
-            let limit = u64::from(ws.source.root.nr_bits).min(self.nr_blocks);
-            let stop = end.min(limit);
-            if first >= stop {
-                spans.push(None);
-                continue;
+        let nr_blocks = self.nr_blocks;
+        // All the writesets' words first (in parallel), then the changes: a damaged
+        // bitset is reported whatever the era array holds.
+        let read: Vec<Result<Option<Span>, Error>> = self
+            .order
+            .par_iter()
+            .zip(self.words.par_iter_mut())
+            .map(|(ws, words)| {
+                let limit = u64::from(ws.source.root.nr_bits).min(nr_blocks);
+                let stop = end.min(limit);
+                if first >= stop {
+                    return Ok(None);
+                }
+                let blocks = ws.bits.blocks_of(first / 64..stop.div_ceil(64));
+                let first_word = blocks.start as u64 * ws.bits.entries_per_block();
+                ws.bits
+                    .read_blocks(blocks.clone(), |b| get_u64(b, 0), words)?;
+                Ok(Some(Span {
+                    stop,
+                    first_word,
+                    blocks_end: blocks.end,
+                }))
+            })
+            .collect();
+        let mut spans = Vec::with_capacity(read.len());
+        for (i, r) in read.into_iter().enumerate() {
+            let span = r?;
+            if let Some(sp) = &span {
+                self.read_to[i] = self.read_to[i].max(sp.blocks_end);
             }
-            let blocks = ws.bits.blocks_of(first / 64..stop.div_ceil(64));
-            let first_word = blocks.start as u64 * ws.bits.entries_per_block();
-            ws.bits
-                .read_blocks(blocks.clone(), |b| get_u64(b, 0), &mut self.words[i])?;
-            self.read_to[i] = self.read_to[i].max(blocks.end);
-            spans.push(Some((stop, first_word)));
+            spans.push(span);
         }
-        for (i, span) in spans.into_iter().enumerate() {
-            let Some((stop, first_word)) = span else {
-                continue;
-            };
-            let era = self.order[i].source.era;
-            let words = &self.words[i];
-            for wi in first / 64..stop.div_ceil(64) {
-                let Some(&w) = usize::try_from(wi - first_word)
-                    .ok()
-                    .and_then(|k| words.get(k))
-                else {
-                    break;
-                };
-                let base = wi * 64;
-                let mut w = w;
-                while w != 0 {
-                    let b = base + u64::from(w.trailing_zeros());
-                    w &= w - 1;
-                    if b >= first && b < stop {
-                        eras[(b - first) as usize] = era;
+        // The changes, in parallel over pieces of the group, each piece taking every
+        // writeset in era order.
+        let (order, words) = (&self.order, &self.words);
+        eras.par_chunks_mut(FOLD_PIECE)
+            .enumerate()
+            .for_each(|(p, piece)| {
+                let lo = first + (p * FOLD_PIECE) as u64;
+                let hi = lo + piece.len() as u64;
+                for ((ws, words), span) in order.iter().zip(words).zip(&spans) {
+                    let Some(sp) = span else { continue };
+                    let stop = sp.stop.min(hi);
+                    if lo >= stop {
+                        continue;
+                    }
+                    let era = ws.source.era;
+                    for wi in lo / 64..stop.div_ceil(64) {
+                        let Some(&w) = usize::try_from(wi - sp.first_word)
+                            .ok()
+                            .and_then(|k| words.get(k))
+                        else {
+                            break;
+                        };
+                        let base = wi * 64;
+                        let mut w = w;
+                        while w != 0 {
+                            let b = base + u64::from(w.trailing_zeros());
+                            w &= w - 1;
+                            if b >= lo && b < stop {
+                                piece[(b - lo) as usize] = era;
+                            }
+                        }
                     }
                 }
-            }
-        }
+            });
         Ok(())
     }
 

@@ -247,7 +247,7 @@ mod tests {
                     _ => seed.rotate_left(i as u32 * 7),
                 })
                 .collect();
-            if seed % 5 == 0 {
+            if seed.is_multiple_of(5) {
                 mask_tail(&mut w, nr);
             }
             let all = runs(&w, nr);

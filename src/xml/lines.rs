@@ -342,9 +342,15 @@ mod tests {
     fn counting_heads_carry_and_grow() {
         for first in [0u64, 7, 95, 998, 9_999_990, 4_294_967_290] {
             let want: String = (first..first + 20)
-                .map(|b| format!("\n    <bit block=\"{b}\" value=\"{}\"/>", b % 3 == 0))
+                .map(|b| {
+                    format!(
+                        "\n    <bit block=\"{b}\" value=\"{}\"/>",
+                        b.is_multiple_of(3)
+                    )
+                })
                 .collect();
-            let thirds = |b: u64| (0..64).fold(0u64, |w, i| w | u64::from((b + i) % 3 == 0) << i);
+            let thirds =
+                |b: u64| (0..64).fold(0u64, |w, i| w | u64::from((b + i).is_multiple_of(3)) << i);
             assert_eq!(text(|t| t.push_bits(first, 20, thirds)), want);
         }
     }
