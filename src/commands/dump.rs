@@ -1,10 +1,11 @@
 //! `era_dump`: binary metadata → XML.
 
 use super::counted::{entries, Counted};
-use super::input::read_metadata_at;
+use super::input::open_view_at;
 use super::output::Output;
 use super::progress::{Progress, Unit};
 use super::repair::{report, salvage_at};
+use crate::era::stream::{MetadataStream, Shape, StreamError};
 use crate::error::{Error, Result};
 use crate::xml::{XmlStyle, XmlWriter};
 use std::path::PathBuf;
@@ -26,25 +27,53 @@ pub struct DumpOptions {
     pub data_block_size: Option<u32>,
 }
 
-/// Runs the dump.
+/// Runs the dump: streamed from the disk as it is read, or, with `repair`, salvaged
+/// whole in memory first.
 pub fn run(opts: &DumpOptions, progress: &Progress) -> Result<()> {
-    progress.stage("reading metadata");
-    let md = if opts.repair {
-        let repaired = salvage_at(&opts.input, opts.data_block_size)?;
-        report("era_dump", &repaired);
-        repaired.metadata
-    } else {
-        read_metadata_at(&opts.input, opts.metadata_snapshot)?
-    };
-    let md = if opts.logical { md.into_logical() } else { md };
-    progress.stage_of("writing XML", entries(&md), Unit::Entries);
-    let out = Output::open(opts.output.as_deref())?;
-    let name = out.name().to_string();
     let style = if opts.compact {
         XmlStyle::Compact
     } else {
         XmlStyle::Verbose
     };
+    if opts.repair {
+        return run_repair(opts, style, progress);
+    }
+    progress.stage("reading metadata");
+    let (io, view) = open_view_at(&opts.input, opts.metadata_snapshot)?;
+    let shape = if opts.logical {
+        Shape::Logical
+    } else {
+        Shape::Full
+    };
+    let stream = MetadataStream::open(&io, &view, shape)?;
+    progress.stage_of("writing XML", stream.entries(), Unit::Entries);
+    let out = Output::open(opts.output.as_deref())?;
+    let name = out.name().to_string();
+    let mut w = Counted {
+        inner: XmlWriter::new(out, style),
+        progress,
+    };
+    // On the thread pool, so that the writer's joins between batches are cheap.
+    rayon::scope(|_| stream.run(&mut w)).map_err(|e| match e {
+        StreamError::Read(e) => Error::from(e),
+        StreamError::Visit(e) => Error::output(&name, e),
+    })?;
+    w.inner
+        .into_inner()
+        .map_err(|e| Error::output(&name, e))?
+        .commit()
+}
+
+/// `--repair`: the salvage is made whole in memory, then written.
+fn run_repair(opts: &DumpOptions, style: XmlStyle, progress: &Progress) -> Result<()> {
+    progress.stage("reading metadata");
+    let repaired = salvage_at(&opts.input, opts.data_block_size)?;
+    report("era_dump", &repaired);
+    let md = repaired.metadata;
+    let md = if opts.logical { md.into_logical() } else { md };
+    progress.stage_of("writing XML", entries(&md), Unit::Entries);
+    let out = Output::open(opts.output.as_deref())?;
+    let name = out.name().to_string();
     let mut w = Counted {
         inner: XmlWriter::new(out, style),
         progress,

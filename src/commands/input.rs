@@ -1,8 +1,7 @@
 //! Input checks every tool makes before reading: the path exists, is not a directory,
 //! holds at least one metadata block, and is binary metadata rather than XML.
 
-use crate::era::ir::EraMetadata;
-use crate::era::metadata::{open_view, read_metadata, Source};
+use crate::era::metadata::{open_view, Source, View};
 use crate::era::superblock::{Superblock, SUPERBLOCK_LOCATION};
 use crate::error::{Error, Result};
 use crate::io::{BlockIo, FileIo, OpenMode};
@@ -10,9 +9,9 @@ use crate::units::{BlockBuf, BLOCK_SIZE};
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
-/// Opens the metadata at `path` and reads the live view, or the held snapshot's
-/// (without an exclusive open, so that it works on a live device).
-pub fn read_metadata_at(path: &Path, snapshot: bool) -> Result<EraMetadata> {
+/// Opens the metadata at `path` and the live view, or the held snapshot's (without an
+/// exclusive open, so that it works on a live device).
+pub fn open_view_at(path: &Path, snapshot: bool) -> Result<(FileIo, View)> {
     let (mode, source) = if snapshot {
         (OpenMode::ReadShared, Source::Snapshot)
     } else {
@@ -20,7 +19,7 @@ pub fn read_metadata_at(path: &Path, snapshot: bool) -> Result<EraMetadata> {
     };
     let io = open_metadata(path, mode)?;
     let view = open_view(&io, source)?;
-    Ok(read_metadata(&io, &view)?)
+    Ok((io, view))
 }
 
 /// Opens binary metadata at `path` for reading, after the input checks.

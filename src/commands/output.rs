@@ -10,9 +10,12 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 const BUFFER: usize = 1 << 20;
+/// Writes at least this large skip the buffer (after what it holds): copying megabytes
+/// of formatted text into it would cost as much as formatting them.
+const DIRECT: usize = 64 << 10;
 
 enum Target {
-    Stdout(BufWriter<io::Stdout>),
+    Stdout(BufWriter<StdoutSink>),
     Temp {
         file: BufWriter<tempfile::NamedTempFile>,
         dest: PathBuf,
@@ -31,7 +34,7 @@ impl Output {
     pub fn open(path: Option<&Path>) -> Result<Output> {
         let Some(path) = path.filter(|p| p.as_os_str() != "-") else {
             return Ok(Output {
-                target: Target::Stdout(BufWriter::with_capacity(BUFFER, io::stdout())),
+                target: Target::Stdout(BufWriter::with_capacity(BUFFER, StdoutSink::open())),
                 name: "-".into(),
             });
         };
@@ -126,9 +129,9 @@ impl Write for Output {
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match &mut self.target {
-            Target::Stdout(w) => w.write_all(buf),
-            Target::Temp { file, .. } => file.write_all(buf),
-            Target::Direct(w) => w.write_all(buf),
+            Target::Stdout(w) => write_all(w, buf),
+            Target::Temp { file, .. } => write_all(file, buf),
+            Target::Direct(w) => write_all(w, buf),
         }
     }
 
@@ -137,6 +140,59 @@ impl Write for Output {
             Target::Stdout(w) => w.flush(),
             Target::Temp { file, .. } => file.flush(),
             Target::Direct(w) => w.flush(),
+        }
+    }
+}
+
+/// `w.write_all(buf)`, a large `buf` straight to the writer underneath.
+fn write_all<W: Write>(w: &mut BufWriter<W>, buf: &[u8]) -> io::Result<()> {
+    if buf.len() >= DIRECT && !w.buffer().is_empty() {
+        w.flush()?;
+    }
+    if buf.len() >= DIRECT {
+        w.get_mut().write_all(buf)
+    } else {
+        w.write_all(buf)
+    }
+}
+
+/// Standard output as a file of its own (a duplicate of descriptor 1), so that writes
+/// go to it whole; [`io::Stdout`] scans every write for its last newline and keeps the
+/// text after it back. [`io::Stdout`] itself if the descriptor cannot be duplicated.
+enum StdoutSink {
+    File(std::fs::File),
+    Std(io::Stdout),
+}
+
+impl StdoutSink {
+    fn open() -> StdoutSink {
+        use std::os::fd::AsFd;
+        match io::stdout().as_fd().try_clone_to_owned() {
+            Ok(fd) => StdoutSink::File(std::fs::File::from(fd)),
+            Err(_) => StdoutSink::Std(io::stdout()),
+        }
+    }
+}
+
+impl Write for StdoutSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            StdoutSink::File(f) => f.write(buf),
+            StdoutSink::Std(s) => s.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            StdoutSink::File(f) => f.write_all(buf),
+            StdoutSink::Std(s) => s.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            StdoutSink::File(f) => f.flush(),
+            StdoutSink::Std(s) => s.flush(),
         }
     }
 }

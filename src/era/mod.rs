@@ -7,10 +7,11 @@ pub mod generate;
 pub(crate) mod interrupted;
 pub mod invalidate;
 pub mod ir;
-pub(crate) mod ir_builder;
+pub mod ir_builder;
 pub mod metadata;
 pub mod repair;
 pub mod restore;
+pub mod stream;
 pub mod superblock;
 pub mod writeset;
 

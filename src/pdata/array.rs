@@ -4,7 +4,7 @@
 
 pub use super::array_block::{array_max_entries, ArrayHeader};
 use super::array_block::{value, values};
-use super::btree::collect_leaves;
+use super::btree::walk_leaves;
 use super::checksum::{self, BlockKind};
 use super::codec::get_u64;
 use super::{Error, Result};
@@ -55,28 +55,38 @@ pub fn array_block_pointers(
     len: u64,
     value_size: usize,
 ) -> Result<Vec<MetaBlock>> {
-    let entries = collect_leaves(io, root, 8, |v| get_u64(v, 0))?;
+    // The pointers alone (8 bytes per array block, not a key beside each), and the
+    // first gap noted but reported only once the walk has checked every node, as a
+    // collect-then-check would.
     let want = nr_array_blocks(len, value_size);
-    for (i, (k, _)) in entries.iter().enumerate() {
-        if *k != i as u64 {
-            return Err(Error::invalid(
-                root,
-                BlockKind::BtreeNode,
-                format!("array index has a gap: key {k} where {i} was expected"),
-            ));
+    let mut ptrs: Vec<MetaBlock> = Vec::with_capacity(want.min(1 << 22) as usize);
+    let mut gap: Option<(u64, usize)> = None;
+    walk_leaves(io, root, 8, &mut |k, v| {
+        let i = ptrs.len();
+        if gap.is_none() && k != i as u64 {
+            gap = Some((k, i));
         }
+        ptrs.push(get_u64(v, 0));
+        Ok(())
+    })?;
+    if let Some((k, i)) = gap {
+        return Err(Error::invalid(
+            root,
+            BlockKind::BtreeNode,
+            format!("array index has a gap: key {k} where {i} was expected"),
+        ));
     }
-    if entries.len() as u64 != want {
+    if ptrs.len() as u64 != want {
         return Err(Error::invalid(
             root,
             BlockKind::BtreeNode,
             format!(
                 "array of {len} values needs {want} array blocks, the index has {}",
-                entries.len()
+                ptrs.len()
             ),
         ));
     }
-    Ok(entries.into_iter().map(|(_, b)| b).collect())
+    Ok(ptrs)
 }
 
 /// Reads a whole array of `len` values of `value_size` bytes, decoding each value with
@@ -201,7 +211,7 @@ pub fn read_array_groups<T: Send + Copy + Default, O: Send>(
 
 /// Groups indices of `ptrs` into runs `(first_index, count)` whose block numbers are
 /// consecutive, at most `max` long.
-fn consecutive_runs(ptrs: &[MetaBlock], max: usize) -> Vec<(usize, usize)> {
+pub(super) fn consecutive_runs(ptrs: &[MetaBlock], max: usize) -> Vec<(usize, usize)> {
     let mut runs: Vec<(usize, usize)> = Vec::new();
     for (i, &p) in ptrs.iter().enumerate() {
         match runs.last_mut() {

@@ -94,6 +94,76 @@ pub fn for_each_run(words: &[u64], nr_bits: u64, mut f: impl FnMut(u64, u64)) {
     }
 }
 
+/// Bits `i..i + 64` as one word (bit `k` is bit `i + k`), those at or beyond `nr_bits`
+/// or beyond the words clear.
+pub fn bits_from(words: &[u64], nr_bits: u64, i: u64) -> u64 {
+    if i >= nr_bits {
+        return 0;
+    }
+    let wi = (i / 64) as usize;
+    let sh = i % 64;
+    let lo = words.get(wi).map_or(0, |&w| w >> sh);
+    let hi = match sh {
+        0 => 0,
+        _ => words.get(wi + 1).map_or(0, |&w| w << (64 - sh)),
+    };
+    let left = nr_bits - i;
+    if left < 64 {
+        (lo | hi) & ((1u64 << left) - 1)
+    } else {
+        lo | hi
+    }
+}
+
+/// Calls `f(begin, end)` for every maximal run of set bits (clipped to `nr_bits`) that
+/// begins in the words `range`: a run under way where the range starts belongs to the
+/// range before, and a range's last run may end beyond it. Splitting the words into
+/// consecutive ranges lists every run of [`for_each_run`] exactly once, in order.
+pub fn for_each_run_beginning_in(
+    words: &[u64],
+    nr_bits: u64,
+    range: std::ops::Range<usize>,
+    mut f: impl FnMut(u64, u64),
+) {
+    let end = range.end.min(words.len());
+    let start = range.start.min(end);
+    let base = start as u64 * 64;
+    if base >= nr_bits {
+        return;
+    }
+    let end_bit = end as u64 * 64;
+    let carried = start > 0 && test_bit(words, base - 1) && test_bit(words, base);
+    for_each_run(&words[start..end], nr_bits - base, |b, e| {
+        if carried && b == 0 {
+            return;
+        }
+        let (b, mut e) = (base + b, base + e);
+        if e == end_bit && e < nr_bits {
+            e = next_clear(words, e, nr_bits);
+        }
+        f(b, e)
+    });
+}
+
+/// The first clear bit at or after `from`, or `nr_bits` if there is none before it.
+fn next_clear(words: &[u64], from: u64, nr_bits: u64) -> u64 {
+    let mut wi = (from / 64) as usize;
+    let mut w = match words.get(wi) {
+        Some(&x) => !x & (u64::MAX << (from % 64)),
+        None => return nr_bits,
+    };
+    loop {
+        if w != 0 {
+            return (wi as u64 * 64 + u64::from(w.trailing_zeros())).min(nr_bits);
+        }
+        wi += 1;
+        match words.get(wi) {
+            Some(&x) if (wi as u64) * 64 < nr_bits => w = !x,
+            _ => return nr_bits.min(wi as u64 * 64).max(from),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +228,53 @@ mod tests {
                 naive.push((s, nr));
             }
             assert_eq!(runs(&w, nr), naive);
+        }
+    }
+
+    #[test]
+    fn runs_split_by_word_ranges_are_every_run_once() {
+        let mut seed = 0x0bad_5eed_u64;
+        for _ in 0..300 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let nr_words = (seed % 9) as usize;
+            let nr = (nr_words as u64 * 64).saturating_sub(seed % 70);
+            let mut w: Vec<u64> = (0..nr_words)
+                .map(|i| match (seed >> (i * 3)) % 4 {
+                    0 => 0,
+                    1 => u64::MAX,
+                    _ => seed.rotate_left(i as u32 * 7),
+                })
+                .collect();
+            if seed.is_multiple_of(5) {
+                mask_tail(&mut w, nr);
+            }
+            let all = runs(&w, nr);
+            let step = 1 + (seed % 3) as usize;
+            let mut split = Vec::new();
+            let mut s = 0;
+            while s < nr_words {
+                for_each_run_beginning_in(&w, nr, s..s + step, |a, b| split.push((a, b)));
+                s += step;
+            }
+            assert_eq!(split, all, "{w:x?} {nr} {step}");
+        }
+    }
+
+    #[test]
+    fn words_from_any_bit() {
+        let w = vec![0x8000_0000_0000_0001u64, 0xffff_0000_0000_0003];
+        assert_eq!(bits_from(&w, 128, 0), w[0]);
+        assert_eq!(bits_from(&w, 128, 63), 1 | w[1] << 1);
+        assert_eq!(bits_from(&w, 66, 63), 0b111);
+        assert_eq!(bits_from(&w, 128, 127), 1);
+        assert_eq!(bits_from(&w, 200, 130), 0);
+        for i in 0..140 {
+            for k in 0..64 {
+                let want = i + k < 100 && test_bit(&w, i + k);
+                assert_eq!((bits_from(&w, 100, i) >> k) & 1 == 1, want, "{i} {k}");
+            }
         }
     }
 }

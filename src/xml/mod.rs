@@ -2,6 +2,7 @@
 //! parallel formatter for dumps and for `era_invalidate`'s block list.
 
 mod blocks;
+mod lines;
 mod reader;
 mod writer;
 

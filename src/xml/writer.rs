@@ -3,8 +3,9 @@
 //!
 //! Bits and eras are formatted in parallel in chunks and written in order.
 
+use super::lines::LineBuf;
 use crate::era::ir::{SuperblockIr, Visitor, WritesetIr};
-use crate::pdata::bitset::test_bit;
+use crate::pdata::bitset::{bits_from, for_each_run_beginning_in};
 use rayon::prelude::*;
 use std::io::{self, Write};
 
@@ -17,10 +18,13 @@ pub enum XmlStyle {
     Compact,
 }
 
-/// Lines formatted per parallel task.
-const CHUNK: usize = 16 * 1024;
-/// Chunks formatted before they are written out (bounds memory).
-const CHUNKS_PER_BATCH: usize = 64;
+/// Lines formatted per parallel task (a multiple of 64: a task's bits are whole words).
+const CHUNK: usize = 8 * 1024;
+/// Chunks formatted per batch. A batch is written out while the next one is formatted,
+/// so two batches are held: about 2 x 4 x 8192 x 45 bytes, 3 MiB. Small enough to stay
+/// in the processor's caches (formatting into memory that was evicted costs half as
+/// much again), large enough that the joins between batches cost little.
+const CHUNKS_PER_BATCH: usize = 4;
 
 /// A [`Visitor`] that writes XML to `W`.
 pub struct XmlWriter<W: Write> {
@@ -30,8 +34,11 @@ pub struct XmlWriter<W: Write> {
     /// Blocks of the open writeset already written (verbose style, run input).
     emitted: u32,
     started: bool,
-    /// Formatting buffers, reused from batch to batch.
-    bufs: Vec<Vec<u8>>,
+    /// Formatted chunks not yet written, in order: `pending[..nr_pending]`.
+    pending: Vec<LineBuf>,
+    nr_pending: usize,
+    /// Chunks the next batch is formatted into.
+    spare: Vec<LineBuf>,
 }
 
 impl<W: Write> XmlWriter<W> {
@@ -42,17 +49,27 @@ impl<W: Write> XmlWriter<W> {
             nr_blocks: 0,
             emitted: 0,
             started: false,
-            bufs: Vec::new(),
+            pending: Vec::new(),
+            nr_pending: 0,
+            spare: Vec::new(),
         }
     }
 
     /// Flushes and returns the output.
     pub fn into_inner(mut self) -> io::Result<W> {
+        self.write_pending()?;
         self.out.flush()?;
         Ok(self.out)
     }
 
+    /// Writes the chunks formatted but not yet written.
+    fn write_pending(&mut self) -> io::Result<()> {
+        let n = std::mem::take(&mut self.nr_pending);
+        write_chunks(&mut self.out, &self.pending[..n])
+    }
+
     fn line(&mut self, indent: usize, content: &[u8]) -> io::Result<()> {
+        self.write_pending()?;
         if self.started {
             self.out.write_all(b"\n")?;
         }
@@ -60,76 +77,63 @@ impl<W: Write> XmlWriter<W> {
         self.out.write_all(&b"        "[..indent])?;
         self.out.write_all(content)
     }
+}
 
+impl<W: Write + Send> XmlWriter<W> {
+    /// Formats items `0..total` in parallel chunks of `CHUNK` with `f(range, buf)` and
+    /// writes them in order: each batch is written while the next is formatted.
+    fn format_parallel(
+        &mut self,
+        total: usize,
+        f: impl Fn(std::ops::Range<usize>, &mut LineBuf) + Sync,
+    ) -> io::Result<()> {
+        self.started = true;
+        let batch = CHUNK * CHUNKS_PER_BATCH;
+        let mut start = 0;
+        while start < total {
+            let stop = (start + batch).min(total);
+            let nr_chunks = (stop - start).div_ceil(CHUNK);
+            if self.spare.len() < nr_chunks {
+                self.spare.resize_with(nr_chunks, LineBuf::default);
+            }
+            let (out, pending) = (&mut self.out, &self.pending[..self.nr_pending]);
+            let spare = &mut self.spare[..nr_chunks];
+            let (written, ()) = rayon::join(
+                || write_chunks(out, pending),
+                || {
+                    spare.par_iter_mut().enumerate().for_each(|(c, buf)| {
+                        buf.clear();
+                        let s = start + c * CHUNK;
+                        f(s..(s + CHUNK).min(stop), buf);
+                    })
+                },
+            );
+            written?;
+            std::mem::swap(&mut self.pending, &mut self.spare);
+            self.nr_pending = nr_chunks;
+            start = stop;
+        }
+        Ok(())
+    }
+
+    /// `<bit/>` lines for blocks `begin..end`, valued by `bits` (see
+    /// [`LineBuf::push_bits`]).
     fn bits_lines(
         &mut self,
         begin: u32,
         end: u32,
-        value: impl Fn(u32) -> bool + Sync,
+        bits: impl Fn(u64) -> u64 + Sync,
     ) -> io::Result<()> {
-        self.started = true;
-        format_parallel(
-            &mut self.out,
-            &mut self.bufs,
-            begin as usize,
-            end as usize,
-            |b, buf| push_bit(buf, b as u32, value(b as u32)),
-        )
+        let n = end.saturating_sub(begin) as usize;
+        self.format_parallel(n, |r, buf| {
+            buf.push_bits(u64::from(begin) + r.start as u64, r.len(), &bits)
+        })
     }
 }
 
-fn push_bit(buf: &mut Vec<u8>, block: u32, value: bool) {
-    let mut n = itoa::Buffer::new();
-    buf.extend_from_slice(b"\n    <bit block=\"");
-    buf.extend_from_slice(n.format(block).as_bytes());
-    buf.extend_from_slice(if value {
-        b"\" value=\"true\"/>"
-    } else {
-        b"\" value=\"false\"/>"
-    });
-}
-
-fn push_marked(buf: &mut Vec<u8>, begin: u32, len: u32) {
-    let mut n = itoa::Buffer::new();
-    buf.extend_from_slice(b"\n    <marked block_begin=\"");
-    buf.extend_from_slice(n.format(begin).as_bytes());
-    buf.extend_from_slice(b"\" len=\"");
-    buf.extend_from_slice(n.format(len).as_bytes());
-    buf.extend_from_slice(b"\"/>");
-}
-
-/// Formats items `begin..end` with `f` in parallel chunks and writes them in order.
-/// `bufs` keeps the chunk buffers between calls, so that large outputs do not allocate
-/// (and fault in) fresh memory for every batch.
-fn format_parallel<W: Write>(
-    out: &mut W,
-    bufs: &mut Vec<Vec<u8>>,
-    begin: usize,
-    end: usize,
-    f: impl Fn(usize, &mut Vec<u8>) + Sync,
-) -> io::Result<()> {
-    let batch = CHUNK * CHUNKS_PER_BATCH;
-    let mut start = begin;
-    while start < end {
-        let stop = (start + batch).min(end);
-        let nr_chunks = (stop - start).div_ceil(CHUNK);
-        if bufs.len() < nr_chunks {
-            bufs.resize_with(nr_chunks, Vec::new);
-        }
-        bufs[..nr_chunks]
-            .par_iter_mut()
-            .enumerate()
-            .for_each(|(c, buf)| {
-                buf.clear();
-                let s = start + c * CHUNK;
-                for i in s..(s + CHUNK).min(stop) {
-                    f(i, buf);
-                }
-            });
-        for buf in &bufs[..nr_chunks] {
-            out.write_all(buf)?;
-        }
-        start = stop;
+fn write_chunks<W: Write>(out: &mut W, chunks: &[LineBuf]) -> io::Result<()> {
+    for c in chunks {
+        out.write_all(c.text())?;
     }
     Ok(())
 }
@@ -150,7 +154,7 @@ fn escape(s: &str) -> String {
     o
 }
 
-impl<W: Write> Visitor for XmlWriter<W> {
+impl<W: Write + Send> Visitor for XmlWriter<W> {
     type Error = io::Error;
 
     fn superblock_begin(&mut self, sb: &SuperblockIr) -> io::Result<()> {
@@ -174,15 +178,16 @@ impl<W: Write> Visitor for XmlWriter<W> {
     fn writeset_run(&mut self, begin: u32, len: u32) -> io::Result<()> {
         match self.style {
             XmlStyle::Compact => {
-                let mut buf = Vec::new();
-                push_marked(&mut buf, begin, len);
-                self.out.write_all(&buf)
+                self.write_pending()?;
+                let mut buf = LineBuf::default();
+                buf.push_marked(begin, len);
+                self.out.write_all(buf.text())
             }
             XmlStyle::Verbose => {
                 let end = begin.saturating_add(len);
                 let from = self.emitted;
-                self.bits_lines(from, begin.max(from), |_| false)?;
-                self.bits_lines(begin.max(from), end, |_| true)?;
+                self.bits_lines(from, begin.max(from), |_| 0)?;
+                self.bits_lines(begin.max(from), end, |_| u64::MAX)?;
                 self.emitted = self.emitted.max(end);
                 Ok(())
             }
@@ -192,11 +197,19 @@ impl<W: Write> Visitor for XmlWriter<W> {
     fn writeset_words(&mut self, words: &[u64], nr_bits: u32) -> io::Result<()> {
         match self.style {
             XmlStyle::Compact => {
-                let mut buf = Vec::new();
-                crate::pdata::bitset::for_each_run(words, nr_bits as u64, |b, e| {
-                    push_marked(&mut buf, b as u32, (e - b) as u32)
-                });
-                self.out.write_all(&buf)
+                // Chunks of CHUNK / 64 words: each lists the runs beginning in it.
+                let per = CHUNK / 64;
+                let nr_words = words.len().min(nr_bits.div_ceil(64) as usize);
+                self.format_parallel(nr_words.div_ceil(per) * CHUNK, |r, buf| {
+                    let first = r.start / CHUNK * per;
+                    let mut lines = buf.marked();
+                    for_each_run_beginning_in(
+                        words,
+                        u64::from(nr_bits),
+                        first..first + per,
+                        |b, e| lines.push(b as u32, (e - b) as u32),
+                    );
+                })
             }
             XmlStyle::Verbose => {
                 // The reference writes every block up to the last marked one, then
@@ -209,7 +222,8 @@ impl<W: Write> Visitor for XmlWriter<W> {
                     }
                 }
                 let end = last_set.min(nr_bits).max(self.nr_blocks);
-                self.bits_lines(0, end, |b| b < nr_bits && test_bit(words, b as u64))?;
+                let nr_bits = u64::from(nr_bits);
+                self.bits_lines(0, end, |b| bits_from(words, nr_bits, b))?;
                 self.emitted = end;
                 Ok(())
             }
@@ -219,7 +233,7 @@ impl<W: Write> Visitor for XmlWriter<W> {
     fn writeset_end(&mut self) -> io::Result<()> {
         if self.style == XmlStyle::Verbose && self.emitted < self.nr_blocks {
             let from = self.emitted;
-            self.bits_lines(from, self.nr_blocks, |_| false)?;
+            self.bits_lines(from, self.nr_blocks, |_| 0)?;
         }
         self.line(2, b"</writeset>")
     }
@@ -229,14 +243,8 @@ impl<W: Write> Visitor for XmlWriter<W> {
     }
 
     fn eras(&mut self, first: u32, eras: &[u32]) -> io::Result<()> {
-        self.started = true;
-        format_parallel(&mut self.out, &mut self.bufs, 0, eras.len(), |i, buf| {
-            let mut n = itoa::Buffer::new();
-            buf.extend_from_slice(b"\n    <era block=\"");
-            buf.extend_from_slice(n.format(first as usize + i).as_bytes());
-            buf.extend_from_slice(b"\" era=\"");
-            buf.extend_from_slice(n.format(eras[i]).as_bytes());
-            buf.extend_from_slice(b"\"/>");
+        self.format_parallel(eras.len(), |r, buf| {
+            buf.push_eras(u64::from(first) + r.start as u64, &eras[r])
         })
     }
 

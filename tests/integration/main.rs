@@ -8,6 +8,7 @@ mod serve_support;
 mod block_device;
 mod check_corruption;
 mod check_kernel;
+mod dump_stream;
 mod emulate_cli;
 mod emulate_corrupt;
 mod emulate_corrupt_kernel;

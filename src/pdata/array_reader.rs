@@ -1,0 +1,178 @@
+//! Streaming reads of a dm-array (format.md §5): the index is read once (one pointer per
+//! array block, 8 bytes for every `M` values), then any range of array blocks is read,
+//! checked as [`super::array::read_array`] checks it, and decoded on demand. A reader
+//! holds the index only, so that an array far larger than memory can be read in pieces
+//! and in order.
+
+use super::array::{array_block_pointers, array_max_entries, check_array_block, consecutive_runs};
+use super::array_block::values;
+use super::checksum::BlockKind;
+use super::{Error, Result};
+use crate::io::BlockIo;
+use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// Array blocks read by one task at most: enough for a few large reads per thread.
+const BLOCKS_PER_TASK: usize = 16;
+
+/// An array of `len` values of `value_size` bytes, its index read.
+pub struct ArrayReader<'a> {
+    io: &'a dyn BlockIo,
+    ptrs: Vec<MetaBlock>,
+    len: u64,
+    value_size: usize,
+}
+
+impl<'a> ArrayReader<'a> {
+    /// Reads and checks the index of the array at `root`: exactly the array blocks an
+    /// array of `len` values needs ([`array_block_pointers`]).
+    pub fn open(
+        io: &'a dyn BlockIo,
+        root: MetaBlock,
+        len: u64,
+        value_size: usize,
+    ) -> Result<ArrayReader<'a>> {
+        Ok(ArrayReader {
+            io,
+            ptrs: array_block_pointers(io, root, len, value_size)?,
+            len,
+            value_size,
+        })
+    }
+
+    /// The number of values.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// The number of array blocks.
+    pub fn nr_blocks(&self) -> usize {
+        self.ptrs.len()
+    }
+
+    /// Values per array block.
+    pub fn entries_per_block(&self) -> u64 {
+        u64::from(array_max_entries(self.value_size))
+    }
+
+    /// The values of array blocks `blocks` (indices, clipped to the array), decoded
+    /// with `decode` into `out`, which is cleared first. Runs of consecutive block
+    /// numbers are read with one call each, in parallel. Every block is checked; the
+    /// error names the first bad block of the range.
+    pub fn read_blocks<T: Send + Copy + Default>(
+        &self,
+        blocks: Range<usize>,
+        decode: impl Fn(&[u8]) -> T + Sync,
+        out: &mut Vec<T>,
+    ) -> Result<()> {
+        out.clear();
+        let end = blocks.end.min(self.ptrs.len());
+        let start = blocks.start.min(end);
+        if start == end {
+            return Ok(());
+        }
+        let m = array_max_entries(self.value_size) as usize;
+        // At most `len` values: `start < end <= ptrs.len() = ceil(len / m)`.
+        let nr_values = |idx: usize| -> usize {
+            let before = (idx as u64).saturating_mul(m as u64);
+            self.len.saturating_sub(before).min(m as u64) as usize
+        };
+        let total: usize = (start..end).map(nr_values).sum();
+        out.resize(total, T::default());
+        let ptrs = &self.ptrs[start..end];
+        let runs = consecutive_runs(ptrs, BLOCKS_PER_TASK);
+        let mut pieces = Vec::with_capacity(runs.len());
+        let mut rest: &mut [T] = out;
+        for &(first, count) in &runs {
+            let n: usize = (start + first..start + first + count).map(nr_values).sum();
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            pieces.push((first, count, head));
+            rest = tail;
+        }
+        let value_size = self.value_size;
+        let results: Vec<Result<()>> = pieces
+            .into_par_iter()
+            .map_init(Vec::new, |buf: &mut Vec<u8>, (first, count, dest)| {
+                let first_block = ptrs[first];
+                buf.resize(count * BLOCK_SIZE, 0);
+                self.io
+                    .read_blocks(first_block, buf)
+                    .map_err(|source| Error::Io {
+                        block: first_block,
+                        source,
+                    })?;
+                let mut at = 0;
+                for (j, chunk) in buf.chunks_exact(BLOCK_SIZE).enumerate() {
+                    let block = ptrs[first + j];
+                    let data: &BlockBuf = chunk
+                        .try_into()
+                        .map_err(|_| Error::invalid(block, BlockKind::ArrayBlock, "short read"))?;
+                    let nr = nr_values(start + first + j);
+                    check_array_block(block, data, value_size as u32, nr as u32)?;
+                    let values = values(data, value_size, nr);
+                    for (d, v) in dest[at..at + nr]
+                        .iter_mut()
+                        .zip(values.chunks_exact(value_size))
+                    {
+                        *d = decode(v);
+                    }
+                    at += nr;
+                }
+                Ok(())
+            })
+            .collect();
+        // The first failure in array order, whichever task met it first.
+        results.into_iter().collect()
+    }
+
+    /// The array blocks holding values `values` (a range of value indices).
+    pub fn blocks_of(&self, values: Range<u64>) -> Range<usize> {
+        let m = self.entries_per_block();
+        let to_index = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        if values.start >= values.end {
+            let at = to_index(values.start / m);
+            return at..at;
+        }
+        to_index(values.start / m)..to_index(values.end.div_ceil(m))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::MemIo;
+    use crate::pdata::alloc::BlockAllocator;
+    use crate::pdata::array::read_array;
+    use crate::pdata::array_builder::write_array;
+    use crate::pdata::codec::get_u32;
+
+    #[test]
+    fn ranges_of_blocks_read_what_the_whole_array_holds() {
+        let io = MemIo::new(64);
+        let mut alloc = BlockAllocator::new(1, 64);
+        let values: Vec<u32> = (0..5000u32)
+            .map(|i| i.wrapping_mul(2_654_435_761))
+            .collect();
+        let root = write_array(&mut alloc, &io, &values).unwrap();
+        let whole = read_array(&io, root, values.len() as u64, 4, |b| get_u32(b, 0)).unwrap();
+        assert_eq!(whole, values);
+        let r = ArrayReader::open(&io, root, values.len() as u64, 4).unwrap();
+        assert_eq!(r.nr_blocks(), 5);
+        let mut out = Vec::new();
+        let mut joined = Vec::new();
+        for b in 0..r.nr_blocks() {
+            r.read_blocks(b..b + 1, |v| get_u32(v, 0), &mut out)
+                .unwrap();
+            joined.extend_from_slice(&out);
+        }
+        assert_eq!(joined, values);
+        r.read_blocks(1..99, |v| get_u32(v, 0), &mut out).unwrap();
+        assert_eq!(out, values[1018..]);
+        r.read_blocks(7..9, |v| get_u32(v, 0), &mut out).unwrap();
+        assert!(out.is_empty());
+        assert_eq!(r.blocks_of(1017..1019), 0..2);
+        assert_eq!(r.blocks_of(1018..2036), 1..2);
+        assert_eq!(r.blocks_of(5..5), 0..0);
+    }
+}
