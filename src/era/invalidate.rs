@@ -12,19 +12,18 @@
 //! ```
 //!
 //! (a block marked only by writesets older than `N` takes their era, whatever the array
-//! says). [`written_since_set`] computes that set straight from the disk as three
-//! bitsets of `nr_blocks / 8` bytes, streaming the era array, instead of materialising
-//! `nr_blocks` folded eras of 4 bytes.
+//! says). [`written_since_in`] computes that set from metadata in memory;
+//! [`written_since_set`] straight from the disk, from a stream of folded eras, holding
+//! only the result (`nr_blocks / 8` bytes).
 
-use super::ir::{EraMetadata, Writeset};
-use super::metadata::{writeset_sources, View};
+use super::ir::{EraMetadata, SuperblockIr, Visitor, WritesetIr};
+use super::metadata::View;
+use super::stream::{MetadataStream, Shape, StreamError};
 use super::Result;
 use crate::io::BlockIo;
-use crate::pdata::array::{array_max_entries, read_array_groups};
-use crate::pdata::bitset::{nr_words, read_bitset};
-use crate::pdata::codec::get_u32;
-use crate::units::MetaBlock;
+use crate::pdata::bitset::{nr_words, set_bit};
 use rayon::prelude::*;
+use std::convert::Infallible;
 
 /// A set of origin blocks `0..nr_blocks` as 64-bit words (bit b = bit b%64 of word
 /// b/64); bits at or beyond `nr_blocks` are zero.
@@ -240,74 +239,72 @@ fn at_least_word(eras: &[u32], since: u32) -> u64 {
         .fold(0u64, |w, (i, &e)| w | (u64::from(e >= since) << i))
 }
 
-/// Array blocks of the era array per group streamed: 64 blocks of 1018 entries make
-/// exactly 1018 words of the set.
-const ERA_GROUP_BLOCKS: usize = 64;
-
-/// The blocks of `view` whose logical era is `>= since`, read from `io` without holding
-/// the era array or more than a few writesets at a time. Fails as
-/// [`super::metadata::read_metadata`] does on damaged metadata (a writeset's fault is
-/// reported before the era array's).
+/// The blocks of `view` whose logical era is `>= since`, read from `io` as a stream of
+/// folded eras ([`MetadataStream`] in its logical shape: a group of the era array at a
+/// time with the writeset words covering it), so that only the result, `nr_blocks / 8`
+/// bytes, grows with the origin. Fails as the logical dump does on damaged metadata.
 pub fn written_since_set(io: &dyn BlockIo, view: &View, since: u32) -> Result<BlockSet> {
-    let sources = writeset_sources(io, view)?;
-    let nr_blocks = view.sb.nr_blocks;
-    let mut sets = Sets::new(nr_blocks);
-    let Sets { at_least, hi, lo } = &mut sets;
-    let (ws, arr) = rayon::join(
-        || -> Result<()> {
-            // A few writesets at a time, so that hundreds of them cost no more memory.
-            let batch = rayon::current_num_threads().max(1);
-            for group in sources.chunks(batch) {
-                let read: Vec<Writeset> = group
-                    .par_iter()
-                    .map(|s| {
-                        Ok(Writeset {
-                            era: s.era,
-                            nr_bits: s.root.nr_bits,
-                            bits: read_bitset(io, s.root.root, u64::from(s.root.nr_bits))?,
-                        })
-                    })
-                    .collect::<Result<_>>()?;
-                for w in &read {
-                    let set = if w.era >= since { &mut *hi } else { &mut *lo };
-                    set.union_words(&w.bits);
-                }
-            }
-            Ok(())
-        },
-        || read_era_at_least(io, view.sb.era_array_root, at_least, since),
-    );
-    ws?;
-    arr?;
-    Ok(sets.finish())
+    let stream = MetadataStream::open(io, view, Shape::Logical)?;
+    let mut at_least = AtLeast {
+        set: BlockSet::new(view.sb.nr_blocks),
+        since,
+    };
+    stream.run(&mut at_least).map_err(|e| match e {
+        StreamError::Read(e) => e,
+        StreamError::Visit(never) => match never {},
+    })?;
+    Ok(at_least.set)
 }
 
-/// Fills `set` with the blocks whose era-array entry is `>= since`, streaming the array
-/// at `root` (of `set.nr_blocks()` entries).
-fn read_era_at_least(
-    io: &dyn BlockIo,
-    root: MetaBlock,
-    set: &mut BlockSet,
+/// Receives folded eras and keeps the blocks whose era is `>= since`.
+struct AtLeast {
+    set: BlockSet,
     since: u32,
-) -> Result<()> {
-    let words_per_group = ERA_GROUP_BLOCKS * array_max_entries(4) as usize / 64;
-    let len = u64::from(set.nr_blocks);
-    read_array_groups(
-        io,
-        root,
-        len,
-        4,
-        ERA_GROUP_BLOCKS,
-        |b| get_u32(b, 0),
-        &mut set.words,
-        words_per_group,
-        |eras: &[u32], words: &mut [u64]| {
-            for (w, e) in words.iter_mut().zip(eras.chunks(64)) {
-                *w = at_least_word(e, since);
+}
+
+impl Visitor for AtLeast {
+    type Error = Infallible;
+
+    fn superblock_begin(&mut self, _: &SuperblockIr) -> std::result::Result<(), Infallible> {
+        Ok(())
+    }
+    fn writeset_begin(&mut self, _: &WritesetIr) -> std::result::Result<(), Infallible> {
+        Ok(())
+    }
+    fn writeset_run(&mut self, _: u32, _: u32) -> std::result::Result<(), Infallible> {
+        Ok(())
+    }
+    fn writeset_end(&mut self) -> std::result::Result<(), Infallible> {
+        Ok(())
+    }
+    fn era_array_begin(&mut self) -> std::result::Result<(), Infallible> {
+        Ok(())
+    }
+    fn eras(&mut self, first: u32, eras: &[u32]) -> std::result::Result<(), Infallible> {
+        let since = self.since;
+        let first = first as usize;
+        // Whole words where the eras start on a word; bit by bit otherwise.
+        let (head, rest) = eras.split_at((64 - first % 64) % 64);
+        for (i, &e) in head.iter().enumerate() {
+            if e >= since {
+                set_bit(&mut self.set.words, (first + i) as u64);
             }
-        },
-    )?;
-    Ok(())
+        }
+        let word0 = (first + head.len()) / 64;
+        if let Some(words) = self.set.words.get_mut(word0..) {
+            for (w, e) in words.iter_mut().zip(rest.chunks(64)) {
+                *w |= at_least_word(e, since);
+            }
+        }
+        Ok(())
+    }
+    fn era_array_end(&mut self) -> std::result::Result<(), Infallible> {
+        Ok(())
+    }
+    fn superblock_end(&mut self) -> std::result::Result<(), Infallible> {
+        self.set.mask_tail();
+        Ok(())
+    }
 }
 
 /// Maximal runs `[begin, end)` of indices whose value is `>= since`.
@@ -333,7 +330,7 @@ pub fn runs_at_least(eras: &[u32], since: u32) -> Vec<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::era::ir::SuperblockIr;
+    use crate::era::ir::Writeset;
 
     #[test]
     fn runs_cover_exactly_the_blocks_at_or_above() {
@@ -384,6 +381,57 @@ mod tests {
                     set.runs().collect::<Vec<_>>(),
                     runs_at_least(&folded, n),
                     "{md:?} N={n}"
+                );
+            }
+        }
+    }
+
+    /// The set read from disk, as a stream of folded eras, equals the set computed in
+    /// memory, for every threshold, on metadata spanning several era-array groups and
+    /// word-unaligned lengths.
+    #[test]
+    fn the_set_from_disk_is_the_set_in_memory() {
+        use crate::era::metadata::{open_view, Source};
+        use crate::era::restore::write_metadata;
+        use crate::io::MemIo;
+        let mut rng = fastrand::Rng::with_seed(12);
+        for nr_blocks in [0u32, 1, 63, 64, 1000, 130_303, 130_305, 300_001] {
+            let current_era = 12;
+            let first_ws = rng.u32(8..=current_era);
+            let writesets = (first_ws..current_era)
+                .map(|era| {
+                    let mut bits = vec![0u64; nr_words(u64::from(nr_blocks)) as usize];
+                    for b in 0..nr_blocks {
+                        if rng.u8(0..8) == 0 {
+                            set_bit(&mut bits, u64::from(b));
+                        }
+                    }
+                    Writeset {
+                        era,
+                        nr_bits: nr_blocks,
+                        bits,
+                    }
+                })
+                .collect();
+            let md = EraMetadata {
+                superblock: SuperblockIr {
+                    uuid: String::new(),
+                    block_size: 8,
+                    nr_blocks,
+                    current_era,
+                },
+                writesets,
+                era_array: (0..nr_blocks).map(|_| rng.u32(0..first_ws)).collect(),
+            };
+            let io = MemIo::new(2048);
+            write_metadata(&io, &md).unwrap();
+            let view = open_view(&io, Source::Live).unwrap();
+            for n in [0, 1, first_ws - 1, first_ws, 11, 12, 13] {
+                let from_disk = written_since_set(&io, &view, n).unwrap();
+                assert_eq!(
+                    from_disk,
+                    written_since_in(&md, n),
+                    "{nr_blocks} blocks, N={n}"
                 );
             }
         }
