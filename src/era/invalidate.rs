@@ -13,17 +13,18 @@
 //!
 //! (a block marked only by writesets older than `N` takes their era, whatever the array
 //! says). [`written_since_in`] computes that set from metadata in memory;
-//! [`written_since_set`] straight from the disk, from a stream of folded eras, holding
-//! only the result (`nr_blocks / 8` bytes).
+//! [`written_since_set`] straight from the disk, a group of the era array at a time,
+//! holding only the result (`nr_blocks / 8` bytes).
 
-use super::ir::{EraMetadata, SuperblockIr, Visitor, WritesetIr};
-use super::metadata::View;
-use super::stream::{MetadataStream, Shape, StreamError};
+use super::ir::EraMetadata;
+use super::metadata::{writeset_sources, View};
 use super::Result;
 use crate::io::BlockIo;
-use crate::pdata::bitset::{nr_words, set_bit};
+use crate::pdata::array_reader::ArrayReader;
+use crate::pdata::bitset::nr_words;
+use crate::pdata::codec::{get_u32, get_u64};
 use rayon::prelude::*;
-use std::convert::Infallible;
+use std::ops::Range;
 
 /// A set of origin blocks `0..nr_blocks` as 64-bit words (bit b = bit b%64 of word
 /// b/64); bits at or beyond `nr_blocks` are zero.
@@ -239,72 +240,128 @@ fn at_least_word(eras: &[u32], since: u32) -> u64 {
         .fold(0u64, |w, (i, &e)| w | (u64::from(e >= since) << i))
 }
 
-/// The blocks of `view` whose logical era is `>= since`, read from `io` as a stream of
-/// folded eras ([`MetadataStream`] in its logical shape: a group of the era array at a
-/// time with the writeset words covering it), so that only the result, `nr_blocks / 8`
-/// bytes, grows with the origin. Fails as the logical dump does on damaged metadata.
+/// Era-array blocks per group: 256 blocks of 1018 entries make exactly 4072 words of the
+/// set, so every group starts on a word.
+const ERA_GROUP_BLOCKS: usize = 256;
+
+/// A writeset being read a group at a time.
+struct WritesetWords<'a> {
+    era: u32,
+    nr_bits: u64,
+    bits: ArrayReader<'a>,
+}
+
+/// The blocks of `view` whose logical era is `>= since`, read from `io` a group of the
+/// era array at a time with just the writeset words that cover it, as word operations
+/// (`hi | (A & !lo)`, see the module's doc), so that only the result, `nr_blocks / 8`
+/// bytes, grows with the origin. Every index is read and checked first; in each group a
+/// writeset's fault is reported before the era array's.
 pub fn written_since_set(io: &dyn BlockIo, view: &View, since: u32) -> Result<BlockSet> {
-    let stream = MetadataStream::open(io, view, Shape::Logical)?;
-    let mut at_least = AtLeast {
-        set: BlockSet::new(view.sb.nr_blocks),
-        since,
+    let writesets = writeset_sources(io, view)?
+        .into_iter()
+        .map(|s| {
+            let nr_bits = u64::from(s.root.nr_bits);
+            Ok(WritesetWords {
+                era: s.era,
+                nr_bits,
+                bits: ArrayReader::open(io, s.root.root, nr_words(nr_bits), 8)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let nr_blocks = view.sb.nr_blocks;
+    let era_array = ArrayReader::open(io, view.sb.era_array_root, u64::from(nr_blocks), 4)?;
+    let mut set = BlockSet::new(nr_blocks);
+    let mut eras = Vec::new();
+    let mut read_to = vec![0usize; writesets.len()];
+    for g in (0..era_array.nr_blocks()).step_by(ERA_GROUP_BLOCKS) {
+        let first_word = g as u64 * era_array.entries_per_block() / 64;
+        let end_word = (first_word + ERA_GROUP_BLOCKS as u64 * era_array.entries_per_block() / 64)
+            .min(set.words.len() as u64);
+        let words = first_word..end_word;
+        let width = (end_word - first_word) as usize;
+        // Each thread ORs the writesets it takes into its own pair of word vectors.
+        let (hi, lo, reads) = writesets
+            .par_iter()
+            .enumerate()
+            .try_fold(
+                || (vec![0u64; width], vec![0u64; width], Vec::new()),
+                |(mut hi, mut lo, mut reads), (i, ws)| -> Result<_> {
+                    let into = if ws.era >= since { &mut hi } else { &mut lo };
+                    let end = or_writeset_words(ws, words.clone(), u64::from(nr_blocks), into)?;
+                    reads.push((i, end));
+                    Ok((hi, lo, reads))
+                },
+            )
+            .try_reduce(
+                || (vec![0u64; width], vec![0u64; width], Vec::new()),
+                |(mut hi, mut lo, mut reads), (h2, l2, r2)| {
+                    hi.iter_mut().zip(h2).for_each(|(a, b)| *a |= b);
+                    lo.iter_mut().zip(l2).for_each(|(a, b)| *a |= b);
+                    reads.extend(r2);
+                    Ok((hi, lo, reads))
+                },
+            )?;
+        for (i, end) in reads {
+            read_to[i] = read_to[i].max(end);
+        }
+        era_array.read_blocks(g..g + ERA_GROUP_BLOCKS, |b| get_u32(b, 0), &mut eras)?;
+        let out = &mut set.words[first_word as usize..end_word as usize];
+        out.par_iter_mut()
+            .zip(eras.par_chunks(64))
+            .zip(hi.par_iter().zip(lo.par_iter()))
+            .for_each(|((w, e), (&h, &l))| *w = h | (at_least_word(e, since) & !l));
+    }
+    // The bitset blocks no group needed (bits beyond the era array) are read and
+    // checked too, as a whole read would.
+    let mut scratch = Vec::new();
+    for (ws, &from) in writesets.iter().zip(&read_to) {
+        for g in (from..ws.bits.nr_blocks()).step_by(ERA_GROUP_BLOCKS) {
+            ws.bits
+                .read_blocks(g..g + ERA_GROUP_BLOCKS, |b| get_u64(b, 0), &mut scratch)?;
+        }
+    }
+    set.mask_tail();
+    Ok(set)
+}
+
+/// ORs the words `words` of a writeset (zero beyond its bits or the origin) into `into`
+/// (word `words.start` first); returns the end of the bitset blocks read.
+fn or_writeset_words(
+    ws: &WritesetWords,
+    words: Range<u64>,
+    nr_blocks: u64,
+    into: &mut [u64],
+) -> Result<usize> {
+    let limit = ws.nr_bits.min(nr_blocks);
+    let stop = words.end.min(limit.div_ceil(64));
+    if words.start >= stop {
+        return Ok(0);
+    }
+    let blocks = ws.bits.blocks_of(words.start..stop);
+    let mut read = Vec::new();
+    ws.bits
+        .read_blocks(blocks.clone(), |b| get_u64(b, 0), &mut read)?;
+    let base = blocks.start as u64 * ws.bits.entries_per_block();
+    let skip = (words.start - base) as usize;
+    let n = (stop - words.start) as usize;
+    // The last word's bits at or beyond the writeset's end (or the origin's) are not
+    // its blocks.
+    let (last, keep) = if !limit.is_multiple_of(64) && limit.div_ceil(64) == stop {
+        (
+            (limit / 64 - words.start) as usize,
+            (1u64 << (limit % 64)) - 1,
+        )
+    } else {
+        (usize::MAX, u64::MAX)
     };
-    stream.run(&mut at_least).map_err(|e| match e {
-        StreamError::Read(e) => e,
-        StreamError::Visit(never) => match never {},
-    })?;
-    Ok(at_least.set)
-}
-
-/// Receives folded eras and keeps the blocks whose era is `>= since`.
-struct AtLeast {
-    set: BlockSet,
-    since: u32,
-}
-
-impl Visitor for AtLeast {
-    type Error = Infallible;
-
-    fn superblock_begin(&mut self, _: &SuperblockIr) -> std::result::Result<(), Infallible> {
-        Ok(())
+    for (k, (d, &w)) in into
+        .iter_mut()
+        .zip(read.iter().skip(skip).take(n))
+        .enumerate()
+    {
+        *d |= if k == last { w & keep } else { w };
     }
-    fn writeset_begin(&mut self, _: &WritesetIr) -> std::result::Result<(), Infallible> {
-        Ok(())
-    }
-    fn writeset_run(&mut self, _: u32, _: u32) -> std::result::Result<(), Infallible> {
-        Ok(())
-    }
-    fn writeset_end(&mut self) -> std::result::Result<(), Infallible> {
-        Ok(())
-    }
-    fn era_array_begin(&mut self) -> std::result::Result<(), Infallible> {
-        Ok(())
-    }
-    fn eras(&mut self, first: u32, eras: &[u32]) -> std::result::Result<(), Infallible> {
-        let since = self.since;
-        let first = first as usize;
-        // Whole words where the eras start on a word; bit by bit otherwise.
-        let (head, rest) = eras.split_at((64 - first % 64) % 64);
-        for (i, &e) in head.iter().enumerate() {
-            if e >= since {
-                set_bit(&mut self.set.words, (first + i) as u64);
-            }
-        }
-        let word0 = (first + head.len()) / 64;
-        if let Some(words) = self.set.words.get_mut(word0..) {
-            for (w, e) in words.iter_mut().zip(rest.chunks(64)) {
-                *w |= at_least_word(e, since);
-            }
-        }
-        Ok(())
-    }
-    fn era_array_end(&mut self) -> std::result::Result<(), Infallible> {
-        Ok(())
-    }
-    fn superblock_end(&mut self) -> std::result::Result<(), Infallible> {
-        self.set.mask_tail();
-        Ok(())
-    }
+    Ok(blocks.end)
 }
 
 /// Maximal runs `[begin, end)` of indices whose value is `>= since`.
@@ -330,7 +387,8 @@ pub fn runs_at_least(eras: &[u32], since: u32) -> Vec<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::era::ir::Writeset;
+    use crate::era::ir::{SuperblockIr, Writeset};
+    use crate::pdata::bitset::set_bit;
 
     #[test]
     fn runs_cover_exactly_the_blocks_at_or_above() {

@@ -26,12 +26,7 @@ pub trait BlockIo: Send + Sync {
     /// Reads `buf.len() / 4096` consecutive blocks starting at `first`.
     /// The default issues one read per block; engines override it with one large read.
     fn read_blocks(&self, first: MetaBlock, buf: &mut [u8]) -> io::Result<()> {
-        for (i, chunk) in buf.chunks_exact_mut(BLOCK_SIZE).enumerate() {
-            let mut b = [0u8; BLOCK_SIZE];
-            self.read_block(first + i as u64, &mut b)?;
-            chunk.copy_from_slice(&b);
-        }
-        Ok(())
+        read_blocks_one_at_a_time(self, first, buf)
     }
 
     /// Writes block `block`.
@@ -39,6 +34,22 @@ pub trait BlockIo: Send + Sync {
 
     /// Makes every completed write durable.
     fn flush(&self) -> io::Result<()>;
+}
+
+/// Reads `buf.len() / 4096` consecutive blocks through `io.read_block`, one at a time:
+/// the default [`BlockIo::read_blocks`], for wrappers whose `read_block` must see every
+/// block.
+pub fn read_blocks_one_at_a_time<I: BlockIo + ?Sized>(
+    io: &I,
+    first: MetaBlock,
+    buf: &mut [u8],
+) -> io::Result<()> {
+    for (i, chunk) in buf.chunks_exact_mut(BLOCK_SIZE).enumerate() {
+        let mut b = [0u8; BLOCK_SIZE];
+        io.read_block(first + i as u64, &mut b)?;
+        chunk.copy_from_slice(&b);
+    }
+    Ok(())
 }
 
 /// Checks that `block` lies on a device of `nr_blocks` blocks.

@@ -16,14 +16,11 @@
 use crate::common;
 
 use common::kernel_replay::{translate, Replay};
-use common::null_origin::NullOrigin;
 use common::recount::recount;
 use common::{kernel_cases, kernel_image};
-use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::io::MemIo;
 use era_tools::pdata::checksum::{self, BlockKind};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 const BLOCK: usize = 4096;
 
@@ -61,16 +58,7 @@ impl Measure {
 /// Replays `r`; returns the metadata image and every status line the emulator printed,
 /// each with the kernel's.
 fn run(case: &str, r: &Replay) -> (Vec<u8>, Vec<(String, String)>) {
-    let meta = Arc::new(MemIo::new(r.meta_bytes / BLOCK as u64));
-    let mut runner = Runner::new(RunConfig {
-        meta: meta.clone(),
-        origin: Arc::new(NullOrigin(r.origin_bytes)),
-        block_size: r.block_size,
-        length: None,
-        sync: true,
-        meta_name: "meta".into(),
-        origin_name: "origin".into(),
-    });
+    let (meta, mut runner) = r.runner();
     let mut lines = Vec::new();
     for (n, (cmd, expected)) in r.steps.iter().enumerate() {
         let mut buf = Vec::new();

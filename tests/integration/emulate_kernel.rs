@@ -7,10 +7,8 @@
 use crate::common;
 
 use common::kernel_replay::translate;
-use common::null_origin::NullOrigin;
 use common::recount::assert_space_map_exact;
 use common::*;
-use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::era::ir::EraMetadata;
 use era_tools::era::metadata::{open_view, read_metadata, writeset_sources, Source};
 use era_tools::io::{BlockIo, MemIo};
@@ -26,16 +24,7 @@ struct Outcome {
 
 fn replay(case: &str) -> Outcome {
     let r = translate(case);
-    let meta = Arc::new(MemIo::new(r.meta_bytes / 4096));
-    let mut runner = Runner::new(RunConfig {
-        meta: meta.clone(),
-        origin: Arc::new(NullOrigin(r.origin_bytes)),
-        block_size: r.block_size,
-        length: None,
-        sync: true,
-        meta_name: "meta".into(),
-        origin_name: "origin".into(),
-    });
+    let (meta, mut runner) = r.runner();
     let mut out = Outcome {
         meta: meta.clone(),
         status_lines: 0,

@@ -6,7 +6,7 @@
 //! the same sequence of writes and flushes.
 
 use crate::io::BlockIo;
-use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
+use crate::units::{BlockBuf, MetaBlock};
 use std::collections::HashMap;
 use std::io;
 use std::sync::{Mutex, MutexGuard};
@@ -95,12 +95,7 @@ impl BlockIo for HeldIo<'_> {
     }
 
     fn read_blocks(&self, first: MetaBlock, buf: &mut [u8]) -> io::Result<()> {
-        for (i, chunk) in buf.chunks_exact_mut(BLOCK_SIZE).enumerate() {
-            let mut b = [0u8; BLOCK_SIZE];
-            self.read_block(first + i as u64, &mut b)?;
-            chunk.copy_from_slice(&b);
-        }
-        Ok(())
+        crate::io::read_blocks_one_at_a_time(self, first, buf)
     }
 
     fn write_block(&self, block: MetaBlock, buf: &BlockBuf) -> io::Result<()> {
@@ -135,6 +130,7 @@ impl BlockIo for HeldIo<'_> {
 mod tests {
     use super::*;
     use crate::io::MemIo;
+    use crate::units::BLOCK_SIZE;
 
     #[test]
     fn holds_writes_until_the_limit_then_replays_them_in_order() {

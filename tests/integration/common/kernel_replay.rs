@@ -2,7 +2,11 @@
 //! each status with the line the kernel printed.
 
 use super::kernel_dir;
+use super::null_origin::NullOrigin;
+use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::emulate::script::Command;
+use era_tools::io::MemIo;
+use std::sync::Arc;
 
 /// A kernel workload as emulator commands, each status with the line the kernel printed.
 pub struct Replay {
@@ -10,6 +14,24 @@ pub struct Replay {
     pub origin_bytes: u64,
     pub block_size: u32,
     pub steps: Vec<(Command, Option<String>)>,
+}
+
+impl Replay {
+    /// A runner on a zeroed in-memory metadata device of the workload's size and an
+    /// origin that reads as zeros; the device is returned beside it.
+    pub fn runner(&self) -> (Arc<MemIo>, Runner) {
+        let meta = Arc::new(MemIo::new(self.meta_bytes / 4096));
+        let runner = Runner::new(RunConfig {
+            meta: meta.clone(),
+            origin: Arc::new(NullOrigin(self.origin_bytes)),
+            block_size: self.block_size,
+            length: None,
+            sync: true,
+            meta_name: "meta".into(),
+            origin_name: "origin".into(),
+        });
+        (meta, runner)
+    }
 }
 
 /// Translates the `workload.log` of `case`; a run not ending in a removal ends in a crash.
