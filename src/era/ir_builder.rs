@@ -2,7 +2,7 @@
 //! limits of format.md §3 and §11, blocks within their bounds, nothing given twice.
 //!
 //! Memory is bounded by the metadata it describes: one `u32` per origin block and one
-//! bit per writeset bit ([`checks`] notices a repeated era entry in little more). Given
+//! bit per writeset bit (`checks` notices a repeated era entry in little more). Given
 //! the device it is for ([`IrBuilder::for_device`]), it refuses metadata too large for
 //! it from the sizes declared, before it allocates for them: memory then stays bounded
 //! by what will actually be written.

@@ -1,5 +1,5 @@
 //! dm-array (format.md §5): a btree from array-block index to array block, each array
-//! block holding `max_entries` packed values (layout in [`array_block`](super::array_block)).
+//! block holding `max_entries` packed values (layout in `array_block`).
 //! The length is stored by the owner.
 
 pub use super::array_block::{array_max_entries, ArrayHeader};
