@@ -227,10 +227,15 @@ impl Sets {
             .par_iter_mut()
             .zip(&hi.words)
             .zip(&lo.words)
-            .for_each(|((a, &h), &l)| *a = h | (*a & !l));
+            .for_each(|((a, &h), &l)| *a = written_word(h, *a, l));
         at_least.mask_tail();
         at_least
     }
+}
+
+/// One word of the result from the same word of `hi`, `A` and `lo`: `hi | (A & !lo)`.
+fn written_word(hi: u64, at_least: u64, lo: u64) -> u64 {
+    hi | (at_least & !lo)
 }
 
 /// The word whose bit `i` says whether `eras[i] >= since` (up to 64 entries).
@@ -309,16 +314,12 @@ pub fn written_since_set(io: &dyn BlockIo, view: &View, since: u32) -> Result<Bl
         out.par_iter_mut()
             .zip(eras.par_chunks(64))
             .zip(hi.par_iter().zip(lo.par_iter()))
-            .for_each(|((w, e), (&h, &l))| *w = h | (at_least_word(e, since) & !l));
+            .for_each(|((w, e), (&h, &l))| *w = written_word(h, at_least_word(e, since), l));
     }
     // The bitset blocks no group needed (bits beyond the era array) are read and
     // checked too, as a whole read would.
-    let mut scratch = Vec::new();
     for (ws, &from) in writesets.iter().zip(&read_to) {
-        for g in (from..ws.bits.nr_blocks()).step_by(ERA_GROUP_BLOCKS) {
-            ws.bits
-                .read_blocks(g..g + ERA_GROUP_BLOCKS, |b| get_u64(b, 0), &mut scratch)?;
-        }
+        ws.bits.check_from(from, ERA_GROUP_BLOCKS)?;
     }
     set.mask_tail();
     Ok(set)

@@ -301,12 +301,8 @@ impl<'s, 'a> Fold<'s, 'a> {
     /// Reads and checks the bitset blocks no group needed (those of bits beyond the
     /// era array).
     fn check_rest(&mut self) -> Result<(), Error> {
-        let mut scratch = Vec::new();
         for (ws, &from) in self.order.iter().zip(&self.read_to) {
-            for g in (from..ws.bits.nr_blocks()).step_by(ERA_GROUP_BLOCKS) {
-                ws.bits
-                    .read_blocks(g..g + ERA_GROUP_BLOCKS, |b| get_u64(b, 0), &mut scratch)?;
-            }
+            ws.bits.check_from(from, ERA_GROUP_BLOCKS)?;
         }
         Ok(())
     }
