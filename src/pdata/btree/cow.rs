@@ -15,9 +15,11 @@ use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 type Entry = (u64, Vec<u8>);
 
 mod insert;
+mod remove;
 mod value;
 mod walk;
 pub use insert::insert;
+pub use remove::remove;
 #[cfg(test)]
 pub use value::ValueRef;
 pub use value::{ArrayRoots, Plain, TreeType, ValueType, ARRAY_INDEX_TREE};
@@ -167,119 +169,21 @@ fn shadow_node(
     let n = load(tm, b, tt)?;
     let (s, shared) = tm.shadow(b, BlockKind::BtreeNode)?;
     if shared {
-        for i in 0..nr(&n) {
-            if is_leaf(&n) {
-                tt.inc(tm, value(&n, i))?;
-            } else {
-                tm.inc(child(&n, i))?;
-            }
-        }
+        inc_children(tm, &n, tt)?;
     }
     Ok((s, n))
 }
 
-/// Removes `k`; returns the new root, or `None` (and changes nothing) if `k` is absent.
-/// The removed value loses the reference it held.
-pub fn remove(
-    tm: &mut TransactionManager,
-    root: MetaBlock,
-    tt: &TreeType,
-    k: u64,
-) -> Result<Option<MetaBlock>> {
-    if lookup(tm, root, tt, k)?.is_none() {
-        return Ok(None);
-    }
-    let mut r = remove_rec(tm, root, tt, k, 0)?;
-    // Each round drops one level, so a damaged (cyclic) tree cannot keep it going.
-    for _ in 0..MAX_DEPTH {
-        let n = *tm.read(r, BlockKind::BtreeNode)?;
-        if is_leaf(&n) || nr(&n) != 1 {
-            return Ok(Some(r));
+/// One more reference to everything node `n` points to: its children, or the values of
+/// a leaf (the kernel's `inc_children`).
+fn inc_children(tm: &mut TransactionManager, n: &BlockBuf, tt: &TreeType) -> Result<()> {
+    for i in 0..nr(n) {
+        if is_leaf(n) {
+            tt.inc(tm, value(n, i))?;
+        } else {
+            tm.inc(child(n, i))?;
         }
-        let c = child(&n, 0);
-        tm.dec(r)?;
-        r = c;
     }
-    Err(Error::TooDeep {
-        block: root,
-        max: MAX_DEPTH,
-    })
-}
-
-fn remove_rec(
-    tm: &mut TransactionManager,
-    b: MetaBlock,
-    tt: &TreeType,
-    k: u64,
-    depth: usize,
-) -> Result<MetaBlock> {
-    if depth >= MAX_DEPTH {
-        return Err(Error::TooDeep {
-            block: b,
-            max: MAX_DEPTH,
-        });
-    }
-    let (s, mut node) = shadow_node(tm, b, tt)?;
-    let Some(i) = find_le(&node, k) else {
-        return Err(bad(b, format!("key {k} vanished during removal")));
-    };
-    if is_leaf(&node) {
-        let old = value(&node, i).to_vec();
-        let mut es = entries(&node);
-        es.remove(i);
-        set_entries(&mut node, &es);
-        *tm.get_mut(s)? = node;
-        tt.dec(tm, &old)?;
-        return Ok(s);
-    }
-    let c = remove_rec(tm, child(&node, i), tt, k, depth + 1)?;
-    set_child(&mut node, i, c);
-    *tm.get_mut(s)? = node;
-    rebalance(tm, s, i, tt)?;
-    Ok(s)
-}
-
-/// Merges child `i` of `parent` with a sibling, or evens them out, if it is underfull.
-fn rebalance(
-    tm: &mut TransactionManager,
-    parent: MetaBlock,
-    i: usize,
-    tt: &TreeType,
-) -> Result<()> {
-    let mut p = *tm.read(parent, BlockKind::BtreeNode)?;
-    let c = *tm.read(child(&p, i), BlockKind::BtreeNode)?;
-    if nr(&p) < 2 || nr(&c) >= max(&c) / 3 {
-        return Ok(());
-    }
-    let (li, ri) = if i + 1 < nr(&p) {
-        (i, i + 1)
-    } else {
-        (i - 1, i)
-    };
-    let other = if li == i { ri } else { li };
-    let (os, _) = shadow_node(tm, child(&p, other), tt)?;
-    set_child(&mut p, other, os);
-    let (lb, rb) = (child(&p, li), child(&p, ri));
-    let mut left = *tm.read(lb, BlockKind::BtreeNode)?;
-    let mut right = *tm.read(rb, BlockKind::BtreeNode)?;
-    let mut es = entries(&left);
-    es.extend(entries(&right));
-    let mut pes = entries(&p);
-    if es.len() <= max(&left) {
-        set_entries(&mut left, &es);
-        *tm.get_mut(lb)? = left;
-        tm.dec(rb)?;
-        pes.remove(ri);
-    } else {
-        let half = es.len() / 2;
-        set_entries(&mut left, &es[..half]);
-        set_entries(&mut right, &es[half..]);
-        *tm.get_mut(lb)? = left;
-        *tm.get_mut(rb)? = right;
-        pes[ri].0 = es[half].0;
-    }
-    set_entries(&mut p, &pes);
-    *tm.get_mut(parent)? = p;
     Ok(())
 }
 
