@@ -79,6 +79,38 @@ impl Runner {
     }
 
     /// Removes the device: postsuspend (unless suspended already) and destructor.
+    /// `dmsetup reload`, suspend, resume (target.md §10.4): the new instance is
+    /// constructed while the old one is live, so it reads the metadata as last committed;
+    /// then the old one's postsuspend archives and commits (its blocks reach the device,
+    /// free in the view the new instance read, and its superblock is overwritten by the
+    /// new instance's first commit); then the new instance resumes. The old instance's
+    /// postsuspend failing does not stop the reload.
+    fn reload(&mut self, length: u64) -> Result<()> {
+        let mut old = self.target.take().ok_or(Error::NotOpen)?;
+        let mut new = match Target::construct(
+            Arc::clone(&self.cfg.meta),
+            Arc::clone(&self.cfg.origin),
+            length,
+            self.cfg.block_size,
+            self.cfg.sync,
+        ) {
+            Ok(t) => t,
+            Err(e) => {
+                // A table the kernel refuses to load leaves the old one live.
+                self.target = Some(old);
+                return Err(e);
+            }
+        };
+        if !old.is_suspended() {
+            let _ = old.suspend();
+        }
+        drop(old);
+        new.set_cache_limit(self.cache_limit);
+        new.resume()?;
+        self.target = Some(new);
+        Ok(())
+    }
+
     pub fn close(&mut self) -> Result<()> {
         let mut t = self.target.take().ok_or(Error::NotOpen)?;
         if !t.is_suspended() {
@@ -167,15 +199,7 @@ impl Runner {
                 }
                 Ok(())
             }
-            Command::Reload(len) => {
-                // The new instance is loaded before the old one is suspended, so the old
-                // one's postsuspend is lost (target.md §10.4): crash + open.
-                if self.target.is_none() {
-                    return Err(Error::NotOpen);
-                }
-                self.target = None;
-                self.open(Some(*len))
-            }
+            Command::Reload(len) => self.reload(*len),
             Command::Close => self.close(),
             Command::Open(len) => self.open(*len),
             Command::Crash => {

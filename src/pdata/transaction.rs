@@ -51,6 +51,10 @@ pub struct TransactionManager {
     fresh: HashMap<MetaBlock, BlockKind>,
     /// Fresh blocks whose cached content has not been written since it last changed.
     dirty: HashSet<MetaBlock>,
+    /// Fresh blocks freed again before their write, with their kind and last content.
+    /// They are still written at the commit, as the kernel's block manager writes every
+    /// dirty buffer whatever the space map says, unless allocated again meanwhile.
+    freed_dirty: HashMap<MetaBlock, (BlockKind, Arc<BlockBuf>)>,
     /// Blocks kept in memory before the cache is emptied.
     cache_limit: usize,
     index_block: MetaBlock,
@@ -93,6 +97,7 @@ impl TransactionManager {
             blocks: HashMap::new(),
             fresh: HashMap::new(),
             dirty: HashSet::new(),
+            freed_dirty: HashMap::new(),
             cache_limit: DEFAULT_CACHE_BLOCKS,
             index_block: 1,
             bitmaps: Vec::new(),
@@ -152,6 +157,7 @@ impl TransactionManager {
             blocks: HashMap::new(),
             fresh: HashMap::new(),
             dirty: HashSet::new(),
+            freed_dirty: HashMap::new(),
             cache_limit: DEFAULT_CACHE_BLOCKS,
             index_block: root.bitmap_root,
             committed: (root.bitmap_root, bitmaps.clone(), root.ref_count_root),
@@ -250,12 +256,21 @@ impl TransactionManager {
             checksum::seal(buf, kind);
             write_block(self.io.as_ref(), b, buf)?;
         }
+        let mut freed: Vec<_> = self.freed_dirty.drain().collect();
+        freed.sort_unstable_by_key(|&(b, _)| b);
+        for (b, (kind, data)) in freed {
+            let mut buf = *data;
+            checksum::set_blocknr(&mut buf, kind, b);
+            checksum::seal(&mut buf, kind);
+            write_block(self.io.as_ref(), b, &buf)?;
+        }
         Ok(())
     }
 
     /// Caches `data` as the new content of fresh block `b`, to be sealed as `kind`.
     fn insert_fresh(&mut self, b: MetaBlock, kind: BlockKind, data: Arc<BlockBuf>) -> Result<()> {
         self.make_room()?;
+        self.freed_dirty.remove(&b);
         self.fresh.insert(b, kind);
         self.dirty.insert(b);
         self.blocks.insert(b, data);
@@ -327,9 +342,13 @@ impl TransactionManager {
         self.copy_bitmap_of(b)?;
         let c = self.sm.dec(b)?;
         self.hint(b, c.saturating_add(1), c);
-        if c == 0 && self.fresh.remove(&b).is_some() {
-            self.blocks.remove(&b);
-            self.dirty.remove(&b);
+        if c == 0 {
+            if let Some(kind) = self.fresh.remove(&b) {
+                let data = self.blocks.remove(&b);
+                if let (true, Some(data)) = (self.dirty.remove(&b), data) {
+                    self.freed_dirty.insert(b, (kind, data));
+                }
+            }
         }
         Ok(c)
     }
@@ -501,6 +520,7 @@ impl TransactionManager {
         }
         self.fresh.clear();
         self.dirty.clear();
+        self.freed_dirty.clear();
         let (index, bitmaps, ref_root) = self.committed.clone();
         self.index_block = index;
         self.bitmaps = bitmaps;

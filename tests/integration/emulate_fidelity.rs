@@ -85,6 +85,10 @@ fn measure(case: &str) -> Measure {
         .find(|(o, k)| fields(o) != fields(k))
         .map(|(o, k)| format!("ours {:?}, kernel {:?}", o.trim(), k.trim()));
     let kernel = kernel_image(case);
+    if let Ok(dir) = std::env::var("FIDELITY_DUMP_DIR") {
+        std::fs::write(format!("{dir}/{case}.ours.img"), &ours).unwrap();
+        std::fs::write(format!("{dir}/{case}.kernel.img"), &kernel).unwrap();
+    }
     assert_eq!(ours.len(), kernel.len(), "{case}: image size");
     let reachable: Vec<usize> = recount(&MemIo::from_bytes(kernel.clone()))
         .iter()
@@ -98,9 +102,18 @@ fn measure(case: &str) -> Measure {
         .copied()
         .filter(|&b| block(&ours, b) != block(&kernel, b))
         .collect();
+    // With every reachable block equal, show where the rest of the image differs.
+    let unreachable_diffs: Vec<usize> = if differing.is_empty() {
+        (0..kernel.len() / BLOCK)
+            .filter(|&b| block(&ours, b) != block(&kernel, b))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let first_diffs = differing
         .iter()
-        .take(6)
+        .chain(&unreachable_diffs)
+        .take(8)
         .map(|&b| {
             format!(
                 "{b} ({} / {})",

@@ -86,15 +86,22 @@ fn split_beneath(tm: &mut TransactionManager, b: MetaBlock) -> Result<()> {
     let rk = key(&right, 0);
     write_node(tm, lb, left)?;
     write_node(tm, rb, right)?;
-    let vs = header(&root).value_size as usize;
-    init_node(&mut root, true, vs);
-    set_entries(
-        &mut root,
-        &[
-            (lk, lb.to_le_bytes().to_vec()),
-            (rk, rb.to_le_bytes().to_vec()),
-        ],
-    );
+    // Only the header and the two entries change (btree_split_beneath): the rest of the
+    // block keeps the old node's keys and values, as in the kernel's images.
+    let old = header(&root);
+    let h = NodeHeader {
+        nr_entries: 2,
+        ..NodeHeader {
+            blocknr: old.blocknr,
+            padding: old.padding,
+            ..NodeHeader::empty(true, 0)
+        }
+    };
+    h.encode(&mut root);
+    put_key(&mut root, 0, lk);
+    put_value(&mut root, &h, 0, &lb.to_le_bytes());
+    put_key(&mut root, 1, rk);
+    put_value(&mut root, &h, 1, &rb.to_le_bytes());
     write_node(tm, b, root)
 }
 
