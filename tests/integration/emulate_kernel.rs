@@ -188,9 +188,10 @@ kernel_case!(resize_shrink);
 kernel_case!(resize_shrink_undigested);
 kernel_case!(shrink_two_level);
 kernel_case!(wide);
+kernel_case!(wide_paced);
 kernel_case!(writes_one_era);
 
 #[test]
 fn every_kernel_case_has_a_test() {
-    assert_eq!(kernel_cases().len(), 16);
+    assert_eq!(kernel_cases().len(), 17);
 }
