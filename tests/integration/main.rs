@@ -18,6 +18,7 @@ mod emulate_dmtest;
 mod emulate_fidelity;
 mod emulate_guardrails;
 mod emulate_kernel;
+mod emulate_metadata_full;
 mod emulate_model;
 mod emulate_seed_bugs;
 mod emulate_traces;

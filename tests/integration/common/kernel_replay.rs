@@ -36,7 +36,13 @@ impl Replay {
 
 /// Translates the `workload.log` of `case`; a run not ending in a removal ends in a crash.
 pub fn translate(case: &str) -> Replay {
-    let log = std::fs::read_to_string(kernel_dir().join(case).join("workload.log")).unwrap();
+    translate_dir(&kernel_dir().join(case))
+}
+
+/// Translates the `workload.log` in `dir` (a case of any kernel corpus).
+pub fn translate_dir(dir: &std::path::Path) -> Replay {
+    let case = dir.display();
+    let log = std::fs::read_to_string(dir.join("workload.log")).unwrap();
     let events: Vec<Vec<&str>> = log
         .lines()
         .filter(|l| l.starts_with("@@"))
