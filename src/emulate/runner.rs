@@ -168,13 +168,29 @@ impl Runner {
                 Ok(())
             }
             Command::Reload(len) => {
-                // The new instance is loaded before the old one is suspended, so the old
-                // one's postsuspend is lost (target.md §10.4): crash + open.
-                if self.target.is_none() {
-                    return Err(Error::NotOpen);
+                // `dmsetup reload` constructs the new instance first: it opens the metadata
+                // as last committed. Then `suspend` runs the old instance's postsuspend,
+                // whose archive commits blocks and a superblock that the new instance,
+                // holding the superblock it read, never sees; `resume` resumes the new
+                // instance (target.md §10.4).
+                let mut old = self.target.take().ok_or(Error::NotOpen)?;
+                let new = Target::construct(
+                    Arc::clone(&self.cfg.meta),
+                    Arc::clone(&self.cfg.origin),
+                    *len,
+                    self.cfg.block_size,
+                    self.cfg.sync,
+                );
+                if !old.is_suspended() {
+                    // Its outcome is the old instance's: the new one goes on regardless.
+                    let _ = old.suspend();
                 }
-                self.target = None;
-                self.open(Some(*len))
+                drop(old);
+                let mut t = new?;
+                t.set_cache_limit(self.cache_limit);
+                t.resume()?;
+                self.target = Some(t);
+                Ok(())
             }
             Command::Close => self.close(),
             Command::Open(len) => self.open(*len),
