@@ -191,9 +191,8 @@ def stress(name):
     L = []
     if name == "stress_writesets":
         # many small writesets: 90 eras of 1..3 writes on a 1 MiB metadata device, so the
-        # allocator wraps many times; the last 6 eras archived without a digest run between
-        # them stay in the tree (suspend + resume archives, the status after it kicks the
-        # digest, so the pace makes them digest one by one except the very last).
+        # allocator wraps many times; each writeset is archived (by a checkpoint, or every
+        # tenth by suspend + resume), digested during the pace, and its blocks freed.
         head = ["#@ META_MB=1", "#@ ORIGIN_MB=17",
                 "# stress_writesets: 90 small writesets (1..3 writes each) on a 1 MiB metadata",
                 "# device (256 blocks): the allocator wraps around many times"]
