@@ -33,7 +33,7 @@ import sys
 RANDOM_SEEDS = list(range(1, 25))  # rand_01 .. rand_24
 RACED_SEEDS = [1, 2, 3]  # race_01 .. race_03
 STRESS = ["stress_writesets", "stress_snap_cycles", "stress_resize_digest",
-          "stress_two_bitmaps"]
+          "stress_two_bitmaps", "stress_wide_paced"]
 
 HEADER = """\
 # local helpers (see testdata/kernel_random/generate.py)
@@ -247,6 +247,20 @@ def stress(name):
         L += ["era_create 8 262144", "wb 0 1 4095", "era_reload 134400000", "pace",
               "wb 5 16613760 16799999", "era_status", "era_reload 262144", "pace",
               "wb 7", "checkpoint", "pace", "era_remove"]
+    elif name == "stress_wide_paced":
+        # testdata/kernel's `wide` with a 5 s pause after each checkpoint: its writesets of
+        # 262,144 bits take 2,622 digest passes, which in `wide` ran into the next round's
+        # writes (placement.md 2.12); here each digest should finish first.
+        head = ["#@ META_MB=8", "#@ ORIGIN_MB=1024", "#@ TIMEOUT=540",
+                "# stress_wide_paced: testdata/kernel/wide (262144 blocks, 5 eras of 300 LCG",
+                "# writes) with a 5 s pause after each checkpoint, so that each digest of",
+                "# 2,622 passes finishes before the next writes"]
+        L += ["era_create 8", "rng_seed 7", "round=1", "while [ $round -le 5 ]; do",
+              "    i=0", "    while [ $i -lt 300 ]; do", "        rng_block", "        wb $RB",
+              "        i=$((i + 1))", "    done", "    era_status round$round",
+              "    [ $round -lt 5 ] && checkpoint && sleep 5", "    round=$((round + 1))",
+              "done", "wb 0 1017 1018 2035 2036 131071 131072 258043 258044 262143",
+              "era_remove"]
     else:
         raise SystemExit(f"generate.py: no case {name}")
     return "\n".join(head) + "\n" + HEADER + "\n".join(L) + "\n"
