@@ -86,8 +86,11 @@ fn split_beneath(tm: &mut TransactionManager, b: MetaBlock) -> Result<()> {
     let rk = key(&right, 0);
     write_node(tm, lb, left)?;
     write_node(tm, rb, right)?;
+    // The kernel's btree_split_beneath turns the root into an internal node in place: a
+    // new header and the first two entries; the rest of the block keeps the old node's
+    // bytes (stale keys and values, there in the kernel's images too).
     let vs = header(&root).value_size as usize;
-    init_node(&mut root, true, vs);
+    NodeHeader::empty(true, vs).encode(&mut root);
     set_entries(
         &mut root,
         &[
