@@ -78,7 +78,6 @@ impl Runner {
         Ok(())
     }
 
-    /// Removes the device: postsuspend (unless suspended already) and destructor.
     /// `dmsetup reload`, suspend, resume (target.md §10.4): the new instance is
     /// constructed while the old one is live, so it reads the metadata as last committed;
     /// then the old one's postsuspend archives and commits (its blocks reach the device,
@@ -111,6 +110,7 @@ impl Runner {
         Ok(())
     }
 
+    /// Removes the device: postsuspend (unless suspended already) and destructor.
     pub fn close(&mut self) -> Result<()> {
         let mut t = self.target.take().ok_or(Error::NotOpen)?;
         if !t.is_suspended() {

@@ -347,7 +347,8 @@ fn a_different_block_size_is_refused() {
     );
 }
 
-/// Reload while active (target.md §10.4: the old instance's postsuspend is lost) and
+/// Reload while active (target.md §10.4: the new instance never sees the old one's
+/// postsuspend) and
 /// suspend-then-reload (close + open) give the same logical state.
 #[test]
 fn both_reload_orders_give_the_same_fold() {

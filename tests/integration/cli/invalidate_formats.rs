@@ -82,10 +82,14 @@ fn every_format_and_unit_is_the_truth() {
         let g = geometry(&case);
         for (snap, t) in views(&case) {
             snapshots += usize::from(snap);
-            assert_eq!(
-                g.nr_blocks, t.nr_blocks,
-                "{case}: manifest and truth disagree"
-            );
+            // A snapshot taken before a resize keeps the length of its time
+            // (testdata/kernel_random's race_02 and others).
+            if !snap {
+                assert_eq!(
+                    g.nr_blocks, t.nr_blocks,
+                    "{case}: manifest and truth disagree"
+                );
+            }
             let rounded = u64::from(t.nr_blocks) * u64::from(g.block_size);
             for n in thresholds(t.current_era) {
                 let want = truth_runs(&t, n);

@@ -1,7 +1,11 @@
-//! A kernel workload of `testdata/kernel` (its `workload.log`) as `era_emulate` commands,
-//! each status with the line the kernel printed.
+//! A kernel workload of `testdata/kernel` or `testdata/kernel_random` (its `workload.log`)
+//! as `era_emulate` commands, each status with the line the kernel printed.
+//!
+//! A `@@W` line is one single-block write, except after a `@@REQ SECTOR COUNT` line (the
+//! random corpus logs each multi-sector request so): then the request is one write command
+//! and its `@@W` lines are skipped. A log that does not end in a removal ends in a crash.
 
-use super::kernel_dir;
+use super::case_dir;
 use super::null_origin::NullOrigin;
 use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::emulate::script::Command;
@@ -36,7 +40,7 @@ impl Replay {
 
 /// Translates the `workload.log` of `case`; a run not ending in a removal ends in a crash.
 pub fn translate(case: &str) -> Replay {
-    translate_dir(&kernel_dir().join(case))
+    translate_dir(&case_dir(case))
 }
 
 /// Translates the `workload.log` in `dir` (a case of any kernel corpus).
@@ -92,6 +96,27 @@ pub fn translate_dir(dir: &std::path::Path) -> Replay {
             "@@CREATE" => {
                 r.block_size = num(2) as u32;
                 r.steps.push((Command::Open(Some(num(3))), None));
+            }
+            "@@REQ" => {
+                // One write request (testdata/kernel_random's `req`): one command for the
+                // whole request, i.e. era_emulate's schedule (one request, one worker pass;
+                // the kernel's depends on timing when the request spans blocks, see
+                // testdata/kernel_random/README.md); the @@W lines that follow belong to it.
+                let (sector, count) = (num(1), num(2));
+                let bs = r.block_size as u64;
+                let blocks = (sector + count - 1) / bs - sector / bs + 1;
+                for k in 1..=blocks as usize {
+                    assert_eq!(events[i + k][0], "@@W", "{case}: @@REQ without its @@W");
+                    consumed[i + k] = true;
+                }
+                r.steps.push((
+                    Command::Write {
+                        sector,
+                        count,
+                        byte: 0x5a,
+                    },
+                    None,
+                ));
             }
             "@@W" => r.steps.push((
                 Command::Write {

@@ -1,7 +1,7 @@
 //! The geometry a kernel case's `manifest.txt` records from the run itself: the block
 //! size and the table's length in sectors when the run ended.
 
-use super::kernel_dir;
+use super::case_dir;
 
 /// A case's final geometry, as the harness created (or last reloaded) the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,7 +15,7 @@ pub struct Geometry {
 
 /// Reads `case`'s geometry from the last `create` or `reload` line of its manifest.
 pub fn geometry(case: &str) -> Geometry {
-    let text = std::fs::read_to_string(kernel_dir().join(case).join("manifest.txt")).unwrap();
+    let text = std::fs::read_to_string(case_dir(case).join("manifest.txt")).unwrap();
     let line = text
         .lines()
         .rfind(|l| l.starts_with("create ") || l.starts_with("reload "))

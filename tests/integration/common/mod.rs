@@ -21,9 +21,25 @@ pub fn kernel_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/kernel")
 }
 
-/// Every case of the kernel corpus, sorted.
-pub fn kernel_cases() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(kernel_dir())
+/// The folder of the second kernel corpus: random and placement-stress workloads (issue
+/// 11), same files per case.
+pub fn random_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/kernel_random")
+}
+
+/// The folder of a kernel case, in whichever corpus holds it (case names are unique
+/// across the two).
+pub fn case_dir(case: &str) -> PathBuf {
+    let k = kernel_dir().join(case);
+    if k.exists() {
+        k
+    } else {
+        random_dir().join(case)
+    }
+}
+
+fn cases_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| {
             let e = e.unwrap();
@@ -34,7 +50,27 @@ pub fn kernel_cases() -> Vec<String> {
         })
         .collect();
     v.sort();
+    v
+}
+
+/// The cases of `testdata/kernel` alone, sorted.
+pub fn first_corpus_cases() -> Vec<String> {
+    let v = cases_in(&kernel_dir());
     assert!(v.len() >= 15, "kernel corpus incomplete: {v:?}");
+    v
+}
+
+/// The cases of `testdata/kernel_random` alone, sorted.
+pub fn random_cases() -> Vec<String> {
+    let v = cases_in(&random_dir());
+    assert!(v.len() >= 31, "random kernel corpus incomplete: {v:?}");
+    v
+}
+
+/// Every kernel case: `testdata/kernel`, then `testdata/kernel_random`.
+pub fn kernel_cases() -> Vec<String> {
+    let mut v = first_corpus_cases();
+    v.extend(random_cases());
     v
 }
 
@@ -49,7 +85,7 @@ pub fn gunzip(path: &Path) -> Vec<u8> {
 
 /// The kernel's metadata image of `case`.
 pub fn kernel_image(case: &str) -> Vec<u8> {
-    gunzip(&kernel_dir().join(case).join("meta.img.gz"))
+    gunzip(&case_dir(case).join("meta.img.gz"))
 }
 
 /// The kernel image of `case` unpacked into a temporary file.
@@ -61,7 +97,7 @@ pub fn kernel_image_file(case: &str) -> tempfile::NamedTempFile {
 
 /// The reference dump of `case`, if the corpus has one.
 pub fn reference_dump(case: &str) -> Option<Vec<u8>> {
-    let p = kernel_dir().join(case).join("reference_dump.xml.gz");
+    let p = case_dir(case).join("reference_dump.xml.gz");
     p.exists().then(|| gunzip(&p))
 }
 
@@ -87,7 +123,7 @@ pub fn truth(case: &str, snap: bool) -> Option<Truth> {
     } else {
         "expected_workload.txt"
     };
-    truth_file(&kernel_dir().join(case).join(name))
+    truth_file(&case_dir(case).join(name))
 }
 
 /// Reads a truth file in the `expected_workload.txt` format (gzip'd if its name ends in
