@@ -6,6 +6,7 @@
 //! stores is recorded with [`BlockAllocator::inc`], so that the space map can be written
 //! from the final counts.
 
+use super::ref_counts::RefCountTable;
 use super::{Error, Result};
 use crate::units::MetaBlock;
 
@@ -13,7 +14,7 @@ use crate::units::MetaBlock;
 #[derive(Debug, Clone)]
 pub struct BlockAllocator {
     /// Reference count of blocks `0 .. counts.len()`; the length is the next free block.
-    counts: Vec<u32>,
+    counts: RefCountTable,
     /// Blocks `>= limit` may not be handed out.
     limit: u64,
 }
@@ -23,14 +24,14 @@ impl BlockAllocator {
     /// count 0) and which never hands out a block at or above `limit`.
     pub fn new(first: MetaBlock, limit: u64) -> BlockAllocator {
         BlockAllocator {
-            counts: vec![0; first as usize],
+            counts: RefCountTable::new(first),
             limit,
         }
     }
 
     /// The next block [`alloc`](Self::alloc) would return.
     pub fn next_free(&self) -> MetaBlock {
-        self.counts.len() as MetaBlock
+        self.counts.len()
     }
 
     /// The limit given at creation.
@@ -52,23 +53,21 @@ impl BlockAllocator {
                 nr_blocks: self.limit,
             });
         }
-        self.counts.resize(end as usize, 0);
+        self.counts.grow_to(end);
         Ok(first)
     }
 
     /// Records one reference to `block`. A block never handed out grows the table, so
     /// the stray reference shows in [`counts`](Self::counts) rather than being lost.
     pub fn inc(&mut self, block: MetaBlock) {
-        let i = block as usize;
-        if i >= self.counts.len() {
-            self.counts.resize(i + 1, 0);
-        }
-        self.counts[i] = self.counts[i].saturating_add(1);
+        self.counts.grow_to(block.saturating_add(1));
+        let counted = self.counts.inc(block);
+        debug_assert!(counted.is_ok(), "the table was grown to hold {block}");
     }
 
     /// The reference count of every block below [`next_free`](Self::next_free).
     pub fn counts(&self) -> &[u32] {
-        &self.counts
+        self.counts.as_slice()
     }
 }
 
