@@ -27,7 +27,7 @@ pub fn read_writeset_tree(io: &dyn BlockIo, root: MetaBlock) -> Result<Vec<Write
                 block: root,
                 reason: format!("writeset tree key {key} is not a 32-bit era"),
             })?;
-            if ws.root == 0 {
+            if ws.root.is_zero() {
                 return Err(Error::Inconsistent {
                     block: root,
                     reason: format!("writeset of era {era} has root 0"),

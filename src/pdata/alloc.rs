@@ -24,14 +24,14 @@ impl BlockAllocator {
     /// count 0) and which never hands out a block at or above `limit`.
     pub fn new(first: MetaBlock, limit: u64) -> BlockAllocator {
         BlockAllocator {
-            counts: RefCountTable::new(first),
+            counts: RefCountTable::new(first.get()),
             limit,
         }
     }
 
     /// The next block [`alloc`](Self::alloc) would return.
     pub fn next_free(&self) -> MetaBlock {
-        self.counts.len()
+        MetaBlock::new(self.counts.len())
     }
 
     /// The limit given at creation.
@@ -47,7 +47,7 @@ impl BlockAllocator {
     /// Allocates `n` consecutive blocks and returns the first.
     pub fn alloc_run(&mut self, n: u64) -> Result<MetaBlock> {
         let first = self.next_free();
-        let end = first + n;
+        let end = first.get() + n;
         if end > self.limit {
             return Err(Error::NoSpace {
                 nr_blocks: self.limit,
@@ -60,7 +60,7 @@ impl BlockAllocator {
     /// Records one reference to `block`. A block never handed out grows the table, so
     /// the stray reference shows in [`counts`](Self::counts) rather than being lost.
     pub fn inc(&mut self, block: MetaBlock) {
-        self.counts.grow_to(block.saturating_add(1));
+        self.counts.grow_to(block.get().saturating_add(1));
         let counted = self.counts.inc(block);
         debug_assert!(counted.is_ok(), "the table was grown to hold {block}");
     }
@@ -77,13 +77,13 @@ mod tests {
 
     #[test]
     fn hands_out_blocks_in_order_and_respects_the_limit() {
-        let mut a = BlockAllocator::new(1, 5);
-        assert_eq!(a.alloc().unwrap(), 1);
-        assert_eq!(a.alloc_run(3).unwrap(), 2);
+        let mut a = BlockAllocator::new(MetaBlock::new(1), 5);
+        assert_eq!(a.alloc().unwrap(), MetaBlock::new(1));
+        assert_eq!(a.alloc_run(3).unwrap(), MetaBlock::new(2));
         assert!(matches!(a.alloc(), Err(Error::NoSpace { nr_blocks: 5 })));
-        a.inc(0);
-        a.inc(2);
-        a.inc(2);
+        a.inc(MetaBlock::new(0));
+        a.inc(MetaBlock::new(2));
+        a.inc(MetaBlock::new(2));
         assert_eq!(a.counts(), &[1, 0, 2, 0, 0]);
     }
 }

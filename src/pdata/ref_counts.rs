@@ -91,9 +91,7 @@ impl RefCountTable {
 
     /// The slot of `block`, if it lies in the table.
     fn index(&self, block: MetaBlock) -> Option<usize> {
-        usize::try_from(block)
-            .ok()
-            .filter(|&i| i < self.counts.len())
+        block.index().filter(|&i| i < self.counts.len())
     }
 
     fn out_of_range(&self, block: MetaBlock) -> RefCountError {
@@ -172,22 +170,22 @@ mod tests {
     fn a_block_beyond_the_table_is_refused_not_truncated() {
         let mut t = RefCountTable::new(4);
         let out = RefCountError::OutOfRange {
-            block: 4,
+            block: MetaBlock::new(4),
             nr_blocks: 4,
         };
-        assert_eq!(t.inc(4), Err(out));
-        assert_eq!(t.dec(4), Err(out));
-        assert_eq!(t.set(4, 1), Err(out));
-        assert_eq!(t.get(4), 0);
-        assert_eq!(t.try_get(4), None);
+        assert_eq!(t.inc(MetaBlock::new(4)), Err(out));
+        assert_eq!(t.dec(MetaBlock::new(4)), Err(out));
+        assert_eq!(t.set(MetaBlock::new(4), 1), Err(out));
+        assert_eq!(t.get(MetaBlock::new(4)), 0);
+        assert_eq!(t.try_get(MetaBlock::new(4)), None);
         // A block number whose low bits name block 1 must not land on block 1.
         let wide = (1u64 << 32) + 1;
         assert!(matches!(
-            t.inc(wide),
-            Err(RefCountError::OutOfRange { block, nr_blocks: 4 }) if block == wide
+            t.inc(MetaBlock::new(wide)),
+            Err(RefCountError::OutOfRange { block, nr_blocks: 4 }) if block == MetaBlock::new(wide)
         ));
-        assert!(t.inc(u64::MAX).is_err());
-        assert_eq!(t.get(wide), 0);
+        assert!(t.inc(MetaBlock::new(u64::MAX)).is_err());
+        assert_eq!(t.get(MetaBlock::new(wide)), 0);
         assert_eq!(t.as_slice(), &[0, 0, 0, 0]);
         assert_eq!(t.nr_nonzero(), 0);
     }
@@ -195,23 +193,36 @@ mod tests {
     #[test]
     fn inc_saturates_at_u32_max() {
         let mut t = RefCountTable::from_counts(vec![u32::MAX - 1, 0]);
-        assert_eq!(t.inc(0), Ok(u32::MAX));
-        assert_eq!(t.inc(0), Ok(u32::MAX));
-        assert_eq!(t.get(0), u32::MAX);
-        assert_eq!(t.dec(0), Ok(u32::MAX - 1));
+        assert_eq!(t.inc(MetaBlock::new(0)), Ok(u32::MAX));
+        assert_eq!(t.inc(MetaBlock::new(0)), Ok(u32::MAX));
+        assert_eq!(t.get(MetaBlock::new(0)), u32::MAX);
+        assert_eq!(t.dec(MetaBlock::new(0)), Ok(u32::MAX - 1));
         assert_eq!(t.nr_nonzero(), 1);
     }
 
     #[test]
     fn dec_below_zero_is_an_error_and_leaves_the_count() {
         let mut t = RefCountTable::from_counts(vec![1, 0]);
-        assert_eq!(t.dec(1), Err(RefCountError::BelowZero { block: 1 }));
-        assert_eq!(t.get(1), 0);
-        assert_eq!(t.dec(0), Ok(0));
-        assert_eq!(t.dec(0), Err(RefCountError::BelowZero { block: 0 }));
+        assert_eq!(
+            t.dec(MetaBlock::new(1)),
+            Err(RefCountError::BelowZero {
+                block: MetaBlock::new(1)
+            })
+        );
+        assert_eq!(t.get(MetaBlock::new(1)), 0);
+        assert_eq!(t.dec(MetaBlock::new(0)), Ok(0));
+        assert_eq!(
+            t.dec(MetaBlock::new(0)),
+            Err(RefCountError::BelowZero {
+                block: MetaBlock::new(0)
+            })
+        );
         assert_eq!(t.nr_nonzero(), 0);
         assert_eq!(
-            RefCountError::BelowZero { block: 0 }.to_string(),
+            RefCountError::BelowZero {
+                block: MetaBlock::new(0)
+            }
+            .to_string(),
             "reference count of block 0 would drop below zero"
         );
     }
@@ -220,17 +231,17 @@ mod tests {
     fn non_zero_counts_are_counted_through_every_change() {
         let mut t = RefCountTable::from_counts(vec![0, 2, 0, 5, 0]);
         assert_eq!(t.nr_nonzero(), 2);
-        assert_eq!(t.inc(0), Ok(1));
-        assert_eq!(t.inc(0), Ok(2));
+        assert_eq!(t.inc(MetaBlock::new(0)), Ok(1));
+        assert_eq!(t.inc(MetaBlock::new(0)), Ok(2));
         assert_eq!(t.nr_nonzero(), 3);
-        assert_eq!(t.dec(1), Ok(1));
+        assert_eq!(t.dec(MetaBlock::new(1)), Ok(1));
         assert_eq!(t.nr_nonzero(), 3);
-        assert_eq!(t.dec(1), Ok(0));
+        assert_eq!(t.dec(MetaBlock::new(1)), Ok(0));
         assert_eq!(t.nr_nonzero(), 2);
-        assert_eq!(t.set(3, 0), Ok(5));
-        assert_eq!(t.set(3, 0), Ok(0));
+        assert_eq!(t.set(MetaBlock::new(3), 0), Ok(5));
+        assert_eq!(t.set(MetaBlock::new(3), 0), Ok(0));
         assert_eq!(t.nr_nonzero(), 1);
-        assert_eq!(t.set(4, 7), Ok(0));
+        assert_eq!(t.set(MetaBlock::new(4), 7), Ok(0));
         assert_eq!(t.nr_nonzero(), 2);
         assert_eq!(t.as_slice(), &[2, 0, 0, 0, 7]);
         assert_eq!(
@@ -245,7 +256,7 @@ mod tests {
         assert!(!t.is_empty());
         t.grow_to(3);
         assert_eq!(t.len(), 3);
-        assert_eq!(t.inc(2), Ok(1));
+        assert_eq!(t.inc(MetaBlock::new(2)), Ok(1));
         t.grow_to(2);
         assert_eq!(t.as_slice(), &[0, 0, 1]);
         assert!(RefCountTable::new(0).is_empty());

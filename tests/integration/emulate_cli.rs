@@ -139,7 +139,7 @@ fn a_crash_leaves_a_live_writeset_that_the_next_run_recovers() {
         .success();
     let img = MemIo::from_bytes(std::fs::read(&meta).unwrap());
     let view = open_view(&img, Source::Live).unwrap();
-    assert_ne!(view.sb.current_writeset.root, 0);
+    assert!(!view.sb.current_writeset.root.is_zero());
     emulate(&meta, &origin, &[])
         .write_stdin("status\n")
         .assert()

@@ -18,6 +18,7 @@ use era_tools::era::check::{check, CheckOptions};
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::{BlockIo, MemIo};
 use era_tools::pdata::transaction::{DEFAULT_CACHE_BLOCKS, MIN_CACHE_BLOCKS};
+use era_tools::units::MetaBlock;
 use era_tools::units::BLOCK_SIZE;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -307,7 +308,7 @@ trait Zeroed {
 impl Zeroed for MemIo {
     fn read_block_zeroed(&self) -> bool {
         let mut b = [0u8; BLOCK_SIZE];
-        self.read_block(0, &mut b).unwrap();
+        self.read_block(MetaBlock::new(0), &mut b).unwrap();
         b.iter().all(|&x| x == 0)
     }
 }

@@ -86,7 +86,7 @@ fn assert_folds_to(case: &str, md: &EraMetadata, t: &Truth) {
 
 fn sm_root(io: &dyn BlockIo) -> (SmRoot, u64) {
     let sb = era_tools::era::metadata::read_superblock(io).unwrap();
-    (sb.sm_root, sb.metadata_snap)
+    (sb.sm_root, sb.metadata_snap.get())
 }
 
 fn check_case(case: &str) -> (usize, usize, Vec<String>) {

@@ -11,6 +11,7 @@ use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::emulate::script::Command;
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::MemIo;
+use era_tools::units::MetaBlock;
 use std::sync::Arc;
 
 struct Rng(u64);
@@ -62,7 +63,11 @@ fn check(meta: &MemIo, m: &Model, what: &str) {
             let s = read_metadata(meta, &v).unwrap();
             assert_eq!(&s.folded_eras(), snap, "{what}: snapshot");
         }
-        None => assert_eq!(view.live.metadata_snap, 0, "{what}: snapshot held"),
+        None => assert_eq!(
+            view.live.metadata_snap,
+            MetaBlock::new(0),
+            "{what}: snapshot held"
+        ),
     }
 }
 

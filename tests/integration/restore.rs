@@ -13,6 +13,7 @@ use era_tools::era::metadata::{open_view, read_metadata, read_superblock, Source
 use era_tools::era::restore::{blocks_needed, write_metadata};
 use era_tools::era::Error;
 use era_tools::io::{BlockIo, MemIo};
+use era_tools::units::MetaBlock;
 use era_tools::xml::{XmlStyle, XmlWriter};
 use proptest::prelude::*;
 use std::collections::HashSet;
@@ -40,7 +41,7 @@ fn round_trip(md: &EraMetadata, blocks: u64, what: &str) -> MemIo {
         "{what}: restored current writeset"
     );
     assert_eq!(view.sb.current_writeset.nr_bits, md.superblock.nr_blocks);
-    assert_eq!(view.sb.metadata_snap, 0);
+    assert_eq!(view.sb.metadata_snap, MetaBlock::new(0));
     assert_eq!(summary.superblock, view.sb);
     assert_space_map_exact(&io, what);
     io
@@ -103,7 +104,7 @@ fn snapshot_views_round_trip_too() {
     let mut seen = 0;
     for case in kernel_cases() {
         let kio = MemIo::from_bytes(kernel_image(&case));
-        if read_superblock(&kio).unwrap().metadata_snap == 0 {
+        if read_superblock(&kio).unwrap().metadata_snap == MetaBlock::new(0) {
             continue;
         }
         let md = read(&kio, Source::Snapshot);

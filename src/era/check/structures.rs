@@ -63,7 +63,7 @@ impl Structures {
             }
         }
         check_contiguity(ck, v, &eras);
-        if v.era_array_root != 0 && ck.count_root(v.era_array_root) {
+        if !v.era_array_root.is_zero() && ck.count_root(v.era_array_root) {
             check_era_array(ck, v);
         }
     }
@@ -72,7 +72,7 @@ impl Structures {
     fn check_writeset_tree(&mut self, ck: &mut Checker, v: &ViewSpec) -> BTreeMap<u64, Archived> {
         let mut eras = BTreeMap::new();
         let root = v.writeset_tree_root;
-        if root == 0 || !ck.count_root(root) {
+        if root.is_zero() || !ck.count_root(root) {
             return eras;
         }
         let tree_what = format!("{}writeset tree", v.label);
@@ -94,7 +94,7 @@ impl Structures {
                         ),
                     );
                 }
-                if ws.root == 0 {
+                if ws.root.is_zero() {
                     ck.error(
                         e.leaf,
                         format!("{tree_what}: writeset of era {} has bitset root 0", e.key),
@@ -128,7 +128,7 @@ impl Structures {
                 ),
             );
         }
-        if ws.root == 0 || !self.bitsets_checked.insert((ws.root, ws.nr_bits)) {
+        if ws.root.is_zero() || !self.bitsets_checked.insert((ws.root, ws.nr_bits)) {
             return;
         }
         check_array(

@@ -68,7 +68,7 @@ fn an_unreadable_era_array_gives_the_current_era_to_blocks_no_writeset_names() {
 fn a_zeroed_superblock_needs_the_block_size_and_is_rebuilt_with_it() {
     let md = sample();
     let (io, _) = written(&md);
-    write_block(&io, 0, &zeroed_block()).unwrap();
+    write_block(&io, MetaBlock::new(0), &zeroed_block()).unwrap();
     let e = salvage(&io, &RepairOptions::default()).unwrap_err();
     assert!(e.to_string().contains("--data-block-size"), "{e}");
     let opts = RepairOptions {

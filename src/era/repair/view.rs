@@ -86,11 +86,11 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
         sources.push((era, ws, roots.writeset_tree_root, "writeset"));
     }
     if let Some(cw) = roots.current_writeset {
-        sources.push((current, cw, 0, "current writeset"));
+        sources.push((current, cw, MetaBlock::new(0), "current writeset"));
     }
     for (era, ws, holder, name) in sources {
-        if ws.root == 0 || !origin_blocks_ok(ws.nr_bits) {
-            let why = if ws.root == 0 {
+        if ws.root.is_zero() || !origin_blocks_ok(ws.nr_bits) {
+            let why = if ws.root.is_zero() {
                 "its bitset root is 0".to_string()
             } else {
                 format!("its nr_bits {} is not below 2^31", ws.nr_bits)

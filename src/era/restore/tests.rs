@@ -5,6 +5,7 @@ use crate::io::MemIo;
 use crate::pdata::bitset::set_bit;
 use crate::pdata::codec::get_u32;
 use crate::pdata::space_map::SmRoot;
+use crate::units::MetaBlock;
 
 /// format.md §12.5: N = 100, current era 2, writeset era 2 with bits {0, 5, 63, 64, 99},
 /// era of block b = b mod 3, on a 1 MiB device.
@@ -39,8 +40,8 @@ fn example_b_is_reproduced_byte_for_byte() {
         SmRoot {
             nr_blocks: 256,
             nr_allocated: 9,
-            bitmap_root: 8,
-            ref_count_root: 7
+            bitmap_root: MetaBlock::new(8),
+            ref_count_root: MetaBlock::new(7)
         }
     );
     let bytes = io.to_bytes();

@@ -3,7 +3,7 @@
 //! the transaction, and a next-fit allocator that only hands out blocks free in both
 //! the committed and the current state.
 
-use super::ENTRIES_PER_BITMAP;
+use super::bitmap_position;
 use crate::pdata::checksum::BlockKind;
 use crate::pdata::ref_counts::{RefCountError, RefCountTable};
 use crate::pdata::{Error, Result};
@@ -67,7 +67,7 @@ impl CoreSpaceMap {
 
     /// Where the next allocation starts searching.
     pub fn set_cursor(&mut self, cursor: MetaBlock) {
-        self.cursor = cursor;
+        self.cursor = cursor.get();
     }
 
     /// Remembers the committed count of `b` before its first change in this
@@ -132,12 +132,13 @@ impl CoreSpaceMap {
         let n = self.counts.len();
         let start = self.cursor.min(n);
         let found = (start..n)
-            .find(|&b| self.is_free(b))
-            .or_else(|| (0..start).find(|&b| self.is_free(b)));
+            .find(|&b| self.is_free(MetaBlock::new(b)))
+            .or_else(|| (0..start).find(|&b| self.is_free(MetaBlock::new(b))));
         match found {
             Some(b) => {
+                let b = MetaBlock::new(b);
                 self.set(b, 1)?;
-                self.cursor = b + 1;
+                self.cursor = b.get() + 1;
                 self.allocated_this_txn += 1;
                 Ok(b)
             }
@@ -160,7 +161,7 @@ impl CoreSpaceMap {
     pub fn touched_bitmaps(&self) -> BTreeSet<usize> {
         self.before
             .keys()
-            .map(|&b| b as usize / ENTRIES_PER_BITMAP)
+            .filter_map(|&b| bitmap_position(b).map(|(i, _)| i))
             .collect()
     }
 
@@ -190,12 +191,12 @@ mod tests {
     #[test]
     fn freed_blocks_are_not_reused_before_commit() {
         let mut sm = CoreSpaceMap::new(vec![1, 1, 0, 0]);
-        assert_eq!(sm.dec(1).unwrap(), 0);
-        assert_eq!(sm.alloc().unwrap(), 2);
-        assert_eq!(sm.alloc().unwrap(), 3);
+        assert_eq!(sm.dec(MetaBlock::new(1)).unwrap(), 0);
+        assert_eq!(sm.alloc().unwrap(), MetaBlock::new(2));
+        assert_eq!(sm.alloc().unwrap(), MetaBlock::new(3));
         assert!(matches!(sm.alloc(), Err(Error::NoSpace { .. })));
         sm.end_transaction();
-        assert_eq!(sm.alloc().unwrap(), 1);
+        assert_eq!(sm.alloc().unwrap(), MetaBlock::new(1));
         assert_eq!(sm.nr_allocated(), 4);
     }
 
@@ -203,15 +204,15 @@ mod tests {
     fn counts_and_accounting() {
         let mut sm = CoreSpaceMap::new(vec![1, 0, 0]);
         let b = sm.alloc().unwrap();
-        assert_eq!(b, 1);
+        assert_eq!(b, MetaBlock::new(1));
         assert_eq!(sm.inc(b).unwrap(), 2);
         assert_eq!(sm.inc(b).unwrap(), 3);
         assert_eq!(sm.allocated_this_transaction(), 1);
-        assert_eq!(sm.changes(), vec![(1, 0, 3)]);
+        assert_eq!(sm.changes(), vec![(MetaBlock::new(1), 0, 3)]);
         assert_eq!(sm.dec(b).unwrap(), 2);
-        assert!(sm.dec(2).is_err());
+        assert!(sm.dec(MetaBlock::new(2)).is_err());
         sm.abort_transaction();
-        assert_eq!(sm.count(1), 0);
+        assert_eq!(sm.count(MetaBlock::new(1)), 0);
         assert_eq!(sm.nr_allocated(), 1);
     }
 }

@@ -160,7 +160,7 @@ fn rekey_second_writeset(path: &std::path::Path, era: u64) {
     use era_tools::pdata::checksum::{seal, BlockKind};
     let mut image = std::fs::read(path).unwrap();
     let sb = read_superblock(&MemIo::from_bytes(image.clone())).unwrap();
-    let leaf = sb.writeset_tree_root as usize * 4096;
+    let leaf = sb.writeset_tree_root.index().unwrap() * 4096;
     let block: &mut [u8; 4096] = (&mut image[leaf..leaf + 4096]).try_into().unwrap();
     assert_eq!(u64::from_le_bytes(block[40..48].try_into().unwrap()), 4);
     block[40..48].copy_from_slice(&era.to_le_bytes());
