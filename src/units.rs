@@ -97,8 +97,43 @@ impl fmt::Debug for MetaBlock {
 /// An origin (data) block index, as stored in era arrays and writesets.
 pub type DataBlock = u32;
 
-/// An era number.
-pub type Era = u32;
+/// An era number: the kernel's u32 counter, which wraps silently (target.md §6.1).
+///
+/// Built from a stored or parsed number only through [`Era::new`], read out through
+/// [`get`](Self::get); the one piece of arithmetic the format has is [`next`](Self::next).
+/// `Display` and `Debug` print the bare number, as messages always have.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Era(u32);
+
+impl Era {
+    /// Era `n`.
+    pub const fn new(n: u32) -> Era {
+        Era(n)
+    }
+
+    /// The era's number.
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+
+    /// The era after this one, wrapping from `u32::MAX` to 0 as the kernel's counter
+    /// does (it increments without a check).
+    pub const fn next(self) -> Era {
+        Era(self.0.wrapping_add(1))
+    }
+}
+
+impl fmt::Display for Era {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for Era {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
 
 /// A zeroed block on the heap.
 pub fn zeroed_block() -> Box<BlockBuf> {
@@ -184,6 +219,20 @@ mod tests {
     #[should_panic(expected = "overflows")]
     fn a_meta_block_offset_past_u64_panics_rather_than_wraps() {
         let _ = MetaBlock::new(u64::MAX).offset(1);
+    }
+
+    #[test]
+    fn an_era_prints_its_bare_number_and_wraps_like_the_kernel() {
+        let e = Era::new(41);
+        assert_eq!(e.to_string(), "41");
+        assert_eq!(format!("{e:?}"), "41");
+        assert_eq!(format!("{:?}", vec![e, e.next()]), "[41, 42]");
+        assert_eq!(e.get(), 41);
+        assert_eq!(e.next(), Era::new(42));
+        assert_eq!(Era::default(), Era::new(0));
+        // The kernel's counter is a u32 incremented without a check (target.md §6.1).
+        assert_eq!(Era::new(u32::MAX).next(), Era::new(0));
+        assert!(Era::new(3) < Era::new(4));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::pdata::checksum::BlockKind;
 use crate::pdata::transaction::TransactionManager;
 use crate::pdata::{array_cow, bitset_cow};
 use crate::pdata::{narrow, read_block};
+use crate::units::Era;
 use crate::units::{BlockBuf, MetaBlock};
 use std::sync::Arc;
 
@@ -32,7 +33,7 @@ pub struct LiveMetadata {
     tm: TransactionManager,
     pub data_block_size: u32,
     pub nr_blocks: u32,
-    pub current_era: u32,
+    pub current_era: Era,
     pub current_writeset: WritesetRoot,
     pub writeset_tree_root: MetaBlock,
     pub era_array_root: MetaBlock,
@@ -65,7 +66,7 @@ impl LiveMetadata {
             tm,
             data_block_size,
             nr_blocks: 0,
-            current_era: 0,
+            current_era: Era::new(0),
             current_writeset: WritesetRoot::default(),
             writeset_tree_root,
             era_array_root,
@@ -176,7 +177,7 @@ impl LiveMetadata {
             &mut self.tm,
             self.writeset_tree_root,
             &WRITESET_TREE,
-            self.current_era as u64,
+            u64::from(self.current_era.get()),
             &v,
         )?;
         self.current_writeset.root = MetaBlock::new(0);
@@ -190,7 +191,7 @@ impl LiveMetadata {
             nr_bits: self.nr_blocks,
             root,
         };
-        self.current_era = self.current_era.wrapping_add(1);
+        self.current_era = self.current_era.next();
         Ok(())
     }
 

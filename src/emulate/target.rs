@@ -8,7 +8,7 @@ use super::metadata::LiveMetadata;
 use super::origin::Origin;
 use super::{Error, Result};
 use crate::io::BlockIo;
-use crate::units::MetaBlock;
+use crate::units::{Era, MetaBlock};
 use std::sync::Arc;
 
 /// Sector size in bytes.
@@ -22,7 +22,7 @@ const CHUNK_SECTORS: u64 = 2048;
 pub struct Status {
     pub used: u64,
     pub total: u64,
-    pub current_era: u32,
+    pub current_era: Era,
     /// Block of the held snapshot.
     pub snap: Option<MetaBlock>,
 }

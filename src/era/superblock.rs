@@ -6,7 +6,7 @@ use super::{Error, Result};
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::codec::{get_block, get_u32, get_u64, put_block, put_u32, put_u64};
 use crate::pdata::space_map::{SmRoot, SM_ROOT_SIZE};
-use crate::units::{BlockBuf, MetaBlock, BLOCK_SECTORS, BLOCK_SIZE};
+use crate::units::{BlockBuf, Era, MetaBlock, BLOCK_SECTORS, BLOCK_SIZE};
 
 /// The superblock's magic number.
 pub const MAGIC: u64 = 2_126_579_579;
@@ -73,7 +73,7 @@ pub struct Superblock {
     pub metadata_block_size: u32,
     /// Origin blocks: the era array's length.
     pub nr_blocks: u32,
-    pub current_era: u32,
+    pub current_era: Era,
     pub current_writeset: WritesetRoot,
     pub writeset_tree_root: MetaBlock,
     pub era_array_root: MetaBlock,
@@ -96,7 +96,7 @@ impl Superblock {
             data_block_size: get_u32(data, DATA_BLOCK_SIZE_OFF),
             metadata_block_size: get_u32(data, METADATA_BLOCK_SIZE_OFF),
             nr_blocks: get_u32(data, NR_BLOCKS_OFF),
-            current_era: get_u32(data, CURRENT_ERA_OFF),
+            current_era: Era::new(get_u32(data, CURRENT_ERA_OFF)),
             current_writeset: WritesetRoot::unpack(
                 &data[CURRENT_WRITESET_OFF..CURRENT_WRITESET_OFF + WRITESET_ROOT_SIZE],
             ),
@@ -153,7 +153,7 @@ impl Superblock {
         put_u32(d, DATA_BLOCK_SIZE_OFF, self.data_block_size);
         put_u32(d, METADATA_BLOCK_SIZE_OFF, self.metadata_block_size);
         put_u32(d, NR_BLOCKS_OFF, self.nr_blocks);
-        put_u32(d, CURRENT_ERA_OFF, self.current_era);
+        put_u32(d, CURRENT_ERA_OFF, self.current_era.get());
         self.current_writeset
             .pack(&mut d[CURRENT_WRITESET_OFF..CURRENT_WRITESET_OFF + WRITESET_ROOT_SIZE]);
         put_block(d, WRITESET_TREE_ROOT_OFF, self.writeset_tree_root);
@@ -175,7 +175,7 @@ impl Superblock {
             data_block_size,
             metadata_block_size: BLOCK_SECTORS,
             nr_blocks: 0,
-            current_era: 0,
+            current_era: Era::new(0),
             current_writeset: WritesetRoot::default(),
             writeset_tree_root: MetaBlock::new(0),
             era_array_root: MetaBlock::new(0),

@@ -99,7 +99,7 @@ fn run_until_cut(io: Arc<PowerCutIo>, cache_blocks: usize) -> (Vec<(u32, u32)>, 
             Some(t),
         ) = (cmd, runner.target())
         {
-            let era = t.metadata().current_era;
+            let era = t.metadata().current_era.get();
             let last = if matches!(cmd, Command::Discard { .. }) {
                 *sector
             } else {
@@ -164,7 +164,7 @@ fn check_image(image: Vec<u8>, done: &[(u32, u32)], what: &str) -> usize {
         .unwrap_or_else(|e| panic!("{what}: reopen: {e}"));
     assert_eq!(
         runner.target().unwrap().metadata().current_era,
-        before + 1,
+        before.next(),
         "{what}"
     );
     runner.close().unwrap();
@@ -273,7 +273,7 @@ fn running_out_of_metadata_space_never_corrupts() {
                 recovered += 1;
             }
             if let (Command::Write { sector, count, .. }, Some(t)) = (cmd, runner.target()) {
-                let era = t.metadata().current_era;
+                let era = t.metadata().current_era.get();
                 for b in sector / BS..=(sector + count - 1) / BS {
                     done.push((b as u32, era));
                 }

@@ -13,6 +13,7 @@ use era_tools::era::ir::EraMetadata;
 use era_tools::era::metadata::{open_view, read_metadata, read_superblock, Source};
 use era_tools::era::superblock::Superblock;
 use era_tools::io::MemIo;
+use era_tools::units::Era;
 use era_tools::units::MetaBlock;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -73,7 +74,7 @@ impl Rig {
                     || sb.current_writeset.root == MetaBlock::new(0)
                     || w.era != sb.current_era
             })
-            .map(|w| (w.era, bits(&w.bits, w.nr_bits)))
+            .map(|w| (w.era.get(), bits(&w.bits, w.nr_bits)))
             .collect()
     }
 
@@ -139,7 +140,7 @@ fn trace_a_main() {
         c,
     )
     .unwrap();
-    assert_eq!((snap.current_era, snap.metadata_snap.get()), (3, 0));
+    assert_eq!((snap.current_era.get(), snap.metadata_snap.get()), (3, 0));
     assert_space_map_exact(r.meta.as_ref(), "A14");
     r.run("drop_metadata_snap"); // A15
     assert_eq!(r.status(), "8 9/1024 3 -"); // A16
@@ -147,7 +148,7 @@ fn trace_a_main() {
     let sb = r.sb();
     assert_eq!(
         (
-            sb.current_era,
+            sb.current_era.get(),
             sb.current_writeset.nr_bits,
             sb.current_writeset.root.get()
         ),
@@ -166,7 +167,7 @@ fn trace_a_main() {
         !sb.current_writeset.root.is_zero(),
         "A22 keeps a live writeset"
     );
-    assert_eq!(sb.current_era, 4);
+    assert_eq!(sb.current_era, Era::new(4));
     assert_eq!(r.tree(Source::Live), BTreeMap::new());
     assert_eq!(
         r.array(Source::Live),
@@ -187,7 +188,7 @@ fn trace_a_main() {
         map(&[(0, 4), (1, 1), (2, 2), (5, 3), (7, 3)])
     );
     assert_eq!(r.sb().current_writeset.root, MetaBlock::new(0));
-    assert_eq!(r.sb().current_era, 5);
+    assert_eq!(r.sb().current_era, Era::new(5));
     assert_space_map_exact(r.meta.as_ref(), "A25");
 }
 
@@ -203,7 +204,7 @@ fn trace_b_crash_with_digest_in_flight() {
     assert_eq!(r.array(Source::Live), BTreeMap::new());
     assert_eq!(r.fold(Source::Live), map(&[(3, 1), (9, 2)]));
     r.run("open"); // B6
-    assert_eq!(r.sb().current_era, 3);
+    assert_eq!(r.sb().current_era, Era::new(3));
     assert_eq!(r.status(), "8 17/1024 3 -"); // B7
     assert_eq!(r.status(), "8 9/1024 3 -"); // B8
     r.run("close"); // B9
@@ -216,9 +217,9 @@ fn trace_b_crash_with_digest_in_flight() {
 fn trace_c_recovered_writeset_reaches_the_snapshot() {
     let mut r = Rig::new(1024, 128, 8);
     r.run(&format!("open\n{}\ncrash\nopen", wb(0)));
-    assert_eq!(r.sb().current_era, 2);
+    assert_eq!(r.sb().current_era, Era::new(2));
     r.run("take_metadata_snap");
-    assert_eq!(r.sb().current_era, 3);
+    assert_eq!(r.sb().current_era, Era::new(3));
     assert_eq!(
         r.tree(Source::Snapshot),
         BTreeMap::from([(1, vec![0]), (2, vec![])])
@@ -242,7 +243,7 @@ fn trace_d_snapshot_image_of_the_tools_test_suite() {
     r.run(&w(0..16));
     r.run("close");
     let sb = r.sb();
-    assert_eq!(sb.current_era, 3);
+    assert_eq!(sb.current_era, Era::new(3));
     assert_eq!(
         (sb.current_writeset.nr_bits, sb.current_writeset.root.get()),
         (512, 0)
@@ -261,7 +262,7 @@ fn trace_d_snapshot_image_of_the_tools_test_suite() {
         sb.metadata_snap,
     )
     .unwrap();
-    assert_eq!((snap.current_era, snap.metadata_snap.get()), (3, 0));
+    assert_eq!((snap.current_era.get(), snap.metadata_snap.get()), (3, 0));
     assert_eq!(snap.sm_root.nr_allocated, 11);
     assert_eq!(
         r.tree(Source::Snapshot),
@@ -294,7 +295,7 @@ fn rejected_operations_change_nothing() {
         "past the end"
     );
     r.run("message CheckPoint");
-    assert_eq!(r.sb().current_era, 2);
+    assert_eq!(r.sb().current_era, Era::new(2));
     r.run("take_metadata_snap");
     assert!(r
         .runner
@@ -314,7 +315,7 @@ fn rejected_operations_change_nothing() {
     }
     assert_eq!(r.run("table"), vec!["0 128 era meta origin 8".to_string()]);
     r.run("resume");
-    assert_eq!(r.sb().current_era, 4);
+    assert_eq!(r.sb().current_era, Era::new(4));
     r.run("close");
     assert_space_map_exact(r.meta.as_ref(), "rejections");
 }

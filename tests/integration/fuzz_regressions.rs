@@ -11,6 +11,7 @@ use era_tools::era::superblock::Superblock;
 use era_tools::io::MemIo;
 use era_tools::pdata::checksum::{seal, BlockKind};
 use era_tools::pdata::codec::{put_u32, put_u64};
+use era_tools::units::Era;
 use era_tools::units::MetaBlock;
 use era_tools::units::{BlockBuf, BLOCK_SIZE};
 
@@ -46,7 +47,7 @@ fn current_era_below_an_archived_writeset() {
     let mut img = kernel_image("checkpoints");
     let mut sb = superblock(&img);
     sb.current_writeset.root = MetaBlock::new(147);
-    sb.current_era = 4;
+    sb.current_era = Era::new(4);
     img[..BLOCK_SIZE].copy_from_slice(&sb.pack()[..]);
     let found = findings(img);
     assert!(found.iter().any(|f| f.starts_with("error")), "{found:?}");
@@ -107,7 +108,7 @@ fn writeset_eras_zero_and_u64_max() {
     });
     let mut sb = superblock(&img);
     sb.current_writeset.root = MetaBlock::new(147);
-    sb.current_era = 0;
+    sb.current_era = Era::new(0);
     img[..BLOCK_SIZE].copy_from_slice(&sb.pack()[..]);
     let found = findings(img);
     assert!(

@@ -15,6 +15,7 @@ use era_tools::era::ir::EraMetadata;
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::era::superblock::Superblock;
 use era_tools::io::MemIo;
+use era_tools::units::Era;
 use era_tools::units::MetaBlock;
 use std::path::{Path, PathBuf};
 
@@ -121,7 +122,11 @@ fn the_kernel_output_folds_to_the_truth() {
         let md = read(&image(&case, "meta.img.gz"), &case);
         let t = case_truth(&case);
         assert_eq!(md.superblock.nr_blocks, t.nr_blocks, "{case}: nr_blocks");
-        assert_eq!(md.superblock.current_era, t.current_era, "{case}: era");
+        assert_eq!(
+            md.superblock.current_era,
+            Era::new(t.current_era),
+            "{case}: era"
+        );
         let folded = md.folded_eras();
         assert_eq!(folded.len(), t.nr_blocks as usize, "{case}");
         for (b, &e) in folded.iter().enumerate() {
@@ -148,7 +153,11 @@ fn a_snapshot_of_ours_the_kernel_kept_folds_to_its_truth() {
         let view = open_view(&io, Source::Snapshot).unwrap_or_else(|e| panic!("{case}: {e}"));
         let md = read_metadata(&io, &view).unwrap_or_else(|e| panic!("{case}: {e}"));
         assert_eq!(md.superblock.nr_blocks, t.nr_blocks, "{case}: nr_blocks");
-        assert_eq!(md.superblock.current_era, t.current_era, "{case}: era");
+        assert_eq!(
+            md.superblock.current_era,
+            Era::new(t.current_era),
+            "{case}: era"
+        );
         for (b, &e) in md.folded_eras().iter().enumerate() {
             assert_eq!(e, t.era(b as u32), "{case}: snapshot block {b}");
         }
@@ -180,7 +189,11 @@ fn the_kernel_continues_our_eras() {
         assert_eq!(first.label, "after_create", "{case}");
         // Opening our metadata: the era continues at ours + 1, our held snapshot is seen,
         // and the kernel's space map has our size.
-        assert_eq!(first.era, input.current_era + 1, "{case}: era after open");
+        assert_eq!(
+            first.era,
+            input.current_era.next().get(),
+            "{case}: era after open"
+        );
         let held = (!input.metadata_snap.is_zero()).then_some(input.metadata_snap);
         assert_eq!(first.snap, held, "{case}: snapshot after open");
         assert_eq!(
@@ -209,7 +222,7 @@ fn the_kernel_continues_our_eras() {
         let last = st.last().unwrap();
         let t = case_truth(&case);
         assert_eq!(last.era, t.current_era, "{case}: final era");
-        assert_eq!(output.current_era, last.era, "{case}: stored era");
+        assert_eq!(output.current_era, Era::new(last.era), "{case}: stored era");
         assert_eq!(
             output.metadata_snap,
             last.snap.unwrap_or_default(),

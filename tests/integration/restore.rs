@@ -13,6 +13,7 @@ use era_tools::era::metadata::{open_view, read_metadata, read_superblock, Source
 use era_tools::era::restore::{blocks_needed, write_metadata};
 use era_tools::era::Error;
 use era_tools::io::{BlockIo, MemIo};
+use era_tools::units::Era;
 use era_tools::units::MetaBlock;
 use era_tools::xml::{XmlStyle, XmlWriter};
 use proptest::prelude::*;
@@ -194,7 +195,7 @@ prop_compose! {
             .filter_map(|(i, (_, nr_bits, kind, s))| {
                 let era = current_era.checked_sub(i as u32)?;
                 let nr_bits = if s % 3 == 0 { nr_blocks } else { nr_bits };
-                eras.insert(era).then(|| Writeset { era, nr_bits, bits: random_bits(nr_bits, kind, s | 1) })
+                eras.insert(era).then(|| Writeset { era: Era::new(era), nr_bits, bits: random_bits(nr_bits, kind, s | 1) })
             })
             .collect();
         // Dump order: eras ascending, as the reader returns them.
@@ -203,7 +204,7 @@ prop_compose! {
             .map(|_| (xorshift(&mut seed) % (current_era as u64 + 1)) as u32)
             .collect();
         EraMetadata {
-            superblock: SuperblockIr { uuid: String::new(), block_size, nr_blocks, current_era },
+            superblock: SuperblockIr { uuid: String::new(), block_size, nr_blocks, current_era: Era::new(current_era) },
             writesets,
             era_array,
         }

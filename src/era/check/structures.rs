@@ -48,7 +48,7 @@ impl Structures {
     pub fn check_view(&mut self, ck: &mut Checker, v: &ViewSpec) {
         let eras = self.check_writeset_tree(ck, v);
         if let Some(cw) = v.current_writeset {
-            if let Some(a) = eras.get(&(v.current_era as u64)) {
+            if let Some(a) = eras.get(&u64::from(v.current_era.get())) {
                 ck.error(
                     a.leaf,
                     format!(
@@ -85,7 +85,7 @@ impl Structures {
             },
             &mut |ck, e| {
                 let ws = WritesetRoot::unpack(e.value);
-                if e.key > v.current_era as u64 {
+                if e.key > u64::from(v.current_era.get()) {
                     ck.error(
                         e.leaf,
                         format!(
@@ -161,7 +161,7 @@ fn check_era_array(ck: &mut Checker, v: &ViewSpec) {
             let mut n = 0usize;
             for (j, b) in a.values.chunks_exact(4).enumerate() {
                 let era = get_u32(b, 0);
-                if era > current {
+                if era > current.get() {
                     n += 1;
                     first.get_or_insert((j, era));
                 }
@@ -183,9 +183,9 @@ fn check_era_array(ck: &mut Checker, v: &ViewSpec) {
 /// contiguous range ([`writeset_eras_fault`], the rule `era_restore` applies too).
 fn check_contiguity(ck: &mut Checker, v: &ViewSpec, eras: &BTreeMap<u64, Archived>) {
     let mut all: Vec<u64> = eras.keys().copied().collect();
-    if v.current_writeset.is_some() && !eras.contains_key(&(v.current_era as u64)) {
+    if v.current_writeset.is_some() && !eras.contains_key(&u64::from(v.current_era.get())) {
         // Damaged metadata can have a current era below archived ones: keep the list sorted.
-        all.push(v.current_era as u64);
+        all.push(u64::from(v.current_era.get()));
         all.sort_unstable();
     }
     if let Some(fault) = writeset_eras_fault(&all) {

@@ -7,6 +7,7 @@ use crate::io::MemIo;
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::codec::{get_u32, get_u64, put_u32, put_u64};
 use crate::pdata::space_map::{pack_bitmap, pack_index, unpack_bitmap, unpack_index};
+use crate::units::Era;
 use crate::units::{BlockBuf, BLOCK_SIZE};
 use std::io::Read;
 
@@ -451,7 +452,7 @@ fn spec_example_b_checks_clean() {
         ref_count_root: MetaBlock::new(7),
     };
     sb.nr_blocks = 100;
-    sb.current_era = 2;
+    sb.current_era = Era::new(2);
     sb.current_writeset.nr_bits = 100;
     sb.writeset_tree_root = MetaBlock::new(3);
     sb.era_array_root = MetaBlock::new(5);

@@ -122,7 +122,7 @@ fn roots_of(sb: &Superblock, opts: &RepairOptions) -> Result<Roots> {
     Ok(Roots {
         data_block_size,
         nr_blocks: sb.nr_blocks,
-        current_era: sb.current_era,
+        current_era: sb.current_era.get(),
         writeset_tree_root: sb.writeset_tree_root,
         era_array_root: sb.era_array_root,
         current_writeset: (!cw.root.is_zero()).then_some(cw),

@@ -32,7 +32,7 @@ use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::codec::{get_u32, get_u64};
 use crate::pdata::salvage::salvage_array;
 use crate::pdata::space_map::MAX_METADATA_BLOCKS;
-use crate::units::{origin_blocks_ok, BlockBuf, MetaBlock, BLOCK_SIZE};
+use crate::units::{origin_blocks_ok, BlockBuf, Era, MetaBlock, BLOCK_SIZE};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Blocks read at once during the scan.
@@ -248,7 +248,14 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         }
         let mut bits = a.values;
         mask_tail(&mut bits, u64::from(nr_bits));
-        merge_writeset(&mut writesets, Writeset { era, nr_bits, bits });
+        merge_writeset(
+            &mut writesets,
+            Writeset {
+                era: Era::new(era),
+                nr_bits,
+                bits,
+            },
+        );
     }
     if ignored > 0 {
         notes.push(format!(
@@ -279,7 +286,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         .iter()
         .copied()
         .chain(writesets.keys().copied())
-        .chain(s.snapshots.iter().map(|(_, sb)| sb.current_era))
+        .chain(s.snapshots.iter().map(|(_, sb)| sb.current_era.get()))
         .max()
         .unwrap_or(0);
     let current_era = if orphan_bits {
@@ -302,7 +309,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         merge_writeset(
             &mut writesets,
             Writeset {
-                era: current_era,
+                era: Era::new(current_era),
                 nr_bits: nr_blocks,
                 bits: orphan,
             },

@@ -218,7 +218,7 @@ impl Visitor for StreamWriter<'_> {
     fn writeset_begin(&mut self, ws: &WritesetIr) -> std::result::Result<(), StreamError> {
         self.checks.writeset_begin(ws)?;
         self.open = Some(Open {
-            era: ws.era,
+            era: ws.era.get(),
             nr_bits: ws.nr_bits,
             // Zeroed, so that pages no bit is set in cost nothing.
             words: vec![0; nr_words(u64::from(ws.nr_bits)) as usize],
@@ -301,7 +301,7 @@ impl Visitor for StreamWriter<'_> {
     fn eras(&mut self, first: u32, eras: &[u32]) -> std::result::Result<(), StreamError> {
         self.checks.eras(first, eras)?;
         let current = self.checks.superblock.current_era;
-        if let Some(i) = eras.iter().position(|&e| e > current) {
+        if let Some(i) = eras.iter().position(|&e| e > current.get()) {
             let block = first + i as u32;
             if self.later.is_none_or(|(b, _)| block < b) {
                 self.later = Some((block, eras[i]));

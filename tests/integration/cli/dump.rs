@@ -5,6 +5,7 @@ use super::support::*;
 use crate::common::*;
 use era_tools::era::metadata::read_superblock;
 use era_tools::io::MemIo;
+use era_tools::units::Era;
 
 fn logical_eras(xml: &str) -> Vec<(u32, u32)> {
     xml.lines()
@@ -179,16 +180,16 @@ fn metadata_the_reference_tool_refuses_still_dumps() {
             uuid: String::new(),
             block_size: 8,
             nr_blocks: 100,
-            current_era: 10,
+            current_era: Era::new(10),
         },
         writesets: vec![
             Writeset {
-                era: 3,
+                era: Era::new(3),
                 nr_bits: 100,
                 bits: vec![1 << 4, 0],
             },
             Writeset {
-                era: 4,
+                era: Era::new(4),
                 nr_bits: 100,
                 bits: vec![0, 1 << 2],
             },
@@ -224,7 +225,7 @@ fn metadata_the_reference_tool_refuses_still_dumps() {
             uuid: String::new(),
             block_size: 8,
             nr_blocks: 0,
-            current_era: 0,
+            current_era: Era::new(0),
         },
         writesets: vec![],
         era_array: vec![],
