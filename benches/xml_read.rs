@@ -5,6 +5,7 @@
 //! `ERA_BENCH_ONLY=quick-xml|read|build` runs one measurement).
 
 use era_tools::era::ir::{EraMetadata, SuperblockIr, Visitor, Writeset, WritesetIr};
+use era_tools::units::Era;
 use era_tools::xml::{build_from_xml, read_xml, XmlStyle, XmlWriter};
 use std::io::{BufReader, BufWriter};
 use std::time::Instant;
@@ -23,7 +24,7 @@ fn synthetic(nr_blocks: u32) -> EraMetadata {
                 })
                 .collect::<Vec<u64>>();
             let mut ws = Writeset {
-                era: 10 + i,
+                era: Era::new(10 + i),
                 nr_bits: nr_blocks,
                 bits,
             };
@@ -41,7 +42,7 @@ fn synthetic(nr_blocks: u32) -> EraMetadata {
             uuid: String::new(),
             block_size: 128,
             nr_blocks,
-            current_era: 13,
+            current_era: Era::new(13),
         },
         writesets,
         era_array: (0..nr_blocks).map(|b| (b * 7) % 10).collect(),

@@ -37,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
         read_metadata(&d.io, &view)
             .unwrap_or_else(|e| panic!("check passed, but the metadata does not read: {e}"));
     }
-    if view.live.metadata_snap != 0 {
+    if !view.live.metadata_snap.is_zero() {
         let snap = open_view(&d.io, Source::Snapshot)
             .unwrap_or_else(|e| panic!("check passed, but the snapshot does not open: {e}"));
         read_metadata(&d.io, &snap)

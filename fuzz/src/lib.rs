@@ -172,8 +172,7 @@ impl PatchedIo {
 
     fn base_block(&self, block: MetaBlock) -> Box<BlockBuf> {
         let mut b = Box::new([0u8; BLOCK_SIZE]);
-        let off = block as usize * BLOCK_SIZE;
-        if let Some(src) = self.base.get(off..off + BLOCK_SIZE) {
+        if let Some(src) = self.base_slice(block) {
             b.copy_from_slice(src);
         }
         b
@@ -196,8 +195,14 @@ impl PatchedIo {
             .insert(block, data);
     }
 
+    /// The bytes of `block` in the base image, if it holds them.
+    fn base_slice(&self, block: MetaBlock) -> Option<&'static [u8]> {
+        let off = block.index()?.checked_mul(BLOCK_SIZE)?;
+        self.base.get(off..off.checked_add(BLOCK_SIZE)?)
+    }
+
     fn bounds(&self, block: MetaBlock) -> io::Result<()> {
-        if block >= self.nr_blocks {
+        if !block.is_below(self.nr_blocks) {
             Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!("block {block} is beyond the end of the device"),
@@ -218,13 +223,10 @@ impl BlockIo for PatchedIo {
         let overlay = self.overlay.read().expect("overlay lock");
         match overlay.get(&block) {
             Some(b) => buf.copy_from_slice(&b[..]),
-            None => {
-                let off = block as usize * BLOCK_SIZE;
-                match self.base.get(off..off + BLOCK_SIZE) {
-                    Some(src) => buf.copy_from_slice(src),
-                    None => buf.fill(0),
-                }
-            }
+            None => match self.base_slice(block) {
+                Some(src) => buf.copy_from_slice(src),
+                None => buf.fill(0),
+            },
         }
         Ok(())
     }
@@ -267,7 +269,9 @@ pub fn damaged(data: &[u8]) -> Option<Damaged> {
     let mut seals: Vec<(MetaBlock, Option<BlockKind>)> = Vec::new();
     let mut patches = 0;
     while rest.len() >= 6 {
-        let block = u16::from_le_bytes([rest[0], rest[1]]) as u64 % (image.used_end + 1);
+        let block = MetaBlock::new(
+            u64::from(u16::from_le_bytes([rest[0], rest[1]])) % (image.used_end + 1),
+        );
         let offset = u16::from_le_bytes([rest[2], rest[3]]) as usize % BLOCK_SIZE;
         let how = rest[4];
         let len = rest[5] as usize;

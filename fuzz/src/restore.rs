@@ -24,7 +24,7 @@ use era_tools::era::restore::{blocks_needed, validate, write_metadata};
 use era_tools::era::Error;
 use era_tools::io::MemIo;
 use era_tools::pdata::bitset::for_each_run;
-use era_tools::units::BLOCK_SIZE;
+use era_tools::units::{Era, BLOCK_SIZE};
 
 /// Devices larger than this (in blocks) are not restored: the round trip would cost
 /// more than a fuzz iteration should.
@@ -56,7 +56,11 @@ pub fn decode_metadata(data: &[u8]) -> EraMetadata {
             let (begin, len) = (r.u16(), r.u16());
             set_bits(&mut bits, begin as u64, len as u64);
         }
-        writesets.push(Writeset { era, nr_bits, bits });
+        writesets.push(Writeset {
+            era: Era::new(era),
+            nr_bits,
+            bits,
+        });
     }
     let mut era_array = vec![0u32; nr_blocks as usize];
     for _ in 0..r.u8() {
@@ -71,7 +75,7 @@ pub fn decode_metadata(data: &[u8]) -> EraMetadata {
             uuid: String::new(),
             block_size,
             nr_blocks,
-            current_era,
+            current_era: Era::new(current_era),
         },
         writesets,
         era_array,
@@ -86,11 +90,11 @@ pub fn encode_metadata(md: &EraMetadata) -> Vec<u8> {
     let sb = &md.superblock;
     out.push((sb.block_size / 8) as u8);
     out.extend_from_slice(&(sb.nr_blocks as u16).to_le_bytes());
-    out.extend_from_slice(&sb.current_era.to_le_bytes());
+    out.extend_from_slice(&sb.current_era.get().to_le_bytes());
     let wss = &md.writesets[..md.writesets.len().min(8)];
     out.push(wss.len() as u8);
     for ws in wss {
-        out.extend_from_slice(&ws.era.to_le_bytes());
+        out.extend_from_slice(&ws.era.get().to_le_bytes());
         out.extend_from_slice(&(ws.nr_bits as u16).to_le_bytes());
         let mut runs = Vec::new();
         for_each_run(&ws.bits, ws.nr_bits as u64, |b, e| runs.push((b, e)));

@@ -54,7 +54,7 @@ pub fn open_metadata(path: &Path, mode: OpenMode) -> Result<FileIo> {
         )));
     }
     let mut first = [0u8; BLOCK_SIZE];
-    io.read_block(0, &mut first)
+    io.read_block(SUPERBLOCK_LOCATION, &mut first)
         .map_err(|source| Error::InputIo {
             path: path.to_path_buf(),
             source,

@@ -85,7 +85,7 @@ pub fn run(opts: &InvalidateOptions, progress: &Progress) -> Result<InvalidateOu
         },
         block_size: sb.data_block_size,
         nr_blocks: sb.nr_blocks,
-        current_era: sb.current_era,
+        current_era: sb.current_era.get(),
         written_since: opts.written_since,
     };
     let set = written_since_set(&io, &view, opts.written_since).map_err(Error::from)?;

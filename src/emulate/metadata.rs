@@ -3,13 +3,14 @@
 //! metadata snapshot, all copy-on-write through the transaction manager.
 
 use super::{Error, Result};
-use crate::era::superblock::{Superblock, WritesetRoot, WRITESET_ROOT_SIZE};
+use crate::era::superblock::{Superblock, WritesetRoot, SUPERBLOCK_LOCATION, WRITESET_ROOT_SIZE};
 use crate::io::BlockIo;
 use crate::pdata::btree::cow::{self as btree_cow, ArrayRoots, ARRAY_INDEX_TREE};
 use crate::pdata::checksum::BlockKind;
 use crate::pdata::transaction::TransactionManager;
 use crate::pdata::{array_cow, bitset_cow};
 use crate::pdata::{narrow, read_block};
+use crate::units::Era;
 use crate::units::{BlockBuf, MetaBlock};
 use std::sync::Arc;
 
@@ -32,7 +33,7 @@ pub struct LiveMetadata {
     tm: TransactionManager,
     pub data_block_size: u32,
     pub nr_blocks: u32,
-    pub current_era: u32,
+    pub current_era: Era,
     pub current_writeset: WritesetRoot,
     pub writeset_tree_root: MetaBlock,
     pub era_array_root: MetaBlock,
@@ -49,7 +50,7 @@ impl LiveMetadata {
         data_block_size: u32,
         sync: bool,
     ) -> Result<(LiveMetadata, bool)> {
-        let b0 = read_block(io.as_ref(), 0)?;
+        let b0 = read_block(io.as_ref(), SUPERBLOCK_LOCATION)?;
         if b0.iter().all(|&b| b == 0) {
             Ok((Self::format(io, data_block_size, sync)?, true))
         } else {
@@ -65,11 +66,11 @@ impl LiveMetadata {
             tm,
             data_block_size,
             nr_blocks: 0,
-            current_era: 0,
+            current_era: Era::new(0),
             current_writeset: WritesetRoot::default(),
             writeset_tree_root,
             era_array_root,
-            metadata_snap: 0,
+            metadata_snap: MetaBlock::new(0),
             last_superblock: Box::new([0; crate::units::BLOCK_SIZE]),
         };
         md.commit()?;
@@ -82,7 +83,7 @@ impl LiveMetadata {
         data_block_size: u32,
         sync: bool,
     ) -> Result<LiveMetadata> {
-        let sb = Superblock::unpack(b0, 0)?;
+        let sb = Superblock::unpack(b0, SUPERBLOCK_LOCATION)?;
         if sb.data_block_size != data_block_size {
             return Err(Error::BadTable(format!(
                 "changing the data block size (from {} to {data_block_size}) is not supported",
@@ -167,7 +168,7 @@ impl LiveMetadata {
     /// Moves the current writeset into the tree under `current_era` (target.md §6.2).
     /// Does nothing when there is no current writeset.
     pub fn archive(&mut self) -> Result<bool> {
-        if self.current_writeset.root == 0 {
+        if self.current_writeset.root.is_zero() {
             return Ok(false);
         }
         let mut v = [0u8; WRITESET_ROOT_SIZE];
@@ -176,10 +177,10 @@ impl LiveMetadata {
             &mut self.tm,
             self.writeset_tree_root,
             &WRITESET_TREE,
-            self.current_era as u64,
+            u64::from(self.current_era.get()),
             &v,
         )?;
-        self.current_writeset.root = 0;
+        self.current_writeset.root = MetaBlock::new(0);
         Ok(true)
     }
 
@@ -190,14 +191,14 @@ impl LiveMetadata {
             nr_bits: self.nr_blocks,
             root,
         };
-        self.current_era = self.current_era.wrapping_add(1);
+        self.current_era = self.current_era.next();
         Ok(())
     }
 
     /// Sets bit `block` of the on-disk current writeset; false if it was already set.
     pub fn mark(&mut self, block: u32) -> Result<bool> {
         let cw = self.current_writeset;
-        if cw.root == 0 || block >= cw.nr_bits {
+        if cw.root.is_zero() || block >= cw.nr_bits {
             return Err(Error::BadMessage(format!(
                 "no current writeset covers block {block}"
             )));
@@ -261,11 +262,11 @@ impl LiveMetadata {
     /// space map copy its bitmap before the copy of the superblock is placed
     /// (docs/placement.md).
     pub fn take_snapshot(&mut self) -> Result<()> {
-        self.tm.inc(0)?;
+        self.tm.inc(SUPERBLOCK_LOCATION)?;
         let c = self
             .tm
             .write_new(BlockKind::Superblock, &self.last_superblock)?;
-        self.tm.dec(0)?;
+        self.tm.dec(SUPERBLOCK_LOCATION)?;
         self.tm.inc(self.writeset_tree_root)?;
         self.tm.inc(self.era_array_root)?;
         self.metadata_snap = c;
@@ -277,7 +278,7 @@ impl LiveMetadata {
         let c = self.metadata_snap;
         let data = self.tm.read(c, BlockKind::Superblock)?;
         let snap = Superblock::unpack(&data, c)?;
-        self.metadata_snap = 0;
+        self.metadata_snap = MetaBlock::new(0);
         btree_cow::release(&mut self.tm, snap.writeset_tree_root, &WRITESET_TREE)?;
         btree_cow::release(&mut self.tm, snap.era_array_root, &ARRAY_INDEX_TREE)?;
         self.tm.dec(c)?;

@@ -8,7 +8,7 @@ use super::metadata::LiveMetadata;
 use super::origin::Origin;
 use super::{Error, Result};
 use crate::io::BlockIo;
-use crate::units::MetaBlock;
+use crate::units::{Era, MetaBlock};
 use std::sync::Arc;
 
 /// Sector size in bytes.
@@ -22,7 +22,7 @@ const CHUNK_SECTORS: u64 = 2048;
 pub struct Status {
     pub used: u64,
     pub total: u64,
-    pub current_era: u32,
+    pub current_era: Era,
     /// Block of the held snapshot.
     pub snap: Option<MetaBlock>,
 }
@@ -575,11 +575,11 @@ impl Target {
                     used: self.md.used(),
                     total: self.md.total(),
                     current_era: self.md.current_era,
-                    snap: (self.md.metadata_snap != 0).then_some(self.md.metadata_snap),
+                    snap: (!self.md.metadata_snap.is_zero()).then_some(self.md.metadata_snap),
                 }))
             }
             Rpc::Message(Message::TakeMetadataSnap) => {
-                if self.md.metadata_snap != 0 {
+                if !self.md.metadata_snap.is_zero() {
                     return Err(Error::BadMessage(
                         "metadata_take_snap: metadata snapshot already exists".into(),
                     ));
@@ -589,7 +589,7 @@ impl Target {
                 self.md.take_snapshot()?;
             }
             Rpc::Message(Message::DropMetadataSnap) => {
-                if self.md.metadata_snap == 0 {
+                if self.md.metadata_snap.is_zero() {
                     return Err(Error::BadMessage(
                         "metadata_drop_snap: no snap to drop".into(),
                     ));

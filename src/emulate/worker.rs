@@ -264,12 +264,12 @@ mod tests {
             Ok(Reply::Status(s)) => s.current_era,
             other => panic!("{other:?}"),
         };
-        assert_eq!(era(h.request(Request::Status)), 1);
+        assert_eq!(era(h.request(Request::Status)), crate::units::Era::new(1));
         h.request(Request::Message(
             crate::emulate::target::Message::Checkpoint,
         ))
         .unwrap();
-        assert_eq!(era(h.request(Request::Status)), 2);
+        assert_eq!(era(h.request(Request::Status)), crate::units::Era::new(2));
         assert!(!h.era_map().is_marked(0));
         w.stop().unwrap();
         // After the stop, work is refused, not lost silently.

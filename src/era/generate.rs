@@ -10,7 +10,7 @@ use super::ir::{EraMetadata, SuperblockIr, Writeset};
 use super::restore::{blocks_needed, check_geometry, validate, write_metadata, WriteSummary};
 use super::{Error, Result};
 use crate::io::{FileIo, OpenMode};
-use crate::units::BLOCK_SIZE;
+use crate::units::{Era, BLOCK_SIZE};
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -99,7 +99,7 @@ pub fn generate(p: &GenerateParams) -> Result<EraMetadata> {
                     }
                 });
             Writeset {
-                era: (first + i as u64) as u32,
+                era: Era::new((first + i as u64) as u32),
                 nr_bits: p.nr_blocks,
                 bits,
             }
@@ -110,7 +110,7 @@ pub fn generate(p: &GenerateParams) -> Result<EraMetadata> {
             uuid: String::new(),
             block_size: p.block_size,
             nr_blocks: p.nr_blocks,
-            current_era: p.current_era,
+            current_era: Era::new(p.current_era),
         },
         writesets,
         era_array,

@@ -183,7 +183,7 @@ pub fn written_since_in(md: &EraMetadata, since: u32) -> BlockSet {
     let nr_blocks = u32::try_from(md.era_array.len()).unwrap_or(u32::MAX);
     let mut sets = Sets::new(nr_blocks);
     for ws in &md.writesets {
-        sets.add_writeset(ws.era, &ws.bits, since);
+        sets.add_writeset(ws.era.get(), &ws.bits, since);
     }
     for (word, eras) in sets.at_least.words.iter_mut().zip(md.era_array.chunks(64)) {
         *word = at_least_word(eras, since);
@@ -267,7 +267,7 @@ pub fn written_since_set(io: &dyn BlockIo, view: &View, since: u32) -> Result<Bl
         .map(|s| {
             let nr_bits = u64::from(s.root.nr_bits);
             Ok(WritesetWords {
-                era: s.era,
+                era: s.era.get(),
                 nr_bits,
                 bits: ArrayReader::open(io, s.root.root, nr_words(nr_bits), 8)?,
             })
@@ -390,6 +390,7 @@ mod tests {
     use super::*;
     use crate::era::ir::{SuperblockIr, Writeset};
     use crate::pdata::bitset::set_bit;
+    use crate::units::Era;
 
     #[test]
     fn runs_cover_exactly_the_blocks_at_or_above() {
@@ -418,7 +419,11 @@ mod tests {
                         bits[b as usize / 64] |= 1 << (b % 64);
                     }
                 }
-                Writeset { era, nr_bits, bits }
+                Writeset {
+                    era: Era::new(era),
+                    nr_bits,
+                    bits,
+                }
             })
             .collect();
         EraMetadata {
@@ -466,7 +471,7 @@ mod tests {
                         }
                     }
                     Writeset {
-                        era,
+                        era: Era::new(era),
                         nr_bits: nr_blocks,
                         bits,
                     }
@@ -477,7 +482,7 @@ mod tests {
                     uuid: String::new(),
                     block_size: 8,
                     nr_blocks,
-                    current_era,
+                    current_era: Era::new(current_era),
                 },
                 writesets,
                 era_array: (0..nr_blocks).map(|_| rng.u32(0..first_ws)).collect(),

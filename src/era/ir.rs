@@ -3,6 +3,7 @@
 //! b/64) and eras as slices, so that a consumer can format them in bulk.
 
 use crate::pdata::bitset::for_each_run;
+use crate::units::Era;
 
 /// The superblock as the XML sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -11,20 +12,20 @@ pub struct SuperblockIr {
     /// Origin block size in sectors.
     pub block_size: u32,
     pub nr_blocks: u32,
-    pub current_era: u32,
+    pub current_era: Era,
 }
 
 /// A writeset header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WritesetIr {
-    pub era: u32,
+    pub era: Era,
     pub nr_bits: u32,
 }
 
 /// One writeset with its bits.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Writeset {
-    pub era: u32,
+    pub era: Era,
     pub nr_bits: u32,
     /// `ceil(nr_bits / 64)` words; bits at or beyond `nr_bits` are zero.
     pub bits: Vec<u64>,
@@ -154,7 +155,7 @@ fn fold_writesets(eras: &mut [u32], writesets: &[Writeset]) {
                         let b = wi * 64 + w.trailing_zeros() as usize;
                         w &= w - 1;
                         if b < limit {
-                            chunk[b - first_word * 64] = ws.era;
+                            chunk[b - first_word * 64] = ws.era.get();
                         }
                     }
                 }
@@ -173,12 +174,12 @@ mod tests {
             writesets: vec![
                 // Out of order on purpose: the fold sorts by era.
                 Writeset {
-                    era: 7,
+                    era: Era::new(7),
                     nr_bits: 3,
                     bits: vec![0b1010],
                 },
                 Writeset {
-                    era: 5,
+                    era: Era::new(5),
                     nr_bits: 130,
                     bits: vec![0b0110, 0, 1 << 1 | 1 << 3],
                 },

@@ -53,11 +53,11 @@ pub fn open_view(io: &dyn BlockIo, source: Source) -> Result<View> {
             Ok(View {
                 sb: live.clone(),
                 live,
-                current_writeset: (cw.root != 0).then_some(cw),
+                current_writeset: (!cw.root.is_zero()).then_some(cw),
             })
         }
         Source::Snapshot => {
-            if live.metadata_snap == 0 {
+            if live.metadata_snap.is_zero() {
                 return Err(Error::NoSnapshot);
             }
             let sb = read_snapshot_superblock(io, live.metadata_snap)?;

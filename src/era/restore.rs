@@ -85,7 +85,7 @@ pub fn validate(md: &EraMetadata) -> Result<()> {
         .era_array
         .iter()
         .enumerate()
-        .find(|(_, &e)| e > sb.current_era)
+        .find(|(_, &e)| e > sb.current_era.get())
     {
         return bad(format!(
             "block {b} has era {e}, later than the current era {}",
@@ -119,7 +119,11 @@ pub fn validate(md: &EraMetadata) -> Result<()> {
             ));
         }
     }
-    let mut sorted: Vec<u64> = md.writesets.iter().map(|ws| u64::from(ws.era)).collect();
+    let mut sorted: Vec<u64> = md
+        .writesets
+        .iter()
+        .map(|ws| u64::from(ws.era.get()))
+        .collect();
     sorted.sort_unstable();
     if let Some(fault) = writeset_eras_fault(&sorted) {
         return bad(format!("{fault}, which era_check reports"));

@@ -289,7 +289,7 @@ impl<'s, 'a> Fold<'s, 'a> {
                             let b = base + u64::from(w.trailing_zeros());
                             w &= w - 1;
                             if b >= lo && b < stop {
-                                piece[(b - lo) as usize] = era;
+                                piece[(b - lo) as usize] = era.get();
                             }
                         }
                     }

@@ -4,16 +4,16 @@
 use super::interrupted::{is_interrupted_marker, INTERRUPTED_MESSAGE};
 use super::{Error, Result};
 use crate::pdata::checksum::{self, BlockKind};
-use crate::pdata::codec::{get_u32, get_u64, put_u32, put_u64};
+use crate::pdata::codec::{get_block, get_u32, get_u64, put_block, put_u32, put_u64};
 use crate::pdata::space_map::{SmRoot, SM_ROOT_SIZE};
-use crate::units::{BlockBuf, MetaBlock, BLOCK_SECTORS, BLOCK_SIZE};
+use crate::units::{BlockBuf, Era, MetaBlock, BLOCK_SECTORS, BLOCK_SIZE};
 
 /// The superblock's magic number.
 pub const MAGIC: u64 = 2_126_579_579;
 /// The only metadata version there is.
 pub const VERSION: u32 = 1;
 /// Where the live superblock lives.
-pub const SUPERBLOCK_LOCATION: MetaBlock = 0;
+pub const SUPERBLOCK_LOCATION: MetaBlock = MetaBlock::new(0);
 
 const FLAGS_OFF: usize = 4;
 const BLOCKNR_OFF: usize = FLAGS_OFF + 4;
@@ -48,14 +48,14 @@ impl WritesetRoot {
     pub fn unpack(b: &[u8]) -> WritesetRoot {
         WritesetRoot {
             nr_bits: get_u32(b, 0),
-            root: get_u64(b, 4),
+            root: get_block(b, 4),
         }
     }
 
     /// Encodes into 12 bytes.
     pub fn pack(&self, b: &mut [u8]) {
         put_u32(b, 0, self.nr_bits);
-        put_u64(b, 4, self.root);
+        put_block(b, 4, self.root);
     }
 }
 
@@ -73,7 +73,7 @@ pub struct Superblock {
     pub metadata_block_size: u32,
     /// Origin blocks: the era array's length.
     pub nr_blocks: u32,
-    pub current_era: u32,
+    pub current_era: Era,
     pub current_writeset: WritesetRoot,
     pub writeset_tree_root: MetaBlock,
     pub era_array_root: MetaBlock,
@@ -88,7 +88,7 @@ impl Superblock {
         uuid.copy_from_slice(&data[UUID_OFF..UUID_OFF + 16]);
         Superblock {
             flags: get_u32(data, FLAGS_OFF),
-            blocknr: get_u64(data, BLOCKNR_OFF),
+            blocknr: get_block(data, BLOCKNR_OFF),
             uuid,
             magic: get_u64(data, MAGIC_OFF),
             version: get_u32(data, VERSION_OFF),
@@ -96,13 +96,13 @@ impl Superblock {
             data_block_size: get_u32(data, DATA_BLOCK_SIZE_OFF),
             metadata_block_size: get_u32(data, METADATA_BLOCK_SIZE_OFF),
             nr_blocks: get_u32(data, NR_BLOCKS_OFF),
-            current_era: get_u32(data, CURRENT_ERA_OFF),
+            current_era: Era::new(get_u32(data, CURRENT_ERA_OFF)),
             current_writeset: WritesetRoot::unpack(
                 &data[CURRENT_WRITESET_OFF..CURRENT_WRITESET_OFF + WRITESET_ROOT_SIZE],
             ),
-            writeset_tree_root: get_u64(data, WRITESET_TREE_ROOT_OFF),
-            era_array_root: get_u64(data, ERA_ARRAY_ROOT_OFF),
-            metadata_snap: get_u64(data, METADATA_SNAP_OFF),
+            writeset_tree_root: get_block(data, WRITESET_TREE_ROOT_OFF),
+            era_array_root: get_block(data, ERA_ARRAY_ROOT_OFF),
+            metadata_snap: get_block(data, METADATA_SNAP_OFF),
         }
     }
 
@@ -144,7 +144,7 @@ impl Superblock {
         let mut b = Box::new([0u8; BLOCK_SIZE]);
         let d = &mut b[..];
         put_u32(d, FLAGS_OFF, self.flags);
-        put_u64(d, BLOCKNR_OFF, self.blocknr);
+        put_block(d, BLOCKNR_OFF, self.blocknr);
         d[UUID_OFF..UUID_OFF + 16].copy_from_slice(&self.uuid);
         put_u64(d, MAGIC_OFF, self.magic);
         put_u32(d, VERSION_OFF, self.version);
@@ -153,12 +153,12 @@ impl Superblock {
         put_u32(d, DATA_BLOCK_SIZE_OFF, self.data_block_size);
         put_u32(d, METADATA_BLOCK_SIZE_OFF, self.metadata_block_size);
         put_u32(d, NR_BLOCKS_OFF, self.nr_blocks);
-        put_u32(d, CURRENT_ERA_OFF, self.current_era);
+        put_u32(d, CURRENT_ERA_OFF, self.current_era.get());
         self.current_writeset
             .pack(&mut d[CURRENT_WRITESET_OFF..CURRENT_WRITESET_OFF + WRITESET_ROOT_SIZE]);
-        put_u64(d, WRITESET_TREE_ROOT_OFF, self.writeset_tree_root);
-        put_u64(d, ERA_ARRAY_ROOT_OFF, self.era_array_root);
-        put_u64(d, METADATA_SNAP_OFF, self.metadata_snap);
+        put_block(d, WRITESET_TREE_ROOT_OFF, self.writeset_tree_root);
+        put_block(d, ERA_ARRAY_ROOT_OFF, self.era_array_root);
+        put_block(d, METADATA_SNAP_OFF, self.metadata_snap);
         checksum::seal(&mut b, BlockKind::Superblock);
         b
     }
@@ -175,11 +175,11 @@ impl Superblock {
             data_block_size,
             metadata_block_size: BLOCK_SECTORS,
             nr_blocks: 0,
-            current_era: 0,
+            current_era: Era::new(0),
             current_writeset: WritesetRoot::default(),
-            writeset_tree_root: 0,
-            era_array_root: 0,
-            metadata_snap: 0,
+            writeset_tree_root: MetaBlock::new(0),
+            era_array_root: MetaBlock::new(0),
+            metadata_snap: MetaBlock::new(0),
         }
     }
 }

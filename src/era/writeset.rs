@@ -4,7 +4,7 @@ use super::superblock::{WritesetRoot, WRITESET_ROOT_SIZE};
 use super::{Error, Result};
 use crate::io::BlockIo;
 use crate::pdata::btree::collect_leaves;
-use crate::units::MetaBlock;
+use crate::units::{Era, MetaBlock};
 
 /// Leaf value size of the writeset tree.
 pub const WRITESET_VALUE_SIZE: u32 = WRITESET_ROOT_SIZE as u32;
@@ -12,7 +12,7 @@ pub const WRITESET_VALUE_SIZE: u32 = WRITESET_ROOT_SIZE as u32;
 /// A writeset to read: its era and root, and whether it is the live current writeset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WritesetSource {
-    pub era: u32,
+    pub era: Era,
     pub root: WritesetRoot,
     pub live: bool,
 }
@@ -27,14 +27,14 @@ pub fn read_writeset_tree(io: &dyn BlockIo, root: MetaBlock) -> Result<Vec<Write
                 block: root,
                 reason: format!("writeset tree key {key} is not a 32-bit era"),
             })?;
-            if ws.root == 0 {
+            if ws.root.is_zero() {
                 return Err(Error::Inconsistent {
                     block: root,
                     reason: format!("writeset of era {era} has root 0"),
                 });
             }
             Ok(WritesetSource {
-                era,
+                era: Era::new(era),
                 root: ws,
                 live: false,
             })

@@ -178,7 +178,7 @@ impl BlockIo for FileIo {
 
     fn read_block(&self, block: MetaBlock, buf: &mut BlockBuf) -> io::Result<()> {
         check_bounds(block, self.nr_blocks)?;
-        self.read_at(buf, block * BLOCK_SIZE as u64)
+        self.read_at(buf, block.get() * BLOCK_SIZE as u64)
     }
 
     fn read_blocks(&self, first: MetaBlock, buf: &mut [u8]) -> io::Result<()> {
@@ -186,13 +186,13 @@ impl BlockIo for FileIo {
         if count == 0 {
             return Ok(());
         }
-        check_bounds(first + count - 1, self.nr_blocks)?;
-        self.read_at(buf, first * BLOCK_SIZE as u64)
+        check_bounds(first.offset(count - 1), self.nr_blocks)?;
+        self.read_at(buf, first.get() * BLOCK_SIZE as u64)
     }
 
     fn write_block(&self, block: MetaBlock, buf: &BlockBuf) -> io::Result<()> {
         check_bounds(block, self.nr_blocks)?;
-        self.write_at(buf, block * BLOCK_SIZE as u64)
+        self.write_at(buf, block.get() * BLOCK_SIZE as u64)
     }
 
     fn flush(&self) -> io::Result<()> {

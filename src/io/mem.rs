@@ -41,6 +41,19 @@ impl MemIo {
     }
 }
 
+/// Where `block`, already checked to lie on the image, starts in it.
+fn byte_offset(block: MetaBlock) -> io::Result<usize> {
+    block
+        .index()
+        .and_then(|i| i.checked_mul(BLOCK_SIZE))
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("block {block} does not fit in memory"),
+            )
+        })
+}
+
 impl BlockIo for MemIo {
     fn nr_blocks(&self) -> u64 {
         self.nr_blocks
@@ -49,7 +62,7 @@ impl BlockIo for MemIo {
     fn read_block(&self, block: MetaBlock, buf: &mut BlockBuf) -> io::Result<()> {
         check_bounds(block, self.nr_blocks)?;
         let data = self.data.read().map_err(|_| Self::poisoned())?;
-        let off = block as usize * BLOCK_SIZE;
+        let off = byte_offset(block)?;
         buf.copy_from_slice(&data[off..off + BLOCK_SIZE]);
         Ok(())
     }
@@ -57,7 +70,7 @@ impl BlockIo for MemIo {
     fn write_block(&self, block: MetaBlock, buf: &BlockBuf) -> io::Result<()> {
         check_bounds(block, self.nr_blocks)?;
         let mut data = self.data.write().map_err(|_| Self::poisoned())?;
-        let off = block as usize * BLOCK_SIZE;
+        let off = byte_offset(block)?;
         data[off..off + BLOCK_SIZE].copy_from_slice(buf);
         Ok(())
     }

@@ -46,7 +46,7 @@ pub fn read_blocks_one_at_a_time<I: BlockIo + ?Sized>(
 ) -> io::Result<()> {
     for (i, chunk) in buf.chunks_exact_mut(BLOCK_SIZE).enumerate() {
         let mut b = [0u8; BLOCK_SIZE];
-        io.read_block(first + i as u64, &mut b)?;
+        io.read_block(first.offset(i as u64), &mut b)?;
         chunk.copy_from_slice(&b);
     }
     Ok(())
@@ -54,7 +54,7 @@ pub fn read_blocks_one_at_a_time<I: BlockIo + ?Sized>(
 
 /// Checks that `block` lies on a device of `nr_blocks` blocks.
 pub(crate) fn check_bounds(block: MetaBlock, nr_blocks: u64) -> io::Result<()> {
-    if block >= nr_blocks {
+    if !block.is_below(nr_blocks) {
         Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
             format!("block {block} is beyond the end of the device ({nr_blocks} blocks)"),

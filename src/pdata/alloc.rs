@@ -6,6 +6,7 @@
 //! stores is recorded with [`BlockAllocator::inc`], so that the space map can be written
 //! from the final counts.
 
+use super::ref_counts::RefCountTable;
 use super::{Error, Result};
 use crate::units::MetaBlock;
 
@@ -13,7 +14,7 @@ use crate::units::MetaBlock;
 #[derive(Debug, Clone)]
 pub struct BlockAllocator {
     /// Reference count of blocks `0 .. counts.len()`; the length is the next free block.
-    counts: Vec<u32>,
+    counts: RefCountTable,
     /// Blocks `>= limit` may not be handed out.
     limit: u64,
 }
@@ -23,14 +24,14 @@ impl BlockAllocator {
     /// count 0) and which never hands out a block at or above `limit`.
     pub fn new(first: MetaBlock, limit: u64) -> BlockAllocator {
         BlockAllocator {
-            counts: vec![0; first as usize],
+            counts: RefCountTable::new(first.get()),
             limit,
         }
     }
 
     /// The next block [`alloc`](Self::alloc) would return.
     pub fn next_free(&self) -> MetaBlock {
-        self.counts.len() as MetaBlock
+        MetaBlock::new(self.counts.len())
     }
 
     /// The limit given at creation.
@@ -46,29 +47,27 @@ impl BlockAllocator {
     /// Allocates `n` consecutive blocks and returns the first.
     pub fn alloc_run(&mut self, n: u64) -> Result<MetaBlock> {
         let first = self.next_free();
-        let end = first + n;
+        let end = first.get() + n;
         if end > self.limit {
             return Err(Error::NoSpace {
                 nr_blocks: self.limit,
             });
         }
-        self.counts.resize(end as usize, 0);
+        self.counts.grow_to(end);
         Ok(first)
     }
 
     /// Records one reference to `block`. A block never handed out grows the table, so
     /// the stray reference shows in [`counts`](Self::counts) rather than being lost.
     pub fn inc(&mut self, block: MetaBlock) {
-        let i = block as usize;
-        if i >= self.counts.len() {
-            self.counts.resize(i + 1, 0);
-        }
-        self.counts[i] = self.counts[i].saturating_add(1);
+        self.counts.grow_to(block.get().saturating_add(1));
+        let counted = self.counts.inc(block);
+        debug_assert!(counted.is_ok(), "the table was grown to hold {block}");
     }
 
     /// The reference count of every block below [`next_free`](Self::next_free).
     pub fn counts(&self) -> &[u32] {
-        &self.counts
+        self.counts.as_slice()
     }
 }
 
@@ -78,13 +77,13 @@ mod tests {
 
     #[test]
     fn hands_out_blocks_in_order_and_respects_the_limit() {
-        let mut a = BlockAllocator::new(1, 5);
-        assert_eq!(a.alloc().unwrap(), 1);
-        assert_eq!(a.alloc_run(3).unwrap(), 2);
+        let mut a = BlockAllocator::new(MetaBlock::new(1), 5);
+        assert_eq!(a.alloc().unwrap(), MetaBlock::new(1));
+        assert_eq!(a.alloc_run(3).unwrap(), MetaBlock::new(2));
         assert!(matches!(a.alloc(), Err(Error::NoSpace { nr_blocks: 5 })));
-        a.inc(0);
-        a.inc(2);
-        a.inc(2);
+        a.inc(MetaBlock::new(0));
+        a.inc(MetaBlock::new(2));
+        a.inc(MetaBlock::new(2));
         assert_eq!(a.counts(), &[1, 0, 2, 0, 0]);
     }
 }

@@ -6,7 +6,7 @@ pub use super::array_block::{array_max_entries, ArrayHeader};
 use super::array_block::{value, values};
 use super::btree::walk_leaves;
 use super::checksum::{self, BlockKind};
-use super::codec::get_u64;
+use super::codec::get_block;
 use super::{Error, Result};
 use crate::io::BlockIo;
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
@@ -66,7 +66,7 @@ pub fn array_block_pointers(
         if gap.is_none() && k != i as u64 {
             gap = Some((k, i));
         }
-        ptrs.push(get_u64(v, 0));
+        ptrs.push(get_block(v, 0));
         Ok(())
     })?;
     if let Some((k, i)) = gap {
@@ -124,7 +124,7 @@ pub fn read_array<T: Send + Copy + Default>(
                 })?;
             for (j, chunk) in buf.chunks_exact(BLOCK_SIZE).enumerate() {
                 let idx = first_idx + j;
-                let block = first_block + j as u64;
+                let block = first_block.offset(j as u64);
                 let data: &BlockBuf = chunk
                     .try_into()
                     .map_err(|_| Error::invalid(block, BlockKind::ArrayBlock, "short read"))?;
@@ -216,7 +216,7 @@ pub(super) fn consecutive_runs(ptrs: &[MetaBlock], max: usize) -> Vec<(usize, us
     for (i, &p) in ptrs.iter().enumerate() {
         match runs.last_mut() {
             Some((first, count))
-                if *count < max && ptrs[*first].checked_add(*count as u64) == Some(p) =>
+                if *count < max && ptrs[*first].checked_offset(*count as u64) == Some(p) =>
             {
                 *count += 1
             }
@@ -249,7 +249,17 @@ mod tests {
     #[test]
     fn runs_split_on_gaps_and_length() {
         assert_eq!(
-            consecutive_runs(&[5, 6, 7, 9, 10, 3], 2),
+            consecutive_runs(
+                &[
+                    MetaBlock::new(5),
+                    MetaBlock::new(6),
+                    MetaBlock::new(7),
+                    MetaBlock::new(9),
+                    MetaBlock::new(10),
+                    MetaBlock::new(3)
+                ],
+                2
+            ),
             vec![(0, 2), (2, 1), (3, 2), (5, 1)]
         );
     }
@@ -258,7 +268,15 @@ mod tests {
     fn runs_of_pointers_at_the_top_of_u64_do_not_overflow() {
         // Damaged array blocks pointers (fuzz/regressions/read_metadata/).
         assert_eq!(
-            consecutive_runs(&[u64::MAX - 1, u64::MAX, 0, 1], 256),
+            consecutive_runs(
+                &[
+                    MetaBlock::new(u64::MAX - 1),
+                    MetaBlock::new(u64::MAX),
+                    MetaBlock::new(0),
+                    MetaBlock::new(1)
+                ],
+                256
+            ),
             vec![(0, 2), (2, 2)]
         );
     }

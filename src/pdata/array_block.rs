@@ -7,7 +7,7 @@
 //! ```
 
 use super::checksum::{self, BlockKind};
-use super::codec::{get_u32, get_u64, put_u32, put_u64};
+use super::codec::{get_block, get_u32, put_block, put_u32};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 
 /// Size of the array-block header.
@@ -40,7 +40,7 @@ impl ArrayHeader {
             max_entries: array_max_entries(value_size),
             nr_entries: nr_entries as u32,
             value_size: value_size as u32,
-            blocknr: 0,
+            blocknr: MetaBlock::new(0),
         }
     }
 
@@ -50,7 +50,7 @@ impl ArrayHeader {
             max_entries: get_u32(data, MAX_ENTRIES_OFF),
             nr_entries: get_u32(data, NR_ENTRIES_OFF),
             value_size: get_u32(data, VALUE_SIZE_OFF),
-            blocknr: get_u64(data, BLOCKNR_OFF),
+            blocknr: get_block(data, BLOCKNR_OFF),
         }
     }
 
@@ -59,7 +59,7 @@ impl ArrayHeader {
         put_u32(data, MAX_ENTRIES_OFF, self.max_entries);
         put_u32(data, NR_ENTRIES_OFF, self.nr_entries);
         put_u32(data, VALUE_SIZE_OFF, self.value_size);
-        put_u64(data, BLOCKNR_OFF, self.blocknr);
+        put_block(data, BLOCKNR_OFF, self.blocknr);
     }
 
     /// Sets only `nr_entries` in `data`, leaving every other byte as it is.

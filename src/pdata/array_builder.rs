@@ -112,10 +112,10 @@ impl<V: ArrayValue> ArrayBuilder<V> {
         let blocks: Vec<Box<BlockBuf>> = values
             .par_chunks(m)
             .enumerate()
-            .map(|(i, chunk)| pack_array_block(first + i as u64, chunk))
+            .map(|(i, chunk)| pack_array_block(first.offset(i as u64), chunk))
             .collect();
         for (i, b) in blocks.iter().enumerate() {
-            let block = first + i as u64;
+            let block = first.offset(i as u64);
             write_block(io, block, b)?;
             alloc.inc(block);
             self.index

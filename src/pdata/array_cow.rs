@@ -5,7 +5,7 @@
 use super::array_block::{array_max_entries, value, value_mut, ArrayHeader};
 use super::btree::cow::{self as btree_cow, ARRAY_INDEX_TREE};
 use super::checksum::BlockKind;
-use super::codec::{get_u32, get_u64, put_u32, put_u64};
+use super::codec::{get_block, get_u32, get_u64, put_u32, put_u64};
 use super::transaction::TransactionManager;
 use super::{Error, Result};
 use crate::units::{BlockBuf, MetaBlock};
@@ -36,7 +36,10 @@ fn check_vs(vs: usize) -> Result<()> {
     if vs == 4 || vs == 8 {
         Ok(())
     } else {
-        Err(bad(0, format!("unsupported array value size {vs}")))
+        Err(bad(
+            MetaBlock::new(0),
+            format!("unsupported array value size {vs}"),
+        ))
     }
 }
 
@@ -77,7 +80,7 @@ pub fn empty(tm: &mut TransactionManager) -> Result<MetaBlock> {
 
 fn ablock_of(tm: &mut TransactionManager, root: MetaBlock, bi: u64) -> Result<MetaBlock> {
     match btree_cow::lookup(tm, root, &ARRAY_INDEX_TREE, bi)? {
-        Some(v) => Ok(get_u64(&v, 0)),
+        Some(v) => Ok(get_block(&v, 0)),
         None => Err(bad(root, format!("array has no block {bi}"))),
     }
 }
@@ -213,7 +216,7 @@ pub fn read_all(
                 format!("array index has key {k} at position {i}"),
             ));
         }
-        let ab = get_u64(v, 0);
+        let ab = get_block(v, 0);
         let (data, n) = load_ablock(tm, ab, vs)?;
         let want = (len - *k * m).min(m) as usize;
         if n != want {

@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn ranges_of_blocks_read_what_the_whole_array_holds() {
         let io = MemIo::new(64);
-        let mut alloc = BlockAllocator::new(1, 64);
+        let mut alloc = BlockAllocator::new(MetaBlock::new(1), 64);
         let values: Vec<u32> = (0..5000u32)
             .map(|i| i.wrapping_mul(2_654_435_761))
             .collect();

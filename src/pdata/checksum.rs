@@ -1,7 +1,7 @@
 //! Block checksums: CRC-32C of bytes 4..4096, without the final inversion, XOR a salt
 //! per block type, stored little-endian at offset 0 (format.md §2).
 
-use super::codec::{get_u32, get_u64, put_u32, put_u64};
+use super::codec::{get_block, get_u32, put_block, put_u32};
 use super::{Error, Result};
 use crate::units::{BlockBuf, MetaBlock};
 use std::fmt;
@@ -70,7 +70,7 @@ pub fn compute(block: &BlockBuf, kind: BlockKind) -> u32 {
 
 /// Stores the block's self-reference (`blocknr`) for a block of `kind` at `location`.
 pub fn set_blocknr(block: &mut BlockBuf, kind: BlockKind, location: MetaBlock) {
-    put_u64(block, kind.blocknr_offset(), location);
+    put_block(block, kind.blocknr_offset(), location);
 }
 
 /// Stores the block's checksum at offset 0.
@@ -97,7 +97,7 @@ pub fn verify(block: &BlockBuf, kind: BlockKind, location: MetaBlock) -> Result<
             computed,
         });
     }
-    let found = get_u64(block, kind.blocknr_offset());
+    let found = get_block(block, kind.blocknr_offset());
     if found != location {
         return Err(Error::WrongBlocknr {
             block: location,

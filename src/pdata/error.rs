@@ -29,7 +29,7 @@ pub enum Error {
     WrongBlocknr {
         block: MetaBlock,
         kind: BlockKind,
-        found: u64,
+        found: MetaBlock,
     },
     /// A header or content field is out of range or inconsistent.
     #[error("block {block}: {kind}: {reason}")]
@@ -60,7 +60,7 @@ impl Error {
             | Error::Invalid { block, .. }
             | Error::Cycle { block }
             | Error::TooDeep { block, .. } => *block,
-            Error::NoSpace { .. } => 0,
+            Error::NoSpace { .. } => MetaBlock::new(0),
         }
     }
 

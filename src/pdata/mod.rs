@@ -16,6 +16,7 @@ pub mod check;
 pub mod checksum;
 pub mod codec;
 mod error;
+pub mod ref_counts;
 pub(crate) mod salvage;
 pub mod space_map;
 #[cfg(test)]

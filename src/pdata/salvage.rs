@@ -169,7 +169,9 @@ pub fn salvage_array<T: Copy + Default>(
 ) -> ArraySalvage<T> {
     let m = u64::from(array_max_entries(value_size));
     let want = nr_array_blocks(len, value_size);
-    let index = salvage_btree(io, root, 8, &|v: &[u8]| crate::pdata::codec::get_u64(v, 0));
+    let index = salvage_btree(io, root, 8, &|v: &[u8]| {
+        crate::pdata::codec::get_block(v, 0)
+    });
     let pointers: BTreeMap<u64, MetaBlock> = index
         .entries
         .into_iter()

@@ -9,8 +9,8 @@ use crate::pdata::transaction::REF_COUNT_TREE;
 use crate::units::MetaBlock;
 
 fn walk(io: &dyn BlockIo, b: MetaBlock, tt: &TreeType, counts: &mut [u32]) {
-    counts[b as usize] += 1;
-    if counts[b as usize] > 1 {
+    counts[b.index().unwrap()] += 1;
+    if counts[b.index().unwrap()] > 1 {
         return;
     }
     let data = read_block(io, b).unwrap();
@@ -20,11 +20,11 @@ fn walk(io: &dyn BlockIo, b: MetaBlock, tt: &TreeType, counts: &mut [u32]) {
             let v = n.value(i);
             match tt.reference(v) {
                 ValueRef::None => {}
-                ValueRef::Block(b) => counts[b as usize] += 1,
+                ValueRef::Block(b) => counts[b.index().unwrap()] += 1,
                 ValueRef::Tree(root, tt) => walk(io, root, tt, counts),
             }
         } else {
-            walk(io, n.value_u64(i), tt, counts);
+            walk(io, n.value_block(i), tt, counts);
         }
     }
 }
@@ -39,20 +39,20 @@ pub fn recount(
 ) -> Vec<u32> {
     let mut counts = vec![0u32; root.nr_blocks as usize];
     counts[0] += 1;
-    counts[root.bitmap_root as usize] += 1;
+    counts[root.bitmap_root.index().unwrap()] += 1;
     for e in read_index(io, root)
         .unwrap()
         .iter()
         .take(root.nr_bitmaps() as usize)
     {
-        counts[e.blocknr as usize] += 1;
+        counts[e.blocknr.index().unwrap()] += 1;
     }
     walk(io, root.ref_count_root, &REF_COUNT_TREE, &mut counts);
     for (r, tt) in trees {
         walk(io, *r, *tt, &mut counts);
     }
     for &b in extra {
-        counts[b as usize] += 1;
+        counts[b.index().unwrap()] += 1;
     }
     counts
 }

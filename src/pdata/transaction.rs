@@ -24,8 +24,8 @@ use crate::io::BlockIo;
 use crate::pdata::btree::cow::{self as btree_cow, Plain, ValueType};
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::space_map::{
-    pack_index, read_index, read_ref_counts, set_bitmap_entry, CoreSpaceMap, IndexEntry, SmRoot,
-    ENTRIES_PER_BITMAP, MAX_METADATA_BLOCKS,
+    bitmap_position, pack_index, read_index, read_ref_counts, set_bitmap_entry, CoreSpaceMap,
+    IndexEntry, SmRoot, ENTRIES_PER_BITMAP, MAX_METADATA_BLOCKS,
 };
 use crate::pdata::{read_block, write_block, Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
@@ -99,24 +99,28 @@ impl TransactionManager {
             dirty: HashSet::new(),
             freed_dirty: HashMap::new(),
             cache_limit: DEFAULT_CACHE_BLOCKS,
-            index_block: 1,
+            index_block: MetaBlock::new(1),
             bitmaps: Vec::new(),
-            ref_count_root: 2,
-            committed: (0, Vec::new(), 0),
+            ref_count_root: MetaBlock::new(2),
+            committed: (MetaBlock::new(0), Vec::new(), MetaBlock::new(0)),
             sync,
             bootstrap_index: None,
         };
         for b in 0..3 + nb {
-            sm.set(b, 1)?;
+            sm.set(MetaBlock::new(b), 1)?;
         }
-        sm.set_cursor(3 + nb);
+        sm.set_cursor(MetaBlock::new(3 + nb));
         tm.sm = sm;
-        tm.insert_fresh(1, BlockKind::Index, Arc::new([0u8; BLOCK_SIZE]))?;
+        tm.insert_fresh(
+            MetaBlock::new(1),
+            BlockKind::Index,
+            Arc::new([0u8; BLOCK_SIZE]),
+        )?;
         let mut leaf = [0u8; BLOCK_SIZE];
         btree_cow::init_node(&mut leaf, false, REF_COUNT_TREE.size());
-        tm.insert_fresh(2, BlockKind::BtreeNode, Arc::new(leaf))?;
+        tm.insert_fresh(MetaBlock::new(2), BlockKind::BtreeNode, Arc::new(leaf))?;
         for i in 0..nb {
-            let b = 3 + i;
+            let b = MetaBlock::new(3 + i);
             tm.insert_fresh(b, BlockKind::Bitmap, Arc::new([0u8; BLOCK_SIZE]))?;
             tm.bitmaps.push(IndexEntry {
                 blocknr: b,
@@ -138,7 +142,7 @@ impl TransactionManager {
         if let Some(first) = bootstrap.first_mut() {
             first.nr_free = first.nr_free.saturating_sub(bootstrapped);
         }
-        tm.bootstrap_index = Some(pack_index(1, &bootstrap));
+        tm.bootstrap_index = Some(pack_index(MetaBlock::new(1), &bootstrap));
         Ok(tm)
     }
 
@@ -359,12 +363,11 @@ impl TransactionManager {
     /// entry lowers it to that entry. It is therefore a lower bound that can lag behind
     /// the first free entry (format.md §7.2), as in the kernel's images.
     fn hint(&mut self, b: MetaBlock, old: u32, new: u32) {
-        let (Ok(i), Ok(e)) = (
-            usize::try_from(b / ENTRIES_PER_BITMAP as u64),
-            u32::try_from(b % ENTRIES_PER_BITMAP as u64),
-        ) else {
+        let Some((i, e)) = bitmap_position(b) else {
             return;
         };
+        // An entry's position is below ENTRIES_PER_BITMAP, which fits a u32.
+        let e = e as u32;
         if let Some(entry) = self.bitmaps.get_mut(i) {
             if old == 0 && new != 0 && entry.none_free_before == e {
                 entry.none_free_before = e + 1;
@@ -381,7 +384,9 @@ impl TransactionManager {
     /// (For a new block the kernel's order is the same: `b` is found, its count raised,
     /// which copies the bitmap into the next free block.)
     fn copy_bitmap_of(&mut self, b: MetaBlock) -> Result<()> {
-        let i = usize::try_from(b).unwrap_or(usize::MAX) / ENTRIES_PER_BITMAP;
+        let Some((i, _)) = bitmap_position(b) else {
+            return Ok(());
+        };
         let Some(old) = self.bitmaps.get(i).map(|e| e.blocknr) else {
             return Ok(());
         };
@@ -411,9 +416,11 @@ impl TransactionManager {
                 let mut v = [0u8; 4];
                 v.copy_from_slice(&new.to_le_bytes());
                 self.ref_count_root =
-                    btree_cow::insert(self, self.ref_count_root, &REF_COUNT_TREE, b, &v)?;
+                    btree_cow::insert(self, self.ref_count_root, &REF_COUNT_TREE, b.get(), &v)?;
             } else if old >= 3 && new < 3 {
-                if let Some(r) = btree_cow::remove(self, self.ref_count_root, &REF_COUNT_TREE, b)? {
+                if let Some(r) =
+                    btree_cow::remove(self, self.ref_count_root, &REF_COUNT_TREE, b.get())?
+                {
                     self.ref_count_root = r;
                 }
             }
@@ -440,10 +447,9 @@ impl TransactionManager {
     fn pack_space_map(&mut self) -> Result<()> {
         let committed_index = self.committed.0;
         for (b, old, new) in self.sm.changes() {
-            let (i, e) = (
-                b as usize / ENTRIES_PER_BITMAP,
-                b as usize % ENTRIES_PER_BITMAP,
-            );
+            let Some((i, e)) = bitmap_position(b) else {
+                continue;
+            };
             let Some(entry) = self.bitmaps.get_mut(i) else {
                 continue;
             };
@@ -499,7 +505,7 @@ impl TransactionManager {
         // Fresh blocks not dirty were written (sealed) since their last change.
         self.write_dirty()?;
         self.flush()?;
-        write_block(self.io.as_ref(), 0, superblock)?;
+        write_block(self.io.as_ref(), MetaBlock::new(0), superblock)?;
         self.flush()?;
         self.fresh.clear();
         self.sm.end_transaction();
@@ -529,9 +535,10 @@ impl TransactionManager {
 
     fn flush(&self) -> Result<()> {
         if self.sync {
-            self.io
-                .flush()
-                .map_err(|source| Error::Io { block: 0, source })?;
+            self.io.flush().map_err(|source| Error::Io {
+                block: MetaBlock::new(0),
+                source,
+            })?;
         }
         Ok(())
     }

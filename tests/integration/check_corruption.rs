@@ -33,7 +33,7 @@ fn damage_every_block(case: &str, keep: impl Fn(MetaBlock, BlockKind) -> bool) -
     let mut runs = 0;
     let mut failures = Vec::new();
     for (b, &count) in counts.iter().enumerate() {
-        let b = b as MetaBlock;
+        let b = MetaBlock::new(b as u64);
         if count == 0 {
             continue;
         }
@@ -92,7 +92,7 @@ fn every_block_of_drop_snap_and_reopen() {
 #[test]
 fn sampled_blocks_of_resize_shrink_undigested() {
     let runs = damage_every_block("resize_shrink_undigested", |b, kind| {
-        kind != BlockKind::ArrayBlock || b % 32 == 0
+        kind != BlockKind::ArrayBlock || b.get() % 32 == 0
     });
     assert!(runs >= 4 * 40, "{runs}");
 }
@@ -112,8 +112,9 @@ fn resealed_random_fields_never_panic() {
         let clean = era_tools::io::MemIo::from_bytes(base.to_vec());
         let sb = era_tools::era::metadata::read_superblock(&clean).unwrap();
         let counts = read_ref_counts(&clean, &sb.sm_root).unwrap();
-        let used: Vec<MetaBlock> = (0..counts.len() as u64)
-            .filter(|&b| counts[b as usize] > 0)
+        let used: Vec<MetaBlock> = (0..counts.len())
+            .filter(|&b| counts[b] > 0)
+            .map(|b| MetaBlock::new(b as u64))
             .collect();
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         let mut next = move || {
@@ -135,7 +136,7 @@ fn resealed_random_fields_never_panic() {
                 let v = match next() % 6 {
                     0 => 0,
                     1 => 1,
-                    2 => used[(next() % used.len() as u64) as usize],
+                    2 => used[(next() % used.len() as u64) as usize].get(),
                     3 => u32::MAX as u64,
                     4 => next(),
                     _ => get_u64(&d[..], off).wrapping_add(1),

@@ -8,6 +8,7 @@ use common::*;
 use era_tools::era::check::{check, CheckOptions};
 use era_tools::era::metadata::read_superblock;
 use era_tools::io::MemIo;
+use era_tools::units::MetaBlock;
 
 #[test]
 fn every_kernel_image_checks_clean() {
@@ -54,7 +55,7 @@ fn snapshot_check_of_every_kernel_image() {
     let mut held = 0;
     for case in kernel_cases() {
         let io = MemIo::from_bytes(kernel_image(&case));
-        let has_snapshot = read_superblock(&io).unwrap().metadata_snap != 0;
+        let has_snapshot = read_superblock(&io).unwrap().metadata_snap != MetaBlock::new(0);
         let report = check(&io, &opts);
         if has_snapshot {
             held += 1;
@@ -81,7 +82,7 @@ fn snapshot_check_finds_damage_to_the_snapshot() {
     let snap = read_superblock(&MemIo::from_bytes(image.clone()))
         .unwrap()
         .metadata_snap;
-    image[snap as usize * 4096 + 200] ^= 1;
+    image[snap.index().unwrap() * 4096 + 200] ^= 1;
     let report = check(
         &MemIo::from_bytes(image),
         &CheckOptions {

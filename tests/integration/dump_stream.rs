@@ -13,6 +13,7 @@ use era_tools::era::restore::write_metadata;
 use era_tools::era::stream::{MetadataStream, Shape, StreamError};
 use era_tools::io::{BlockIo, MemIo};
 use era_tools::pdata::array::array_block_pointers;
+use era_tools::units::Era;
 use era_tools::xml::{XmlStyle, XmlWriter};
 
 fn streamed(io: &MemIo, view: &View, shape: Shape) -> EraMetadata {
@@ -86,14 +87,18 @@ fn large(nr_blocks: u32) -> (MemIo, EraMetadata) {
                 *last &= (1u64 << (nr_bits % 64)) - 1;
             }
         }
-        Writeset { era, nr_bits, bits }
+        Writeset {
+            era: Era::new(era),
+            nr_bits,
+            bits,
+        }
     };
     let md = EraMetadata {
         superblock: SuperblockIr {
             uuid: String::new(),
             block_size: 128,
             nr_blocks,
-            current_era: 40,
+            current_era: Era::new(40),
         },
         writesets: vec![
             writeset(37, nr_blocks + 70_000, &mut rng),
@@ -147,7 +152,7 @@ fn damaged_blocks_met_on_the_way_are_named() {
         era_tools::era::writeset::read_writeset_tree(&io, view.sb.writeset_tree_root).unwrap();
     // The writeset longer than the era array: its last bitset block holds bits no
     // era-array entry has, which the logical fold reads only to check it.
-    let long = tree.iter().find(|w| w.era == 37).unwrap();
+    let long = tree.iter().find(|w| w.era == Era::new(37)).unwrap();
     let words = u64::from(long.root.nr_bits).div_ceil(64);
     let bits = array_block_pointers(&io, long.root.root, words, 8).unwrap();
     let zero = [0u8; 4096];

@@ -8,6 +8,7 @@ use assert_cmd::Command;
 use common::recount::assert_space_map_exact;
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::MemIo;
+use era_tools::units::Era;
 use std::path::Path;
 
 fn images(dir: &Path, meta_bytes: u64, origin_bytes: u64) -> (String, String) {
@@ -68,7 +69,7 @@ fn runs_a_script_from_stdin_and_leaves_kernel_style_metadata() {
     assert_space_map_exact(&img, "cli");
     let view = open_view(&img, Source::Live).unwrap();
     let md = read_metadata(&img, &view).unwrap();
-    assert_eq!(md.superblock.current_era, 2);
+    assert_eq!(md.superblock.current_era, Era::new(2));
     let folded = md.folded_eras();
     assert_eq!(&folded[..4], &[0, 1, 1, 0]);
     // The data reached the origin at the same offset.
@@ -139,7 +140,7 @@ fn a_crash_leaves_a_live_writeset_that_the_next_run_recovers() {
         .success();
     let img = MemIo::from_bytes(std::fs::read(&meta).unwrap());
     let view = open_view(&img, Source::Live).unwrap();
-    assert_ne!(view.sb.current_writeset.root, 0);
+    assert!(!view.sb.current_writeset.root.is_zero());
     emulate(&meta, &origin, &[])
         .write_stdin("status\n")
         .assert()

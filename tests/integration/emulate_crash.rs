@@ -18,6 +18,7 @@ use era_tools::era::check::{check, CheckOptions};
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::{BlockIo, MemIo};
 use era_tools::pdata::transaction::{DEFAULT_CACHE_BLOCKS, MIN_CACHE_BLOCKS};
+use era_tools::units::MetaBlock;
 use era_tools::units::BLOCK_SIZE;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -98,7 +99,7 @@ fn run_until_cut(io: Arc<PowerCutIo>, cache_blocks: usize) -> (Vec<(u32, u32)>, 
             Some(t),
         ) = (cmd, runner.target())
         {
-            let era = t.metadata().current_era;
+            let era = t.metadata().current_era.get();
             let last = if matches!(cmd, Command::Discard { .. }) {
                 *sector
             } else {
@@ -163,7 +164,7 @@ fn check_image(image: Vec<u8>, done: &[(u32, u32)], what: &str) -> usize {
         .unwrap_or_else(|e| panic!("{what}: reopen: {e}"));
     assert_eq!(
         runner.target().unwrap().metadata().current_era,
-        before + 1,
+        before.next(),
         "{what}"
     );
     runner.close().unwrap();
@@ -272,7 +273,7 @@ fn running_out_of_metadata_space_never_corrupts() {
                 recovered += 1;
             }
             if let (Command::Write { sector, count, .. }, Some(t)) = (cmd, runner.target()) {
-                let era = t.metadata().current_era;
+                let era = t.metadata().current_era.get();
                 for b in sector / BS..=(sector + count - 1) / BS {
                     done.push((b as u32, era));
                 }
@@ -307,7 +308,7 @@ trait Zeroed {
 impl Zeroed for MemIo {
     fn read_block_zeroed(&self) -> bool {
         let mut b = [0u8; BLOCK_SIZE];
-        self.read_block(0, &mut b).unwrap();
+        self.read_block(MetaBlock::new(0), &mut b).unwrap();
         b.iter().all(|&x| x == 0)
     }
 }

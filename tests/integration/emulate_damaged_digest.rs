@@ -31,7 +31,7 @@ fn run_with_key(case: &str, i: usize, key: u64) -> (u64, String) {
         );
         String::from_utf8(err).unwrap()
     });
-    (leaf, err)
+    (leaf.get(), err)
 }
 
 #[test]

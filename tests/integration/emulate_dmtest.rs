@@ -47,7 +47,7 @@ fn wiped_blocks_have_increasing_eras() {
     let mut noted = Vec::new();
     for i in 0..16u64 {
         run_script(&mut r, "checkpoint");
-        noted.push(r.target().unwrap().metadata().current_era);
+        noted.push(r.target().unwrap().metadata().current_era.get());
         if i % 2 == 0 {
             run_script(
                 &mut r,
@@ -77,7 +77,7 @@ fn pausing_does_not_effect_tracking() {
     let mut noted = Vec::new();
     for i in 0..16u64 {
         run_script(&mut r, "checkpoint");
-        noted.push(r.target().unwrap().metadata().current_era);
+        noted.push(r.target().unwrap().metadata().current_era.get());
         if i % 2 == 0 {
             run_script(
                 &mut r,

@@ -21,6 +21,7 @@ use common::recount::recount;
 use common::{kernel_cases, kernel_image};
 use era_tools::io::MemIo;
 use era_tools::pdata::checksum::{self, BlockKind};
+use era_tools::units::MetaBlock;
 use std::collections::BTreeMap;
 
 const BLOCK: usize = 4096;
@@ -149,7 +150,7 @@ fn kind(data: &[u8], location: usize) -> String {
     };
     BlockKind::ALL
         .into_iter()
-        .find(|&k| checksum::verify(buf, k, location as u64).is_ok())
+        .find(|&k| checksum::verify(buf, k, MetaBlock::new(location as u64)).is_ok())
         .map_or_else(|| "other".into(), |k| format!("{k:?}"))
 }
 

@@ -14,6 +14,7 @@ use era_tools::era::ir::EraMetadata;
 use era_tools::era::metadata::{open_view, read_metadata, writeset_sources, Source};
 use era_tools::io::{BlockIo, MemIo};
 use era_tools::pdata::space_map::SmRoot;
+use era_tools::units::Era;
 use std::sync::Arc;
 
 struct Outcome {
@@ -75,7 +76,8 @@ fn read(io: &MemIo, source: Source) -> EraMetadata {
 fn assert_folds_to(case: &str, md: &EraMetadata, t: &Truth) {
     assert_eq!(md.superblock.nr_blocks, t.nr_blocks, "{case}: nr_blocks");
     assert_eq!(
-        md.superblock.current_era, t.current_era,
+        md.superblock.current_era,
+        Era::new(t.current_era),
         "{case}: current_era"
     );
     let folded = md.folded_eras();
@@ -87,7 +89,7 @@ fn assert_folds_to(case: &str, md: &EraMetadata, t: &Truth) {
 
 fn sm_root(io: &dyn BlockIo) -> (SmRoot, u64) {
     let sb = era_tools::era::metadata::read_superblock(io).unwrap();
-    (sb.sm_root, sb.metadata_snap)
+    (sb.sm_root, sb.metadata_snap.get())
 }
 
 fn check_case(case: &str) -> (usize, usize, Vec<String>) {
@@ -127,7 +129,7 @@ fn check_case(case: &str) -> (usize, usize, Vec<String>) {
         writeset_sources(io, &v)
             .unwrap()
             .into_iter()
-            .map(|w| (w.era, w.root.nr_bits))
+            .map(|w| (w.era.get(), w.root.nr_bits))
             .collect()
     };
     let ours_ws = eras(io);

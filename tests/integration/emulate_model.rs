@@ -11,6 +11,8 @@ use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::emulate::script::Command;
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::MemIo;
+use era_tools::units::Era;
+use era_tools::units::MetaBlock;
 use std::sync::Arc;
 
 struct Rng(u64);
@@ -54,7 +56,7 @@ fn check(meta: &MemIo, m: &Model, what: &str) {
     assert_space_map_exact(meta, what);
     let view = open_view(meta, Source::Live).unwrap();
     let md = read_metadata(meta, &view).unwrap();
-    assert_eq!(md.superblock.current_era, m.era, "{what}: era");
+    assert_eq!(md.superblock.current_era, Era::new(m.era), "{what}: era");
     assert_eq!(md.folded_eras(), m.eras, "{what}: folded eras");
     match &m.snap {
         Some(snap) => {
@@ -62,7 +64,11 @@ fn check(meta: &MemIo, m: &Model, what: &str) {
             let s = read_metadata(meta, &v).unwrap();
             assert_eq!(&s.folded_eras(), snap, "{what}: snapshot");
         }
-        None => assert_eq!(view.live.metadata_snap, 0, "{what}: snapshot held"),
+        None => assert_eq!(
+            view.live.metadata_snap,
+            MetaBlock::new(0),
+            "{what}: snapshot held"
+        ),
     }
 }
 

@@ -117,6 +117,6 @@ fn a_crashed_era_is_archived_at_the_next_open() {
     let view = open_view(meta.as_ref(), Source::Live).unwrap();
     let md = read_metadata(meta.as_ref(), &view).unwrap();
     let f = md.folded_eras();
-    assert_eq!((f[0], f[15], md.superblock.current_era), (1, 1, 2));
+    assert_eq!((f[0], f[15], md.superblock.current_era.get()), (1, 1, 2));
     assert_space_map_exact(meta.as_ref(), "recovery");
 }

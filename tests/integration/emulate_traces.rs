@@ -13,6 +13,8 @@ use era_tools::era::ir::EraMetadata;
 use era_tools::era::metadata::{open_view, read_metadata, read_superblock, Source};
 use era_tools::era::superblock::Superblock;
 use era_tools::io::MemIo;
+use era_tools::units::Era;
+use era_tools::units::MetaBlock;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -69,10 +71,10 @@ impl Rig {
             .iter()
             .filter(|w| {
                 source == Source::Snapshot
-                    || sb.current_writeset.root == 0
+                    || sb.current_writeset.root == MetaBlock::new(0)
                     || w.era != sb.current_era
             })
-            .map(|w| (w.era, bits(&w.bits, w.nr_bits)))
+            .map(|w| (w.era.get(), bits(&w.bits, w.nr_bits)))
             .collect()
     }
 
@@ -125,7 +127,7 @@ fn trace_a_main() {
     assert_eq!(r.fold(Source::Live), map(&[(1, 1), (2, 2), (5, 2)]));
     r.run("take_metadata_snap"); // A10
     let c = r.sb().metadata_snap;
-    assert_ne!(c, 0);
+    assert!(!c.is_zero());
     assert_eq!(r.status(), format!("8 12/1024 3 {c}")); // A11
     r.run(&format!("{}\n{}", wb(5), wb(7))); // A12, A13
     assert_eq!(r.status(), format!("8 15/1024 3 {c}")); // A14
@@ -138,7 +140,7 @@ fn trace_a_main() {
         c,
     )
     .unwrap();
-    assert_eq!((snap.current_era, snap.metadata_snap), (3, 0));
+    assert_eq!((snap.current_era.get(), snap.metadata_snap.get()), (3, 0));
     assert_space_map_exact(r.meta.as_ref(), "A14");
     r.run("drop_metadata_snap"); // A15
     assert_eq!(r.status(), "8 9/1024 3 -"); // A16
@@ -146,9 +148,9 @@ fn trace_a_main() {
     let sb = r.sb();
     assert_eq!(
         (
-            sb.current_era,
+            sb.current_era.get(),
             sb.current_writeset.nr_bits,
-            sb.current_writeset.root
+            sb.current_writeset.root.get()
         ),
         (3, 16, 0)
     );
@@ -161,8 +163,11 @@ fn trace_a_main() {
     r.run(&wb(0)); // A21
     r.run("crash"); // A22
     let sb = r.sb();
-    assert_ne!(sb.current_writeset.root, 0, "A22 keeps a live writeset");
-    assert_eq!(sb.current_era, 4);
+    assert!(
+        !sb.current_writeset.root.is_zero(),
+        "A22 keeps a live writeset"
+    );
+    assert_eq!(sb.current_era, Era::new(4));
     assert_eq!(r.tree(Source::Live), BTreeMap::new());
     assert_eq!(
         r.array(Source::Live),
@@ -182,8 +187,8 @@ fn trace_a_main() {
         r.array(Source::Live),
         map(&[(0, 4), (1, 1), (2, 2), (5, 3), (7, 3)])
     );
-    assert_eq!(r.sb().current_writeset.root, 0);
-    assert_eq!(r.sb().current_era, 5);
+    assert_eq!(r.sb().current_writeset.root, MetaBlock::new(0));
+    assert_eq!(r.sb().current_era, Era::new(5));
     assert_space_map_exact(r.meta.as_ref(), "A25");
 }
 
@@ -199,7 +204,7 @@ fn trace_b_crash_with_digest_in_flight() {
     assert_eq!(r.array(Source::Live), BTreeMap::new());
     assert_eq!(r.fold(Source::Live), map(&[(3, 1), (9, 2)]));
     r.run("open"); // B6
-    assert_eq!(r.sb().current_era, 3);
+    assert_eq!(r.sb().current_era, Era::new(3));
     assert_eq!(r.status(), "8 17/1024 3 -"); // B7
     assert_eq!(r.status(), "8 9/1024 3 -"); // B8
     r.run("close"); // B9
@@ -212,9 +217,9 @@ fn trace_b_crash_with_digest_in_flight() {
 fn trace_c_recovered_writeset_reaches_the_snapshot() {
     let mut r = Rig::new(1024, 128, 8);
     r.run(&format!("open\n{}\ncrash\nopen", wb(0)));
-    assert_eq!(r.sb().current_era, 2);
+    assert_eq!(r.sb().current_era, Era::new(2));
     r.run("take_metadata_snap");
-    assert_eq!(r.sb().current_era, 3);
+    assert_eq!(r.sb().current_era, Era::new(3));
     assert_eq!(
         r.tree(Source::Snapshot),
         BTreeMap::from([(1, vec![0]), (2, vec![])])
@@ -238,9 +243,9 @@ fn trace_d_snapshot_image_of_the_tools_test_suite() {
     r.run(&w(0..16));
     r.run("close");
     let sb = r.sb();
-    assert_eq!(sb.current_era, 3);
+    assert_eq!(sb.current_era, Era::new(3));
     assert_eq!(
-        (sb.current_writeset.nr_bits, sb.current_writeset.root),
+        (sb.current_writeset.nr_bits, sb.current_writeset.root.get()),
         (512, 0)
     );
     assert_eq!(
@@ -251,13 +256,13 @@ fn trace_d_snapshot_image_of_the_tools_test_suite() {
     a.extend((32..64).map(|b| (b, 1)));
     assert_eq!(r.array(Source::Live), map(&a));
     assert_eq!(sb.sm_root.nr_allocated, 15);
-    assert_ne!(sb.metadata_snap, 0);
+    assert!(!sb.metadata_snap.is_zero());
     let snap = Superblock::unpack(
         &era_tools::pdata::read_block(r.meta.as_ref(), sb.metadata_snap).unwrap(),
         sb.metadata_snap,
     )
     .unwrap();
-    assert_eq!((snap.current_era, snap.metadata_snap), (3, 0));
+    assert_eq!((snap.current_era.get(), snap.metadata_snap.get()), (3, 0));
     assert_eq!(snap.sm_root.nr_allocated, 11);
     assert_eq!(
         r.tree(Source::Snapshot),
@@ -290,7 +295,7 @@ fn rejected_operations_change_nothing() {
         "past the end"
     );
     r.run("message CheckPoint");
-    assert_eq!(r.sb().current_era, 2);
+    assert_eq!(r.sb().current_era, Era::new(2));
     r.run("take_metadata_snap");
     assert!(r
         .runner
@@ -310,7 +315,7 @@ fn rejected_operations_change_nothing() {
     }
     assert_eq!(r.run("table"), vec!["0 128 era meta origin 8".to_string()]);
     r.run("resume");
-    assert_eq!(r.sb().current_era, 4);
+    assert_eq!(r.sb().current_era, Era::new(4));
     r.run("close");
     assert_space_map_exact(r.meta.as_ref(), "rejections");
 }

@@ -11,6 +11,8 @@ use era_tools::era::superblock::Superblock;
 use era_tools::io::MemIo;
 use era_tools::pdata::checksum::{seal, BlockKind};
 use era_tools::pdata::codec::{put_u32, put_u64};
+use era_tools::units::Era;
+use era_tools::units::MetaBlock;
 use era_tools::units::{BlockBuf, BLOCK_SIZE};
 
 fn superblock(img: &[u8]) -> Superblock {
@@ -44,8 +46,8 @@ fn current_era_below_an_archived_writeset() {
     // Make 147 the current writeset too, of era 4.
     let mut img = kernel_image("checkpoints");
     let mut sb = superblock(&img);
-    sb.current_writeset.root = 147;
-    sb.current_era = 4;
+    sb.current_writeset.root = MetaBlock::new(147);
+    sb.current_era = Era::new(4);
     img[..BLOCK_SIZE].copy_from_slice(&sb.pack()[..]);
     let found = findings(img);
     assert!(found.iter().any(|f| f.starts_with("error")), "{found:?}");
@@ -65,7 +67,7 @@ fn current_era_below_an_archived_writeset() {
 fn btree_node_max_entries_times_value_size_beyond_64_bits() {
     let mut img = kernel_image("checkpoints");
     let root = superblock(&img).era_array_root;
-    edit(&mut img, root, BlockKind::BtreeNode, |d| {
+    edit(&mut img, root.get(), BlockKind::BtreeNode, |d| {
         put_u32(&mut d[..], 20, u32::MAX); // max_entries
         put_u32(&mut d[..], 24, u32::MAX); // value_size
     });
@@ -105,8 +107,8 @@ fn writeset_eras_zero_and_u64_max() {
         put_u64(&mut d[..], 32, u64::MAX)
     });
     let mut sb = superblock(&img);
-    sb.current_writeset.root = 147;
-    sb.current_era = 0;
+    sb.current_writeset.root = MetaBlock::new(147);
+    sb.current_era = Era::new(0);
     img[..BLOCK_SIZE].copy_from_slice(&sb.pack()[..]);
     let found = findings(img);
     assert!(

@@ -15,6 +15,8 @@ use era_tools::era::ir::EraMetadata;
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::era::superblock::Superblock;
 use era_tools::io::MemIo;
+use era_tools::units::Era;
+use era_tools::units::MetaBlock;
 use std::path::{Path, PathBuf};
 
 fn corpus_dir() -> PathBuf {
@@ -63,7 +65,7 @@ struct Status {
     metadata_block_size: u64,
     total_blocks: u64,
     era: u32,
-    snap: Option<u64>,
+    snap: Option<MetaBlock>,
 }
 
 fn statuses(case: &str) -> Vec<Status> {
@@ -83,7 +85,7 @@ fn statuses(case: &str) -> Vec<Status> {
                 metadata_block_size: f[4].parse().unwrap(),
                 total_blocks: total.parse().unwrap(),
                 era: f[6].parse().unwrap(),
-                snap: (f[7] != "-").then(|| f[7].parse().unwrap()),
+                snap: (f[7] != "-").then(|| MetaBlock::new(f[7].parse().unwrap())),
             }
         })
         .collect();
@@ -120,7 +122,11 @@ fn the_kernel_output_folds_to_the_truth() {
         let md = read(&image(&case, "meta.img.gz"), &case);
         let t = case_truth(&case);
         assert_eq!(md.superblock.nr_blocks, t.nr_blocks, "{case}: nr_blocks");
-        assert_eq!(md.superblock.current_era, t.current_era, "{case}: era");
+        assert_eq!(
+            md.superblock.current_era,
+            Era::new(t.current_era),
+            "{case}: era"
+        );
         let folded = md.folded_eras();
         assert_eq!(folded.len(), t.nr_blocks as usize, "{case}");
         for (b, &e) in folded.iter().enumerate() {
@@ -139,15 +145,19 @@ fn a_snapshot_of_ours_the_kernel_kept_folds_to_its_truth() {
         };
         let input = superblock(&image(&case, "meta_in.img.gz"));
         let io = image(&case, "meta.img.gz");
-        assert_ne!(
-            input.metadata_snap, 0,
+        assert!(
+            !input.metadata_snap.is_zero(),
             "{case}: the input holds no snapshot"
         );
         assert_eq!(superblock(&io).metadata_snap, input.metadata_snap, "{case}");
         let view = open_view(&io, Source::Snapshot).unwrap_or_else(|e| panic!("{case}: {e}"));
         let md = read_metadata(&io, &view).unwrap_or_else(|e| panic!("{case}: {e}"));
         assert_eq!(md.superblock.nr_blocks, t.nr_blocks, "{case}: nr_blocks");
-        assert_eq!(md.superblock.current_era, t.current_era, "{case}: era");
+        assert_eq!(
+            md.superblock.current_era,
+            Era::new(t.current_era),
+            "{case}: era"
+        );
         for (b, &e) in md.folded_eras().iter().enumerate() {
             assert_eq!(e, t.era(b as u32), "{case}: snapshot block {b}");
         }
@@ -179,8 +189,12 @@ fn the_kernel_continues_our_eras() {
         assert_eq!(first.label, "after_create", "{case}");
         // Opening our metadata: the era continues at ours + 1, our held snapshot is seen,
         // and the kernel's space map has our size.
-        assert_eq!(first.era, input.current_era + 1, "{case}: era after open");
-        let held = (input.metadata_snap != 0).then_some(input.metadata_snap);
+        assert_eq!(
+            first.era,
+            input.current_era.next().get(),
+            "{case}: era after open"
+        );
+        let held = (!input.metadata_snap.is_zero()).then_some(input.metadata_snap);
         assert_eq!(first.snap, held, "{case}: snapshot after open");
         assert_eq!(
             first.total_blocks, input.sm_root.nr_blocks,
@@ -208,8 +222,12 @@ fn the_kernel_continues_our_eras() {
         let last = st.last().unwrap();
         let t = case_truth(&case);
         assert_eq!(last.era, t.current_era, "{case}: final era");
-        assert_eq!(output.current_era, last.era, "{case}: stored era");
-        assert_eq!(output.metadata_snap, last.snap.unwrap_or(0), "{case}: snap");
+        assert_eq!(output.current_era, Era::new(last.era), "{case}: stored era");
+        assert_eq!(
+            output.metadata_snap,
+            last.snap.unwrap_or_default(),
+            "{case}: snap"
+        );
         assert_eq!(
             last.len.div_ceil(u64::from(output.data_block_size)),
             u64::from(output.nr_blocks),
@@ -218,7 +236,7 @@ fn the_kernel_continues_our_eras() {
         // A removed device leaves no live writeset; a crashed one keeps it.
         let crashed = last.label == "before_crash";
         assert_eq!(
-            output.current_writeset.root != 0,
+            !output.current_writeset.root.is_zero(),
             crashed,
             "{case}: current writeset after {}",
             last.label
@@ -251,9 +269,9 @@ fn the_corpus_covers_what_it_claims() {
     // The emulator's input holds a snapshot; the crash input a live writeset; the
     // generated one two space-map bitmaps and a multi-level era array.
     let snap = superblock(&image("emulate_snap_held", "meta_in.img.gz"));
-    assert_ne!(snap.metadata_snap, 0);
+    assert!(!snap.metadata_snap.is_zero());
     let crash = superblock(&image("emulate_crash", "meta_in.img.gz"));
-    assert_ne!(crash.current_writeset.root, 0);
+    assert!(!crash.current_writeset.root.is_zero());
     let gen_io = image("restore_generated", "meta_in.img.gz");
     let gen = superblock(&gen_io);
     assert!(gen.sm_root.nr_bitmaps() >= 2);
@@ -268,13 +286,15 @@ fn the_corpus_covers_what_it_claims() {
     assert!(!node.is_leaf(), "the deep writeset tree is one leaf");
     // The crashed snapshot input holds both.
     let both = superblock(&image("emulate_crash_snap", "meta_in.img.gz"));
-    assert!(both.metadata_snap != 0 && both.current_writeset.root != 0);
+    assert!(
+        both.metadata_snap != MetaBlock::new(0) && both.current_writeset.root != MetaBlock::new(0)
+    );
     // The server's input after SIGTERM is closed (no live writeset); after kill -9 its
     // live writeset stays in the superblock.
     let clean = superblock(&image("serve_clean", "meta_in.img.gz"));
-    assert_eq!(clean.current_writeset.root, 0);
+    assert_eq!(clean.current_writeset.root, MetaBlock::new(0));
     let killed = superblock(&image("serve_killed", "meta_in.img.gz"));
-    assert_ne!(killed.current_writeset.root, 0);
+    assert!(!killed.current_writeset.root.is_zero());
     // The undigested input holds a writeset longer than the device, bits beyond the end.
     let und = read(
         &image("restore_undigested", "meta_in.img.gz"),

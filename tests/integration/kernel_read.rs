@@ -7,6 +7,7 @@ use common::*;
 use era_tools::era::ir::EraMetadata;
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::MemIo;
+use era_tools::units::Era;
 use era_tools::xml::{XmlStyle, XmlWriter};
 
 fn read(case: &str, source: Source) -> EraMetadata {
@@ -18,7 +19,8 @@ fn read(case: &str, source: Source) -> EraMetadata {
 fn assert_matches_truth(case: &str, md: &EraMetadata, t: &Truth) {
     assert_eq!(md.superblock.nr_blocks, t.nr_blocks, "{case}: nr_blocks");
     assert_eq!(
-        md.superblock.current_era, t.current_era,
+        md.superblock.current_era,
+        Era::new(t.current_era),
         "{case}: current_era"
     );
     let folded = md.folded_eras();

@@ -13,6 +13,7 @@ use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::{BlockIo, MemIo};
 use era_tools::pdata::checksum::{identify, seal, BlockKind};
 use era_tools::pdata::space_map::read_ref_counts;
+use era_tools::units::MetaBlock;
 use era_tools::units::BLOCK_SIZE;
 
 struct Rng(u64);
@@ -44,11 +45,12 @@ fn damaged_blocks_give_errors_not_panics() {
         let image = kernel_image(case);
         let io = MemIo::from_bytes(image.clone());
         let damage = |block: usize, bytes: &[u8; BLOCK_SIZE]| {
-            io.write_block(block as u64, bytes).unwrap();
+            io.write_block(MetaBlock::new(block as u64), bytes).unwrap();
             let outcome = read_everything(&io);
             let off = block * BLOCK_SIZE;
             let original: &[u8; BLOCK_SIZE] = image[off..off + BLOCK_SIZE].try_into().unwrap();
-            io.write_block(block as u64, original).unwrap();
+            io.write_block(MetaBlock::new(block as u64), original)
+                .unwrap();
             outcome
         };
         let view = open_view(&io, Source::Live).unwrap();

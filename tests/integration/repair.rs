@@ -112,9 +112,10 @@ fn matrix(case: &str, select: impl Fn(&InUse) -> Vec<(MetaBlock, Vec<Damage>)>) 
     let mut tally = Tally::default();
     let mut failures = Vec::new();
     let started = std::time::Instant::now();
-    let in_use: Vec<(MetaBlock, BlockKind)> = (0..counts.len() as MetaBlock)
-        .filter(|&b| counts[b as usize] > 0)
+    let in_use: Vec<(MetaBlock, BlockKind)> = (0..counts.len())
+        .filter(|&b| counts[b] > 0)
         .map(|b| {
+            let b = MetaBlock::new(b as u64);
             let kind = checksum::identify(&block_of(&base, b))
                 .expect("every block in use has a valid checksum");
             (b, kind)
@@ -132,7 +133,7 @@ fn matrix(case: &str, select: impl Fn(&InUse) -> Vec<(MetaBlock, Vec<Damage>)>) 
             tally.damaged += 1;
             let label = format!("{case}: {kind} block {b} {}", how.label());
             let outcome = match repair(&io, &RepairOptions::default()) {
-                Err(e) if b == 0 && e.contains("--data-block-size") => {
+                Err(e) if b == MetaBlock::new(0) && e.contains("--data-block-size") => {
                     tally.refused += 1;
                     let opts = RepairOptions {
                         data_block_size: Some(sb.data_block_size),
@@ -177,11 +178,11 @@ fn every_block(in_use: &InUse) -> Vec<(MetaBlock, Vec<Damage>)> {
 /// zeroed or with a flipped byte in turn (both for the superblock).
 fn sample(per_kind: usize) -> impl Fn(&InUse) -> Vec<(MetaBlock, Vec<Damage>)> {
     move |in_use| {
-        let mut picked = vec![(0, vec![Damage::Zero, Damage::FlipByte])];
+        let mut picked = vec![(MetaBlock::new(0), vec![Damage::Zero, Damage::FlipByte])];
         for kind in BlockKind::ALL {
             let of_kind: Vec<MetaBlock> = in_use
                 .iter()
-                .filter(|&&(b, k)| k == kind && b != 0)
+                .filter(|&&(b, k)| k == kind && b != MetaBlock::new(0))
                 .map(|&(b, _)| b)
                 .collect();
             let n = of_kind.len().min(per_kind);

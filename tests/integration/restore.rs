@@ -13,6 +13,8 @@ use era_tools::era::metadata::{open_view, read_metadata, read_superblock, Source
 use era_tools::era::restore::{blocks_needed, write_metadata};
 use era_tools::era::Error;
 use era_tools::io::{BlockIo, MemIo};
+use era_tools::units::Era;
+use era_tools::units::MetaBlock;
 use era_tools::xml::{XmlStyle, XmlWriter};
 use proptest::prelude::*;
 use std::collections::HashSet;
@@ -40,7 +42,7 @@ fn round_trip(md: &EraMetadata, blocks: u64, what: &str) -> MemIo {
         "{what}: restored current writeset"
     );
     assert_eq!(view.sb.current_writeset.nr_bits, md.superblock.nr_blocks);
-    assert_eq!(view.sb.metadata_snap, 0);
+    assert_eq!(view.sb.metadata_snap, MetaBlock::new(0));
     assert_eq!(summary.superblock, view.sb);
     assert_space_map_exact(&io, what);
     io
@@ -103,7 +105,7 @@ fn snapshot_views_round_trip_too() {
     let mut seen = 0;
     for case in kernel_cases() {
         let kio = MemIo::from_bytes(kernel_image(&case));
-        if read_superblock(&kio).unwrap().metadata_snap == 0 {
+        if read_superblock(&kio).unwrap().metadata_snap == MetaBlock::new(0) {
             continue;
         }
         let md = read(&kio, Source::Snapshot);
@@ -193,7 +195,7 @@ prop_compose! {
             .filter_map(|(i, (_, nr_bits, kind, s))| {
                 let era = current_era.checked_sub(i as u32)?;
                 let nr_bits = if s % 3 == 0 { nr_blocks } else { nr_bits };
-                eras.insert(era).then(|| Writeset { era, nr_bits, bits: random_bits(nr_bits, kind, s | 1) })
+                eras.insert(era).then(|| Writeset { era: Era::new(era), nr_bits, bits: random_bits(nr_bits, kind, s | 1) })
             })
             .collect();
         // Dump order: eras ascending, as the reader returns them.
@@ -202,7 +204,7 @@ prop_compose! {
             .map(|_| (xorshift(&mut seed) % (current_era as u64 + 1)) as u32)
             .collect();
         EraMetadata {
-            superblock: SuperblockIr { uuid: String::new(), block_size, nr_blocks, current_era },
+            superblock: SuperblockIr { uuid: String::new(), block_size, nr_blocks, current_era: Era::new(current_era) },
             writesets,
             era_array,
         }

@@ -9,6 +9,7 @@ use common::*;
 use era_tools::era::ir::{EraMetadata, SuperblockIr, Writeset};
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::MemIo;
+use era_tools::units::Era;
 use era_tools::xml::{build_from_xml, XmlStyle, XmlWriter};
 use proptest::prelude::*;
 
@@ -141,7 +142,7 @@ fn metadata() -> impl Strategy<Value = EraMetadata> {
                         }
                         Writeset {
                             // Distinct eras, in any order.
-                            era: current_era - order[i],
+                            era: Era::new(current_era - order[i]),
                             nr_bits,
                             bits,
                         }
@@ -152,7 +153,7 @@ fn metadata() -> impl Strategy<Value = EraMetadata> {
                         uuid,
                         block_size,
                         nr_blocks,
-                        current_era,
+                        current_era: Era::new(current_era),
                     },
                     writesets,
                     era_array: eras,

@@ -9,6 +9,7 @@
 //! that every tool and the kernel refuse, never a mix of two images.
 
 use crate::era::interrupted::interrupted_marker;
+use crate::era::superblock::SUPERBLOCK_LOCATION;
 use crate::io::{BlockIo, FileIo};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 use std::io;
@@ -39,10 +40,8 @@ impl StagedIo {
     }
 
     fn was_written(&self, block: MetaBlock) -> bool {
-        let word = usize::try_from(block / 64)
-            .ok()
-            .and_then(|w| self.written.get(w));
-        word.is_some_and(|w| w.load(Ordering::Relaxed) & (1 << (block % 64)) != 0)
+        let word = block.index().and_then(|i| self.written.get(i / 64));
+        word.is_some_and(|w| w.load(Ordering::Relaxed) & (1 << (block.get() % 64)) != 0)
     }
 
     /// Copies every written block into `out` (same size), block 0 last.
@@ -53,17 +52,17 @@ impl StagedIo {
                 "the output changed size during the restore",
             ));
         }
-        out.write_block(0, &interrupted_marker())?;
+        out.write_block(SUPERBLOCK_LOCATION, &interrupted_marker())?;
         out.flush()?;
         let mut buf = vec![0u8; COPY_BLOCKS as usize * BLOCK_SIZE];
         let mut first = 1;
         while first < n {
             let count = COPY_BLOCKS.min(n - first);
-            if (first..first + count).any(|b| self.was_written(b)) {
+            if (first..first + count).any(|b| self.was_written(MetaBlock::new(b))) {
                 let bytes = &mut buf[..count as usize * BLOCK_SIZE];
-                self.staged.read_blocks(first, bytes)?;
+                self.staged.read_blocks(MetaBlock::new(first), bytes)?;
                 for (i, chunk) in bytes.chunks_exact(BLOCK_SIZE).enumerate() {
-                    let block = first + i as u64;
+                    let block = MetaBlock::new(first + i as u64);
                     if self.was_written(block) {
                         let chunk: &BlockBuf = chunk.try_into().map_err(io::Error::other)?;
                         out.write_block(block, chunk)?;
@@ -74,8 +73,8 @@ impl StagedIo {
         }
         out.flush()?;
         let mut sb = [0u8; BLOCK_SIZE];
-        self.staged.read_block(0, &mut sb)?;
-        out.write_block(0, &sb)?;
+        self.staged.read_block(SUPERBLOCK_LOCATION, &mut sb)?;
+        out.write_block(SUPERBLOCK_LOCATION, &sb)?;
         out.flush()
     }
 }
@@ -95,11 +94,8 @@ impl BlockIo for StagedIo {
 
     fn write_block(&self, block: MetaBlock, buf: &BlockBuf) -> io::Result<()> {
         self.staged.write_block(block, buf)?;
-        if let Some(w) = usize::try_from(block / 64)
-            .ok()
-            .and_then(|w| self.written.get(w))
-        {
-            w.fetch_or(1 << (block % 64), Ordering::Relaxed);
+        if let Some(w) = block.index().and_then(|i| self.written.get(i / 64)) {
+            w.fetch_or(1 << (block.get() % 64), Ordering::Relaxed);
         }
         Ok(())
     }
@@ -121,14 +117,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let staged = StagedIo::beside(dir.path(), 600).unwrap();
         for b in [0u64, 3, 300, 599] {
-            staged.write_block(b, &[b as u8 + 1; BLOCK_SIZE]).unwrap();
+            staged
+                .write_block(MetaBlock::new(b), &[b as u8 + 1; BLOCK_SIZE])
+                .unwrap();
         }
         let out = MemIo::new(600);
-        out.write_block(4, &[0xaa; BLOCK_SIZE]).unwrap();
+        out.write_block(MetaBlock::new(4), &[0xaa; BLOCK_SIZE])
+            .unwrap();
         staged.copy_into(&out).unwrap();
         let mut buf = [0u8; BLOCK_SIZE];
         for (b, want) in [(0u64, 1u8), (3, 4), (300, 45), (599, 88), (4, 0xaa), (5, 0)] {
-            out.read_block(b, &mut buf).unwrap();
+            out.read_block(MetaBlock::new(b), &mut buf).unwrap();
             assert!(buf.iter().all(|&x| x == want), "block {b}");
         }
     }

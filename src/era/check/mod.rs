@@ -12,8 +12,10 @@ mod superblock;
 
 pub use crate::pdata::check::{Finding, Severity};
 
+use crate::era::superblock::SUPERBLOCK_LOCATION;
 use crate::io::BlockIo;
 use crate::pdata::check::{check_space_map, Checker};
+use crate::units::MetaBlock;
 use structures::{Structures, ViewSpec};
 use superblock::{check_live_fields, check_snapshot_fields, read_superblock};
 
@@ -67,7 +69,7 @@ impl CheckReport {
 /// device holds.
 pub fn check(io: &dyn BlockIo, opts: &CheckOptions) -> CheckReport {
     let mut ck = Checker::new(io, 0);
-    if let Some(sb) = read_superblock(&mut ck, 0, "superblock") {
+    if let Some(sb) = read_superblock(&mut ck, SUPERBLOCK_LOCATION, "superblock") {
         check_live_fields(&mut ck, &sb);
         if !opts.super_block_only {
             // A space map of 0 blocks is reported above; counting against the device
@@ -79,34 +81,34 @@ pub fn check(io: &dyn BlockIo, opts: &CheckOptions) -> CheckReport {
             ck.set_space_map_blocks(sm_blocks);
             let snap_at = sb.metadata_snap;
             if opts.metadata_snapshot {
-                if snap_at == 0 {
+                if snap_at.is_zero() {
                     ck.error(
-                        0,
+                        SUPERBLOCK_LOCATION,
                         "superblock: no metadata snapshot is held (metadata_snap is 0)",
                     );
                 } else {
                     check_snapshot(&mut ck, &mut Structures::default(), snap_at, sm_blocks);
                 }
             } else {
-                ck.count_root(0);
+                ck.count_root(SUPERBLOCK_LOCATION);
                 let mut structures = Structures::default();
                 let cw = sb.current_writeset;
                 structures.check_view(
                     &mut ck,
                     &ViewSpec {
                         label: "",
-                        sb_block: 0,
+                        sb_block: SUPERBLOCK_LOCATION,
                         writeset_tree_root: sb.writeset_tree_root,
                         era_array_root: sb.era_array_root,
                         nr_blocks: sb.nr_blocks,
                         current_era: sb.current_era,
-                        current_writeset: (cw.root != 0).then_some(cw),
+                        current_writeset: (!cw.root.is_zero()).then_some(cw),
                     },
                 );
-                if snap_at != 0 && ck.count_root(snap_at) {
+                if !snap_at.is_zero() && ck.count_root(snap_at) {
                     check_snapshot(&mut ck, &mut structures, snap_at, sm_blocks);
                 }
-                check_space_map(&mut ck, &sb.sm_root, 0);
+                check_space_map(&mut ck, &sb.sm_root, SUPERBLOCK_LOCATION);
             }
         }
     }
@@ -121,7 +123,12 @@ pub fn check(io: &dyn BlockIo, opts: &CheckOptions) -> CheckReport {
 
 /// Checks the metadata snapshot held at `snap_at`: its superblock copy and the
 /// structures it references.
-fn check_snapshot(ck: &mut Checker, structures: &mut Structures, snap_at: u64, sm_blocks: u64) {
+fn check_snapshot(
+    ck: &mut Checker,
+    structures: &mut Structures,
+    snap_at: MetaBlock,
+    sm_blocks: u64,
+) {
     let Some(snap) = read_superblock(ck, snap_at, "metadata snapshot") else {
         ck.note_damage();
         return;

@@ -48,7 +48,7 @@ impl Structures {
     pub fn check_view(&mut self, ck: &mut Checker, v: &ViewSpec) {
         let eras = self.check_writeset_tree(ck, v);
         if let Some(cw) = v.current_writeset {
-            if let Some(a) = eras.get(&(v.current_era as u64)) {
+            if let Some(a) = eras.get(&u64::from(v.current_era.get())) {
                 ck.error(
                     a.leaf,
                     format!(
@@ -63,7 +63,7 @@ impl Structures {
             }
         }
         check_contiguity(ck, v, &eras);
-        if v.era_array_root != 0 && ck.count_root(v.era_array_root) {
+        if !v.era_array_root.is_zero() && ck.count_root(v.era_array_root) {
             check_era_array(ck, v);
         }
     }
@@ -72,7 +72,7 @@ impl Structures {
     fn check_writeset_tree(&mut self, ck: &mut Checker, v: &ViewSpec) -> BTreeMap<u64, Archived> {
         let mut eras = BTreeMap::new();
         let root = v.writeset_tree_root;
-        if root == 0 || !ck.count_root(root) {
+        if root.is_zero() || !ck.count_root(root) {
             return eras;
         }
         let tree_what = format!("{}writeset tree", v.label);
@@ -85,7 +85,7 @@ impl Structures {
             },
             &mut |ck, e| {
                 let ws = WritesetRoot::unpack(e.value);
-                if e.key > v.current_era as u64 {
+                if e.key > u64::from(v.current_era.get()) {
                     ck.error(
                         e.leaf,
                         format!(
@@ -94,7 +94,7 @@ impl Structures {
                         ),
                     );
                 }
-                if ws.root == 0 {
+                if ws.root.is_zero() {
                     ck.error(
                         e.leaf,
                         format!("{tree_what}: writeset of era {} has bitset root 0", e.key),
@@ -128,7 +128,7 @@ impl Structures {
                 ),
             );
         }
-        if ws.root == 0 || !self.bitsets_checked.insert((ws.root, ws.nr_bits)) {
+        if ws.root.is_zero() || !self.bitsets_checked.insert((ws.root, ws.nr_bits)) {
             return;
         }
         check_array(
@@ -161,7 +161,7 @@ fn check_era_array(ck: &mut Checker, v: &ViewSpec) {
             let mut n = 0usize;
             for (j, b) in a.values.chunks_exact(4).enumerate() {
                 let era = get_u32(b, 0);
-                if era > current {
+                if era > current.get() {
                     n += 1;
                     first.get_or_insert((j, era));
                 }
@@ -183,9 +183,9 @@ fn check_era_array(ck: &mut Checker, v: &ViewSpec) {
 /// contiguous range ([`writeset_eras_fault`], the rule `era_restore` applies too).
 fn check_contiguity(ck: &mut Checker, v: &ViewSpec, eras: &BTreeMap<u64, Archived>) {
     let mut all: Vec<u64> = eras.keys().copied().collect();
-    if v.current_writeset.is_some() && !eras.contains_key(&(v.current_era as u64)) {
+    if v.current_writeset.is_some() && !eras.contains_key(&u64::from(v.current_era.get())) {
         // Damaged metadata can have a current era below archived ones: keep the list sorted.
-        all.push(v.current_era as u64);
+        all.push(u64::from(v.current_era.get()));
         all.sort_unstable();
     }
     if let Some(fault) = writeset_eras_fault(&all) {

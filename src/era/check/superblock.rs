@@ -20,7 +20,7 @@ pub fn read_superblock(ck: &mut Checker, location: MetaBlock, what: &str) -> Opt
         return None;
     }
     if data.iter().all(|&b| b == 0) {
-        let why = if location == 0 {
+        let why = if location.is_zero() {
             ": the metadata has never been formatted"
         } else {
             ""
@@ -77,19 +77,19 @@ fn check_pointer(
     space_map_blocks: u64,
 ) {
     let device = ck.device_blocks();
-    if value == 0 {
+    if value.is_zero() {
         if !optional {
             ck.error(
                 location,
                 format!("{what}: {field} is 0, but it must point to a block"),
             );
         }
-    } else if value >= device {
+    } else if !value.is_below(device) {
         ck.error(
             location,
             format!("{what}: {field} {value} lies beyond the end of the device ({device} blocks)"),
         );
-    } else if value >= space_map_blocks {
+    } else if !value.is_below(space_map_blocks) {
         ck.error(
             location,
             format!(
@@ -102,7 +102,7 @@ fn check_pointer(
 /// Checks the fields of the live superblock at block 0.
 pub fn check_live_fields(ck: &mut Checker, sb: &Superblock) {
     const WHAT: &str = "superblock";
-    let loc = 0;
+    let loc = SUPERBLOCK_LOCATION;
     let device = ck.device_blocks();
     if sb.data_block_size == 0 || !sb.data_block_size.is_multiple_of(BLOCK_SECTORS) {
         ck.error(
@@ -133,7 +133,7 @@ pub fn check_live_fields(ck: &mut Checker, sb: &Superblock) {
         );
     }
     let cw = sb.current_writeset;
-    if cw.root != 0 && !origin_blocks_ok(cw.nr_bits) {
+    if !cw.root.is_zero() && !origin_blocks_ok(cw.nr_bits) {
         ck.error(
             loc,
             format!(
@@ -223,7 +223,7 @@ pub fn check_snapshot_fields(
             ),
         );
     }
-    if snap.metadata_snap != 0 {
+    if !snap.metadata_snap.is_zero() {
         ck.warning(
             location,
             format!(

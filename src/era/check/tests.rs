@@ -7,6 +7,7 @@ use crate::io::MemIo;
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::codec::{get_u32, get_u64, put_u32, put_u64};
 use crate::pdata::space_map::{pack_bitmap, pack_index, unpack_bitmap, unpack_index};
+use crate::units::Era;
 use crate::units::{BlockBuf, BLOCK_SIZE};
 use std::io::Read;
 
@@ -63,16 +64,16 @@ impl Img {
     fn set_count(&mut self, target: u64, count: u8) {
         let mut sb = self.sb();
         let index_at = sb.sm_root.bitmap_root;
-        let mut index = unpack_index(&self.block(index_at));
+        let mut index = unpack_index(&self.block(index_at.get()));
         let bitmap_at = index[0].blocknr;
-        let mut entries = unpack_bitmap(&self.block(bitmap_at));
+        let mut entries = unpack_bitmap(&self.block(bitmap_at.get()));
         let old = entries[target as usize];
         entries[target as usize] = count;
-        self.put(bitmap_at, &pack_bitmap(bitmap_at, &entries));
+        self.put(bitmap_at.get(), &pack_bitmap(bitmap_at, &entries));
         index[0].nr_free = entries.iter().filter(|&&v| v == 0).count() as u32;
         index[0].none_free_before =
             entries.iter().position(|&v| v == 0).expect("a free block") as u32;
-        self.put(index_at, &pack_index(index_at, &index));
+        self.put(index_at.get(), &pack_index(index_at, &index));
         match (old, count) {
             (0, c) if c > 0 => sb.sm_root.nr_allocated += 1,
             (o, 0) if o > 0 => sb.sm_root.nr_allocated -= 1,
@@ -126,7 +127,7 @@ fn current_writeset_era_also_archived() {
     // archived bitset the current writeset too.
     let mut img = Img::new("checkpoints");
     let mut sb = img.sb();
-    sb.current_writeset.root = 147;
+    sb.current_writeset.root = MetaBlock::new(147);
     img.set_sb(&sb);
     assert_eq!(
         img.check(),
@@ -160,10 +161,10 @@ fn writeset_size_must_match_its_bitset() {
     let mut img = Img::new("resize_shrink_undigested");
     let sb = img.sb();
     let leaf = sb.writeset_tree_root;
-    let d = img.block(leaf);
+    let d = img.block(leaf.get());
     let max = get_u32(&d[..], 20) as usize;
     assert_eq!(get_u64(&d[..], 32), 2);
-    img.edit(leaf, BlockKind::BtreeNode, |d| {
+    img.edit(leaf.get(), BlockKind::BtreeNode, |d| {
         let o = 32 + 8 * max;
         let bits = get_u32(&d[..], o);
         put_u32(&mut d[..], o, bits + 64);
@@ -200,7 +201,7 @@ fn snapshot_structures_are_counted() {
     // the blocks it shares with the live trees are counted once too often on disk.
     let mut img = Img::new("metadata_snap");
     let mut sb = img.sb();
-    sb.metadata_snap = 0;
+    sb.metadata_snap = MetaBlock::new(0);
     img.set_sb(&sb);
     let m = img.check();
     assert!(!m.is_empty());
@@ -267,8 +268,8 @@ fn superblock_fields() {
     sb.metadata_block_size = 16;
     sb.nr_blocks = 1 << 31;
     sb.sm_root.nr_blocks = 5000;
-    sb.writeset_tree_root = 0;
-    sb.era_array_root = 4000;
+    sb.writeset_tree_root = MetaBlock::new(0);
+    sb.era_array_root = MetaBlock::new(4000);
     img.set_sb(&sb);
     assert_eq!(
         img.check_with(true),
@@ -323,7 +324,7 @@ fn not_era_metadata() {
     let empty = MemIo::new(0);
     let r = check(&empty, &CheckOptions::default());
     assert!(r.has_errors());
-    assert_eq!(r.findings[0].block, Some(0));
+    assert_eq!(r.findings[0].block, Some(MetaBlock::new(0)));
     let mut garbage = vec![0u8; 64 * BLOCK_SIZE];
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
     for b in garbage.iter_mut() {
@@ -370,14 +371,14 @@ fn array_block(block: u64, value_size: u32, values: &[u8]) -> Box<BlockBuf> {
 fn bitmap_with_first(block: u64, in_use: usize) -> Box<BlockBuf> {
     let mut entries = vec![0u8; 16320];
     entries[..in_use].fill(1);
-    pack_bitmap(block, &entries)
+    pack_bitmap(MetaBlock::new(block), &entries)
 }
 
 fn index(block: u64, bitmap: u64, nr_free: u32, none_free_before: u32) -> Box<BlockBuf> {
     pack_index(
-        block,
+        MetaBlock::new(block),
         &[crate::pdata::space_map::IndexEntry {
-            blocknr: bitmap,
+            blocknr: MetaBlock::new(bitmap),
             nr_free,
             none_free_before,
         }],
@@ -391,11 +392,11 @@ fn example_a(index_hint: (u32, u32)) -> (MemIo, [u32; 6]) {
     sb.sm_root = crate::pdata::space_map::SmRoot {
         nr_blocks: 256,
         nr_allocated: 6,
-        bitmap_root: 1,
-        ref_count_root: 2,
+        bitmap_root: MetaBlock::new(1),
+        ref_count_root: MetaBlock::new(2),
     };
-    sb.writeset_tree_root = 4;
-    sb.era_array_root = 5;
+    sb.writeset_tree_root = MetaBlock::new(4);
+    sb.era_array_root = MetaBlock::new(5);
     let blocks = [
         sb.pack(),
         index(1, 3, index_hint.0, index_hint.1),
@@ -407,7 +408,8 @@ fn example_a(index_hint: (u32, u32)) -> (MemIo, [u32; 6]) {
     let io = MemIo::new(256);
     let mut sums = [0u32; 6];
     for (b, data) in blocks.iter().enumerate() {
-        io.write_block(b as u64, data).expect("in range");
+        io.write_block(MetaBlock::new(b as u64), data)
+            .expect("in range");
         sums[b] = get_u32(&data[..], 0);
     }
     (io, sums)
@@ -446,14 +448,14 @@ fn spec_example_b_checks_clean() {
     sb.sm_root = crate::pdata::space_map::SmRoot {
         nr_blocks: 256,
         nr_allocated: 9,
-        bitmap_root: 8,
-        ref_count_root: 7,
+        bitmap_root: MetaBlock::new(8),
+        ref_count_root: MetaBlock::new(7),
     };
     sb.nr_blocks = 100;
-    sb.current_era = 2;
+    sb.current_era = Era::new(2);
     sb.current_writeset.nr_bits = 100;
-    sb.writeset_tree_root = 3;
-    sb.era_array_root = 5;
+    sb.writeset_tree_root = MetaBlock::new(3);
+    sb.era_array_root = MetaBlock::new(5);
     let mut words = Vec::new();
     words.extend_from_slice(&0x8000_0000_0000_0021u64.to_le_bytes());
     words.extend_from_slice(&0x0000_0008_0000_0001u64.to_le_bytes());
@@ -475,7 +477,8 @@ fn spec_example_b_checks_clean() {
     let io = MemIo::new(256);
     let mut sums = Vec::new();
     for (b, data) in blocks.iter().enumerate() {
-        io.write_block(b as u64, data).expect("in range");
+        io.write_block(MetaBlock::new(b as u64), data)
+            .expect("in range");
         sums.push(get_u32(&data[..], 0));
     }
     assert_eq!(
@@ -490,8 +493,9 @@ fn spec_example_b_checks_clean() {
     assert_eq!((r.blocks_read, r.blocks_referenced), (9, 9));
     // The same writeset made the live current writeset as well: a duplicated era and a
     // bitset referenced twice but counted once.
-    sb.current_writeset.root = 2;
-    io.write_block(0, &sb.pack()).expect("in range");
+    sb.current_writeset.root = MetaBlock::new(2);
+    io.write_block(MetaBlock::new(0), &sb.pack())
+        .expect("in range");
     let r = check(&io, &CheckOptions::default());
     assert_eq!(
         r.findings.iter().map(|f| f.to_string()).collect::<Vec<_>>(),

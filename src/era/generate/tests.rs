@@ -31,7 +31,7 @@ fn generated_metadata_has_the_asked_shape() {
     assert_eq!(md.superblock.nr_blocks, 200_000);
     assert_eq!(md.superblock.block_size, 128);
     assert_eq!(md.era_array.len(), 200_000);
-    let eras: Vec<u32> = md.writesets.iter().map(|w| w.era).collect();
+    let eras: Vec<u32> = md.writesets.iter().map(|w| w.era.get()).collect();
     assert_eq!(eras, vec![97, 98, 99, 100]);
     assert!(md.era_array.iter().all(|&e| e < 97));
     assert!(md.era_array.contains(&96));

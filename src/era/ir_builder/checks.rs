@@ -147,22 +147,22 @@ impl Checker {
         let sb = &self.superblock;
         if !origin_blocks_ok(ws.nr_bits) {
             return Err(BuildError::TooManyBits {
-                era: ws.era,
+                era: ws.era.get(),
                 nr_bits: ws.nr_bits,
             });
         }
         if ws.era > sb.current_era {
             return Err(BuildError::FutureWriteset {
-                era: ws.era,
-                current_era: sb.current_era,
+                era: ws.era.get(),
+                current_era: sb.current_era.get(),
             });
         }
-        if self.writeset_eras.contains(&ws.era) {
-            return Err(BuildError::RepeatedWriteset { era: ws.era });
+        if self.writeset_eras.contains(&ws.era.get()) {
+            return Err(BuildError::RepeatedWriteset { era: ws.era.get() });
         }
         let nr_writesets = self.writeset_eras.len() as u64 + 1;
         self.reserve(bitset_blocks(ws.nr_bits), nr_writesets)?;
-        self.writeset_eras.insert(ws.era);
+        self.writeset_eras.insert(ws.era.get());
         self.writeset = *ws;
         self.stage = Stage::Writeset;
         Ok(())
@@ -177,7 +177,7 @@ impl Checker {
         let ws = self.writeset;
         if end > ws.nr_bits {
             return Err(BuildError::BitBeyondEnd {
-                era: ws.era,
+                era: ws.era.get(),
                 block: begin.max(ws.nr_bits),
                 nr_bits: ws.nr_bits,
             });

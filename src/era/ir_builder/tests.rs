@@ -1,16 +1,20 @@
 use super::*;
+use crate::units::Era;
 
 fn sb(nr_blocks: u32) -> SuperblockIr {
     SuperblockIr {
         uuid: "x".into(),
         block_size: 128,
         nr_blocks,
-        current_era: 9,
+        current_era: Era::new(9),
     }
 }
 
 fn ws(era: u32, nr_bits: u32) -> WritesetIr {
-    WritesetIr { era, nr_bits }
+    WritesetIr {
+        era: Era::new(era),
+        nr_bits,
+    }
 }
 
 #[test]
@@ -61,7 +65,10 @@ fn builds_in_input_order() {
     let md = b.into_metadata().unwrap();
     assert_eq!(md.superblock, sb(130));
     assert_eq!(md.writesets.len(), 2);
-    assert_eq!((md.writesets[0].era, md.writesets[1].era), (7, 2));
+    assert_eq!(
+        (md.writesets[0].era, md.writesets[1].era),
+        (Era::new(7), Era::new(2))
+    );
     assert_eq!(md.writesets[0].bits, vec![0xf << 60, 0x3f, 1 << 1]);
     assert_eq!(md.writesets[1].bits, vec![0]);
     let mut eras = vec![0; 130];

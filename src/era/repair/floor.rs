@@ -81,17 +81,18 @@ impl Floor {
 mod tests {
     use super::*;
     use crate::era::ir::{SuperblockIr, Writeset};
+    use crate::units::Era;
 
     #[test]
     fn raised_blocks_fold_to_their_bound_and_others_keep_their_era() {
         let mut md = EraMetadata {
             superblock: SuperblockIr {
-                current_era: 9,
+                current_era: Era::new(9),
                 nr_blocks: 130,
                 ..Default::default()
             },
             writesets: vec![Writeset {
-                era: 7,
+                era: Era::new(7),
                 nr_bits: 130,
                 bits: vec![0b1111, 0, 0],
             }],

@@ -85,7 +85,7 @@ pub fn salvage(io: &dyn BlockIo, opts: &RepairOptions) -> Result<Repaired> {
         },
     };
     let roots = roots_of(&sb, opts)?;
-    if sb.metadata_snap != 0 {
+    if !sb.metadata_snap.is_zero() {
         notes.push(format!(
             "the metadata snapshot held at block {} is not carried over: the repaired metadata holds none",
             sb.metadata_snap
@@ -122,10 +122,10 @@ fn roots_of(sb: &Superblock, opts: &RepairOptions) -> Result<Roots> {
     Ok(Roots {
         data_block_size,
         nr_blocks: sb.nr_blocks,
-        current_era: sb.current_era,
+        current_era: sb.current_era.get(),
         writeset_tree_root: sb.writeset_tree_root,
         era_array_root: sb.era_array_root,
-        current_writeset: (cw.root != 0).then_some(cw),
+        current_writeset: (!cw.root.is_zero()).then_some(cw),
     })
 }
 

@@ -32,7 +32,7 @@ use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::codec::{get_u32, get_u64};
 use crate::pdata::salvage::salvage_array;
 use crate::pdata::space_map::MAX_METADATA_BLOCKS;
-use crate::units::{origin_blocks_ok, BlockBuf, MetaBlock, BLOCK_SIZE};
+use crate::units::{origin_blocks_ok, BlockBuf, Era, MetaBlock, BLOCK_SIZE};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Blocks read at once during the scan.
@@ -50,7 +50,7 @@ struct ArrayBlock {
 #[derive(Debug, Clone)]
 struct Node8 {
     leaf: bool,
-    entries: Vec<(u64, u64)>,
+    entries: Vec<(u64, MetaBlock)>,
 }
 
 /// Everything the scan found.
@@ -86,7 +86,7 @@ impl Scan {
                 let n = node.nr_entries as usize;
                 match node.value_size {
                     8 => {
-                        let entries = (0..n).map(|i| (node.key(i), node.value_u64(i))).collect();
+                        let entries = (0..n).map(|i| (node.key(i), node.value_block(i))).collect();
                         self.nodes8.insert(
                             block,
                             Node8 {
@@ -143,15 +143,15 @@ fn scan(io: &dyn BlockIo) -> Scan {
     while first < s.blocks {
         let n = SCAN_CHUNK.min(s.blocks - first);
         let mut buf = vec![0u8; n as usize * BLOCK_SIZE];
-        if io.read_blocks(first, &mut buf).is_ok() {
+        if io.read_blocks(MetaBlock::new(first), &mut buf).is_ok() {
             for (i, chunk) in buf.chunks_exact(BLOCK_SIZE).enumerate() {
                 if let Ok(data) = <&BlockBuf>::try_from(chunk) {
-                    s.take(first + i as u64, data);
+                    s.take(MetaBlock::new(first + i as u64), data);
                 }
             }
         } else {
             // Read one by one: an unreadable block is just not found.
-            for b in first..first + n {
+            for b in (first..first + n).map(MetaBlock::new) {
                 let mut data = [0u8; BLOCK_SIZE];
                 if io.read_block(b, &mut data).is_ok() {
                     s.take(b, &data);
@@ -235,7 +235,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
             ignored += 1;
             continue;
         };
-        if root == 0 || !origin_blocks_ok(nr_bits) {
+        if root.is_zero() || !origin_blocks_ok(nr_bits) {
             ignored += 1;
             continue;
         }
@@ -248,7 +248,14 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         }
         let mut bits = a.values;
         mask_tail(&mut bits, u64::from(nr_bits));
-        merge_writeset(&mut writesets, Writeset { era, nr_bits, bits });
+        merge_writeset(
+            &mut writesets,
+            Writeset {
+                era: Era::new(era),
+                nr_bits,
+                bits,
+            },
+        );
     }
     if ignored > 0 {
         notes.push(format!(
@@ -279,7 +286,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         .iter()
         .copied()
         .chain(writesets.keys().copied())
-        .chain(s.snapshots.iter().map(|(_, sb)| sb.current_era))
+        .chain(s.snapshots.iter().map(|(_, sb)| sb.current_era.get()))
         .max()
         .unwrap_or(0);
     let current_era = if orphan_bits {
@@ -302,7 +309,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         merge_writeset(
             &mut writesets,
             Writeset {
-                era: current_era,
+                era: Era::new(current_era),
                 nr_bits: nr_blocks,
                 bits: orphan,
             },
@@ -318,7 +325,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         if !ok {
             let (first, end) = (k as u64 * m, ((k as u64 + 1) * m).min(u64::from(nr_blocks)));
             losses.push(Loss::new(
-                0,
+                MetaBlock::new(0),
                 format!(
                     "era array: no readable era-array block was found for blocks {first}..{end}; they get the current era {current_era}"
                 ),
@@ -330,8 +337,8 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         data_block_size,
         nr_blocks,
         current_era,
-        writeset_tree_root: 0,
-        era_array_root: 0,
+        writeset_tree_root: MetaBlock::new(0),
+        era_array_root: MetaBlock::new(0),
         current_writeset: None,
     };
     let metadata = assemble(
@@ -391,7 +398,7 @@ fn block_size(
         return Ok(sb.data_block_size);
     }
     let mut data = [0u8; BLOCK_SIZE];
-    if io.read_block(0, &mut data).is_ok() {
+    if io.read_block(MetaBlock::new(0), &mut data).is_ok() {
         let sb = Superblock::decode(&data);
         if sb.magic == MAGIC && plausible(sb.data_block_size) {
             notes.push(format!(

@@ -4,6 +4,7 @@ use crate::era::restore::write_metadata;
 use crate::io::MemIo;
 use crate::pdata::write_block;
 use crate::units::zeroed_block;
+use crate::units::Era;
 
 fn sample() -> EraMetadata {
     let nr_blocks = 5000u32;
@@ -12,16 +13,16 @@ fn sample() -> EraMetadata {
             uuid: String::new(),
             block_size: 128,
             nr_blocks,
-            current_era: 9,
+            current_era: Era::new(9),
         },
         writesets: vec![
             Writeset {
-                era: 7,
+                era: Era::new(7),
                 nr_bits: nr_blocks,
                 bits: (0..79).map(|i| if i % 3 == 0 { 0x11 } else { 0 }).collect(),
             },
             Writeset {
-                era: 8,
+                era: Era::new(8),
                 nr_bits: nr_blocks,
                 bits: (0..79).map(|i| if i % 5 == 0 { 0x3 } else { 0 }).collect(),
             },
@@ -68,7 +69,7 @@ fn an_unreadable_era_array_gives_the_current_era_to_blocks_no_writeset_names() {
 fn a_zeroed_superblock_needs_the_block_size_and_is_rebuilt_with_it() {
     let md = sample();
     let (io, _) = written(&md);
-    write_block(&io, 0, &zeroed_block()).unwrap();
+    write_block(&io, MetaBlock::new(0), &zeroed_block()).unwrap();
     let e = salvage(&io, &RepairOptions::default()).unwrap_err();
     assert!(e.to_string().contains("--data-block-size"), "{e}");
     let opts = RepairOptions {
@@ -79,7 +80,7 @@ fn a_zeroed_superblock_needs_the_block_size_and_is_rebuilt_with_it() {
     assert_eq!(r.metadata.folded_eras(), md.folded_eras());
     // No structure shows era 9, which passed without writes: the highest era found is 8.
     let want = SuperblockIr {
-        current_era: 8,
+        current_era: Era::new(8),
         ..md.superblock.clone()
     };
     assert_eq!(r.metadata.superblock, want);

@@ -15,6 +15,7 @@ use crate::io::BlockIo;
 use crate::pdata::bitset::{mask_tail, nr_words};
 use crate::pdata::codec::{get_u32, get_u64};
 use crate::pdata::salvage::{salvage_array, salvage_btree};
+use crate::units::Era;
 use crate::units::{origin_blocks_ok, MetaBlock};
 use std::collections::BTreeMap;
 
@@ -86,11 +87,11 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
         sources.push((era, ws, roots.writeset_tree_root, "writeset"));
     }
     if let Some(cw) = roots.current_writeset {
-        sources.push((current, cw, 0, "current writeset"));
+        sources.push((current, cw, MetaBlock::new(0), "current writeset"));
     }
     for (era, ws, holder, name) in sources {
-        if ws.root == 0 || !origin_blocks_ok(ws.nr_bits) {
-            let why = if ws.root == 0 {
+        if ws.root.is_zero() || !origin_blocks_ok(ws.nr_bits) {
+            let why = if ws.root.is_zero() {
                 "its bitset root is 0".to_string()
             } else {
                 format!("its nr_bits {} is not below 2^31", ws.nr_bits)
@@ -120,7 +121,7 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
         merge_writeset(
             &mut writesets,
             Writeset {
-                era,
+                era: Era::new(era),
                 nr_bits: ws.nr_bits,
                 bits,
             },
@@ -169,9 +170,9 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
 
 /// Adds `ws`, OR-ing its bits into a writeset of the same era already there.
 pub fn merge_writeset(writesets: &mut BTreeMap<u32, Writeset>, ws: Writeset) {
-    match writesets.get_mut(&ws.era) {
+    match writesets.get_mut(&ws.era.get()) {
         None => {
-            writesets.insert(ws.era, ws);
+            writesets.insert(ws.era.get(), ws);
         }
         Some(old) => {
             if ws.bits.len() > old.bits.len() {
@@ -205,7 +206,7 @@ pub fn assemble(roots: &Roots, s: Salvaged, notes: &mut Vec<String>) -> EraMetad
             writesets.insert(
                 era,
                 Writeset {
-                    era,
+                    era: Era::new(era),
                     nr_bits: roots.nr_blocks,
                     bits: vec![0; nr_words(u64::from(roots.nr_blocks)) as usize],
                 },
@@ -217,7 +218,7 @@ pub fn assemble(roots: &Roots, s: Salvaged, notes: &mut Vec<String>) -> EraMetad
             uuid: String::new(),
             block_size: roots.data_block_size,
             nr_blocks: roots.nr_blocks,
-            current_era: roots.current_era,
+            current_era: Era::new(roots.current_era),
         },
         writesets: writesets.into_values().collect(),
         era_array,

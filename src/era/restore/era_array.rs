@@ -95,7 +95,11 @@ impl EraArrayWriter {
     /// The location of array block `i`, already written.
     fn location(&self, i: u64) -> MetaBlock {
         let batch = (i / BATCH_BLOCKS as u64) as usize;
-        self.batch_starts.get(batch).copied().unwrap_or(0) + i % BATCH_BLOCKS as u64
+        self.batch_starts
+            .get(batch)
+            .copied()
+            .unwrap_or_default()
+            .offset(i % BATCH_BLOCKS as u64)
     }
 
     /// Sets `eras` at `within` of array block `i`, already written.

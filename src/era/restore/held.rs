@@ -137,17 +137,20 @@ mod tests {
         let dev = MemIo::new(8);
         let io = HeldIo::new(&dev, 5);
         let block = |v: u8| Box::new([v; BLOCK_SIZE]);
-        io.write_block(1, &block(1)).unwrap();
+        io.write_block(MetaBlock::new(1), &block(1)).unwrap();
         io.flush().unwrap();
-        io.write_block(1, &block(2)).unwrap();
-        io.write_block(2, &block(3)).unwrap();
+        io.write_block(MetaBlock::new(1), &block(2)).unwrap();
+        io.write_block(MetaBlock::new(2), &block(3)).unwrap();
         assert!(!io.touched());
         assert!(dev.to_bytes().iter().all(|&b| b == 0));
         let mut buf = [0u8; BLOCK_SIZE];
-        io.read_block(1, &mut buf).unwrap();
+        io.read_block(MetaBlock::new(1), &mut buf).unwrap();
         assert_eq!(buf[0], 2, "reads see the latest held write");
-        assert!(io.write_block(8, &block(9)).is_err(), "beyond the device");
-        io.write_block(3, &block(4)).unwrap();
+        assert!(
+            io.write_block(MetaBlock::new(8), &block(9)).is_err(),
+            "beyond the device"
+        );
+        io.write_block(MetaBlock::new(3), &block(4)).unwrap();
         assert!(io.touched());
         let bytes = dev.to_bytes();
         assert_eq!(
@@ -155,7 +158,7 @@ mod tests {
             [2, 3, 4],
             "replayed in order"
         );
-        io.write_block(4, &block(5)).unwrap();
+        io.write_block(MetaBlock::new(4), &block(5)).unwrap();
         assert_eq!(dev.to_bytes()[4 * BLOCK_SIZE], 5, "then written through");
     }
 }

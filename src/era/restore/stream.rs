@@ -80,10 +80,10 @@ impl<'a> StreamWriter<'a> {
             io: HeldIo::new(io, hold),
             managed,
             checks: Checker::new(Some(device_blocks)),
-            alloc: BlockAllocator::new(SUPERBLOCK_LOCATION + 1, managed),
+            alloc: BlockAllocator::new(SUPERBLOCK_LOCATION.offset(1), managed),
             open: None,
             writesets: Placement::default(),
-            writeset_tree_root: 0,
+            writeset_tree_root: MetaBlock::new(0),
             era_array: None,
             eras_fault: None,
             later: None,
@@ -169,7 +169,7 @@ impl<'a> StreamWriter<'a> {
             current_era: sb.current_era,
             current_writeset: WritesetRoot {
                 nr_bits: sb.nr_blocks,
-                root: 0,
+                root: MetaBlock::new(0),
             },
             writeset_tree_root: self.writeset_tree_root,
             era_array_root,
@@ -218,7 +218,7 @@ impl Visitor for StreamWriter<'_> {
     fn writeset_begin(&mut self, ws: &WritesetIr) -> std::result::Result<(), StreamError> {
         self.checks.writeset_begin(ws)?;
         self.open = Some(Open {
-            era: ws.era,
+            era: ws.era.get(),
             nr_bits: ws.nr_bits,
             // Zeroed, so that pages no bit is set in cost nothing.
             words: vec![0; nr_words(u64::from(ws.nr_bits)) as usize],
@@ -301,7 +301,7 @@ impl Visitor for StreamWriter<'_> {
     fn eras(&mut self, first: u32, eras: &[u32]) -> std::result::Result<(), StreamError> {
         self.checks.eras(first, eras)?;
         let current = self.checks.superblock.current_era;
-        if let Some(i) = eras.iter().position(|&e| e > current) {
+        if let Some(i) = eras.iter().position(|&e| e > current.get()) {
             let block = first + i as u32;
             if self.later.is_none_or(|(b, _)| block < b) {
                 self.later = Some((block, eras[i]));

@@ -5,6 +5,8 @@ use crate::io::MemIo;
 use crate::pdata::bitset::set_bit;
 use crate::pdata::codec::get_u32;
 use crate::pdata::space_map::SmRoot;
+use crate::units::Era;
+use crate::units::MetaBlock;
 
 /// format.md §12.5: N = 100, current era 2, writeset era 2 with bits {0, 5, 63, 64, 99},
 /// era of block b = b mod 3, on a 1 MiB device.
@@ -18,10 +20,10 @@ fn example_b() -> EraMetadata {
             uuid: String::new(),
             block_size: 128,
             nr_blocks: 100,
-            current_era: 2,
+            current_era: Era::new(2),
         },
         writesets: vec![Writeset {
-            era: 2,
+            era: Era::new(2),
             nr_bits: 100,
             bits,
         }],
@@ -39,8 +41,8 @@ fn example_b_is_reproduced_byte_for_byte() {
         SmRoot {
             nr_blocks: 256,
             nr_allocated: 9,
-            bitmap_root: 8,
-            ref_count_root: 7
+            bitmap_root: MetaBlock::new(8),
+            ref_count_root: MetaBlock::new(7)
         }
     );
     let bytes = io.to_bytes();
@@ -119,7 +121,7 @@ fn needed_size_accounts_for_a_second_bitmap() {
     // minimum, which a device one block smaller must refuse.
     let mut md = example_b();
     md.superblock.nr_blocks = 15_000_000;
-    md.superblock.current_era = 2;
+    md.superblock.current_era = Era::new(2);
     md.era_array = vec![1; 15_000_000];
     md.writesets.clear();
     let need = blocks_needed(&md).unwrap();
@@ -145,7 +147,7 @@ fn invalid_input_is_refused_before_anything_is_written() {
         ),
         (
             "later than the current era",
-            Box::new(|m| m.writesets[0].era = 7),
+            Box::new(|m| m.writesets[0].era = Era::new(7)),
         ),
         ("words", Box::new(|m| m.writesets[0].bits.push(0))),
         ("block size", Box::new(|m| m.superblock.block_size = 100)),
@@ -154,10 +156,10 @@ fn invalid_input_is_refused_before_anything_is_written() {
             "not one contiguous range",
             Box::new(|m| {
                 // Eras 1 and 3 with current era 3: what era_check reports.
-                m.superblock.current_era = 3;
-                m.writesets[0].era = 1;
+                m.superblock.current_era = Era::new(3);
+                m.writesets[0].era = Era::new(1);
                 let mut ws = m.writesets[0].clone();
-                ws.era = 3;
+                ws.era = Era::new(3);
                 m.writesets.push(ws)
             }),
         ),
@@ -198,7 +200,7 @@ fn empty_metadata_is_an_empty_tree_and_array() {
             uuid: String::new(),
             block_size: 8,
             nr_blocks: 0,
-            current_era: 0,
+            current_era: Era::new(0),
         },
         writesets: vec![],
         era_array: vec![],
@@ -214,9 +216,9 @@ fn empty_metadata_is_an_empty_tree_and_array() {
 #[test]
 fn writesets_are_archived_by_era_whatever_their_order() {
     let mut md = example_b();
-    md.superblock.current_era = 3;
+    md.superblock.current_era = Era::new(3);
     let mut late = md.writesets[0].clone();
-    late.era = 3;
+    late.era = Era::new(3);
     late.bits = vec![u64::MAX, (1 << 36) - 1];
     md.writesets.insert(0, late);
     let io = MemIo::new(256);

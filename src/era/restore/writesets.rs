@@ -58,13 +58,14 @@ impl Placement {
         }
         let shift = bitset_blocks(nr_bits);
         let limit = alloc.limit();
+        // The new bitset goes where the first one moved up starts now.
+        let start = self.placed[pos].start;
         for w in self.placed[pos..].iter_mut().rev() {
             let bits = read_bitset(io, w.root, u64::from(w.nr_bits))?;
-            w.start += shift;
+            w.start = w.start.offset(shift);
             let mut at = BlockAllocator::new(w.start, limit);
             w.root = write_bitset(&mut at, io, &bits, u64::from(w.nr_bits))?;
         }
-        let start = self.placed[pos].start - shift;
         let mut at = BlockAllocator::new(start, limit);
         let root = write_bitset(&mut at, io, words, u64::from(nr_bits))?;
         self.placed.insert(
@@ -83,12 +84,12 @@ impl Placement {
     /// An allocator that has handed out the superblock and the bitsets, with their
     /// references counted.
     fn recount(&self, limit: u64) -> Result<BlockAllocator> {
-        let mut a = BlockAllocator::new(SUPERBLOCK_LOCATION + 1, limit);
+        let mut a = BlockAllocator::new(SUPERBLOCK_LOCATION.offset(1), limit);
         a.inc(SUPERBLOCK_LOCATION);
         for w in &self.placed {
             let n = bitset_blocks(w.nr_bits);
             let first = a.alloc_run(n)?;
-            for b in first..first + n {
+            for b in (0..n).map(|i| first.offset(i)) {
                 if b != w.root {
                     a.inc(b);
                 }

@@ -6,11 +6,11 @@ fn example_a() -> Superblock {
     sb.sm_root = SmRoot {
         nr_blocks: 256,
         nr_allocated: 6,
-        bitmap_root: 1,
-        ref_count_root: 2,
+        bitmap_root: MetaBlock::new(1),
+        ref_count_root: MetaBlock::new(2),
     };
-    sb.writeset_tree_root = 4;
-    sb.era_array_root = 5;
+    sb.writeset_tree_root = MetaBlock::new(4);
+    sb.era_array_root = MetaBlock::new(5);
     sb
 }
 
@@ -21,39 +21,42 @@ fn example_a_checksum_and_bytes() {
     assert_eq!(&b[32..40], &[0x7b, 0x07, 0xc1, 0x7e, 0, 0, 0, 0]);
     assert_eq!(&b[172..180], &[0x80, 0, 0, 0, 8, 0, 0, 0]);
     assert!(b[SUPERBLOCK_USED..].iter().all(|&x| x == 0));
-    assert_eq!(Superblock::unpack(&b, 0).ok(), Some(example_a()));
+    assert_eq!(
+        Superblock::unpack(&b, MetaBlock::new(0)).ok(),
+        Some(example_a())
+    );
 }
 
 #[test]
 fn rejects_zeroes_magic_checksum_blocknr_version() {
     let zero = [0u8; BLOCK_SIZE];
-    assert!(Superblock::unpack(&zero, 0)
+    assert!(Superblock::unpack(&zero, MetaBlock::new(0))
         .unwrap_err()
         .to_string()
         .contains("all zeros"));
 
     let mut b = example_a().pack();
     b[32] ^= 1;
-    assert!(Superblock::unpack(&b, 0)
+    assert!(Superblock::unpack(&b, MetaBlock::new(0))
         .unwrap_err()
         .to_string()
         .contains("magic"));
 
     let mut b = example_a().pack();
     b[300] = 1;
-    assert!(Superblock::unpack(&b, 0)
+    assert!(Superblock::unpack(&b, MetaBlock::new(0))
         .unwrap_err()
         .to_string()
         .contains("checksum"));
 
-    assert!(Superblock::unpack(&example_a().pack(), 3)
+    assert!(Superblock::unpack(&example_a().pack(), MetaBlock::new(3))
         .unwrap_err()
         .to_string()
         .contains("says it is block 0"));
 
     let mut sb = example_a();
     sb.version = 2;
-    assert!(Superblock::unpack(&sb.pack(), 0)
+    assert!(Superblock::unpack(&sb.pack(), MetaBlock::new(0))
         .unwrap_err()
         .to_string()
         .contains("version 2"));

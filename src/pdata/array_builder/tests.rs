@@ -13,7 +13,7 @@ fn pushed_pieces_read_back_as_one_array_with_the_spec_leaf_split() {
     let n = 600_000u32;
     let values: Vec<u32> = (0..n).map(|i| i.wrapping_mul(2_654_435_761) >> 7).collect();
     let io = MemIo::new(700);
-    let mut alloc = BlockAllocator::new(1, 700);
+    let mut alloc = BlockAllocator::new(MetaBlock::new(1), 700);
     let mut b = ArrayBuilder::<u32>::new();
     let mut at = 0usize;
     for piece in [1usize, 1017, 3000, 300_000, 5, 295_977].iter().cycle() {
@@ -29,12 +29,15 @@ fn pushed_pieces_read_back_as_one_array_with_the_spec_leaf_split() {
     assert!(back == values);
     let blocks = nr_array_blocks(n as u64, 4);
     assert_eq!(blocks, 590);
-    assert_eq!(alloc.next_free(), 1 + blocks + btree_nr_nodes(blocks, 8));
+    assert_eq!(
+        alloc.next_free(),
+        MetaBlock::new(1 + blocks + btree_nr_nodes(blocks, 8))
+    );
     let data = read_block(&io, root).unwrap();
     let node = NodeView::parse(root, &data).unwrap();
     let sizes: Vec<u32> = (0..node.nr_entries as usize)
         .map(|i| {
-            let c = node.value_u64(i);
+            let c = node.value_block(i);
             let d = read_block(&io, c).unwrap();
             NodeView::parse(c, &d).unwrap().nr_entries
         })
@@ -42,7 +45,7 @@ fn pushed_pieces_read_back_as_one_array_with_the_spec_leaf_split() {
     assert_eq!(sizes, vec![252, 169, 169]);
     // Every array block and non-root node is referenced exactly once.
     let counts = alloc.counts();
-    assert_eq!(counts[root as usize], 0);
+    assert_eq!(counts[root.index().unwrap()], 0);
     assert_eq!(
         counts.iter().filter(|&&c| c == 1).count() as u64,
         blocks + 3
@@ -51,7 +54,7 @@ fn pushed_pieces_read_back_as_one_array_with_the_spec_leaf_split() {
 
 #[test]
 fn array_blocks_carry_the_spec_header() {
-    let b = pack_array_block::<u64>(9, &[1, 2, 3]);
+    let b = pack_array_block::<u64>(MetaBlock::new(9), &[1, 2, 3]);
     assert_eq!(get_u32(&b[..], 4), 509);
     assert_eq!(get_u32(&b[..], 8), 3);
     assert_eq!(get_u32(&b[..], 12), 8);
@@ -67,7 +70,7 @@ fn bitsets_round_trip_with_the_tail_cleared() {
             .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1 << 63)
             .collect();
         let io = MemIo::new(64);
-        let mut alloc = BlockAllocator::new(1, 64);
+        let mut alloc = BlockAllocator::new(MetaBlock::new(1), 64);
         let root = write_bitset(&mut alloc, &io, &words, nr_bits).unwrap();
         crate::pdata::bitset::mask_tail(&mut words, nr_bits);
         assert_eq!(read_bitset(&io, root, nr_bits).unwrap(), words, "{nr_bits}");
@@ -78,6 +81,6 @@ fn bitsets_round_trip_with_the_tail_cleared() {
         }
     }
     let io = MemIo::new(4);
-    let mut alloc = BlockAllocator::new(1, 4);
+    let mut alloc = BlockAllocator::new(MetaBlock::new(1), 4);
     assert!(write_bitset(&mut alloc, &io, &[0, 0], 64).is_err());
 }

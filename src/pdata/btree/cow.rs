@@ -7,7 +7,7 @@
 use super::node::{get_key, get_value, put_entries, put_key, put_value, NodeFault, NodeHeader};
 use super::walk::MAX_DEPTH;
 use crate::pdata::checksum::BlockKind;
-use crate::pdata::codec::get_u64;
+use crate::pdata::codec::get_block;
 use crate::pdata::transaction::TransactionManager;
 use crate::pdata::{Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
@@ -44,7 +44,7 @@ fn value(b: &BlockBuf, i: usize) -> &[u8] {
     get_value(b, &header(b), i)
 }
 fn child(b: &BlockBuf, i: usize) -> MetaBlock {
-    get_u64(value(b, i), 0)
+    get_block(value(b, i), 0)
 }
 fn set_child(b: &mut BlockBuf, i: usize, c: MetaBlock) {
     let h = header(b);

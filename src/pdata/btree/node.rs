@@ -8,7 +8,7 @@
 //! ```
 
 use crate::pdata::checksum::{self, BlockKind};
-use crate::pdata::codec::{get_u32, get_u64, put_u32, put_u64};
+use crate::pdata::codec::{get_block, get_u32, get_u64, put_block, put_u32, put_u64};
 use crate::pdata::{Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 use std::fmt;
@@ -105,7 +105,7 @@ impl NodeHeader {
         };
         NodeHeader {
             flags: if internal { INTERNAL_FLAG } else { LEAF_FLAG },
-            blocknr: 0,
+            blocknr: MetaBlock::new(0),
             nr_entries: 0,
             max_entries: max_entries(value_size),
             value_size: value_size as u32,
@@ -117,7 +117,7 @@ impl NodeHeader {
     pub fn decode(data: &BlockBuf) -> NodeHeader {
         NodeHeader {
             flags: get_u32(data, FLAGS_OFF),
-            blocknr: get_u64(data, BLOCKNR_OFF),
+            blocknr: get_block(data, BLOCKNR_OFF),
             nr_entries: get_u32(data, NR_ENTRIES_OFF),
             max_entries: get_u32(data, MAX_ENTRIES_OFF),
             value_size: get_u32(data, VALUE_SIZE_OFF),
@@ -128,7 +128,7 @@ impl NodeHeader {
     /// Writes the header fields into `data` (the checksum is left alone).
     pub fn encode(&self, data: &mut BlockBuf) {
         put_u32(data, FLAGS_OFF, self.flags);
-        put_u64(data, BLOCKNR_OFF, self.blocknr);
+        put_block(data, BLOCKNR_OFF, self.blocknr);
         put_u32(data, NR_ENTRIES_OFF, self.nr_entries);
         put_u32(data, MAX_ENTRIES_OFF, self.max_entries);
         put_u32(data, VALUE_SIZE_OFF, self.value_size);
@@ -332,9 +332,9 @@ impl<'a> NodeView<'a> {
         get_value(self.data, &self.header, i)
     }
 
-    /// Value `i` read as a u64 (child pointer of an internal node, array-block pointer).
-    pub fn value_u64(&self, i: usize) -> u64 {
-        get_u64(self.value(i), 0)
+    /// Value `i` read as a block pointer (child of an internal node, array block).
+    pub fn value_block(&self, i: usize) -> MetaBlock {
+        get_block(self.value(i), 0)
     }
 
     /// Requires the leaf value size `expected`.

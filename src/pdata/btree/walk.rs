@@ -177,7 +177,7 @@ impl<V: BtreeVisitor> Walker<'_, V> {
         }
         let children: Vec<NodeAt> = (0..keys.len())
             .map(|i| NodeAt {
-                block: node.value_u64(i),
+                block: node.value_block(i),
                 depth: at.depth + 1,
                 lo: keys[i],
                 hi: keys.get(i + 1).copied().or(at.hi),

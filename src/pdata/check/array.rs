@@ -7,7 +7,7 @@ use super::Checker;
 use crate::pdata::array::nr_array_blocks;
 use crate::pdata::array_block::{array_max_entries, values, ArrayHeader};
 use crate::pdata::checksum::BlockKind;
-use crate::pdata::codec::get_u64;
+use crate::pdata::codec::get_block;
 use crate::units::MetaBlock;
 
 /// Which array is checked.
@@ -71,11 +71,11 @@ pub fn check_array(
                 });
             }
             nr_pointers += 1;
-            let ablock = get_u64(e.value, 0);
+            let ablock = get_block(e.value, 0);
             let readable = if e.count_refs {
                 ck.reference(e.leaf, ablock, &ablock_what)
             } else {
-                ablock != 0 && ck.in_device(ablock)
+                !ablock.is_zero() && ck.in_device(ablock)
             };
             if readable && ck.first_array_check(ablock) {
                 let expected_nr = (e.key < want).then(|| (spec.len - e.key * m).min(m) as u32);

@@ -21,10 +21,11 @@ impl BlockSet {
 
     /// Adds `block`; true if it was not in the set yet.
     pub fn insert(&mut self, block: MetaBlock) -> bool {
-        if block >= MAX_METADATA_BLOCKS {
-            return self.rest.insert(block);
-        }
-        let (w, bit) = ((block / 64) as usize, block % 64);
+        let w = match block.index() {
+            Some(i) if block.is_below(MAX_METADATA_BLOCKS) => i / 64,
+            _ => return self.rest.insert(block),
+        };
+        let bit = block.get() % 64;
         if w >= self.bits.len() {
             self.bits.resize(w + 1, 0);
         }
@@ -41,10 +42,10 @@ mod tests {
     #[test]
     fn insert_reports_first_time_only() {
         let mut s = BlockSet::new();
-        for b in [0, 63, 64, 1_000_000, MAX_METADATA_BLOCKS, u64::MAX] {
+        for b in [0, 63, 64, 1_000_000, MAX_METADATA_BLOCKS, u64::MAX].map(MetaBlock::new) {
             assert!(s.insert(b), "{b}");
             assert!(!s.insert(b), "{b}");
         }
-        assert!(s.insert(1));
+        assert!(s.insert(MetaBlock::new(1)));
     }
 }

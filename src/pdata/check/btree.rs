@@ -152,7 +152,7 @@ impl BtreeVisitor for Tolerant<'_, '_, '_> {
         let readable = if count_refs {
             self.ck.reference(at.block, child, &self.what)
         } else {
-            child != 0 && self.ck.in_device(child)
+            !child.is_zero() && self.ck.in_device(child)
         };
         if !readable {
             self.complete = false;

@@ -136,7 +136,7 @@ impl<'a> Checker<'a> {
 
     /// Whether `block` can be read at all.
     pub fn in_device(&self, block: MetaBlock) -> bool {
-        block < self.io.nr_blocks()
+        block.is_below(self.io.nr_blocks())
     }
 
     /// True the first time it is asked about `block`: the caller then counts the
@@ -168,7 +168,7 @@ impl<'a> Checker<'a> {
     pub fn reference(&mut self, from: MetaBlock, to: MetaBlock, what: &str) -> bool {
         self.refs.add(to);
         let device = self.device_blocks();
-        if to >= device {
+        if !to.is_below(device) {
             self.error(
                 from,
                 format!(
@@ -179,13 +179,13 @@ impl<'a> Checker<'a> {
             return false;
         }
         let managed = self.refs.space_map_blocks();
-        if to >= managed {
+        if !to.is_below(managed) {
             self.error(
                 from,
                 format!("{what}: points to block {to}, beyond the space map's {managed} blocks"),
             );
         }
-        if to == 0 {
+        if to.is_zero() {
             self.error(
                 from,
                 format!("{what}: points to block 0, which is the superblock"),

@@ -1,12 +1,13 @@
 //! Reference counts computed from the structures a check walks (format.md §7.5).
 
+use crate::pdata::ref_counts::RefCountTable;
 use crate::units::MetaBlock;
 
 /// The number of references found to every block the space map manages. References to
 /// blocks beyond it are remembered only by count (the check reports them where found).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefCounts {
-    counts: Vec<u32>,
+    counts: RefCountTable,
     device_blocks: u64,
     beyond: u64,
 }
@@ -15,7 +16,7 @@ impl RefCounts {
     /// Counts for blocks `0..space_map_blocks` of a device of `device_blocks` blocks.
     pub fn new(space_map_blocks: u64, device_blocks: u64) -> RefCounts {
         RefCounts {
-            counts: vec![0; space_map_blocks as usize],
+            counts: RefCountTable::new(space_map_blocks),
             device_blocks,
             beyond: 0,
         }
@@ -23,7 +24,7 @@ impl RefCounts {
 
     /// Number of blocks counted (the space map's size, clamped to the device).
     pub fn space_map_blocks(&self) -> u64 {
-        self.counts.len() as u64
+        self.counts.len()
     }
 
     /// Number of blocks on the device.
@@ -33,22 +34,14 @@ impl RefCounts {
 
     /// Adds one reference to `block`.
     pub fn add(&mut self, block: MetaBlock) {
-        match usize::try_from(block)
-            .ok()
-            .and_then(|i| self.counts.get_mut(i))
-        {
-            Some(c) => *c = c.saturating_add(1),
-            None => self.beyond += 1,
+        if self.counts.inc(block).is_err() {
+            self.beyond += 1;
         }
     }
 
     /// References found to `block` (0 beyond the space map).
     pub fn get(&self, block: MetaBlock) -> u32 {
-        usize::try_from(block)
-            .ok()
-            .and_then(|i| self.counts.get(i))
-            .copied()
-            .unwrap_or(0)
+        self.counts.get(block)
     }
 
     /// References found to blocks beyond the space map.
@@ -58,6 +51,6 @@ impl RefCounts {
 
     /// Number of distinct blocks with at least one reference.
     pub fn nr_referenced(&self) -> u64 {
-        self.counts.iter().filter(|&&c| c > 0).count() as u64
+        self.counts.nr_nonzero()
     }
 }

@@ -12,7 +12,7 @@ use super::Checker;
 use crate::pdata::checksum::BlockKind;
 use crate::pdata::codec::get_u32;
 use crate::pdata::space_map::{
-    unpack_bitmap, unpack_index, SmRoot, ENTRIES_PER_BITMAP, MAX_METADATA_BLOCKS,
+    bitmap_position, unpack_bitmap, unpack_index, SmRoot, ENTRIES_PER_BITMAP, MAX_METADATA_BLOCKS,
 };
 use crate::units::MetaBlock;
 use std::collections::BTreeMap;
@@ -53,10 +53,10 @@ pub fn check_space_map(ck: &mut Checker, root: &SmRoot, root_location: MetaBlock
             continue;
         };
         for (e, &v) in bm.entries[..n].iter().enumerate() {
-            let block = first + e as u64;
+            let block = MetaBlock::new(first + e as u64);
             let on_disk = if v < 3 {
                 v as u32
-            } else if let Some(o) = overflow.get(&block) {
+            } else if let Some(o) = overflow.get(&block.get()) {
                 o.count
             } else {
                 ck.error(
@@ -75,10 +75,8 @@ pub fn check_space_map(ck: &mut Checker, root: &SmRoot, root_location: MetaBlock
     }
     for (&block, o) in &overflow {
         // A key read from disk: no truncating cast onto another bitmap.
-        let bitmap_entry = usize::try_from(block)
-            .ok()
-            .and_then(|i| bitmaps.get(i / ENTRIES_PER_BITMAP)?.as_ref())
-            .map(|b| b.entries[(block % ENTRIES_PER_BITMAP as u64) as usize]);
+        let bitmap_entry = bitmap_position(MetaBlock::new(block))
+            .and_then(|(i, e)| Some(bitmaps.get(i)?.as_ref()?.entries[e]));
         if bitmap_entry.is_some_and(|v| v != 3) {
             ck.error(
                 o.leaf,
@@ -135,7 +133,7 @@ fn read_bitmaps(ck: &mut Checker, root: &SmRoot, nr_blocks: u64) -> Vec<Option<B
     let nr_bitmaps = nr_blocks.div_ceil(ENTRIES_PER_BITMAP as u64) as usize;
     let mut out: Vec<Option<Bitmap>> = (0..nr_bitmaps).map(|_| None).collect();
     let index_block = root.bitmap_root;
-    if !ck.count_root(index_block) || index_block == 0 {
+    if !ck.count_root(index_block) || index_block.is_zero() {
         return out;
     }
     let Some(data) = ck.read_verified(index_block, BlockKind::Index, INDEX_WHAT) else {
@@ -143,7 +141,7 @@ fn read_bitmaps(ck: &mut Checker, root: &SmRoot, nr_blocks: u64) -> Vec<Option<B
     };
     let entries = unpack_index(&data);
     for (i, (slot, entry)) in out.iter_mut().zip(entries.iter()).enumerate() {
-        if entry.blocknr == 0 {
+        if entry.blocknr.is_zero() {
             ck.error(
                 index_block,
                 format!("{INDEX_WHAT}: entry {i} has no bitmap (block 0)"),
@@ -209,7 +207,7 @@ fn read_bitmaps(ck: &mut Checker, root: &SmRoot, nr_blocks: u64) -> Vec<Option<B
 fn read_ref_count_tree(ck: &mut Checker, root: &SmRoot, nr_blocks: u64) -> BTreeMap<u64, Overflow> {
     let mut out = BTreeMap::new();
     let tree = root.ref_count_root;
-    if !ck.count_root(tree) || tree == 0 {
+    if !ck.count_root(tree) || tree.is_zero() {
         return out;
     }
     walk_btree(

@@ -62,7 +62,7 @@ fn u32v(v: u32) -> Vec<u8> {
 fn image(blocks: &[(u64, Box<BlockBuf>)]) -> MemIo {
     let io = MemIo::new(DEVICE);
     for (b, data) in blocks {
-        io.write_block(*b, data).expect("in range");
+        io.write_block(MetaBlock::new(*b), data).expect("in range");
     }
     io
 }
@@ -70,10 +70,10 @@ fn image(blocks: &[(u64, Box<BlockBuf>)]) -> MemIo {
 /// Walks the tree at `root` (value size 8) and returns the keys visited.
 fn walk(ck: &mut Checker, root: u64, value_size: u32) -> (Vec<u64>, bool) {
     let mut keys = Vec::new();
-    ck.count_root(root);
+    ck.count_root(MetaBlock::new(root));
     let complete = walk_btree(
         ck,
-        root,
+        MetaBlock::new(root),
         TreeSpec {
             what: "test tree",
             value_size,
@@ -96,7 +96,10 @@ fn messages_but_underfull(ck: Checker) -> Vec<String> {
 
 #[test]
 fn finding_display_is_one_line_with_block() {
-    let f = Finding::error(12, "btree node: keys out of order at entry 3");
+    let f = Finding::error(
+        MetaBlock::new(12),
+        "btree node: keys out of order at entry 3",
+    );
     assert_eq!(
         f.to_string(),
         "error: block 12: btree node: keys out of order at entry 3"
@@ -119,7 +122,14 @@ fn two_level_tree_walks_in_order_and_counts_children_once() {
     // keep one each.
     let (keys2, _) = walk(&mut ck, 1, 8);
     assert_eq!(keys2, keys);
-    assert_eq!((ck.refs.get(1), ck.refs.get(2), ck.refs.get(3)), (2, 1, 1));
+    assert_eq!(
+        (
+            ck.refs.get(MetaBlock::new(1)),
+            ck.refs.get(MetaBlock::new(2)),
+            ck.refs.get(MetaBlock::new(3))
+        ),
+        (2, 1, 1)
+    );
     assert_eq!(messages_but_underfull(ck), Vec::<String>::new());
 }
 
@@ -303,9 +313,9 @@ impl Sm {
         let free = self.entries.iter().filter(|&&v| v == 0).count() as u32;
         let first = self.entries.iter().position(|&v| v == 0).unwrap_or(ENTRIES) as u32;
         let index = pack_index(
-            1,
+            MetaBlock::new(1),
             &[IndexEntry {
-                blocknr: 3,
+                blocknr: MetaBlock::new(3),
                 nr_free: self.nr_free.unwrap_or(free),
                 none_free_before: self.none_free_before.unwrap_or(first),
             }],
@@ -315,7 +325,7 @@ impl Sm {
         let io = image(&[
             (1, index),
             (2, leaf(2, 4, &overflow)),
-            (3, pack_bitmap(3, &self.entries)),
+            (3, pack_bitmap(MetaBlock::new(3), &self.entries)),
             (4, leaf(4, 8, &[])),
         ]);
         let root = SmRoot {
@@ -323,8 +333,8 @@ impl Sm {
             nr_allocated: self
                 .nr_allocated
                 .unwrap_or(real.iter().filter(|&&v| v != 0).count() as u64),
-            bitmap_root: 1,
-            ref_count_root: 2,
+            bitmap_root: MetaBlock::new(1),
+            ref_count_root: MetaBlock::new(2),
         };
         (io, root)
     }
@@ -333,11 +343,11 @@ impl Sm {
     fn check(&self, user_refs: u32) -> Vec<String> {
         let (io, root) = self.build();
         let mut ck = Checker::new(&io, root.nr_blocks);
-        ck.count_root(0);
+        ck.count_root(MetaBlock::new(0));
         for _ in 0..user_refs {
-            ck.count_root(4);
+            ck.count_root(MetaBlock::new(4));
         }
-        check_space_map(&mut ck, &root, 0);
+        check_space_map(&mut ck, &root, MetaBlock::new(0));
         messages(ck)
     }
 }
@@ -462,11 +472,12 @@ fn entries_beyond_the_space_map_must_be_free() {
 #[test]
 fn unreadable_bitmap_is_reported_and_counts_are_not_compared() {
     let (io, root) = Sm::exact().build();
-    io.write_block(3, &[0u8; BLOCK_SIZE]).expect("in range");
+    io.write_block(MetaBlock::new(3), &[0u8; BLOCK_SIZE])
+        .expect("in range");
     let mut ck = Checker::new(&io, root.nr_blocks);
-    ck.count_root(0);
-    ck.count_root(4);
-    check_space_map(&mut ck, &root, 0);
+    ck.count_root(MetaBlock::new(0));
+    ck.count_root(MetaBlock::new(4));
+    check_space_map(&mut ck, &root, MetaBlock::new(0));
     let m = messages(ck);
     assert_eq!(m.len(), 1, "{m:?}");
     assert!(

@@ -10,7 +10,7 @@ use crate::units::zeroed_block;
 /// the root and the array blocks in index order.
 fn array(len: u32) -> (MemIo, MetaBlock, Vec<MetaBlock>) {
     let io = MemIo::new(4096);
-    let mut alloc = BlockAllocator::new(1, 4096);
+    let mut alloc = BlockAllocator::new(MetaBlock::new(1), 4096);
     let values: Vec<u32> = (0..len).map(|i| i % 7).collect();
     let root = write_array(&mut alloc, &io, &values).unwrap();
     let ptrs = crate::pdata::array::array_block_pointers(&io, root, len as u64, 4).unwrap();
@@ -63,7 +63,7 @@ fn a_lost_child_of_a_two_level_tree_reports_its_key_range() {
     let data = read_block(&io, root).unwrap();
     let node = NodeView::parse(root, &data).unwrap();
     assert!(!node.is_leaf());
-    let second = node.value_u64(1);
+    let second = node.value_block(1);
     let second_key = node.key(1);
     write_block(&io, second, &zeroed_block()).unwrap();
     let t = salvage_btree(&io, root, 8, &|v: &[u8]| crate::pdata::codec::get_u64(v, 0));

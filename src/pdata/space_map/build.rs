@@ -51,8 +51,8 @@ pub fn write_space_map(
     }
     let ref_count_root = tree.finish(alloc, io)?;
     let index: MetaBlock = alloc.alloc()?;
-    for b in first_bitmap..first_bitmap + nr_bitmaps {
-        alloc.inc(b);
+    for i in 0..nr_bitmaps {
+        alloc.inc(first_bitmap.offset(i));
     }
     alloc.inc(ref_count_root);
     alloc.inc(index);
@@ -70,7 +70,7 @@ pub fn write_space_map(
             *e = c.min(3) as u8;
         }
         let used = bits.iter().filter(|&&e| e != 0).count();
-        let blocknr = first_bitmap + i as u64;
+        let blocknr = first_bitmap.offset(i as u64);
         write_block(io, blocknr, &pack_bitmap(blocknr, &bits))?;
         entries.push(IndexEntry {
             blocknr,

@@ -3,8 +3,9 @@
 //! the transaction, and a next-fit allocator that only hands out blocks free in both
 //! the committed and the current state.
 
-use super::ENTRIES_PER_BITMAP;
+use super::bitmap_position;
 use crate::pdata::checksum::BlockKind;
+use crate::pdata::ref_counts::{RefCountError, RefCountTable};
 use crate::pdata::{Error, Result};
 use crate::units::MetaBlock;
 use std::collections::{BTreeSet, HashMap};
@@ -12,10 +13,9 @@ use std::collections::{BTreeSet, HashMap};
 /// Reference counts of every managed metadata block, with transaction bookkeeping.
 #[derive(Debug, Clone)]
 pub struct CoreSpaceMap {
-    counts: Vec<u32>,
+    counts: RefCountTable,
     /// Committed count of every block changed since the last commit.
     before: HashMap<MetaBlock, u32>,
-    nr_allocated: u64,
     committed_nr_allocated: u64,
     allocated_this_txn: u64,
     cursor: u64,
@@ -24,12 +24,12 @@ pub struct CoreSpaceMap {
 impl CoreSpaceMap {
     /// A space map whose committed state is `counts`.
     pub fn new(counts: Vec<u32>) -> CoreSpaceMap {
-        let nr_allocated = counts.iter().filter(|&&c| c != 0).count() as u64;
+        let counts = RefCountTable::from_counts(counts);
+        let committed_nr_allocated = counts.nr_nonzero();
         CoreSpaceMap {
             counts,
             before: HashMap::new(),
-            nr_allocated,
-            committed_nr_allocated: nr_allocated,
+            committed_nr_allocated,
             allocated_this_txn: 0,
             cursor: 0,
         }
@@ -37,26 +37,22 @@ impl CoreSpaceMap {
 
     /// Number of managed blocks.
     pub fn nr_blocks(&self) -> u64 {
-        self.counts.len() as u64
+        self.counts.len()
     }
 
     /// Current count of `b` (0 beyond the managed range).
     pub fn count(&self, b: MetaBlock) -> u32 {
-        usize::try_from(b)
-            .ok()
-            .and_then(|i| self.counts.get(i))
-            .copied()
-            .unwrap_or(0)
+        self.counts.get(b)
     }
 
     /// Every current count, block 0 first.
     pub fn counts(&self) -> &[u32] {
-        &self.counts
+        self.counts.as_slice()
     }
 
     /// Blocks with a non-zero count now.
     pub fn nr_allocated(&self) -> u64 {
-        self.nr_allocated
+        self.counts.nr_nonzero()
     }
 
     /// `nr_allocated` as of the last commit.
@@ -71,91 +67,82 @@ impl CoreSpaceMap {
 
     /// Where the next allocation starts searching.
     pub fn set_cursor(&mut self, cursor: MetaBlock) {
-        self.cursor = cursor;
+        self.cursor = cursor.get();
     }
 
-    fn slot(&mut self, b: MetaBlock) -> Result<&mut u32> {
-        let nr = self.counts.len();
-        let before = &mut self.before;
-        // A pointer read from disk may not fit a usize: no truncation onto another block.
-        match usize::try_from(b).ok().and_then(|i| self.counts.get_mut(i)) {
+    /// Remembers the committed count of `b` before its first change in this
+    /// transaction; refuses a block beyond the space map.
+    fn note_change(&mut self, b: MetaBlock) -> Result<()> {
+        match self.counts.try_get(b) {
             Some(c) => {
-                before.entry(b).or_insert(*c);
-                Ok(c)
+                self.before.entry(b).or_insert(c);
+                Ok(())
             }
-            None => Err(Error::invalid(
-                b,
+            None => Err(self.error(RefCountError::OutOfRange {
+                block: b,
+                nr_blocks: self.counts.len(),
+            })),
+        }
+    }
+
+    /// The space map's wording of a failed change.
+    fn error(&self, e: RefCountError) -> Error {
+        match e {
+            RefCountError::OutOfRange { block, nr_blocks } => Error::invalid(
+                block,
                 BlockKind::Bitmap,
-                format!("reference count change for a block beyond the space map ({nr} blocks)"),
-            )),
+                format!(
+                    "reference count change for a block beyond the space map ({nr_blocks} blocks)"
+                ),
+            ),
+            RefCountError::BelowZero { block } => Error::invalid(
+                block,
+                BlockKind::Bitmap,
+                "reference count would drop below zero",
+            ),
         }
     }
 
     /// Sets the count of `b`.
     pub fn set(&mut self, b: MetaBlock, count: u32) -> Result<()> {
-        let c = self.slot(b)?;
-        let old = *c;
-        *c = count;
-        self.account(old, count);
+        self.note_change(b)?;
+        self.counts.set(b, count).map_err(|e| self.error(e))?;
         Ok(())
-    }
-
-    fn account(&mut self, old: u32, new: u32) {
-        if old == 0 && new != 0 {
-            self.nr_allocated += 1;
-        } else if old != 0 && new == 0 {
-            self.nr_allocated -= 1;
-        }
     }
 
     /// Adds a reference to `b`; returns the new count.
     pub fn inc(&mut self, b: MetaBlock) -> Result<u32> {
-        let c = self.slot(b)?;
-        let old = *c;
-        *c = old.saturating_add(1);
-        let new = *c;
-        self.account(old, new);
-        Ok(new)
+        self.note_change(b)?;
+        self.counts.inc(b).map_err(|e| self.error(e))
     }
 
     /// Drops a reference to `b`; returns the new count (0 = freed).
     pub fn dec(&mut self, b: MetaBlock) -> Result<u32> {
-        let c = self.slot(b)?;
-        let old = *c;
-        if old == 0 {
-            return Err(Error::invalid(
-                b,
-                BlockKind::Bitmap,
-                "reference count would drop below zero",
-            ));
-        }
-        *c = old - 1;
-        self.account(old, old - 1);
-        Ok(old - 1)
+        self.note_change(b)?;
+        self.counts.dec(b).map_err(|e| self.error(e))
     }
 
-    fn is_free(&self, b: usize) -> bool {
-        self.counts[b] == 0 && !matches!(self.before.get(&(b as u64)), Some(&c) if c != 0)
+    fn is_free(&self, b: MetaBlock) -> bool {
+        self.counts.get(b) == 0 && !matches!(self.before.get(&b), Some(&c) if c != 0)
     }
 
     /// Allocates a block free both now and at the last commit (next fit from a moving
     /// cursor, wrapping once), with count 1.
     pub fn alloc(&mut self) -> Result<MetaBlock> {
         let n = self.counts.len();
-        let start = (self.cursor as usize).min(n);
+        let start = self.cursor.min(n);
         let found = (start..n)
-            .find(|&b| self.is_free(b))
-            .or_else(|| (0..start).find(|&b| self.is_free(b)));
+            .find(|&b| self.is_free(MetaBlock::new(b)))
+            .or_else(|| (0..start).find(|&b| self.is_free(MetaBlock::new(b))));
         match found {
             Some(b) => {
-                self.set(b as u64, 1)?;
-                self.cursor = b as u64 + 1;
+                let b = MetaBlock::new(b);
+                self.set(b, 1)?;
+                self.cursor = b.get() + 1;
                 self.allocated_this_txn += 1;
-                Ok(b as u64)
+                Ok(b)
             }
-            None => Err(Error::NoSpace {
-                nr_blocks: n as u64,
-            }),
+            None => Err(Error::NoSpace { nr_blocks: n }),
         }
     }
 
@@ -174,23 +161,25 @@ impl CoreSpaceMap {
     pub fn touched_bitmaps(&self) -> BTreeSet<usize> {
         self.before
             .keys()
-            .map(|&b| b as usize / ENTRIES_PER_BITMAP)
+            .filter_map(|&b| bitmap_position(b).map(|(i, _)| i))
             .collect()
     }
 
     /// Makes the current state the committed one.
     pub fn end_transaction(&mut self) {
         self.before.clear();
-        self.committed_nr_allocated = self.nr_allocated;
+        self.committed_nr_allocated = self.counts.nr_nonzero();
         self.allocated_this_txn = 0;
     }
 
     /// Discards every change since the last commit.
     pub fn abort_transaction(&mut self) {
         for (b, c) in self.before.drain() {
-            self.counts[b as usize] = c;
+            // Every block in `before` was in range when it was changed.
+            let restored = self.counts.set(b, c);
+            debug_assert!(restored.is_ok());
         }
-        self.nr_allocated = self.committed_nr_allocated;
+        debug_assert_eq!(self.counts.nr_nonzero(), self.committed_nr_allocated);
         self.allocated_this_txn = 0;
     }
 }
@@ -202,12 +191,12 @@ mod tests {
     #[test]
     fn freed_blocks_are_not_reused_before_commit() {
         let mut sm = CoreSpaceMap::new(vec![1, 1, 0, 0]);
-        assert_eq!(sm.dec(1).unwrap(), 0);
-        assert_eq!(sm.alloc().unwrap(), 2);
-        assert_eq!(sm.alloc().unwrap(), 3);
+        assert_eq!(sm.dec(MetaBlock::new(1)).unwrap(), 0);
+        assert_eq!(sm.alloc().unwrap(), MetaBlock::new(2));
+        assert_eq!(sm.alloc().unwrap(), MetaBlock::new(3));
         assert!(matches!(sm.alloc(), Err(Error::NoSpace { .. })));
         sm.end_transaction();
-        assert_eq!(sm.alloc().unwrap(), 1);
+        assert_eq!(sm.alloc().unwrap(), MetaBlock::new(1));
         assert_eq!(sm.nr_allocated(), 4);
     }
 
@@ -215,15 +204,15 @@ mod tests {
     fn counts_and_accounting() {
         let mut sm = CoreSpaceMap::new(vec![1, 0, 0]);
         let b = sm.alloc().unwrap();
-        assert_eq!(b, 1);
+        assert_eq!(b, MetaBlock::new(1));
         assert_eq!(sm.inc(b).unwrap(), 2);
         assert_eq!(sm.inc(b).unwrap(), 3);
         assert_eq!(sm.allocated_this_transaction(), 1);
-        assert_eq!(sm.changes(), vec![(1, 0, 3)]);
+        assert_eq!(sm.changes(), vec![(MetaBlock::new(1), 0, 3)]);
         assert_eq!(sm.dec(b).unwrap(), 2);
-        assert!(sm.dec(2).is_err());
+        assert!(sm.dec(MetaBlock::new(2)).is_err());
         sm.abort_transaction();
-        assert_eq!(sm.count(1), 0);
+        assert_eq!(sm.count(MetaBlock::new(1)), 0);
         assert_eq!(sm.nr_allocated(), 1);
     }
 }

@@ -9,7 +9,7 @@ use super::SmRoot;
 use crate::io::BlockIo;
 use crate::pdata::btree::collect_leaves;
 use crate::pdata::checksum::{self, BlockKind};
-use crate::pdata::codec::{get_u32, get_u64, put_u32, put_u64};
+use crate::pdata::codec::{get_block, get_u32, get_u64, put_block, put_u32, put_u64};
 use crate::pdata::{read_block, Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 
@@ -20,13 +20,21 @@ pub const MAX_BITMAPS: usize = (BLOCK_SIZE - HEADER_SIZE) / INDEX_ENTRY_SIZE;
 /// The most metadata blocks a space map can manage.
 pub const MAX_METADATA_BLOCKS: u64 = (MAX_BITMAPS * ENTRIES_PER_BITMAP) as u64;
 
+/// Where the count of `block` lives: the bitmap's position in the index and the entry's
+/// within the bitmap. `None` for a block number too large for any table (never
+/// truncated onto another bitmap).
+pub fn bitmap_position(block: MetaBlock) -> Option<(usize, usize)> {
+    let i = block.index()?;
+    Some((i / ENTRIES_PER_BITMAP, i % ENTRIES_PER_BITMAP))
+}
+
 const HEADER_SIZE: usize = 16;
 const INDEX_ENTRY_SIZE: usize = 16;
 
 /// One index entry: where bitmap *i* lives and its free-space hints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct IndexEntry {
-    pub blocknr: u64,
+    pub blocknr: MetaBlock,
     pub nr_free: u32,
     pub none_free_before: u32,
 }
@@ -37,7 +45,7 @@ pub fn unpack_index(data: &BlockBuf) -> Vec<IndexEntry> {
         .map(|i| {
             let o = HEADER_SIZE + INDEX_ENTRY_SIZE * i;
             IndexEntry {
-                blocknr: get_u64(data, o),
+                blocknr: get_block(data, o),
                 nr_free: get_u32(data, o + 8),
                 none_free_before: get_u32(data, o + 12),
             }
@@ -51,7 +59,7 @@ pub fn pack_index(location: MetaBlock, entries: &[IndexEntry]) -> Box<BlockBuf> 
     checksum::set_blocknr(&mut b, BlockKind::Index, location);
     for (i, e) in entries.iter().take(MAX_BITMAPS).enumerate() {
         let o = HEADER_SIZE + INDEX_ENTRY_SIZE * i;
-        put_u64(&mut b[..], o, e.blocknr);
+        put_block(&mut b[..], o, e.blocknr);
         put_u32(&mut b[..], o + 8, e.nr_free);
         put_u32(&mut b[..], o + 12, e.none_free_before);
     }
@@ -131,7 +139,7 @@ pub fn read_bitmap(io: &dyn BlockIo, block: MetaBlock) -> Result<Vec<u8>> {
 pub fn read_ref_counts(io: &dyn BlockIo, root: &SmRoot) -> Result<Vec<u32>> {
     if root.nr_blocks > MAX_METADATA_BLOCKS || root.nr_blocks > io.nr_blocks() {
         return Err(Error::invalid(
-            0,
+            MetaBlock::new(0),
             BlockKind::Superblock,
             format!(
                 "space map manages {} blocks, more than the device ({}) or the format ({MAX_METADATA_BLOCKS}) allows",

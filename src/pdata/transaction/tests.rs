@@ -8,7 +8,11 @@ fn format_then_commit_writes_an_exact_space_map() {
     let mut tm = TransactionManager::format(io.clone(), true).unwrap();
     assert_eq!(tm.nr_blocks(), 40_000);
     let a = btree_cow::empty(&mut tm, &btree_cow::Plain(12)).unwrap();
-    assert_eq!(a, 6, "three bitmaps at 3..=5, then the first allocation");
+    assert_eq!(
+        a,
+        MetaBlock::new(6),
+        "three bitmaps at 3..=5, then the first allocation"
+    );
     let root = tm.prepare_commit().unwrap();
     tm.commit(&[0u8; BLOCK_SIZE]).unwrap();
     assert_eq!(root.nr_allocated, 7);
@@ -25,8 +29,8 @@ fn format_then_commit_writes_an_exact_space_map() {
     assert_ne!(root2.bitmap_root, root.bitmap_root);
     assert_eq!(root2.nr_allocated, 7);
     let counts = read_ref_counts(io.as_ref(), &root2).unwrap();
-    assert_eq!(counts[a as usize], 0);
-    assert_eq!(counts[s as usize], 1);
+    assert_eq!(counts[a.index().unwrap()], 0);
+    assert_eq!(counts[s.index().unwrap()], 1);
     // Reopen from disk.
     let tm2 = TransactionManager::open(io.clone(), &root2, true).unwrap();
     assert_eq!(tm2.count(s), 1);

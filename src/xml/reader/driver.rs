@@ -7,6 +7,7 @@ use super::error::{Pos, ReadError, ReadErrorKind};
 use super::lines::LineIndex;
 use super::scan::{is_blank, xml_reader, End, Item, Scan};
 use crate::era::ir::{SuperblockIr, Visitor, WritesetIr};
+use crate::units::Era;
 use quick_xml::events::{BytesStart, Event};
 use std::fmt::Display;
 
@@ -412,7 +413,7 @@ fn marked_attrs(tag: &BytesStart<'_>) -> Result<(u32, u32), AttrFault> {
 fn writeset_attrs(tag: &BytesStart<'_>) -> Result<WritesetIr, AttrFault> {
     let [era, nr_bits] = collect(tag, Elem::Writeset, &["era", "nr_bits"])?;
     Ok(WritesetIr {
-        era: u32_value(Elem::Writeset, "era", era)?,
+        era: Era::new(u32_value(Elem::Writeset, "era", era)?),
         nr_bits: u32_value(Elem::Writeset, "nr_bits", nr_bits)?,
     })
 }
@@ -425,7 +426,7 @@ fn superblock_attrs(tag: &BytesStart<'_>) -> Result<SuperblockIr, AttrFault> {
         uuid: string_value(E, "uuid", uuid)?,
         block_size: u32_value(E, "block_size", block_size)?,
         nr_blocks: u32_value(E, "nr_blocks", nr_blocks)?,
-        current_era: u32_value(E, "current_era", current_era)?,
+        current_era: Era::new(u32_value(E, "current_era", current_era)?),
     })
 }
 

@@ -1,5 +1,6 @@
 use super::*;
 use crate::era::ir::{SuperblockIr, Writeset, WritesetIr};
+use crate::units::Era;
 
 /// One visitor call, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +38,7 @@ impl Visitor for Rec {
         self.push(Call::Sb(sb.clone()))
     }
     fn writeset_begin(&mut self, ws: &WritesetIr) -> Result<(), String> {
-        self.push(Call::Ws(ws.era, ws.nr_bits))
+        self.push(Call::Ws(ws.era.get(), ws.nr_bits))
     }
     fn writeset_run(&mut self, begin: u32, len: u32) -> Result<(), String> {
         self.push(Call::Run(begin, len))
@@ -86,7 +87,7 @@ fn sb(uuid: &str, nr_blocks: u32) -> Call {
         uuid: uuid.into(),
         block_size: 8,
         nr_blocks,
-        current_era: 3,
+        current_era: Era::new(3),
     })
 }
 
@@ -210,7 +211,7 @@ fn builds_metadata_with_missing_eras_as_zero() {
     assert_eq!(
         md.writesets,
         vec![Writeset {
-            era: 1,
+            era: Era::new(1),
             nr_bits: 70,
             bits: vec![0xf << 60, 0x3f]
         }]

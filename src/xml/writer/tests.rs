@@ -1,5 +1,6 @@
 use super::*;
 use crate::era::ir::{EraMetadata, Writeset};
+use crate::units::Era;
 
 fn sample() -> EraMetadata {
     EraMetadata {
@@ -7,10 +8,10 @@ fn sample() -> EraMetadata {
             uuid: String::new(),
             block_size: 8,
             nr_blocks: 4,
-            current_era: 3,
+            current_era: Era::new(3),
         },
         writesets: vec![Writeset {
-            era: 3,
+            era: Era::new(3),
             nr_bits: 4,
             bits: vec![0b0110],
         }],
@@ -50,8 +51,11 @@ fn empty_era_array_and_runs_path_agree() {
     let md = sample();
     let mut w = XmlWriter::new(Vec::new(), XmlStyle::Verbose);
     w.superblock_begin(&md.superblock).unwrap();
-    w.writeset_begin(&WritesetIr { era: 3, nr_bits: 4 })
-        .unwrap();
+    w.writeset_begin(&WritesetIr {
+        era: Era::new(3),
+        nr_bits: 4,
+    })
+    .unwrap();
     w.writeset_run(1, 2).unwrap();
     w.writeset_end().unwrap();
     w.era_array_begin().unwrap();

@@ -5,6 +5,7 @@ use crate::common::*;
 use era_tools::era::metadata::read_superblock;
 use era_tools::io::{BlockIo, MemIo};
 use era_tools::pdata::space_map::{pack_bitmap, pack_index, read_bitmap, read_index};
+use era_tools::units::MetaBlock;
 
 #[test]
 fn every_kernel_image_passes_silently() {
@@ -19,7 +20,7 @@ fn every_kernel_image_passes_silently() {
 fn damage_is_reported_with_its_block_and_fails() {
     let mut image = kernel_image("crash");
     let sb = read_superblock(&MemIo::from_bytes(image.clone())).unwrap();
-    let root = sb.era_array_root as usize;
+    let root = sb.era_array_root.index().unwrap();
     image[root * 4096 + 40] ^= 0x55;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("damaged.img");
@@ -52,7 +53,7 @@ fn leaked_image() -> (Vec<u8>, u64) {
     io.write_block(index_block, &pack_index(index_block, &index))
         .unwrap();
     sb.sm_root.nr_allocated += 1;
-    io.write_block(0, &sb.pack()).unwrap();
+    io.write_block(MetaBlock::new(0), &sb.pack()).unwrap();
     (io.to_bytes(), free as u64)
 }
 
@@ -80,7 +81,7 @@ fn a_metadata_block_size_other_than_8_is_only_a_warning() {
     let io = MemIo::from_bytes(kernel_image("checkpoints"));
     let mut sb = read_superblock(&io).unwrap();
     sb.metadata_block_size = 16;
-    io.write_block(0, &sb.pack()).unwrap();
+    io.write_block(MetaBlock::new(0), &sb.pack()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mbs.img");
     std::fs::write(&path, io.to_bytes()).unwrap();

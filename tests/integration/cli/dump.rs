@@ -5,6 +5,7 @@ use super::support::*;
 use crate::common::*;
 use era_tools::era::metadata::read_superblock;
 use era_tools::io::MemIo;
+use era_tools::units::Era;
 
 fn logical_eras(xml: &str) -> Vec<(u32, u32)> {
     xml.lines()
@@ -160,7 +161,7 @@ fn rekey_second_writeset(path: &std::path::Path, era: u64) {
     use era_tools::pdata::checksum::{seal, BlockKind};
     let mut image = std::fs::read(path).unwrap();
     let sb = read_superblock(&MemIo::from_bytes(image.clone())).unwrap();
-    let leaf = sb.writeset_tree_root as usize * 4096;
+    let leaf = sb.writeset_tree_root.index().unwrap() * 4096;
     let block: &mut [u8; 4096] = (&mut image[leaf..leaf + 4096]).try_into().unwrap();
     assert_eq!(u64::from_le_bytes(block[40..48].try_into().unwrap()), 4);
     block[40..48].copy_from_slice(&era.to_le_bytes());
@@ -179,16 +180,16 @@ fn metadata_the_reference_tool_refuses_still_dumps() {
             uuid: String::new(),
             block_size: 8,
             nr_blocks: 100,
-            current_era: 10,
+            current_era: Era::new(10),
         },
         writesets: vec![
             Writeset {
-                era: 3,
+                era: Era::new(3),
                 nr_bits: 100,
                 bits: vec![1 << 4, 0],
             },
             Writeset {
-                era: 4,
+                era: Era::new(4),
                 nr_bits: 100,
                 bits: vec![0, 1 << 2],
             },
@@ -224,7 +225,7 @@ fn metadata_the_reference_tool_refuses_still_dumps() {
             uuid: String::new(),
             block_size: 8,
             nr_blocks: 0,
-            current_era: 0,
+            current_era: Era::new(0),
         },
         writesets: vec![],
         era_array: vec![],

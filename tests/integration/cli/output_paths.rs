@@ -51,7 +51,7 @@ fn a_bad_array_block_checksum_is_named_plainly() {
     let sb = read_superblock(&MemIo::from_bytes(image.clone())).unwrap();
     // The era array's root is a leaf (17 array blocks); its first value, after the
     // 32-byte header and max_entries keys, is the first array block.
-    let root = sb.era_array_root as usize * 4096;
+    let root = sb.era_array_root.index().unwrap() * 4096;
     let max_entries = u32::from_le_bytes(image[root + 20..root + 24].try_into().unwrap());
     let values = root + 32 + 8 * max_entries as usize;
     let first = u64::from_le_bytes(image[values..values + 8].try_into().unwrap());

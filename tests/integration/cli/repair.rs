@@ -60,7 +60,7 @@ fn a_damaged_writeset_tree_is_repaired_and_named() {
     // Block 4 of `crash` is not what matters: find the writeset tree root by reading.
     let img = kernel_image("crash");
     let sb = era_tools::era::superblock::Superblock::decode(img[..4096].try_into().unwrap());
-    let input = damaged("crash", sb.writeset_tree_root as usize);
+    let input = damaged("crash", sb.writeset_tree_root.index().unwrap());
     let before = digest(input.path());
     let out = output(4 << 20);
     let (code, err) = repair(&[], input.path(), out.path());

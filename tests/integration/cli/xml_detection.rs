@@ -6,6 +6,7 @@ use era_tools::emulate::origin::MemOrigin;
 use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::emulate::script::parse_script;
 use era_tools::io::{BlockIo, MemIo};
+use era_tools::units::MetaBlock;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -97,7 +98,7 @@ fn thousands_of_commits_all_open() {
         let line = &parse_script(&cmd).unwrap()[0];
         runner.execute(&line.command, &mut Vec::new()).unwrap();
         commits += 1;
-        meta.read_block(0, &mut b0).unwrap();
+        meta.read_block(MetaBlock::new(0), &mut b0).unwrap();
         if b0[0] == b'<' {
             let path = dir.path().join(format!("commit{i}.img"));
             std::fs::write(&path, meta.to_bytes()).unwrap();

@@ -21,7 +21,7 @@ impl BlockIo for PatchedIo {
     }
 
     fn read_block(&self, block: MetaBlock, buf: &mut BlockBuf) -> io::Result<()> {
-        if block >= self.nr_blocks() {
+        if block >= MetaBlock::new(self.nr_blocks()) {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "beyond the end",
@@ -30,7 +30,7 @@ impl BlockIo for PatchedIo {
         if block == self.block {
             buf.copy_from_slice(&self.data[..]);
         } else {
-            let off = block as usize * BLOCK_SIZE;
+            let off = block.index().unwrap() * BLOCK_SIZE;
             buf.copy_from_slice(&self.base[off..off + BLOCK_SIZE]);
         }
         Ok(())
@@ -47,7 +47,7 @@ impl BlockIo for PatchedIo {
 
 pub fn block_of(base: &[u8], b: MetaBlock) -> Box<BlockBuf> {
     let mut buf = Box::new([0u8; BLOCK_SIZE]);
-    let off = b as usize * BLOCK_SIZE;
+    let off = b.index().unwrap() * BLOCK_SIZE;
     buf.copy_from_slice(&base[off..off + BLOCK_SIZE]);
     buf
 }
@@ -90,7 +90,7 @@ pub fn damage(orig: &BlockBuf, b: MetaBlock, how: &Damage) -> Box<BlockBuf> {
     match how {
         Damage::FlipByte => {
             let end = used_end(orig, kind).min(BLOCK_SIZE);
-            let off = 4 + (b as usize * 7919) % (end - 4);
+            let off = 4 + (b.index().unwrap() * 7919) % (end - 4);
             d[off] ^= 0x10;
         }
         Damage::Zero => d.fill(0),

@@ -50,9 +50,7 @@ impl BlockIo for OverlayIo {
             buf.copy_from_slice(b);
             return Ok(());
         }
-        let o = usize::try_from(block)
-            .ok()
-            .and_then(|b| b.checked_mul(BLOCK_SIZE));
+        let o = block.index().and_then(|b| b.checked_mul(BLOCK_SIZE));
         match o.and_then(|o| self.base.get(o..o + BLOCK_SIZE)) {
             Some(d) => {
                 buf.copy_from_slice(d);
@@ -62,7 +60,7 @@ impl BlockIo for OverlayIo {
         }
     }
     fn write_block(&self, block: MetaBlock, buf: &BlockBuf) -> io::Result<()> {
-        if block >= self.nr_blocks() {
+        if block >= MetaBlock::new(self.nr_blocks()) {
             return Err(io::Error::other(format!("block {block} beyond the device")));
         }
         self.changed.lock().unwrap().insert(block, *buf);
@@ -74,13 +72,13 @@ impl BlockIo for OverlayIo {
 }
 
 fn block_of(img: &[u8], b: MetaBlock) -> &BlockBuf {
-    let o = b as usize * BLOCK_SIZE;
+    let o = b.index().unwrap() * BLOCK_SIZE;
     img[o..o + BLOCK_SIZE].try_into().unwrap()
 }
 
 /// The superblock of an image.
 pub fn superblock(img: &[u8]) -> Superblock {
-    Superblock::decode(block_of(img, 0))
+    Superblock::decode(block_of(img, MetaBlock::new(0)))
 }
 
 /// The leaves of the (valid) writeset tree of an image, left to right.
@@ -91,7 +89,7 @@ pub fn writeset_leaves(img: &[u8]) -> Vec<MetaBlock> {
             out.push(b);
         } else {
             for i in 0..n.nr_entries as usize {
-                walk(img, n.value_u64(i), out);
+                walk(img, n.value_block(i), out);
             }
         }
     }
@@ -147,15 +145,15 @@ pub fn within<T: Send + 'static>(
 
 /// The nodes of the (valid) btree at `root`, and the u64 at `offset` of every leaf
 /// value (the array blocks of a dm-array index at 0, a writeset's bitset at 4).
-pub fn tree_blocks(img: &[u8], root: MetaBlock, offset: usize) -> (Vec<MetaBlock>, Vec<u64>) {
+pub fn tree_blocks(img: &[u8], root: MetaBlock, offset: usize) -> (Vec<MetaBlock>, Vec<MetaBlock>) {
     let (mut nodes, mut values) = (vec![root], Vec::new());
     let n = NodeView::parse(root, block_of(img, root)).unwrap();
     for i in 0..n.nr_entries as usize {
         if n.is_leaf() {
             let v = &n.value(i)[offset..offset + 8];
-            values.push(u64::from_le_bytes(v.try_into().unwrap()));
+            values.push(MetaBlock::new(u64::from_le_bytes(v.try_into().unwrap())));
         } else {
-            let (c, v) = tree_blocks(img, n.value_u64(i), offset);
+            let (c, v) = tree_blocks(img, n.value_block(i), offset);
             nodes.extend(c);
             values.extend(v);
         }

@@ -2,6 +2,7 @@
 
 use era_tools::io::{BlockIo, MemIo};
 use era_tools::units::BlockBuf;
+use era_tools::units::MetaBlock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Fails every write after the first `budget`; counts the writes tried.
@@ -26,10 +27,10 @@ impl BlockIo for FailingIo {
     fn nr_blocks(&self) -> u64 {
         self.inner.nr_blocks()
     }
-    fn read_block(&self, block: u64, buf: &mut BlockBuf) -> std::io::Result<()> {
+    fn read_block(&self, block: MetaBlock, buf: &mut BlockBuf) -> std::io::Result<()> {
         self.inner.read_block(block, buf)
     }
-    fn write_block(&self, block: u64, buf: &BlockBuf) -> std::io::Result<()> {
+    fn write_block(&self, block: MetaBlock, buf: &BlockBuf) -> std::io::Result<()> {
         if self.writes.fetch_add(1, Ordering::SeqCst) >= self.budget.load(Ordering::SeqCst) {
             return Err(std::io::Error::other("simulated failure"));
         }

@@ -62,7 +62,7 @@ impl PowerCutIo {
     }
 
     fn land(d: &mut [u8], block: MetaBlock, buf: &BlockBuf) {
-        let o = block as usize * BLOCK_SIZE;
+        let o = block.index().unwrap() * BLOCK_SIZE;
         d[o..o + BLOCK_SIZE].copy_from_slice(buf);
     }
 
@@ -97,7 +97,7 @@ impl BlockIo for PowerCutIo {
             return Ok(());
         }
         let d = self.durable.lock().unwrap();
-        let o = block as usize * BLOCK_SIZE;
+        let o = block.index().unwrap() * BLOCK_SIZE;
         buf.copy_from_slice(&d[o..o + BLOCK_SIZE]);
         Ok(())
     }

@@ -4,9 +4,10 @@
 use era_tools::era::superblock::Superblock;
 use era_tools::io::BlockIo;
 use era_tools::pdata::btree::NodeView;
-use era_tools::pdata::codec::get_u64;
+use era_tools::pdata::codec::get_block;
 use era_tools::pdata::read_block;
 use era_tools::pdata::space_map::{read_index, read_ref_counts, ENTRIES_PER_BITMAP};
+use era_tools::units::MetaBlock;
 
 #[derive(Clone, Copy)]
 enum Refs {
@@ -15,22 +16,23 @@ enum Refs {
     Bitsets,
 }
 
-fn walk(io: &dyn BlockIo, b: u64, refs: Refs, counts: &mut [u32]) {
-    counts[b as usize] += 1;
-    if counts[b as usize] > 1 {
+fn walk(io: &dyn BlockIo, b: MetaBlock, refs: Refs, counts: &mut [u32]) {
+    let i = b.index().unwrap();
+    counts[i] += 1;
+    if counts[i] > 1 {
         return;
     }
     let data = read_block(io, b).unwrap();
     let n = NodeView::parse(b, &data).unwrap();
     for i in 0..n.nr_entries as usize {
         if !n.is_leaf() {
-            walk(io, n.value_u64(i), refs, counts);
+            walk(io, n.value_block(i), refs, counts);
             continue;
         }
         match refs {
             Refs::None => {}
-            Refs::ArrayBlocks => counts[n.value_u64(i) as usize] += 1,
-            Refs::Bitsets => walk(io, get_u64(n.value(i), 4), Refs::ArrayBlocks, counts),
+            Refs::ArrayBlocks => counts[n.value_block(i).index().unwrap()] += 1,
+            Refs::Bitsets => walk(io, get_block(n.value(i), 4), Refs::ArrayBlocks, counts),
         }
     }
 }
@@ -38,28 +40,32 @@ fn walk(io: &dyn BlockIo, b: u64, refs: Refs, counts: &mut [u32]) {
 /// The reference count of every managed block, computed from the live superblock (and
 /// the held snapshot, if any).
 pub fn recount(io: &dyn BlockIo) -> Vec<u32> {
-    let sb = Superblock::unpack(&read_block(io, 0).unwrap(), 0).unwrap();
+    let sb = Superblock::unpack(
+        &read_block(io, MetaBlock::new(0)).unwrap(),
+        MetaBlock::new(0),
+    )
+    .unwrap();
     let root = sb.sm_root;
     let mut counts = vec![0u32; root.nr_blocks as usize];
     counts[0] += 1;
-    counts[root.bitmap_root as usize] += 1;
+    counts[root.bitmap_root.index().unwrap()] += 1;
     for e in read_index(io, &root)
         .unwrap()
         .iter()
         .take(root.nr_bitmaps() as usize)
     {
-        counts[e.blocknr as usize] += 1;
+        counts[e.blocknr.index().unwrap()] += 1;
     }
     walk(io, root.ref_count_root, Refs::None, &mut counts);
     walk(io, sb.writeset_tree_root, Refs::Bitsets, &mut counts);
     walk(io, sb.era_array_root, Refs::ArrayBlocks, &mut counts);
-    if sb.current_writeset.root != 0 {
+    if !sb.current_writeset.root.is_zero() {
         walk(io, sb.current_writeset.root, Refs::ArrayBlocks, &mut counts);
     }
-    if sb.metadata_snap != 0 {
+    if !sb.metadata_snap.is_zero() {
         let snap = Superblock::unpack(&read_block(io, sb.metadata_snap).unwrap(), sb.metadata_snap)
             .unwrap();
-        counts[sb.metadata_snap as usize] += 1;
+        counts[sb.metadata_snap.index().unwrap()] += 1;
         walk(io, snap.writeset_tree_root, Refs::Bitsets, &mut counts);
         walk(io, snap.era_array_root, Refs::ArrayBlocks, &mut counts);
     }
@@ -77,7 +83,11 @@ pub fn assert_space_map_exact(io: &dyn BlockIo, what: &str) {
         .filter(|f| f.is_error() || !f.message.contains("not one contiguous range"))
         .collect();
     assert!(findings.is_empty(), "{what}: era_check: {findings:?}");
-    let sb = Superblock::unpack(&read_block(io, 0).unwrap(), 0).unwrap();
+    let sb = Superblock::unpack(
+        &read_block(io, MetaBlock::new(0)).unwrap(),
+        MetaBlock::new(0),
+    )
+    .unwrap();
     let disk = read_ref_counts(io, &sb.sm_root).unwrap();
     let refs = recount(io);
     for (b, (d, r)) in disk.iter().zip(&refs).enumerate() {

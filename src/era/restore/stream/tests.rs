@@ -5,6 +5,7 @@ use crate::io::MemIo;
 use crate::pdata::array::array_max_entries;
 use crate::pdata::array_builder::BATCH_BLOCKS;
 use crate::pdata::bitset::for_each_run;
+use crate::units::Era;
 
 fn xorshift(s: &mut u64) -> u64 {
     *s ^= *s << 13;
@@ -26,7 +27,11 @@ fn metadata() -> EraMetadata {
                 .map(|_| xorshift(&mut s) & xorshift(&mut s))
                 .collect();
             mask_tail(&mut bits, u64::from(nr_bits));
-            Writeset { era, nr_bits, bits }
+            Writeset {
+                era: Era::new(era),
+                nr_bits,
+                bits,
+            }
         })
         .collect();
     EraMetadata {
@@ -34,7 +39,7 @@ fn metadata() -> EraMetadata {
             uuid: String::new(),
             block_size: 128,
             nr_blocks,
-            current_era: 8,
+            current_era: Era::new(8),
         },
         writesets,
         era_array: (0..nr_blocks)
@@ -101,7 +106,7 @@ fn late_checks_fail_at_the_end_with_nothing_written_when_held() {
             uuid: String::new(),
             block_size: 8,
             nr_blocks: 4,
-            current_era: 3,
+            current_era: Era::new(3),
         },
         writesets: Vec::new(),
         era_array: Vec::new(),
@@ -111,7 +116,11 @@ fn late_checks_fail_at_the_end_with_nothing_written_when_held() {
         let mut w = StreamWriter::new(&io, 1000);
         w.superblock_begin(&md.superblock).unwrap();
         for &era in ws {
-            w.writeset_begin(&WritesetIr { era, nr_bits: 4 }).unwrap();
+            w.writeset_begin(&WritesetIr {
+                era: Era::new(era),
+                nr_bits: 4,
+            })
+            .unwrap();
             w.writeset_end().unwrap();
         }
         w.era_array_begin().unwrap();

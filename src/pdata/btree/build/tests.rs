@@ -63,7 +63,7 @@ fn levels(io: &MemIo, root: MetaBlock) -> Vec<Vec<u32>> {
             sizes.push(node.nr_entries);
             leaf = node.is_leaf();
             for i in 0..node.nr_entries as usize {
-                next.push(node.value_u64(i));
+                next.push(node.value_block(i));
             }
         }
         out.push(sizes);
@@ -78,7 +78,7 @@ fn levels(io: &MemIo, root: MetaBlock) -> Vec<Vec<u32>> {
 
 fn build(n: u64, value_size: usize) -> (MemIo, BlockAllocator, MetaBlock) {
     let io = MemIo::new(2000);
-    let mut alloc = BlockAllocator::new(1, 2000);
+    let mut alloc = BlockAllocator::new(MetaBlock::new(1), 2000);
     let mut b = BtreeBuilder::new(value_size);
     for i in 0..n {
         let mut v = vec![0u8; value_size];
@@ -104,7 +104,7 @@ fn built_trees_walk_back_to_their_entries_with_the_spec_packing() {
         // Every node but the root is referenced once; the caller references the root.
         let counts = alloc.counts();
         assert_eq!(counts.len() as u64, 1 + btree_nr_nodes(n, 8));
-        assert_eq!(counts[root as usize], 0);
+        assert_eq!(counts[root.index().unwrap()], 0);
         assert_eq!(
             counts.iter().filter(|&&c| c == 1).count() as u64,
             btree_nr_nodes(n, 8) - 1
@@ -119,7 +119,7 @@ fn internal_keys_are_the_first_key_of_each_child() {
     let node = NodeView::parse(root, &data).unwrap();
     assert!(!node.is_leaf());
     for i in 0..node.nr_entries as usize {
-        let child = node.value_u64(i);
+        let child = node.value_block(i);
         let cd = read_block(&io, child).unwrap();
         let cn = NodeView::parse(child, &cd).unwrap();
         assert_eq!(node.key(i), cn.key(0));
@@ -130,7 +130,7 @@ fn internal_keys_are_the_first_key_of_each_child() {
 #[test]
 fn out_of_order_keys_and_wrong_value_sizes_are_refused() {
     let io = MemIo::new(10);
-    let mut alloc = BlockAllocator::new(1, 10);
+    let mut alloc = BlockAllocator::new(MetaBlock::new(1), 10);
     let mut b = BtreeBuilder::new(8);
     b.push(&mut alloc, &io, 5, &[0; 8]).unwrap();
     assert!(b.push(&mut alloc, &io, 5, &[0; 8]).is_err());

@@ -1,5 +1,6 @@
 use super::*;
 use crate::io::MemIo;
+use crate::pdata::codec::get_u64;
 use crate::pdata::test_support::assert_space_map_exact;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -125,11 +126,11 @@ fn counts_of_three_go_to_the_ref_count_tree() {
     tm.inc(root).unwrap();
     let sm = commit(&mut tm);
     let counts = crate::pdata::space_map::read_ref_counts(io.as_ref(), &sm).unwrap();
-    assert_eq!(counts[root as usize], 3);
+    assert_eq!(counts[root.index().unwrap()], 3);
     tm.dec(root).unwrap();
     let sm = commit(&mut tm);
     let counts = crate::pdata::space_map::read_ref_counts(io.as_ref(), &sm).unwrap();
-    assert_eq!(counts[root as usize], 2);
+    assert_eq!(counts[root.index().unwrap()], 2);
 }
 
 /// The number of entries of every child of internal node `b`.

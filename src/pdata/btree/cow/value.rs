@@ -4,7 +4,7 @@
 //! value drops its reference ([`ValueType::dec`]), releasing what nothing else holds.
 
 use super::{release, TransactionManager};
-use crate::pdata::codec::get_u64;
+use crate::pdata::codec::get_block;
 use crate::pdata::Result;
 use crate::units::MetaBlock;
 use std::fmt;
@@ -74,7 +74,7 @@ impl ValueType for ArrayBlocks {
     }
 
     fn reference(&self, v: &[u8]) -> ValueRef {
-        ValueRef::Block(get_u64(v, 0))
+        ValueRef::Block(get_block(v, 0))
     }
 }
 
@@ -95,6 +95,6 @@ impl ValueType for ArrayRoots {
     }
 
     fn reference(&self, v: &[u8]) -> ValueRef {
-        ValueRef::Tree(get_u64(v, self.offset), &ARRAY_INDEX_TREE)
+        ValueRef::Tree(get_block(v, self.offset), &ARRAY_INDEX_TREE)
     }
 }

@@ -14,23 +14,41 @@ fn damaged() -> MemIo {
     let blocks = [
         (
             1,
-            pack_node(1, NodeHeader::empty(true, 0), &[0, 50], &internal),
+            pack_node(
+                MetaBlock::new(1),
+                NodeHeader::empty(true, 0),
+                &[0, 50],
+                &internal,
+            ),
         ),
         (
             2,
-            pack_node(2, NodeHeader::empty(false, 4), &[5, 3, 100], &[0; 12]),
+            pack_node(
+                MetaBlock::new(2),
+                NodeHeader::empty(false, 4),
+                &[5, 3, 100],
+                &[0; 12],
+            ),
         ),
-        (3, pack_node(3, NodeHeader::empty(false, 4), &[60], &[0; 4])),
+        (
+            3,
+            pack_node(
+                MetaBlock::new(3),
+                NodeHeader::empty(false, 4),
+                &[60],
+                &[0; 4],
+            ),
+        ),
     ];
     for (b, data) in blocks {
-        write_block(&io, b, &data).unwrap();
+        write_block(&io, MetaBlock::new(b), &data).unwrap();
     }
     io
 }
 
 #[test]
 fn strict_reports_the_first_bad_entry() {
-    let err = collect_leaves(&damaged(), 1, 4, |_| ()).unwrap_err();
+    let err = collect_leaves(&damaged(), MetaBlock::new(1), 4, |_| ()).unwrap_err();
     assert_eq!(
         err.to_string(),
         "block 2: btree node: keys out of order at entry 1"
@@ -39,11 +57,14 @@ fn strict_reports_the_first_bad_entry() {
 
 #[test]
 fn salvage_loses_the_node_for_its_range_first() {
-    let s = salvage_btree(&damaged(), 1, 4, &|_| ());
+    let s = salvage_btree(&damaged(), MetaBlock::new(1), 4, &|_| ());
     assert_eq!(s.entries.iter().map(|e| e.0).collect::<Vec<_>>(), vec![60]);
     assert_eq!(s.lost.len(), 1);
     let lost = &s.lost[0];
-    assert_eq!((lost.lo, lost.hi, lost.block), (0, Some(50), 2));
+    assert_eq!(
+        (lost.lo, lost.hi, lost.block),
+        (0, Some(50), MetaBlock::new(2))
+    );
     assert_eq!(
         lost.reason,
         "block 2: btree node: key 100 lies outside its parent's range"
@@ -60,7 +81,9 @@ fn the_checker_reports_both_and_keeps_the_leaf() {
         what: "t",
         value_size: 4,
     };
-    let complete = walk_btree(&mut ck, 1, spec, &mut |_, e| keys.push(e.key));
+    let complete = walk_btree(&mut ck, MetaBlock::new(1), spec, &mut |_, e| {
+        keys.push(e.key)
+    });
     assert!(complete);
     assert_eq!(keys, vec![5, 3, 100, 60]);
     let messages: Vec<String> = ck

@@ -16,9 +16,9 @@ fn managed_blocks_are_clamped_to_the_format_limit() {
 fn written_counts_read_back_exactly_with_overflow_and_two_bitmaps() {
     let device = 17_100;
     let io = MemIo::new(device);
-    let mut alloc = BlockAllocator::new(1, device);
+    let mut alloc = BlockAllocator::new(MetaBlock::new(1), device);
     alloc.alloc_run(17_000).unwrap();
-    alloc.inc(0);
+    alloc.inc(MetaBlock::new(0));
     for b in 1..17_001u64 {
         let c = match b % 7 {
             0 | 1 => 1,
@@ -29,7 +29,7 @@ fn written_counts_read_back_exactly_with_overflow_and_two_bitmaps() {
             _ => 1,
         };
         for _ in 0..c {
-            alloc.inc(b);
+            alloc.inc(MetaBlock::new(b));
         }
     }
     let before: Vec<u32> = alloc.counts().to_vec();
@@ -68,13 +68,13 @@ fn written_counts_read_back_exactly_with_overflow_and_two_bitmaps() {
             .unwrap_or(ENTRIES_PER_BITMAP) as u32;
         assert_eq!((e.nr_free, e.none_free_before), (free, first), "bitmap {i}");
     }
-    assert_eq!(index[2].blocknr, 0);
+    assert_eq!(index[2].blocknr, MetaBlock::new(0));
 }
 
 #[test]
 fn a_device_too_small_for_the_space_map_is_refused() {
     let io = MemIo::new(10);
-    let mut alloc = BlockAllocator::new(1, 10);
+    let mut alloc = BlockAllocator::new(MetaBlock::new(1), 10);
     alloc.alloc_run(7).unwrap();
     assert!(matches!(
         write_space_map(&mut alloc, &io, 10),
