@@ -38,7 +38,7 @@ export RUSTFLAGS="-Cpasses=sancov-module \
 --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
 start=$(date +%s)
 cargo build --release --locked --target "$host" --bins
-bin="$here/target/$host/release"
+bin="${CARGO_TARGET_DIR:-$here/target}/$host/release"
 echo "fuzz: built in $(( $(date +%s) - start )) s"
 
 rm -rf seeds
