@@ -5,7 +5,7 @@
 //! `ERA_BENCH_ONLY=quick-xml|read|build` runs one measurement).
 
 use era_tools::era::ir::{EraMetadata, SuperblockIr, Visitor, Writeset, WritesetIr};
-use era_tools::units::Era;
+use era_tools::units::{DataBlock, Era};
 use era_tools::xml::{build_from_xml, read_xml, XmlStyle, XmlWriter};
 use std::io::{BufReader, BufWriter};
 use std::time::Instant;
@@ -64,7 +64,7 @@ impl Visitor for Count {
     fn writeset_begin(&mut self, _: &WritesetIr) -> Result<(), Self::Error> {
         Ok(())
     }
-    fn writeset_run(&mut self, _: u32, len: u32) -> Result<(), Self::Error> {
+    fn writeset_run(&mut self, _: DataBlock, len: u32) -> Result<(), Self::Error> {
         self.runs += u64::from(len);
         Ok(())
     }
@@ -74,7 +74,7 @@ impl Visitor for Count {
     fn era_array_begin(&mut self) -> Result<(), Self::Error> {
         Ok(())
     }
-    fn eras(&mut self, _: u32, eras: &[u32]) -> Result<(), Self::Error> {
+    fn eras(&mut self, _: DataBlock, eras: &[u32]) -> Result<(), Self::Error> {
         self.eras += eras.len() as u64;
         Ok(())
     }

@@ -94,8 +94,44 @@ impl fmt::Debug for MetaBlock {
     }
 }
 
-/// An origin (data) block index, as stored in era arrays and writesets.
-pub type DataBlock = u32;
+/// An origin (data) block number: an index into the era array and a bit of a writeset.
+///
+/// Built from a stored or parsed number only through [`DataBlock::new`], read out
+/// through [`get`](Self::get) (or [`index`](Self::index) for a table). Bulk tables (the
+/// era array, writeset words) stay integers; a single block named at an API boundary is
+/// one of these. `Display` and `Debug` print the bare number, as messages always have.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct DataBlock(u32);
+
+impl DataBlock {
+    /// The block numbered `n`.
+    pub const fn new(n: u32) -> DataBlock {
+        DataBlock(n)
+    }
+
+    /// The block's number.
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+
+    /// The block's number as an index into an in-memory table (a u32 fits the `usize`
+    /// of every supported target).
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for DataBlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for DataBlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
 
 /// An era number: the kernel's u32 counter, which wraps silently (target.md §6.1).
 ///
@@ -219,6 +255,23 @@ mod tests {
     #[should_panic(expected = "overflows")]
     fn a_meta_block_offset_past_u64_panics_rather_than_wraps() {
         let _ = MetaBlock::new(u64::MAX).offset(1);
+    }
+
+    #[test]
+    fn a_data_block_prints_its_bare_number() {
+        let b = DataBlock::new(129);
+        assert_eq!(b.to_string(), "129");
+        assert_eq!(format!("{b:?}"), "129");
+        assert_eq!(
+            format!("{:?}", vec![(b, DataBlock::new(130))]),
+            "[(129, 130)]"
+        );
+        assert_eq!(format!("{b:>5}|"), "  129|");
+        assert_eq!(b.get(), 129);
+        assert_eq!(b.index(), 129usize);
+        assert_eq!(DataBlock::new(u32::MAX).index(), u32::MAX as usize);
+        assert_eq!(DataBlock::default(), DataBlock::new(0));
+        assert!(DataBlock::new(3) < DataBlock::new(4));
     }
 
     #[test]

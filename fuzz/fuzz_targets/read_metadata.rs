@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
     let mut prev = None;
     for &(b, e) in &runs {
         assert!(
-            b < e && e <= nr_blocks,
+            b < e && e.get() <= nr_blocks,
             "run {b}..{e} of {nr_blocks} blocks"
         );
         assert!(prev.is_none_or(|p| p < b), "runs overlap or touch");

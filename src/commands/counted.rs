@@ -3,6 +3,7 @@
 
 use super::progress::Progress;
 use crate::era::ir::{EraMetadata, SuperblockIr, Visitor, WritesetIr};
+use crate::units::DataBlock;
 
 /// Forwards to `inner`, counting on `progress`.
 pub struct Counted<'a, V> {
@@ -25,7 +26,7 @@ impl<V: Visitor> Visitor for Counted<'_, V> {
     fn writeset_begin(&mut self, ws: &WritesetIr) -> Result<(), Self::Error> {
         self.inner.writeset_begin(ws)
     }
-    fn writeset_run(&mut self, begin: u32, len: u32) -> Result<(), Self::Error> {
+    fn writeset_run(&mut self, begin: DataBlock, len: u32) -> Result<(), Self::Error> {
         self.inner.writeset_run(begin, len)
     }
     fn writeset_words(&mut self, words: &[u64], nr_bits: u32) -> Result<(), Self::Error> {
@@ -39,7 +40,7 @@ impl<V: Visitor> Visitor for Counted<'_, V> {
     fn era_array_begin(&mut self) -> Result<(), Self::Error> {
         self.inner.era_array_begin()
     }
-    fn eras(&mut self, first: u32, eras: &[u32]) -> Result<(), Self::Error> {
+    fn eras(&mut self, first: DataBlock, eras: &[u32]) -> Result<(), Self::Error> {
         self.inner.eras(first, eras)?;
         self.progress.inc(eras.len() as u64);
         Ok(())

@@ -3,6 +3,7 @@
 
 use super::metadata::LiveMetadata;
 use super::Result;
+use crate::units::DataBlock;
 
 /// Bits examined by one transcribe step.
 pub const BITS_PER_STEP: u32 = 100;
@@ -60,7 +61,7 @@ impl Digest {
                         .get((b / 64) as usize)
                         .is_some_and(|w| (w >> (b % 64)) & 1 == 1);
                     if set {
-                        md.set_era(b, era)?;
+                        md.set_era(DataBlock::new(b), era)?;
                     }
                 }
                 if end >= n {

@@ -3,6 +3,7 @@
 //! worker. The worker sets bits after each commit and swaps in an empty bitset at each
 //! new era.
 
+use crate::units::DataBlock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -42,20 +43,20 @@ impl EraMap {
     }
 
     /// Whether block `b` is marked in core.
-    pub fn is_marked(&self, b: u32) -> bool {
-        bit(&self.current(), b)
+    pub fn is_marked(&self, b: DataBlock) -> bool {
+        bit(&self.current(), b.get())
     }
 
     /// Whether every block of `first..=last` is marked in core.
-    pub fn all_marked(&self, first: u32, last: u32) -> bool {
+    pub fn all_marked(&self, first: DataBlock, last: DataBlock) -> bool {
         let bits = self.current();
-        (first..=last).all(|b| bit(&bits, b))
+        (first.get()..=last.get()).all(|b| bit(&bits, b))
     }
 
     /// Marks `blocks` in core (after their commit).
-    pub fn set(&self, blocks: &[u32]) {
+    pub fn set(&self, blocks: &[DataBlock]) {
         let bits = self.current();
-        for &b in blocks {
+        for b in blocks.iter().map(|b| b.get()) {
             if let Some(w) = bits.get((b / 64) as usize) {
                 w.fetch_or(1 << (b % 64), Ordering::Release);
             }
@@ -74,13 +75,14 @@ mod tests {
 
     #[test]
     fn marks_and_resets() {
+        let b = DataBlock::new;
         let m = EraMap::new();
-        assert!(!m.is_marked(0));
+        assert!(!m.is_marked(b(0)));
         m.reset(130);
-        m.set(&[0, 129, 500]);
-        assert!(m.is_marked(0) && m.is_marked(129) && !m.is_marked(1));
-        assert!(m.all_marked(129, 129) && !m.all_marked(0, 1));
+        m.set(&[b(0), b(129), b(500)]);
+        assert!(m.is_marked(b(0)) && m.is_marked(b(129)) && !m.is_marked(b(1)));
+        assert!(m.all_marked(b(129), b(129)) && !m.all_marked(b(0), b(1)));
         m.reset(130);
-        assert!(!m.is_marked(0));
+        assert!(!m.is_marked(b(0)));
     }
 }

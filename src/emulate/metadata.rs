@@ -10,8 +10,8 @@ use crate::pdata::checksum::BlockKind;
 use crate::pdata::transaction::TransactionManager;
 use crate::pdata::{array_cow, bitset_cow};
 use crate::pdata::{narrow, read_block};
-use crate::units::Era;
 use crate::units::{BlockBuf, MetaBlock};
+use crate::units::{DataBlock, Era};
 use std::sync::Arc;
 
 /// The writeset tree: era → `{nr_bits u32, bitset root u64}`.
@@ -196,14 +196,14 @@ impl LiveMetadata {
     }
 
     /// Sets bit `block` of the on-disk current writeset; false if it was already set.
-    pub fn mark(&mut self, block: u32) -> Result<bool> {
+    pub fn mark(&mut self, block: DataBlock) -> Result<bool> {
         let cw = self.current_writeset;
-        if cw.root.is_zero() || block >= cw.nr_bits {
+        if cw.root.is_zero() || block.get() >= cw.nr_bits {
             return Err(Error::BadMessage(format!(
                 "no current writeset covers block {block}"
             )));
         }
-        let (root, changed) = bitset_cow::set_bit(&mut self.tm, cw.root, block as u64)?;
+        let (root, changed) = bitset_cow::set_bit(&mut self.tm, cw.root, u64::from(block.get()))?;
         self.current_writeset.root = root;
         Ok(changed)
     }
@@ -226,12 +226,12 @@ impl LiveMetadata {
     }
 
     /// `era_array[block] = era`.
-    pub fn set_era(&mut self, block: u32, era: u32) -> Result<()> {
+    pub fn set_era(&mut self, block: DataBlock, era: u32) -> Result<()> {
         self.era_array_root = array_cow::set(
             &mut self.tm,
             self.era_array_root,
             ERA_SIZE,
-            block as u64,
+            u64::from(block.get()),
             era as u64,
         )?;
         Ok(())

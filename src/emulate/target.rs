@@ -8,7 +8,7 @@ use super::metadata::LiveMetadata;
 use super::origin::Origin;
 use super::{Error, Result};
 use crate::io::BlockIo;
-use crate::units::{Era, MetaBlock};
+use crate::units::{DataBlock, Era, MetaBlock};
 use std::sync::Arc;
 
 /// Sector size in bytes.
@@ -293,7 +293,7 @@ impl Target {
         Ok(())
     }
 
-    fn in_core_bit(&self, b: u32) -> bool {
+    fn in_core_bit(&self, b: DataBlock) -> bool {
         self.in_core.is_marked(b)
     }
 
@@ -310,17 +310,20 @@ impl Target {
 
     /// The blocks `first..=last` that a request of `count` sectors at `sector` touches,
     /// once it is checked to lie inside the table.
-    pub fn blocks_of(&self, sector: u64, count: u64) -> Result<(u32, u32)> {
+    pub fn blocks_of(&self, sector: u64, count: u64) -> Result<(DataBlock, DataBlock)> {
         self.check_range(sector, count)?;
         let bs = self.block_size as u64;
-        Ok(((sector / bs) as u32, ((sector + count - 1) / bs) as u32))
+        Ok((
+            DataBlock::new((sector / bs) as u32),
+            DataBlock::new(((sector + count - 1) / bs) as u32),
+        ))
     }
 
     /// One worker pass for a batch (target.md §9.2): a digest step, the deferred writes'
     /// marks of `blocks` with one commit, then `request`. A live server calls this for
     /// each batch and [`tick`](Self::tick) while idle; `run` calls it through
     /// `operate`'s deterministic schedule.
-    pub fn work(&mut self, blocks: &[u32], request: Option<Request>) -> PassOutcome {
+    pub fn work(&mut self, blocks: &[DataBlock], request: Option<Request>) -> PassOutcome {
         if self.suspended {
             return PassOutcome {
                 writes: Err(Arc::new(Error::Suspended)),
@@ -352,8 +355,8 @@ impl Target {
     }
 
     /// Marks `blocks` (deferring those not yet marked in core), as the write path does.
-    fn mark_blocks(&mut self, blocks: impl Iterator<Item = u32>) -> Result<()> {
-        let deferred: Vec<u32> = blocks.filter(|&b| !self.in_core_bit(b)).collect();
+    fn mark_blocks(&mut self, blocks: impl Iterator<Item = DataBlock>) -> Result<()> {
+        let deferred: Vec<DataBlock> = blocks.filter(|&b| !self.in_core_bit(b)).collect();
         if !deferred.is_empty() {
             self.operate(Some(&deferred), None)?;
         }
@@ -365,7 +368,7 @@ impl Target {
     fn mark_write(&mut self, sector: u64, count: u64) -> Result<()> {
         self.check_live()?;
         let (first, last) = self.blocks_of(sector, count)?;
-        self.mark_blocks(first..=last)
+        self.mark_blocks((first.get()..=last.get()).map(DataBlock::new))
     }
 
     /// A write of `data` (whole sectors) at `sector` (target.md §7.2, §7.3), sent to the
@@ -409,7 +412,7 @@ impl Target {
     pub fn discard(&mut self, sector: u64, count: u64) -> Result<()> {
         self.check_live()?;
         self.check_range(sector, count)?;
-        let b = (sector / self.block_size as u64) as u32;
+        let b = DataBlock::new((sector / self.block_size as u64) as u32);
         self.mark_blocks(std::iter::once(b))
     }
 
@@ -453,7 +456,7 @@ impl Target {
     }
 
     /// One pass for the operation, then the follow-up passes until the digest rests.
-    fn operate(&mut self, writes: Option<&[u32]>, rpc: Option<Rpc>) -> Result<Reply> {
+    fn operate(&mut self, writes: Option<&[DataBlock]>, rpc: Option<Rpc>) -> Result<Reply> {
         let r = self.pass(writes, rpc);
         while self.followup && !self.suspended {
             self.followup = false;
@@ -465,7 +468,7 @@ impl Target {
     /// One worker pass (target.md §9.2). A metadata failure aborts the open
     /// transaction, so that nothing half done is ever committed (the kernel has no
     /// abort; it would commit whatever the failed step left).
-    fn pass(&mut self, writes: Option<&[u32]>, rpc: Option<Rpc>) -> Result<Reply> {
+    fn pass(&mut self, writes: Option<&[DataBlock]>, rpc: Option<Rpc>) -> Result<Reply> {
         let (w, r) = self.pass_parts(writes.unwrap_or(&[]), rpc);
         w?;
         r.unwrap_or(Ok(Reply::None))
@@ -485,7 +488,7 @@ impl Target {
     /// The steps of one pass; the writes' result and the request's result apart.
     fn pass_parts(
         &mut self,
-        writes: &[u32],
+        writes: &[DataBlock],
         rpc: Option<Rpc>,
     ) -> (Result<()>, Option<Result<Reply>>) {
         if self.archived_pending {
@@ -538,7 +541,7 @@ impl Target {
         (w, r)
     }
 
-    fn deferred_writes(&mut self, blocks: &[u32]) -> Result<()> {
+    fn deferred_writes(&mut self, blocks: &[DataBlock]) -> Result<()> {
         let mut need_commit = false;
         for &b in blocks {
             if !self.in_core_bit(b) {

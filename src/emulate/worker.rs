@@ -7,6 +7,7 @@
 use super::era_map::EraMap;
 use super::target::{Reply, Request, Target};
 use super::{Error, Result};
+use crate::units::DataBlock;
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -20,8 +21,8 @@ const MAX_BATCH: usize = 1024;
 
 enum Job {
     Write {
-        first: u32,
-        last: u32,
+        first: DataBlock,
+        last: DataBlock,
         done: WriteDone,
     },
     Request {
@@ -46,7 +47,7 @@ impl WorkerHandle {
 
     /// Queues a write touching blocks `first..=last`; `done` is called after the commit
     /// that marks them. When the worker has stopped, `done` gets [`Error::Suspended`].
-    pub fn defer_write(&self, first: u32, last: u32, done: WriteDone) {
+    pub fn defer_write(&self, first: DataBlock, last: DataBlock, done: WriteDone) {
         if let Err(mpsc::SendError(Job::Write { done, .. })) =
             self.tx.send(Job::Write { first, last, done })
         {
@@ -148,7 +149,11 @@ fn batch(target: &mut Target, jobs: Vec<Job>) -> bool {
     for j in jobs {
         match j {
             Job::Write { first, last, done } => {
-                blocks.extend((first..=last).filter(|&b| !map.is_marked(b)));
+                blocks.extend(
+                    (first.get()..=last.get())
+                        .map(DataBlock::new)
+                        .filter(|&b| !map.is_marked(b)),
+                );
                 writes.push(done);
             }
             Job::Request { request, done } => requests.push((request, done)),
@@ -227,8 +232,8 @@ mod tests {
         let before = flushes.load(Ordering::SeqCst);
         let jobs: Vec<Job> = (0..16u32)
             .map(|b| Job::Write {
-                first: b * 3,
-                last: b * 3 + 1,
+                first: DataBlock::new(b * 3),
+                last: DataBlock::new(b * 3 + 1),
                 done: Box::new(|r| assert!(r.is_ok())),
             })
             .collect();
@@ -236,12 +241,14 @@ mod tests {
         assert!(!batch(&mut t, jobs));
         assert_eq!(flushes.load(Ordering::SeqCst) - before, 2, "one commit");
         let map = t.era_map();
-        assert!((0..16u32).all(|b| map.all_marked(b * 3, b * 3 + 1)));
-        assert!(!map.is_marked(2));
+        assert!(
+            (0..16u32).all(|b| map.all_marked(DataBlock::new(b * 3), DataBlock::new(b * 3 + 1)))
+        );
+        assert!(!map.is_marked(DataBlock::new(2)));
         // Already marked: no commit at all.
         let again = vec![Job::Write {
-            first: 0,
-            last: 1,
+            first: DataBlock::new(0),
+            last: DataBlock::new(1),
             done: Box::new(|r| assert!(r.is_ok())),
         }];
         batch(&mut t, again);
@@ -256,10 +263,13 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         for b in 0..32u32 {
             let tx = tx.clone();
+            let b = DataBlock::new(b);
             h.defer_write(b, b, Box::new(move |r| tx.send(r.is_ok()).unwrap()));
         }
         assert!((0..32).all(|_| rx.recv().unwrap()));
-        assert!(h.era_map().all_marked(0, 31));
+        assert!(h
+            .era_map()
+            .all_marked(DataBlock::new(0), DataBlock::new(31)));
         let era = |r| match r {
             Ok(Reply::Status(s)) => s.current_era,
             other => panic!("{other:?}"),
@@ -270,12 +280,16 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(era(h.request(Request::Status)), crate::units::Era::new(2));
-        assert!(!h.era_map().is_marked(0));
+        assert!(!h.era_map().is_marked(DataBlock::new(0)));
         w.stop().unwrap();
         // After the stop, work is refused, not lost silently.
         assert!(matches!(h.request(Request::Status), Err(Error::Suspended)));
         let (tx, rx) = mpsc::channel();
-        h.defer_write(0, 0, Box::new(move |r| tx.send(r.is_err()).unwrap()));
+        h.defer_write(
+            DataBlock::new(0),
+            DataBlock::new(0),
+            Box::new(move |r| tx.send(r.is_err()).unwrap()),
+        );
         assert!(rx.recv().unwrap());
     }
 }

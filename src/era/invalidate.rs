@@ -23,6 +23,7 @@ use crate::io::BlockIo;
 use crate::pdata::array_reader::ArrayReader;
 use crate::pdata::bitset::nr_words;
 use crate::pdata::codec::{get_u32, get_u64};
+use crate::units::DataBlock;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -54,7 +55,8 @@ impl BlockSet {
     }
 
     /// Whether block `b` is in the set.
-    pub fn contains(&self, b: u32) -> bool {
+    pub fn contains(&self, b: DataBlock) -> bool {
+        let b = b.get();
         self.words
             .get(b as usize / 64)
             .is_some_and(|w| (w >> (b % 64)) & 1 == 1)
@@ -118,14 +120,14 @@ impl BlockSet {
 
     /// The maximal runs `[begin, end)` of the set, in order.
     pub fn runs(&self) -> Runs<'_> {
-        self.runs_beginning_in(0, self.nr_blocks)
+        self.runs_beginning_in(DataBlock::new(0), DataBlock::new(self.nr_blocks))
     }
 
     /// The maximal runs of the set whose first block lies in `[from, until)` (a run may
     /// end beyond `until`). Splitting `0..nr_blocks` into ranges and listing each
     /// range's runs lists every run exactly once, in order.
-    pub fn runs_beginning_in(&self, from: u32, until: u32) -> Runs<'_> {
-        let from = u64::from(from);
+    pub fn runs_beginning_in(&self, from: DataBlock, until: DataBlock) -> Runs<'_> {
+        let from = u64::from(from.get());
         // A run under way at `from` belongs to the range before.
         let pos = if from > 0 && self.contains_u64(from - 1) && self.contains_u64(from) {
             self.next_clear(from)
@@ -135,12 +137,12 @@ impl BlockSet {
         Runs {
             set: self,
             pos,
-            until: u64::from(until.min(self.nr_blocks)),
+            until: u64::from(until.get().min(self.nr_blocks)),
         }
     }
 
     fn contains_u64(&self, b: u64) -> bool {
-        u32::try_from(b).is_ok_and(|b| self.contains(b))
+        u32::try_from(b).is_ok_and(|b| self.contains(DataBlock::new(b)))
     }
 }
 
@@ -152,9 +154,9 @@ pub struct Runs<'a> {
 }
 
 impl Iterator for Runs<'_> {
-    type Item = (u32, u32);
+    type Item = (DataBlock, DataBlock);
 
-    fn next(&mut self) -> Option<(u32, u32)> {
+    fn next(&mut self) -> Option<(DataBlock, DataBlock)> {
         if self.pos >= self.until {
             return None;
         }
@@ -163,7 +165,7 @@ impl Iterator for Runs<'_> {
         self.pos = end;
         // Both are at most nr_blocks, a u32.
         let n = self.set.nr_blocks;
-        let clamp = |v: u64| u32::try_from(v).unwrap_or(n).min(n);
+        let clamp = |v: u64| DataBlock::new(u32::try_from(v).unwrap_or(n).min(n));
         Some((clamp(begin), clamp(end)))
     }
 }
@@ -174,7 +176,7 @@ fn words_for(nr_blocks: u32) -> usize {
 }
 
 /// Maximal runs `[begin, end)` of blocks whose logical era is `>= since`.
-pub fn written_since(md: EraMetadata, since: u32) -> Vec<(u32, u32)> {
+pub fn written_since(md: EraMetadata, since: u32) -> Vec<(DataBlock, DataBlock)> {
     written_since_in(&md, since).runs().collect()
 }
 
@@ -366,21 +368,21 @@ fn or_writeset_words(
 }
 
 /// Maximal runs `[begin, end)` of indices whose value is `>= since`.
-pub fn runs_at_least(eras: &[u32], since: u32) -> Vec<(u32, u32)> {
+pub fn runs_at_least(eras: &[u32], since: u32) -> Vec<(DataBlock, DataBlock)> {
     let mut runs = Vec::new();
     let mut start: Option<usize> = None;
     for (b, &e) in eras.iter().enumerate() {
         match (e >= since, start) {
             (true, None) => start = Some(b),
             (false, Some(s)) => {
-                runs.push((s as u32, b as u32));
+                runs.push((DataBlock::new(s as u32), DataBlock::new(b as u32)));
                 start = None;
             }
             _ => {}
         }
     }
     if let Some(s) = start {
-        runs.push((s as u32, eras.len() as u32));
+        runs.push((DataBlock::new(s as u32), DataBlock::new(eras.len() as u32)));
     }
     runs
 }
@@ -392,11 +394,17 @@ mod tests {
     use crate::pdata::bitset::set_bit;
     use crate::units::Era;
 
+    fn blocks(runs: &[(u32, u32)]) -> Vec<(DataBlock, DataBlock)> {
+        runs.iter()
+            .map(|&(b, e)| (DataBlock::new(b), DataBlock::new(e)))
+            .collect()
+    }
+
     #[test]
     fn runs_cover_exactly_the_blocks_at_or_above() {
         let eras = [0, 3, 4, 1, 5, 5, 2, 9];
-        assert_eq!(runs_at_least(&eras, 3), vec![(1, 3), (4, 6), (7, 8)]);
-        assert_eq!(runs_at_least(&eras, 0), vec![(0, 8)]);
+        assert_eq!(runs_at_least(&eras, 3), blocks(&[(1, 3), (4, 6), (7, 8)]));
+        assert_eq!(runs_at_least(&eras, 0), blocks(&[(0, 8)]));
         assert_eq!(runs_at_least(&eras, 10), vec![]);
     }
 
@@ -517,12 +525,14 @@ mod tests {
             let mut from = 0;
             while from < nr_blocks {
                 let until = from.saturating_add(step).min(nr_blocks);
-                split.extend(set.runs_beginning_in(from, until));
+                split.extend(set.runs_beginning_in(DataBlock::new(from), DataBlock::new(until)));
                 from = until;
             }
             assert_eq!(split, all, "nr_blocks {nr_blocks} step {step}");
-            let want: Vec<u32> = (0..nr_blocks).filter(|&b| set.contains(b)).collect();
-            let listed: Vec<u32> = all.iter().flat_map(|&(b, e)| b..e).collect();
+            let want: Vec<u32> = (0..nr_blocks)
+                .filter(|&b| set.contains(DataBlock::new(b)))
+                .collect();
+            let listed: Vec<u32> = all.iter().flat_map(|&(b, e)| b.get()..e.get()).collect();
             assert_eq!(listed, want);
         }
     }

@@ -3,7 +3,7 @@
 //! b/64) and eras as slices, so that a consumer can format them in bulk.
 
 use crate::pdata::bitset::for_each_run;
-use crate::units::Era;
+use crate::units::{DataBlock, Era};
 
 /// The superblock as the XML sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -48,13 +48,13 @@ pub trait Visitor {
     fn superblock_begin(&mut self, sb: &SuperblockIr) -> Result<(), Self::Error>;
     fn writeset_begin(&mut self, ws: &WritesetIr) -> Result<(), Self::Error>;
     /// A run of marked blocks `[begin, begin + len)` of the open writeset.
-    fn writeset_run(&mut self, begin: u32, len: u32) -> Result<(), Self::Error>;
+    fn writeset_run(&mut self, begin: DataBlock, len: u32) -> Result<(), Self::Error>;
     /// The open writeset's bits as words; by default split into runs.
     fn writeset_words(&mut self, words: &[u64], nr_bits: u32) -> Result<(), Self::Error> {
         let mut result = Ok(());
         for_each_run(words, nr_bits as u64, |b, e| {
             if result.is_ok() {
-                result = self.writeset_run(b as u32, (e - b) as u32);
+                result = self.writeset_run(DataBlock::new(b as u32), (e - b) as u32);
             }
         });
         result
@@ -62,7 +62,7 @@ pub trait Visitor {
     fn writeset_end(&mut self) -> Result<(), Self::Error>;
     fn era_array_begin(&mut self) -> Result<(), Self::Error>;
     /// Eras of blocks `first, first + 1, …`.
-    fn eras(&mut self, first: u32, eras: &[u32]) -> Result<(), Self::Error>;
+    fn eras(&mut self, first: DataBlock, eras: &[u32]) -> Result<(), Self::Error>;
     fn era_array_end(&mut self) -> Result<(), Self::Error>;
     fn superblock_end(&mut self) -> Result<(), Self::Error>;
 }
@@ -86,7 +86,7 @@ impl EraMetadata {
         // In pieces, so that a visitor can show progress through a large array.
         let mut first = 0u32;
         for piece in self.era_array.chunks(ERAS_PER_VISIT) {
-            v.eras(first, piece)?;
+            v.eras(DataBlock::new(first), piece)?;
             first = first.saturating_add(piece.len() as u32);
         }
         v.era_array_end()?;

@@ -12,6 +12,7 @@ mod checks;
 pub(crate) use checks::{Checker, Stage};
 
 use crate::era::ir::{EraMetadata, SuperblockIr, Visitor, Writeset, WritesetIr};
+use crate::units::DataBlock;
 
 /// Why the metadata handed to an [`IrBuilder`] cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,13 +29,17 @@ pub enum BuildError {
     #[error("writeset of era {era} is newer than the current era {current_era}")]
     FutureWriteset { era: u32, current_era: u32 },
     #[error("marked blocks {begin}+{len} overflow a 32-bit block number")]
-    RunOverflow { begin: u32, len: u32 },
+    RunOverflow { begin: DataBlock, len: u32 },
     #[error("writeset of era {era}: block {block} is beyond nr_bits {nr_bits}")]
-    BitBeyondEnd { era: u32, block: u32, nr_bits: u32 },
+    BitBeyondEnd {
+        era: u32,
+        block: DataBlock,
+        nr_bits: u32,
+    },
     #[error("era of block {block}: the block is beyond nr_blocks {nr_blocks}")]
-    EraBeyondEnd { block: u32, nr_blocks: u32 },
+    EraBeyondEnd { block: DataBlock, nr_blocks: u32 },
     #[error("era of block {block} is given twice")]
-    RepeatedEra { block: u32 },
+    RepeatedEra { block: DataBlock },
     #[error("the metadata device is too small: at least {needed_bytes} bytes are needed, the device has {device_bytes}")]
     DeviceTooSmall {
         needed_bytes: u64,
@@ -146,8 +151,9 @@ impl Visitor for IrBuilder {
         Ok(())
     }
 
-    fn writeset_run(&mut self, begin: u32, len: u32) -> Result<(), BuildError> {
+    fn writeset_run(&mut self, begin: DataBlock, len: u32) -> Result<(), BuildError> {
         let end = self.checks.writeset_run(begin, len)?;
+        let begin = begin.get();
         let Some(ws) = self.md.writesets.last_mut() else {
             return Err(BuildError::OutOfOrder("a run of marked blocks"));
         };
@@ -163,9 +169,9 @@ impl Visitor for IrBuilder {
         self.checks.era_array_begin()
     }
 
-    fn eras(&mut self, first: u32, eras: &[u32]) -> Result<(), BuildError> {
+    fn eras(&mut self, first: DataBlock, eras: &[u32]) -> Result<(), BuildError> {
         self.checks.eras(first, eras)?;
-        let begin = first as usize;
+        let begin = first.index();
         if let Some(dst) = self.md.era_array.get_mut(begin..begin + eras.len()) {
             dst.copy_from_slice(eras);
         }

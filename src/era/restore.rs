@@ -34,7 +34,7 @@ use crate::pdata::array::nr_array_blocks;
 use crate::pdata::bitset::nr_words;
 use crate::pdata::btree::btree_nr_nodes;
 use crate::pdata::space_map::{managed_blocks, space_map_size, MAX_METADATA_BLOCKS};
-use crate::units::{origin_blocks_ok, BLOCK_SECTORS, BLOCK_SIZE, ORIGIN_BLOCKS_LIMIT};
+use crate::units::{origin_blocks_ok, DataBlock, BLOCK_SECTORS, BLOCK_SIZE, ORIGIN_BLOCKS_LIMIT};
 use std::collections::HashSet;
 
 /// What [`write_metadata`] wrote.
@@ -252,7 +252,7 @@ fn feed(md: &EraMetadata, w: &mut StreamWriter<'_>) -> std::result::Result<(), S
     // In pieces: the writer gathers them a batch at a time anyway.
     for (i, piece) in md.era_array.chunks(1 << 20).enumerate() {
         let first = u32::try_from(i << 20).map_err(|_| BuildError::TooManyBlocks(u32::MAX))?;
-        w.eras(first, piece)?;
+        w.eras(DataBlock::new(first), piece)?;
     }
     w.era_array_end()?;
     w.superblock_end()

@@ -18,6 +18,7 @@ use crate::io::BlockIo;
 use crate::pdata::array_reader::ArrayReader;
 use crate::pdata::bitset::{mask_tail, nr_words};
 use crate::pdata::codec::{get_u32, get_u64};
+use crate::units::DataBlock;
 
 /// Era-array blocks read and passed on at a time: 128 x 1018 entries, 512 KiB of eras.
 const ERA_GROUP_BLOCKS: usize = 128;
@@ -172,7 +173,7 @@ impl<'a> MetadataStream<'a> {
             // Era-array indices are below nr_blocks, a u32.
             let at = u32::try_from(first).unwrap_or(u32::MAX);
             let (visited, ahead) = rayon::join(
-                || v.eras(at, &cur),
+                || v.eras(DataBlock::new(at), &cur),
                 || match g + 1 < nr_groups {
                     true => read(g + 1, after, &mut next),
                     false => Ok(()),

@@ -14,6 +14,7 @@ use crate::emulate::Error as TargetError;
 use crate::nbd::consts::*;
 use crate::nbd::handshake::{negotiate, Export};
 use crate::nbd::request::{read_request, simple_reply, Command, Request};
+use crate::units::DataBlock;
 use std::io::{BufReader, Read, Write};
 use std::net::Shutdown;
 use std::sync::mpsc::{self, Sender};
@@ -279,7 +280,7 @@ fn submit(
     } else {
         first
     };
-    let (first, last) = (first as u32, last as u32);
+    let (first, last) = (DataBlock::new(first as u32), DataBlock::new(last as u32));
     let p = Pending {
         head,
         offset: r.offset,

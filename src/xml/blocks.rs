@@ -1,6 +1,7 @@
 //! `era_invalidate`'s output: `<blocks>`, one `<range begin= end=/>` per run of two or
 //! more blocks and one `<block block=/>` per single block, `</blocks>`, no final newline.
 
+use crate::units::DataBlock;
 use std::io::{self, Write};
 
 /// What precedes the runs.
@@ -10,7 +11,8 @@ pub const BLOCKS_TAIL: &[u8] = b"\n</blocks>";
 
 /// Appends the element of the run `[b, e)`: a `<range>` for two or more blocks, a
 /// `<block>` for one, nothing for none.
-pub fn push_block_run(buf: &mut Vec<u8>, num: &mut itoa::Buffer, (b, e): (u32, u32)) {
+pub fn push_block_run(buf: &mut Vec<u8>, num: &mut itoa::Buffer, run: (DataBlock, DataBlock)) {
+    let (b, e) = (run.0.get(), run.1.get());
     if e > b.saturating_add(1) {
         buf.extend_from_slice(b"\n  <range begin=\"");
         buf.extend_from_slice(num.format(b).as_bytes());
@@ -25,7 +27,7 @@ pub fn push_block_run(buf: &mut Vec<u8>, num: &mut itoa::Buffer, (b, e): (u32, u
 }
 
 /// Writes the block list for the runs `[begin, end)`.
-pub fn write_blocks(out: &mut dyn Write, runs: &[(u32, u32)]) -> io::Result<()> {
+pub fn write_blocks(out: &mut dyn Write, runs: &[(DataBlock, DataBlock)]) -> io::Result<()> {
     let mut buf = Vec::with_capacity(64 * 1024);
     buf.extend_from_slice(BLOCKS_HEAD);
     let mut num = itoa::Buffer::new();
@@ -47,7 +49,8 @@ mod tests {
     #[test]
     fn formats_ranges_singles_and_empty() {
         let mut v = Vec::new();
-        write_blocks(&mut v, &[(0, 4), (7, 8), (10, 12)]).unwrap();
+        let b = DataBlock::new;
+        write_blocks(&mut v, &[(b(0), b(4)), (b(7), b(8)), (b(10), b(12))]).unwrap();
         assert_eq!(
             String::from_utf8(v).unwrap(),
             "<blocks>\n  <range begin=\"0\" end=\"4\"/>\n  <block block=\"7\"/>\n  <range begin=\"10\" end=\"12\"/>\n</blocks>"

@@ -6,6 +6,7 @@
 use super::lines::LineBuf;
 use crate::era::ir::{SuperblockIr, Visitor, WritesetIr};
 use crate::pdata::bitset::{bits_from, for_each_run_beginning_in};
+use crate::units::DataBlock;
 use rayon::prelude::*;
 use std::io::{self, Write};
 
@@ -175,7 +176,8 @@ impl<W: Write + Send> Visitor for XmlWriter<W> {
         self.line(2, s.as_bytes())
     }
 
-    fn writeset_run(&mut self, begin: u32, len: u32) -> io::Result<()> {
+    fn writeset_run(&mut self, begin: DataBlock, len: u32) -> io::Result<()> {
+        let begin = begin.get();
         match self.style {
             XmlStyle::Compact => {
                 self.write_pending()?;
@@ -242,9 +244,9 @@ impl<W: Write + Send> Visitor for XmlWriter<W> {
         self.line(2, b"<era_array>")
     }
 
-    fn eras(&mut self, first: u32, eras: &[u32]) -> io::Result<()> {
+    fn eras(&mut self, first: DataBlock, eras: &[u32]) -> io::Result<()> {
         self.format_parallel(eras.len(), |r, buf| {
-            buf.push_eras(u64::from(first) + r.start as u64, &eras[r])
+            buf.push_eras(u64::from(first.get()) + r.start as u64, &eras[r])
         })
     }
 

@@ -10,6 +10,7 @@ use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::era::invalidate::written_since;
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::MemIo;
+use era_tools::units::DataBlock;
 use std::sync::Arc;
 
 fn runner(meta: Arc<MemIo>, origin_bytes: u64, block_size: u32) -> Runner {
@@ -59,7 +60,7 @@ fn wiped_blocks_have_increasing_eras() {
     assert_eq!(noted, (2..18).collect::<Vec<u32>>());
     let view = open_view(meta.as_ref(), Source::Live).unwrap();
     let md = read_metadata(meta.as_ref(), &view).unwrap();
-    let region = |i: u32| (i * 1024, (i + 1) * 1024);
+    let region = |i: u32| (DataBlock::new(i * 1024), DataBlock::new((i + 1) * 1024));
     assert_eq!(
         written_since(md.clone(), noted[7]),
         vec![region(8), region(10), region(12), region(14)]
@@ -91,7 +92,7 @@ fn pausing_does_not_effect_tracking() {
     run_script(&mut r, "close");
     let view = open_view(meta.as_ref(), Source::Live).unwrap();
     let md = read_metadata(meta.as_ref(), &view).unwrap();
-    let region = |i: u32| (i * 1024, (i + 1) * 1024);
+    let region = |i: u32| (DataBlock::new(i * 1024), DataBlock::new((i + 1) * 1024));
     assert_eq!(
         written_since(md.clone(), noted[7]),
         vec![region(8), region(10), region(12), region(14)]

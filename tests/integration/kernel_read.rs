@@ -7,7 +7,7 @@ use common::*;
 use era_tools::era::ir::EraMetadata;
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::MemIo;
-use era_tools::units::Era;
+use era_tools::units::{DataBlock, Era};
 use era_tools::xml::{XmlStyle, XmlWriter};
 
 fn read(case: &str, source: Source) -> EraMetadata {
@@ -84,12 +84,13 @@ fn written_since_lists_the_truth_for_every_threshold() {
 fn the_run_check_itself_catches_wrong_lists() {
     let truth = [0, 3, 3, 1, 5];
     let rmq = RangeMinMax::new(&truth);
-    assert_runs_are_truth(&[(1, 3), (4, 5)], &rmq, 5, 3, "right");
+    let b = DataBlock::new;
+    assert_runs_are_truth(&[(b(1), b(3)), (b(4), b(5))], &rmq, 5, 3, "right");
     for wrong in [
-        vec![(1, 3)],
-        vec![(1, 4), (4, 5)],
-        vec![(1, 2), (4, 5)],
-        vec![(0, 3), (4, 5)],
+        vec![(b(1), b(3))],
+        vec![(b(1), b(4)), (b(4), b(5))],
+        vec![(b(1), b(2)), (b(4), b(5))],
+        vec![(b(0), b(3)), (b(4), b(5))],
     ] {
         let r = std::panic::catch_unwind(|| assert_runs_are_truth(&wrong, &rmq, 5, 3, "wrong"));
         assert!(r.is_err(), "{wrong:?} was accepted");

@@ -4,6 +4,7 @@
 //! the output is the same bytes as a sequential listing and memory stays bounded.
 
 use crate::era::invalidate::BlockSet;
+use crate::units::DataBlock;
 use rayon::prelude::*;
 use std::io::{self, Write};
 
@@ -19,7 +20,7 @@ pub fn write_runs(
     out: &mut dyn Write,
     set: &BlockSet,
     mut skip: usize,
-    fmt: impl Fn(&mut Vec<u8>, &mut itoa::Buffer, (u32, u32)) + Sync,
+    fmt: impl Fn(&mut Vec<u8>, &mut itoa::Buffer, (DataBlock, DataBlock)) + Sync,
 ) -> io::Result<()> {
     let nr_blocks = set.nr_blocks();
     let nr_chunks = nr_blocks.div_ceil(CHUNK_BLOCKS);
@@ -34,7 +35,7 @@ pub fn write_runs(
                 let from = c.saturating_mul(CHUNK_BLOCKS);
                 let until = from.saturating_add(CHUNK_BLOCKS).min(nr_blocks);
                 let mut num = itoa::Buffer::new();
-                for run in set.runs_beginning_in(from, until) {
+                for run in set.runs_beginning_in(DataBlock::new(from), DataBlock::new(until)) {
                     fmt(buf, &mut num, run);
                 }
             });
@@ -73,12 +74,13 @@ mod tests {
                 })
                 .collect();
             set.union_words(&words);
-            let fmt = |buf: &mut Vec<u8>, num: &mut itoa::Buffer, (b, e): (u32, u32)| {
-                buf.push(b',');
-                buf.extend_from_slice(num.format(b).as_bytes());
-                buf.push(b'-');
-                buf.extend_from_slice(num.format(e).as_bytes());
-            };
+            let fmt =
+                |buf: &mut Vec<u8>, num: &mut itoa::Buffer, (b, e): (DataBlock, DataBlock)| {
+                    buf.push(b',');
+                    buf.extend_from_slice(num.format(b.get()).as_bytes());
+                    buf.push(b'-');
+                    buf.extend_from_slice(num.format(e.get()).as_bytes());
+                };
             let mut want = Vec::new();
             let mut num = itoa::Buffer::new();
             for run in set.runs() {

@@ -5,6 +5,7 @@
 //! "length", "length_rounded_up", "runs": [{"begin", "end"}, …]}` and a newline.
 
 use super::offsets::Scale;
+use crate::units::DataBlock;
 use std::io;
 #[cfg(test)]
 use std::io::Write;
@@ -70,7 +71,12 @@ pub const JSON_TAIL: &[u8] = b"]}\n";
 
 /// Appends `,{"begin":B,"end":E}` for the run of blocks `[begin, end)` in `scale`'s
 /// unit. The first run's comma is the caller's to drop.
-pub fn push_json_run(buf: &mut Vec<u8>, num: &mut itoa::Buffer, scale: &Scale, run: (u32, u32)) {
+pub fn push_json_run(
+    buf: &mut Vec<u8>,
+    num: &mut itoa::Buffer,
+    scale: &Scale,
+    run: (DataBlock, DataBlock),
+) {
     let (begin, end) = scale.run(run);
     buf.extend_from_slice(b",{\"begin\":");
     buf.extend_from_slice(num.format(begin).as_bytes());
@@ -84,7 +90,7 @@ pub fn push_json_run(buf: &mut Vec<u8>, num: &mut itoa::Buffer, scale: &Scale, r
 pub fn write_json(
     out: &mut dyn Write,
     header: &Header,
-    runs: &[(u32, u32)],
+    runs: &[(DataBlock, DataBlock)],
     scale: &Scale,
 ) -> io::Result<()> {
     let mut body = Vec::new();
@@ -113,7 +119,8 @@ mod tests {
         };
         let scale = Scale::new(Unit::Bytes, 8, 4, None).unwrap();
         let mut v = Vec::new();
-        write_json(&mut v, &header, &[(0, 1), (2, 4)], &scale).unwrap();
+        let b = DataBlock::new;
+        write_json(&mut v, &header, &[(b(0), b(1)), (b(2), b(4))], &scale).unwrap();
         assert_eq!(
             String::from_utf8(v).unwrap(),
             "{\"view\":\"snapshot\",\"block_size\":8,\"nr_blocks\":4,\"current_era\":6,\

@@ -5,6 +5,8 @@
 //! `ceil(length / block_size)`). Without a known length the last block is taken whole
 //! (the end is rounded up to a block); with one, offsets are clamped to it.
 
+use crate::units::DataBlock;
+
 /// Bytes in a sector.
 const SECTOR_BYTES: u64 = 512;
 
@@ -144,8 +146,12 @@ impl Scale {
 
     /// The run of blocks `[begin, end)` as offsets `[begin, end)` in the unit, the end
     /// clamped to the length.
-    pub fn run(&self, (begin, end): (u32, u32)) -> (u64, u64) {
-        let at = |b: u32| u64::from(b).saturating_mul(self.per_block).min(self.length);
+    pub fn run(&self, (begin, end): (DataBlock, DataBlock)) -> (u64, u64) {
+        let at = |b: DataBlock| {
+            u64::from(b.get())
+                .saturating_mul(self.per_block)
+                .min(self.length)
+        };
         (at(begin), at(end))
     }
 }
@@ -154,29 +160,33 @@ impl Scale {
 mod tests {
     use super::*;
 
+    fn run(b: u32, e: u32) -> (DataBlock, DataBlock) {
+        (DataBlock::new(b), DataBlock::new(e))
+    }
+
     #[test]
     fn blocks_are_unchanged() {
         let s = Scale::new(Unit::Blocks, 8, 10, None).unwrap();
-        assert_eq!(s.run((3, 7)), (3, 7));
+        assert_eq!(s.run(run(3, 7)), (3, 7));
         assert_eq!((s.length(), s.rounded_up()), (10, false));
     }
 
     #[test]
     fn sectors_and_bytes_round_up_without_a_length() {
         let s = Scale::new(Unit::Sectors, 8, 10, None).unwrap();
-        assert_eq!(s.run((3, 10)), (24, 80));
+        assert_eq!(s.run(run(3, 10)), (24, 80));
         assert_eq!((s.length(), s.rounded_up()), (80, true));
         let b = Scale::new(Unit::Bytes, 8, 10, None).unwrap();
-        assert_eq!(b.run((3, 10)), (24 * 512, 80 * 512));
+        assert_eq!(b.run(run(3, 10)), (24 * 512, 80 * 512));
     }
 
     #[test]
     fn a_length_clamps_the_last_block() {
         let s = Scale::new(Unit::Sectors, 8, 10, Some(75)).unwrap();
-        assert_eq!(s.run((9, 10)), (72, 75));
+        assert_eq!(s.run(run(9, 10)), (72, 75));
         assert_eq!((s.length(), s.rounded_up()), (75, false));
         let b = Scale::new(Unit::Bytes, 8, 10, Some(75)).unwrap();
-        assert_eq!(b.run((0, 10)), (0, 75 * 512));
+        assert_eq!(b.run(run(0, 10)), (0, 75 * 512));
     }
 
     #[test]

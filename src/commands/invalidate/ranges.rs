@@ -2,11 +2,17 @@
 //! line at all when no block qualifies).
 
 use super::offsets::Scale;
+use crate::units::DataBlock;
 #[cfg(test)]
 use std::io::{self, Write};
 
 /// Appends the line of the run `[begin, end)` of blocks, as offsets in `scale`'s unit.
-pub fn push_range(buf: &mut Vec<u8>, num: &mut itoa::Buffer, scale: &Scale, run: (u32, u32)) {
+pub fn push_range(
+    buf: &mut Vec<u8>,
+    num: &mut itoa::Buffer,
+    scale: &Scale,
+    run: (DataBlock, DataBlock),
+) {
     let (begin, end) = scale.run(run);
     buf.extend_from_slice(num.format(begin).as_bytes());
     buf.push(b' ');
@@ -17,7 +23,11 @@ pub fn push_range(buf: &mut Vec<u8>, num: &mut itoa::Buffer, scale: &Scale, run:
 /// Writes the runs `[begin, end)` of blocks as offsets in `scale`'s unit, one line a
 /// run.
 #[cfg(test)]
-pub fn write_ranges(out: &mut dyn Write, runs: &[(u32, u32)], scale: &Scale) -> io::Result<()> {
+pub fn write_ranges(
+    out: &mut dyn Write,
+    runs: &[(DataBlock, DataBlock)],
+    scale: &Scale,
+) -> io::Result<()> {
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut num = itoa::Buffer::new();
     for &run in runs {
@@ -35,7 +45,9 @@ mod tests {
     fn one_line_per_run_in_the_unit() {
         let scale = Scale::new(Unit::Sectors, 8, 12, Some(93)).unwrap();
         let mut v = Vec::new();
-        write_ranges(&mut v, &[(0, 4), (7, 8), (10, 12)], &scale).unwrap();
+        let b = DataBlock::new;
+        let runs = [(b(0), b(4)), (b(7), b(8)), (b(10), b(12))];
+        write_ranges(&mut v, &runs, &scale).unwrap();
         assert_eq!(String::from_utf8(v).unwrap(), "0 32\n56 64\n80 93\n");
         let mut v = Vec::new();
         write_ranges(&mut v, &[], &scale).unwrap();

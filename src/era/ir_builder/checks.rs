@@ -14,7 +14,7 @@ use crate::era::restore::{
     bitset_blocks, blocks_needed_for, era_array_blocks, fits, writeset_tree_blocks,
 };
 use crate::pdata::space_map::MAX_METADATA_BLOCKS;
-use crate::units::{origin_blocks_ok, BLOCK_SIZE};
+use crate::units::{origin_blocks_ok, DataBlock, BLOCK_SIZE};
 use std::collections::HashSet;
 
 /// Where the document is.
@@ -169,16 +169,16 @@ impl Checker {
     }
 
     /// Checks a run of the open writeset; returns its end.
-    pub fn writeset_run(&mut self, begin: u32, len: u32) -> Result<u32, BuildError> {
+    pub fn writeset_run(&mut self, begin: DataBlock, len: u32) -> Result<u32, BuildError> {
         self.expect(Stage::Writeset, "a run of marked blocks")?;
-        let Some(end) = begin.checked_add(len) else {
+        let Some(end) = begin.get().checked_add(len) else {
             return Err(BuildError::RunOverflow { begin, len });
         };
         let ws = self.writeset;
         if end > ws.nr_bits {
             return Err(BuildError::BitBeyondEnd {
                 era: ws.era.get(),
-                block: begin.max(ws.nr_bits),
+                block: DataBlock::new(begin.get().max(ws.nr_bits)),
                 nr_bits: ws.nr_bits,
             });
         }
@@ -198,19 +198,21 @@ impl Checker {
     }
 
     /// Checks the eras of blocks `first..` and notes them as given.
-    pub fn eras(&mut self, first: u32, eras: &[u32]) -> Result<(), BuildError> {
+    pub fn eras(&mut self, first: DataBlock, eras: &[u32]) -> Result<(), BuildError> {
         self.expect(Stage::EraArray, "an era entry")?;
         let nr_blocks = self.superblock.nr_blocks;
-        let begin = u64::from(first);
+        let begin = u64::from(first.get());
         let end = begin + eras.len() as u64;
         if end > u64::from(nr_blocks) {
             return Err(BuildError::EraBeyondEnd {
-                block: first.max(nr_blocks),
+                block: DataBlock::new(first.get().max(nr_blocks)),
                 nr_blocks,
             });
         }
         if let Some(b) = self.seen.first_given(begin, end) {
-            return Err(BuildError::RepeatedEra { block: b as u32 });
+            return Err(BuildError::RepeatedEra {
+                block: DataBlock::new(b as u32),
+            });
         }
         self.seen.mark(begin, end);
         Ok(())

@@ -1,5 +1,5 @@
 use super::*;
-use crate::units::Era;
+use crate::units::{DataBlock, Era};
 
 fn sb(nr_blocks: u32) -> SuperblockIr {
     SuperblockIr {
@@ -51,15 +51,15 @@ fn builds_in_input_order() {
     let mut b = IrBuilder::new();
     b.superblock_begin(&sb(130)).unwrap();
     b.writeset_begin(&ws(7, 130)).unwrap();
-    b.writeset_run(60, 10).unwrap();
-    b.writeset_run(65, 1).unwrap();
-    b.writeset_run(129, 1).unwrap();
+    b.writeset_run(DataBlock::new(60), 10).unwrap();
+    b.writeset_run(DataBlock::new(65), 1).unwrap();
+    b.writeset_run(DataBlock::new(129), 1).unwrap();
     b.writeset_end().unwrap();
     b.writeset_begin(&ws(2, 3)).unwrap();
     b.writeset_end().unwrap();
     b.era_array_begin().unwrap();
-    b.eras(128, &[4, 5]).unwrap();
-    b.eras(0, &[1]).unwrap();
+    b.eras(DataBlock::new(128), &[4, 5]).unwrap();
+    b.eras(DataBlock::new(0), &[1]).unwrap();
     b.era_array_end().unwrap();
     b.superblock_end().unwrap();
     let md = b.into_metadata().unwrap();
@@ -82,11 +82,14 @@ fn builds_in_input_order() {
 fn rejects_calls_out_of_order() {
     let mut b = IrBuilder::new();
     assert_eq!(
-        b.writeset_run(0, 1),
+        b.writeset_run(DataBlock::new(0), 1),
         Err(BuildError::OutOfOrder("a run of marked blocks"))
     );
     b.superblock_begin(&sb(4)).unwrap();
-    assert_eq!(b.eras(0, &[1]), Err(BuildError::OutOfOrder("an era entry")));
+    assert_eq!(
+        b.eras(DataBlock::new(0), &[1]),
+        Err(BuildError::OutOfOrder("an era entry"))
+    );
     b.era_array_begin().unwrap();
     assert_eq!(
         b.writeset_begin(&ws(1, 4)),
@@ -129,18 +132,18 @@ fn rejects_what_the_metadata_cannot_hold() {
     );
     b.writeset_begin(&ws(9, (1 << 31) - 1)).unwrap();
     assert_eq!(
-        b.writeset_run(u32::MAX, 1),
+        b.writeset_run(DataBlock::new(u32::MAX), 1),
         Err(BuildError::RunOverflow {
-            begin: u32::MAX,
+            begin: DataBlock::new(u32::MAX),
             len: 1
         })
     );
-    b.writeset_run((1 << 31) - 2, 1).unwrap();
+    b.writeset_run(DataBlock::new((1 << 31) - 2), 1).unwrap();
     assert_eq!(
-        b.writeset_run((1 << 31) - 1, 1),
+        b.writeset_run(DataBlock::new((1 << 31) - 1), 1),
         Err(BuildError::BitBeyondEnd {
             era: 9,
-            block: (1 << 31) - 1,
+            block: DataBlock::new((1 << 31) - 1),
             nr_bits: (1 << 31) - 1
         })
     );
@@ -150,15 +153,17 @@ fn rejects_what_the_metadata_cannot_hold() {
         Err(BuildError::RepeatedWriteset { era: 9 })
     );
     b.era_array_begin().unwrap();
-    b.eras(5, &[1, 2, 3]).unwrap();
+    b.eras(DataBlock::new(5), &[1, 2, 3]).unwrap();
     assert_eq!(
-        b.eras(0, &[0; 7]),
-        Err(BuildError::RepeatedEra { block: 5 })
+        b.eras(DataBlock::new(0), &[0; 7]),
+        Err(BuildError::RepeatedEra {
+            block: DataBlock::new(5)
+        })
     );
     assert_eq!(
-        b.eras(98, &[0; 3]),
+        b.eras(DataBlock::new(98), &[0; 3]),
         Err(BuildError::EraBeyondEnd {
-            block: 100,
+            block: DataBlock::new(100),
             nr_blocks: 100
         })
     );

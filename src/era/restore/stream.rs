@@ -31,7 +31,7 @@ use crate::pdata::bitset::{mask_tail, nr_words};
 use crate::pdata::btree::BtreeBuilder;
 use crate::pdata::space_map::{managed_blocks, write_space_map};
 use crate::pdata::write_block;
-use crate::units::MetaBlock;
+use crate::units::{DataBlock, MetaBlock};
 
 /// Why a [`StreamWriter`] stopped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,7 +65,7 @@ pub struct StreamWriter<'a> {
     /// The writeset eras are not one contiguous range (the message).
     eras_fault: Option<String>,
     /// The lowest block given an era later than the current era, and that era.
-    later: Option<(u32, u32)>,
+    later: Option<(DataBlock, u32)>,
     /// Why writing failed.
     failure: Option<Error>,
 }
@@ -226,8 +226,9 @@ impl Visitor for StreamWriter<'_> {
         Ok(())
     }
 
-    fn writeset_run(&mut self, begin: u32, len: u32) -> std::result::Result<(), StreamError> {
+    fn writeset_run(&mut self, begin: DataBlock, len: u32) -> std::result::Result<(), StreamError> {
         let end = self.checks.writeset_run(begin, len)?;
+        let begin = begin.get();
         if let Some(open) = &mut self.open {
             set_range(&mut open.words, u64::from(begin), u64::from(end));
         }
@@ -249,7 +250,7 @@ impl Visitor for StreamWriter<'_> {
             let mut result = Ok(());
             crate::pdata::bitset::for_each_run(words, u64::from(nr_bits), |b, e| {
                 if result.is_ok() {
-                    result = self.writeset_run(b as u32, (e - b) as u32);
+                    result = self.writeset_run(DataBlock::new(b as u32), (e - b) as u32);
                 }
             });
             return result;
@@ -298,11 +299,12 @@ impl Visitor for StreamWriter<'_> {
         Ok(())
     }
 
-    fn eras(&mut self, first: u32, eras: &[u32]) -> std::result::Result<(), StreamError> {
+    fn eras(&mut self, first: DataBlock, eras: &[u32]) -> std::result::Result<(), StreamError> {
         self.checks.eras(first, eras)?;
+        let first = first.get();
         let current = self.checks.superblock.current_era;
         if let Some(i) = eras.iter().position(|&e| e > current.get()) {
-            let block = first + i as u32;
+            let block = DataBlock::new(first + i as u32);
             if self.later.is_none_or(|(b, _)| block < b) {
                 self.later = Some((block, eras[i]));
             }

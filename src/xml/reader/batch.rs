@@ -5,6 +5,7 @@
 
 use super::error::{Pos, ReadError, ReadErrorKind};
 use crate::era::ir::Visitor;
+use crate::units::DataBlock;
 use std::fmt::Display;
 
 /// Entries of an era batch before it is handed over.
@@ -72,7 +73,7 @@ impl PendingRun {
         V::Error: Display,
     {
         if let Some(loc) = self.pos.take() {
-            v.writeset_run(self.begin, self.len)
+            v.writeset_run(DataBlock::new(self.begin), self.len)
                 .map_err(|e| visitor_error(resolve(loc), e, self.count, "marked blocks"))?;
         }
         Ok(())
@@ -135,7 +136,7 @@ impl PendingEras {
     {
         if let Some(loc) = self.pos.take() {
             let n = self.eras.len() as u64;
-            let r = v.eras(self.first, &self.eras);
+            let r = v.eras(DataBlock::new(self.first), &self.eras);
             self.eras.clear();
             r.map_err(|e| visitor_error(resolve(loc), e, n, "<era> elements"))?;
         }

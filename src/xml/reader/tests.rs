@@ -1,6 +1,6 @@
 use super::*;
 use crate::era::ir::{SuperblockIr, Writeset, WritesetIr};
-use crate::units::Era;
+use crate::units::{DataBlock, Era};
 
 /// One visitor call, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,8 +40,8 @@ impl Visitor for Rec {
     fn writeset_begin(&mut self, ws: &WritesetIr) -> Result<(), String> {
         self.push(Call::Ws(ws.era.get(), ws.nr_bits))
     }
-    fn writeset_run(&mut self, begin: u32, len: u32) -> Result<(), String> {
-        self.push(Call::Run(begin, len))
+    fn writeset_run(&mut self, begin: DataBlock, len: u32) -> Result<(), String> {
+        self.push(Call::Run(begin.get(), len))
     }
     fn writeset_end(&mut self) -> Result<(), String> {
         self.push(Call::WsEnd)
@@ -49,8 +49,8 @@ impl Visitor for Rec {
     fn era_array_begin(&mut self) -> Result<(), String> {
         self.push(Call::Ea)
     }
-    fn eras(&mut self, first: u32, eras: &[u32]) -> Result<(), String> {
-        self.push(Call::Eras(first, eras.to_vec()))
+    fn eras(&mut self, first: DataBlock, eras: &[u32]) -> Result<(), String> {
+        self.push(Call::Eras(first.get(), eras.to_vec()))
     }
     fn era_array_end(&mut self) -> Result<(), String> {
         self.push(Call::EaEnd)

@@ -1,6 +1,6 @@
 use super::*;
 use crate::era::ir::{EraMetadata, Writeset};
-use crate::units::Era;
+use crate::units::{DataBlock, Era};
 
 fn sample() -> EraMetadata {
     EraMetadata {
@@ -56,10 +56,10 @@ fn empty_era_array_and_runs_path_agree() {
         nr_bits: 4,
     })
     .unwrap();
-    w.writeset_run(1, 2).unwrap();
+    w.writeset_run(DataBlock::new(1), 2).unwrap();
     w.writeset_end().unwrap();
     w.era_array_begin().unwrap();
-    w.eras(0, &md.era_array).unwrap();
+    w.eras(DataBlock::new(0), &md.era_array).unwrap();
     w.era_array_end().unwrap();
     w.superblock_end().unwrap();
     assert_eq!(

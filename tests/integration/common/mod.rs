@@ -11,6 +11,7 @@ pub mod power_cut;
 pub mod recount;
 pub mod script;
 
+use era_tools::units::DataBlock;
 use flate2::read::GzDecoder;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -212,7 +213,7 @@ impl Truth {
 /// Asserts that `runs` ([begin, end) pairs, ascending) are exactly the blocks whose era
 /// in `truth` is at least `since`.
 pub fn assert_runs_are_truth(
-    runs: &[(u32, u32)],
+    runs: &[(DataBlock, DataBlock)],
     truth: &RangeMinMax,
     nr_blocks: u32,
     since: u32,
@@ -220,6 +221,7 @@ pub fn assert_runs_are_truth(
 ) {
     let mut prev_end = 0u32;
     for &(b, e) in runs {
+        let (b, e) = (b.get(), e.get());
         assert!(
             b < e && b >= prev_end && e <= nr_blocks,
             "{what}: bad run [{b}, {e})"

@@ -5,7 +5,7 @@ use crate::io::MemIo;
 use crate::pdata::array::array_max_entries;
 use crate::pdata::array_builder::BATCH_BLOCKS;
 use crate::pdata::bitset::for_each_run;
-use crate::units::Era;
+use crate::units::{DataBlock, Era};
 
 fn xorshift(s: &mut u64) -> u64 {
     *s ^= *s << 13;
@@ -73,7 +73,8 @@ fn input_in_any_order_gives_the_bytes_of_input_in_order() {
             for_each_run(&ws.bits, u64::from(ws.nr_bits), |b, e| runs.push((b, e)));
             runs.reverse();
             for (b, e) in runs {
-                w.writeset_run(b as u32, (e - b) as u32).unwrap();
+                w.writeset_run(DataBlock::new(b as u32), (e - b) as u32)
+                    .unwrap();
             }
             w.writeset_end().unwrap();
         }
@@ -85,7 +86,8 @@ fn input_in_any_order_gives_the_bytes_of_input_in_order() {
         while end > 1 {
             let len = (1 + xorshift(&mut s) % 3000) as usize;
             let begin = end.saturating_sub(len).max(1);
-            w.eras(begin as u32, &eras[begin..end]).unwrap();
+            w.eras(DataBlock::new(begin as u32), &eras[begin..end])
+                .unwrap();
             end = begin;
         }
         w.era_array_end().unwrap();
@@ -124,8 +126,8 @@ fn late_checks_fail_at_the_end_with_nothing_written_when_held() {
             w.writeset_end().unwrap();
         }
         w.era_array_begin().unwrap();
-        w.eras(2, &eras[2..]).unwrap();
-        w.eras(0, &eras[..2]).unwrap();
+        w.eras(DataBlock::new(2), &eras[2..]).unwrap();
+        w.eras(DataBlock::new(0), &eras[..2]).unwrap();
         w.era_array_end().unwrap();
         w.superblock_end().unwrap();
         let err = w.finish().unwrap_err().to_string();
