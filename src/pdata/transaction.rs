@@ -68,6 +68,18 @@ pub struct TransactionManager {
     bootstrap_index: Option<Box<BlockBuf>>,
 }
 
+/// Stamps `buf` as a `kind` block at `b`, seals its checksum and writes it there.
+fn seal_and_write(
+    io: &dyn BlockIo,
+    b: MetaBlock,
+    kind: BlockKind,
+    buf: &mut BlockBuf,
+) -> Result<()> {
+    checksum::set_blocknr(buf, kind, b);
+    checksum::seal(buf, kind);
+    write_block(io, b, buf)
+}
+
 impl std::fmt::Debug for TransactionManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TransactionManager")
@@ -255,18 +267,12 @@ impl TransactionManager {
                     "changed block missing from the cache before its write",
                 ));
             };
-            let buf = Arc::make_mut(rc);
-            checksum::set_blocknr(buf, kind, b);
-            checksum::seal(buf, kind);
-            write_block(self.io.as_ref(), b, buf)?;
+            seal_and_write(self.io.as_ref(), b, kind, Arc::make_mut(rc))?;
         }
         let mut freed: Vec<_> = self.freed_dirty.drain().collect();
         freed.sort_unstable_by_key(|&(b, _)| b);
         for (b, (kind, data)) in freed {
-            let mut buf = *data;
-            checksum::set_blocknr(&mut buf, kind, b);
-            checksum::seal(&mut buf, kind);
-            write_block(self.io.as_ref(), b, &buf)?;
+            seal_and_write(self.io.as_ref(), b, kind, &mut { *data })?;
         }
         Ok(())
     }

@@ -72,11 +72,8 @@ fn config(meta: Arc<dyn BlockIo>) -> RunConfig {
     }
 }
 
-/// Runs the workload until the power cut; returns the blocks of every completed write
-/// with the era it completed in, and the number of metadata writes made.
-fn run_until_cut(io: Arc<PowerCutIo>, cache_blocks: usize) -> (Vec<(u32, u32)>, u64) {
-    let mut runner = Runner::new(config(io.clone())).with_cache_limit(cache_blocks);
-    let mut done = Vec::new();
+/// The open, then every command of [`WORKLOAD`].
+fn workload_commands() -> Vec<Command> {
     let mut cmds = vec![Command::Open(None)];
     cmds.extend(
         parse_script(WORKLOAD)
@@ -84,6 +81,15 @@ fn run_until_cut(io: Arc<PowerCutIo>, cache_blocks: usize) -> (Vec<(u32, u32)>, 
             .into_iter()
             .map(|l| l.command),
     );
+    cmds
+}
+
+/// Runs the workload until the power cut; returns the blocks of every completed write
+/// with the era it completed in, and the number of metadata writes made.
+fn run_until_cut(io: Arc<PowerCutIo>, cache_blocks: usize) -> (Vec<(u32, u32)>, u64) {
+    let mut runner = Runner::new(config(io.clone())).with_cache_limit(cache_blocks);
+    let mut done = Vec::new();
+    let cmds = workload_commands();
     for cmd in &cmds {
         if let Command::Reload(len) | Command::Open(Some(len)) = cmd {
             // A shrink drops the blocks beyond the new end from tracking.
@@ -252,13 +258,7 @@ fn running_out_of_metadata_space_never_corrupts() {
         let mut runner = Runner::new(cfg);
         let mut done: Vec<(u32, u32)> = Vec::new();
         let mut failed_before = false;
-        let mut cmds = vec![Command::Open(None)];
-        cmds.extend(
-            parse_script(WORKLOAD)
-                .unwrap()
-                .into_iter()
-                .map(|l| l.command),
-        );
+        let cmds = workload_commands();
         for cmd in &cmds {
             if let Command::Reload(len) | Command::Open(Some(len)) = cmd {
                 done.retain(|&(b, _)| (b as u64) < len / BS);

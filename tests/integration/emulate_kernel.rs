@@ -11,10 +11,9 @@ use common::kernel_replay::translate;
 use common::recount::assert_space_map_exact;
 use common::*;
 use era_tools::era::ir::EraMetadata;
-use era_tools::era::metadata::{open_view, read_metadata, writeset_sources, Source};
+use era_tools::era::metadata::{open_view, writeset_sources, Source};
 use era_tools::io::{BlockIo, MemIo};
 use era_tools::pdata::space_map::SmRoot;
-use era_tools::units::Era;
 use std::sync::Arc;
 
 struct Outcome {
@@ -69,22 +68,7 @@ fn replay(case: &str) -> Outcome {
 }
 
 fn read(io: &MemIo, source: Source) -> EraMetadata {
-    let view = open_view(io, source).unwrap();
-    read_metadata(io, &view).unwrap()
-}
-
-fn assert_folds_to(case: &str, md: &EraMetadata, t: &Truth) {
-    assert_eq!(md.superblock.nr_blocks, t.nr_blocks, "{case}: nr_blocks");
-    assert_eq!(
-        md.superblock.current_era,
-        Era::new(t.current_era),
-        "{case}: current_era"
-    );
-    let folded = md.folded_eras();
-    assert_eq!(folded.len(), t.nr_blocks as usize, "{case}");
-    for (b, &e) in folded.iter().enumerate() {
-        assert_eq!(e, t.era(b as u32), "{case}: block {b}");
-    }
+    read_era_metadata(io, source, "emulated")
 }
 
 fn sm_root(io: &dyn BlockIo) -> (SmRoot, u64) {
@@ -104,7 +88,7 @@ fn check_case(case: &str) -> (usize, usize, Vec<String>) {
         .unwrap();
     }
     let live = read(io, Source::Live);
-    assert_folds_to(case, &live, &truth(case, false).unwrap());
+    truth(case, false).unwrap().assert_folds(case, &live);
     let kernel = MemIo::from_bytes(kernel_image(case));
     let kernel_live = read(&kernel, Source::Live);
     assert_eq!(
@@ -115,7 +99,7 @@ fn check_case(case: &str) -> (usize, usize, Vec<String>) {
     let (theirs, their_snap) = sm_root(&kernel);
     assert_eq!(our_snap != 0, their_snap != 0, "{case}: snapshot held");
     match truth(case, true) {
-        Some(t) => assert_folds_to(case, &read(io, Source::Snapshot), &t),
+        Some(t) => t.assert_folds(case, &read(io, Source::Snapshot)),
         None => assert_eq!(our_snap, 0, "{case}: unexpected snapshot"),
     }
     assert_space_map_exact(io, case);

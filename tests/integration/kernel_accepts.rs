@@ -12,7 +12,7 @@ use crate::common;
 use common::recount::assert_space_map_exact;
 use common::*;
 use era_tools::era::ir::EraMetadata;
-use era_tools::era::metadata::{open_view, read_metadata, Source};
+use era_tools::era::metadata::Source;
 use era_tools::era::superblock::Superblock;
 use era_tools::io::MemIo;
 use era_tools::units::Era;
@@ -41,8 +41,7 @@ fn image(case: &str, name: &str) -> MemIo {
 }
 
 fn read(io: &MemIo, case: &str) -> EraMetadata {
-    let view = open_view(io, Source::Live).unwrap_or_else(|e| panic!("{case}: {e}"));
-    read_metadata(io, &view).unwrap_or_else(|e| panic!("{case}: {e}"))
+    read_era_metadata(io, Source::Live, case)
 }
 
 fn superblock(io: &MemIo) -> Superblock {
@@ -120,18 +119,7 @@ fn the_kernel_output_checks_clean_with_an_exact_space_map() {
 fn the_kernel_output_folds_to_the_truth() {
     for case in cases() {
         let md = read(&image(&case, "meta.img.gz"), &case);
-        let t = case_truth(&case);
-        assert_eq!(md.superblock.nr_blocks, t.nr_blocks, "{case}: nr_blocks");
-        assert_eq!(
-            md.superblock.current_era,
-            Era::new(t.current_era),
-            "{case}: era"
-        );
-        let folded = md.folded_eras();
-        assert_eq!(folded.len(), t.nr_blocks as usize, "{case}");
-        for (b, &e) in folded.iter().enumerate() {
-            assert_eq!(e, t.era(b as u32), "{case}: block {b}");
-        }
+        case_truth(&case).assert_folds(&case, &md);
     }
 }
 
@@ -150,17 +138,10 @@ fn a_snapshot_of_ours_the_kernel_kept_folds_to_its_truth() {
             "{case}: the input holds no snapshot"
         );
         assert_eq!(superblock(&io).metadata_snap, input.metadata_snap, "{case}");
-        let view = open_view(&io, Source::Snapshot).unwrap_or_else(|e| panic!("{case}: {e}"));
-        let md = read_metadata(&io, &view).unwrap_or_else(|e| panic!("{case}: {e}"));
-        assert_eq!(md.superblock.nr_blocks, t.nr_blocks, "{case}: nr_blocks");
-        assert_eq!(
-            md.superblock.current_era,
-            Era::new(t.current_era),
-            "{case}: era"
+        t.assert_folds(
+            &format!("{case}: snapshot"),
+            &read_era_metadata(&io, Source::Snapshot, &case),
         );
-        for (b, &e) in md.folded_eras().iter().enumerate() {
-            assert_eq!(e, t.era(b as u32), "{case}: snapshot block {b}");
-        }
         seen += 1;
     }
     assert!(seen >= 2, "only {seen} cases keep our snapshot");

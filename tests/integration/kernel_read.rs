@@ -5,36 +5,20 @@ use crate::common;
 
 use common::*;
 use era_tools::era::ir::EraMetadata;
-use era_tools::era::metadata::{open_view, read_metadata, Source};
+use era_tools::era::metadata::Source;
 use era_tools::io::MemIo;
-use era_tools::units::{DataBlock, Era};
+use era_tools::units::DataBlock;
 use era_tools::xml::{XmlStyle, XmlWriter};
 
 fn read(case: &str, source: Source) -> EraMetadata {
-    let io = MemIo::from_bytes(kernel_image(case));
-    let view = open_view(&io, source).unwrap_or_else(|e| panic!("{case}: {e}"));
-    read_metadata(&io, &view).unwrap_or_else(|e| panic!("{case}: {e}"))
-}
-
-fn assert_matches_truth(case: &str, md: &EraMetadata, t: &Truth) {
-    assert_eq!(md.superblock.nr_blocks, t.nr_blocks, "{case}: nr_blocks");
-    assert_eq!(
-        md.superblock.current_era,
-        Era::new(t.current_era),
-        "{case}: current_era"
-    );
-    let folded = md.folded_eras();
-    assert_eq!(folded.len(), t.nr_blocks as usize);
-    for (b, &e) in folded.iter().enumerate() {
-        assert_eq!(e, t.era(b as u32), "{case}: block {b}");
-    }
+    read_era_metadata(&MemIo::from_bytes(kernel_image(case)), source, case)
 }
 
 #[test]
 fn every_kernel_image_folds_to_its_truth() {
     for case in kernel_cases() {
         let t = truth(&case, false).unwrap();
-        assert_matches_truth(&case, &read(&case, Source::Live), &t);
+        t.assert_folds(&case, &read(&case, Source::Live));
     }
 }
 
@@ -43,7 +27,7 @@ fn snapshot_views_fold_to_their_truth() {
     let mut seen = 0;
     for case in kernel_cases() {
         if let Some(t) = truth(&case, true) {
-            assert_matches_truth(&case, &read(&case, Source::Snapshot), &t);
+            t.assert_folds(&case, &read(&case, Source::Snapshot));
             seen += 1;
         }
     }

@@ -11,7 +11,10 @@ pub mod power_cut;
 pub mod recount;
 pub mod script;
 
-use era_tools::units::DataBlock;
+use era_tools::era::ir::EraMetadata;
+use era_tools::era::metadata::{open_view, read_metadata, Source};
+use era_tools::io::BlockIo;
+use era_tools::units::{DataBlock, Era};
 use flate2::read::GzDecoder;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -115,6 +118,27 @@ impl Truth {
     pub fn era(&self, block: u32) -> u32 {
         self.eras.get(&block).copied().unwrap_or(0)
     }
+
+    /// Asserts that `md` has this geometry and era and folds every block to its era.
+    pub fn assert_folds(&self, what: &str, md: &EraMetadata) {
+        assert_eq!(md.superblock.nr_blocks, self.nr_blocks, "{what}: nr_blocks");
+        assert_eq!(
+            md.superblock.current_era,
+            Era::new(self.current_era),
+            "{what}: current_era"
+        );
+        let folded = md.folded_eras();
+        assert_eq!(folded.len(), self.nr_blocks as usize, "{what}");
+        for (b, &e) in folded.iter().enumerate() {
+            assert_eq!(e, self.era(b as u32), "{what}: block {b}");
+        }
+    }
+}
+
+/// The metadata of `source` on `io` (`what` names it in a failure).
+pub fn read_era_metadata(io: &dyn BlockIo, source: Source, what: &str) -> EraMetadata {
+    let view = open_view(io, source).unwrap_or_else(|e| panic!("{what}: {e}"));
+    read_metadata(io, &view).unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
 /// Reads `expected_workload.txt` (or `_snap` with `snap`).
