@@ -126,3 +126,27 @@ fn unknown_command_flags_are_refused_with_einval() {
     // Only the zero-write marked its block (4): the refused writes marked nothing.
     assert_eq!(written_since(&img.meta, 1, &[]), vec![4]);
 }
+
+#[test]
+fn trim_is_neither_offered_nor_done_with_discard_ignore() {
+    const SEND_TRIM: u16 = 1 << 5;
+    let img = Images::new(ORIGIN);
+    std::fs::write(&img.origin, vec![7u8; ORIGIN as usize]).unwrap();
+    for (mode, offered) in [("mark", true), ("kernel", true), ("ignore", false)] {
+        let server = Server::start(&img, &["--discard", mode]);
+        let (mut s, _, flags) = transmission_flags(&img);
+        assert_eq!(
+            flags & SEND_TRIM != 0,
+            offered,
+            "--discard {mode}: {flags:#x}"
+        );
+        if !offered {
+            request(&mut s, 4, 1, 0, 65536, MAGIC);
+            assert_eq!(reply(&mut s), (22, 1));
+        }
+        drop(s);
+        server.stop();
+    }
+    assert!(std::fs::read(&img.origin).unwrap().iter().all(|&b| b == 7));
+    assert_eq!(written_since(&img.meta, 1, &[]), Vec::<u64>::new());
+}

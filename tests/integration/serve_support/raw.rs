@@ -30,6 +30,12 @@ pub fn hello(s: &mut UnixStream, flags: u32) {
 /// A connection in the transmission phase (NBD_OPT_EXPORT_NAME, no zeroes); returns it
 /// and the export's size.
 pub fn transmission(img: &Images) -> (UnixStream, u64) {
+    let (s, size, _) = transmission_flags(img);
+    (s, size)
+}
+
+/// [`transmission`], with the export's transmission flags.
+pub fn transmission_flags(img: &Images) -> (UnixStream, u64, u16) {
     let mut s = connect(img);
     hello(&mut s, 3);
     let mut o = b"IHAVEOPT".to_vec();
@@ -39,7 +45,7 @@ pub fn transmission(img: &Images) -> (UnixStream, u64) {
     let mut r = [0u8; 10];
     s.read_exact(&mut r).unwrap();
     let size = u64::from_be_bytes(r[..8].try_into().unwrap());
-    (s, size)
+    (s, size, u16::from_be_bytes([r[8], r[9]]))
 }
 
 /// One request header: `magic`, `flags`, command `cmd`.
