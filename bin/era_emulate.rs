@@ -3,19 +3,21 @@
 
 use anyhow::Context;
 use clap::Parser;
-use era_tools::cli::emulate::{EmulateArgs, EmulateCommand, TableArgs};
+use era_tools::cli::emulate::{DiscardArg, EmulateArgs, EmulateCommand, TableArgs};
 use era_tools::emulate::devices::open_devices;
 use era_tools::emulate::origin::Origin;
 use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::emulate::script::parse_script;
 use era_tools::emulate::target::{check_block_size, parse_block_size, Target, SECTOR};
 use era_tools::serve::control;
-use era_tools::serve::server::{serve, Options};
+use era_tools::serve::server::{bind, serve, Options};
+use era_tools::serve::{DiscardMode, Limits};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::Duration;
 
 fn main() -> ExitCode {
     let args = EmulateArgs::parse();
@@ -25,7 +27,27 @@ fn main() -> ExitCode {
             table,
             socket,
             listen,
-        } => serve_cmd(&table, Options { socket, listen }),
+            discard,
+            handshake_limit,
+        } => {
+            let discard = match discard {
+                DiscardArg::Mark => DiscardMode::Mark,
+                DiscardArg::Kernel => DiscardMode::Kernel,
+                DiscardArg::Ignore => DiscardMode::Ignore,
+            };
+            let limits = Limits {
+                discard,
+                handshake: Duration::from_secs(handshake_limit),
+            };
+            serve_cmd(
+                &table,
+                Options {
+                    socket,
+                    listen,
+                    limits,
+                },
+            )
+        }
         EmulateCommand::Message { socket, words } => {
             control_cmd(&socket, &format!("message {}", words.join(" ")))
         }
@@ -147,6 +169,7 @@ fn serve_devices(
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("cannot install the signal handlers")?;
     }
+    let bound = bind(&opts).context("serve")?;
     let d = open_devices(meta, origin, sync)?;
     let origin: Arc<dyn Origin> = Arc::new(d.origin);
     let length = length.unwrap_or(origin.len() / SECTOR);
@@ -156,6 +179,7 @@ fn serve_devices(
     target.resume().context("open")?;
     let socket = opts.socket.display().to_string();
     serve(
+        bound,
         target,
         &opts,
         &stop,

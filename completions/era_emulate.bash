@@ -110,7 +110,7 @@ _era_emulate() {
             return 0
             ;;
         era_emulate__subcmd__serve)
-            opts="-h --meta --origin --block-size --length --unsafe-no-sync --cache-mb --socket --listen --help"
+            opts="-h --meta --origin --block-size --length --unsafe-no-sync --cache-mb --socket --listen --discard --handshake-limit --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,6 +151,17 @@ _era_emulate() {
                     ;;
                 --listen)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --discard)
+                    COMPREPLY=($(compgen -W "mark kernel ignore" -- "${cur}"))
+                    return 0
+                    ;;
+                --handshake-limit)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
                     return 0
                     ;;
                 *)

@@ -44,6 +44,10 @@ complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l length
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l cache-mb -d 'Metadata blocks kept in memory, in MiB (at least 1): the metadata\'s share of the memory, whatever the size of the metadata or of a transaction' -r -f
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l socket -d 'The NBD Unix socket to create (the control socket is PATH.ctl)' -r -F
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l listen -d 'Serve NBD on TCP as well, at [ADDR:]PORT (ADDR defaults to 127.0.0.1)' -r
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l discard -d 'What a TRIM (discard) request marks (see DISCARDS)' -r -f -a "mark\t'Mark every block the discard touches, then discard the range on the origin'
+kernel\t'Mark only the block of the discard\'s first sector, as the kernel\'s target does, then discard the range on the origin'
+ignore\t'Do not offer TRIM; a TRIM request is refused and nothing is discarded'"
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l handshake-limit -d 'Seconds a client may take over the NBD handshake before it is disconnected' -r -f
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l unsafe-no-sync -d 'Skip the flushes (fdatasync) of every commit: fast, not crash safe'
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand message" -l socket -d 'The server\'s NBD socket (its --socket)' -r -F

@@ -360,5 +360,6 @@ impl<'a> Bytes<'a> {
     }
 }
 
+pub mod nbd;
 pub mod restore;
 pub mod script;

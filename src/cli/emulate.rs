@@ -4,7 +4,7 @@
 // rustdoc link.
 #![allow(rustdoc::broken_intra_doc_links)]
 
-use clap::{Args, Parser, Subcommand, ValueHint};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -71,7 +71,8 @@ pub enum EmulateCommand {
     /// read SECTOR COUNT: read and print `read SECTOR COUNT crc32c=XXXXXXXX`.
     ///
     /// discard SECTOR COUNT: one discard request; as in the kernel it marks only the block
-    /// of its first sector, and the origin's data is left as it is.
+    /// of its first sector, and the origin's data is left as it is (DISCARDS in
+    /// era_emulate-serve(8) says why this matters to backups).
     ///
     /// flush: an empty flush (fdatasync of the origin unless --unsafe-no-sync).
     ///
@@ -118,9 +119,9 @@ still run); 2 for bad usage or script syntax (nothing is changed)."
     /// The export (the default, empty name) is the table: LENGTH sectors. Reads pass
     /// through to the origin. A write to a block not yet marked in the current era is
     /// acknowledged only after its mark is committed (fdatasync unless
-    /// --unsafe-no-sync); writes in flight together share one commit. TRIM marks the
-    /// block of its first sector, as the kernel's discard does, then punches a hole in
-    /// the origin. WRITE_ZEROES is a write of zeros. FUA and FLUSH flush the origin.
+    /// --unsafe-no-sync); writes in flight together share one commit. TRIM marks every
+    /// block it touches, then punches a hole in the origin (--discard says otherwise;
+    /// see DISCARDS). WRITE_ZEROES is a write of zeros. FUA and FLUSH flush the origin.
     /// Several requests may be in flight on one connection (replies out of order), and
     /// several connections at once share one target (the export advertises
     /// multi-connection consistency). The old writesets' digest runs in the background.
@@ -129,9 +130,27 @@ still run); 2 for bad usage or script syntax (nothing is changed)."
 take_metadata_snap, drop_metadata_snap) and `era_emulate status --socket PATH` talk to the \
 running server through the control socket PATH.ctl. While a metadata snapshot is held, \
 era_dump, era_invalidate and era_check read it with --metadata-snapshot.\n\n\
+Discards: the kernel's era target does not split a discard at its block boundaries and \
+marks only the block of the discard's first sector, while the device below it may \
+discard the whole range. The other blocks of the range then change (they read as zeros, \
+or as anything) without being marked: era_invalidate does not list them, and a backup \
+that copies the blocks it lists differs from the origin from then on. --discard mark (the \
+default) marks every block a discard touches, so every block that changed is listed. \
+--discard kernel does what the kernel does, to reproduce what a live dm-era device \
+records (era_emulate run always does). --discard ignore does not offer TRIM to the \
+clients: nothing is discarded, nothing needs a mark. On a live dm-era device, keep \
+discards from reaching it (no discard mount option, no fstrim) or follow them with a full \
+backup.\n\n\
+Clients: at most 64 clients are served at once. A client must finish the NBD handshake \
+within --handshake-limit seconds; while it has not, it may be disconnected to make room \
+for another one (at most 32 connections are in their handshake at once), so silent \
+connections cannot lock working clients out.\n\n\
 Stopping: SIGTERM or SIGINT stops accepting connections, answers every request already \
-read, commits and closes the target as `close` does, removes the sockets and exits 0. \
-After a kill -9 the images reopen with every acknowledged write marked, as after `crash`.\n\n\
+read, commits and closes the target as `close` does, removes the sockets and exits 0. A \
+client that does not take its replies within 5 seconds is disconnected first. After a \
+kill -9 the images reopen with every acknowledged write marked, as after `crash`.\n\n\
+Sockets: a socket path (or PATH.ctl) a running server answers on is refused; a socket \
+file left by a server that stopped is replaced.\n\n\
 Devices and locks: as for `run`, both images are held with an exclusive lock while the \
 server runs.\n\n\
 Exit status: 0 after a clean stop; 1 when the open, the sockets or the close failed; 2 for \
@@ -146,6 +165,13 @@ bad usage."
         /// Serve NBD on TCP as well, at [ADDR:]PORT (ADDR defaults to 127.0.0.1).
         #[arg(long, value_name = "ADDR:PORT", value_parser = parse_listen)]
         listen: Option<SocketAddr>,
+        /// What a TRIM (discard) request marks (see DISCARDS).
+        #[arg(long, value_name = "MODE", value_enum, default_value_t = DiscardArg::Mark)]
+        discard: DiscardArg,
+        /// Seconds a client may take over the NBD handshake before it is disconnected.
+        #[arg(long = "handshake-limit", value_name = "SECONDS", default_value_t = 10,
+              value_parser = clap::value_parser!(u64).range(1..=3600), value_hint = ValueHint::Other)]
+        handshake_limit: u64,
     },
     /// Send a message to a running `serve`, as `dmsetup message` does to a live
     /// target: checkpoint, take_metadata_snap or drop_metadata_snap.
@@ -172,6 +198,18 @@ could not be reached or the status failed; 2 for bad usage."
         #[arg(long, value_name = "PATH")]
         socket: PathBuf,
     },
+}
+
+/// `serve --discard`: what a TRIM request marks.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscardArg {
+    /// Mark every block the discard touches, then discard the range on the origin.
+    Mark,
+    /// Mark only the block of the discard's first sector, as the kernel's target does,
+    /// then discard the range on the origin.
+    Kernel,
+    /// Do not offer TRIM; a TRIM request is refused and nothing is discarded.
+    Ignore,
 }
 
 /// Parses `[ADDR:]PORT`; the address defaults to 127.0.0.1.

@@ -41,22 +41,29 @@ pub fn open_devices(meta: &Path, origin: &Path, sync: bool) -> Result<Devices> {
             if m.file_type().is_block_device() { "device" } else { "file" },
         )));
     }
-    let meta_io = FileIo::open(meta, OpenMode::WriteExclusive).map_err(|e| {
-        Error::BadTable(format!(
-            "Error opening metadata device {}: {e}",
-            meta.display()
-        ))
-    })?;
-    let origin_io = open_origin(origin, o.file_type().is_block_device(), sync).map_err(|e| {
-        Error::BadTable(format!(
-            "Error opening data device {}: {e}",
-            origin.display()
-        ))
-    })?;
+    let meta_io = FileIo::open(meta, OpenMode::WriteExclusive)
+        .map_err(|e| open_error("metadata device", meta, e))?;
+    let origin_io = open_origin(origin, o.file_type().is_block_device(), sync)
+        .map_err(|e| open_error("data device", origin, e))?;
     Ok(Devices {
         meta: meta_io,
         origin: origin_io,
     })
+}
+
+/// The error of opening `path`, the `what` of the table. A device or image in use is
+/// explained for the emulator, which writes it (the readers' `--metadata-snapshot`
+/// does not apply).
+fn open_error(what: &str, path: &Path, e: io::Error) -> Error {
+    let why = if e.kind() == io::ErrorKind::ResourceBusy {
+        "in use by another process (the emulator holds the metadata and the data device \
+         exclusively: stop the program that holds it, such as another era_emulate, a live \
+         era target or an era tool writing it)"
+            .to_string()
+    } else {
+        e.to_string()
+    };
+    Error::BadTable(format!("Error opening {what} {}: {why}", path.display()))
 }
 
 /// Opens the origin read-write: a block device with `O_EXCL`, a file with an exclusive

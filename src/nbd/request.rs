@@ -37,6 +37,17 @@ impl Request {
     pub fn no_hole(&self) -> bool {
         self.flags & CMD_FLAG_NO_HOLE != 0
     }
+
+    /// The command flags this server does not take on this command, which the
+    /// request is refused for (EINVAL): every flag but FUA (valid on every command),
+    /// and NO_HOLE on WRITE_ZEROES (proto.md, "Command flags").
+    pub fn unknown_flags(&self) -> u16 {
+        let known = match self.command {
+            Command::WriteZeroes => CMD_FLAG_FUA | CMD_FLAG_NO_HOLE,
+            _ => CMD_FLAG_FUA,
+        };
+        self.flags & !known
+    }
 }
 
 /// Size of a request header.
@@ -123,6 +134,20 @@ mod tests {
             decode_request(&header(77, 0)).unwrap().command,
             Command::Other(77)
         );
+    }
+
+    #[test]
+    fn flags_a_command_does_not_take() {
+        let flags = |kind, flags| {
+            decode_request(&header(kind, flags))
+                .unwrap()
+                .unknown_flags()
+        };
+        assert_eq!(flags(CMD_READ, CMD_FLAG_FUA), 0);
+        assert_eq!(flags(CMD_WRITE_ZEROES, CMD_FLAG_FUA | CMD_FLAG_NO_HOLE), 0);
+        assert_eq!(flags(CMD_WRITE, CMD_FLAG_NO_HOLE), CMD_FLAG_NO_HOLE);
+        assert_eq!(flags(CMD_READ, 0xffff), 0xfffe);
+        assert_eq!(flags(CMD_WRITE_ZEROES, 0xffff), 0xfffc);
     }
 
     #[test]

@@ -2,11 +2,14 @@
 //! reads, flushes and writes to blocks already marked in this era at once (the fast
 //! path, target.md §7.3 step 1), and hands every other write to the worker; its
 //! completer sends the data to the origin once the mark is committed. Replies go out
-//! in completion order, so several requests are in flight at once.
+//! in completion order, so several requests are in flight at once. A reply that cannot
+//! be sent (the client stopped reading) breaks the connection: it is shut down and the
+//! requests still queued are dropped unanswered.
 
+use super::admission::{Pool, Ticket};
 use super::completer;
 use super::in_flight::InFlight;
-use super::stream::Stream;
+use super::stream::{Deadline, Stream};
 use crate::emulate::origin::Origin;
 use crate::emulate::target::SECTOR;
 use crate::emulate::worker::WorkerHandle;
@@ -17,14 +20,40 @@ use crate::nbd::request::{read_request, simple_reply, Command, Request};
 use crate::units::DataBlock;
 use std::io::{BufReader, Read, Write};
 use std::net::Shutdown;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Largest READ or WRITE payload (advertised as the maximum block size).
 pub const MAX_PAYLOAD: u32 = 32 << 20;
 
 /// Zeros written at a time by WRITE_ZEROES.
 const ZERO_CHUNK: u64 = 1 << 20;
+
+/// What a TRIM (discard) request does to the era metadata and to the origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DiscardMode {
+    /// Marks every block the discard touches, then punches a hole in the origin: every
+    /// block whose contents change is listed by `era_invalidate` (safe for backups).
+    #[default]
+    Mark,
+    /// As the kernel's target: marks only the block of the discard's first sector
+    /// (target.md §7.1), then punches a hole in the origin; the other blocks change
+    /// unmarked.
+    Kernel,
+    /// TRIM is not advertised; a TRIM request is refused (EINVAL) and nothing changes.
+    Ignore,
+}
+
+/// How the server treats its clients.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// What a TRIM does.
+    pub discard: DiscardMode,
+    /// How long a client may take over its handshake.
+    pub handshake: Duration,
+}
 
 /// What every connection serves.
 pub struct Shared {
@@ -33,16 +62,27 @@ pub struct Shared {
     /// Block size in sectors.
     pub block_size: u64,
     pub export: Export,
+    pub limits: Limits,
+    /// The connections past their handshake.
+    pub(crate) connections: Arc<Pool>,
 }
 
 impl Shared {
-    /// The export of a table of `length` sectors with blocks of `block_size` sectors.
+    /// The export of a table of `length` sectors with blocks of `block_size` sectors,
+    /// serving at most `max_connections` clients at once.
     pub fn new(
         origin: Arc<dyn Origin>,
         worker: WorkerHandle,
         length: u64,
         block_size: u32,
+        limits: Limits,
+        max_connections: usize,
     ) -> Shared {
+        let trim = if limits.discard == DiscardMode::Ignore {
+            0
+        } else {
+            FLAG_SEND_TRIM
+        };
         Shared {
             origin,
             worker,
@@ -52,11 +92,13 @@ impl Shared {
                 size: length * SECTOR,
                 flags: FLAG_SEND_FLUSH
                     | FLAG_SEND_FUA
-                    | FLAG_SEND_TRIM
+                    | trim
                     | FLAG_SEND_WRITE_ZEROES
                     | FLAG_CAN_MULTI_CONN,
                 block_size: (SECTOR as u32, 4096, MAX_PAYLOAD),
             },
+            limits,
+            connections: Pool::new(max_connections),
         }
     }
 }
@@ -131,30 +173,61 @@ pub(crate) struct Conn {
     pub shared: Arc<Shared>,
     writer: Mutex<Stream>,
     pub in_flight: InFlight,
+    /// A reply could not be sent: nothing more is sent or read.
+    broken: AtomicBool,
 }
 
 impl Conn {
-    /// Sends a simple reply (and a successful read's data); a vanished client is
-    /// noticed by the reader.
+    /// Sends a simple reply (and a successful read's data). When the client does not
+    /// take it (gone, or not reading until the write timeout), the connection is shut
+    /// down and later replies are not sent.
     pub fn reply(&self, head: Head, error: u32, data: Option<&[u8]>) {
-        {
+        if !self.broken.load(Ordering::SeqCst) {
             let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = w
+            let sent = w
                 .write_all(&simple_reply(head.cookie, error))
                 .and_then(|_| data.map_or(Ok(()), |d| w.write_all(d)));
+            if sent.is_err() {
+                self.broken.store(true, Ordering::SeqCst);
+                let _ = w.shutdown(Shutdown::Both);
+            }
         }
         self.in_flight.leave(head.held);
     }
+
+    fn is_broken(&self) -> bool {
+        self.broken.load(Ordering::SeqCst)
+    }
 }
 
-/// Serves one accepted connection until the client disconnects, breaks the protocol or
-/// the server shuts the connection's reading side; every request read is answered
-/// before the connection closes.
-pub fn serve_connection(mut stream: Stream, shared: Arc<Shared>) {
-    if stream.set_blocking().is_err() || negotiate(&mut stream, &shared.export).is_err() {
+/// Runs the handshake within the handshake limit, then takes a place among the
+/// connections; `None` when the connection must close.
+fn admit(stream: &mut Stream, shared: &Shared, handshake: Ticket) -> Option<Ticket> {
+    negotiate(
+        &mut Deadline::new(stream, shared.limits.handshake),
+        &shared.export,
+    )
+    .ok()?;
+    stream.set_read_timeout(None).ok()?;
+    stream.set_blocking().ok()?;
+    let place = shared.connections.admit(stream, false);
+    drop(handshake);
+    place
+}
+
+/// Serves one accepted connection (holding `handshake`, its place among the
+/// connections in their handshake) until the client disconnects, breaks the protocol
+/// or stops reading, or the server shuts the connection's reading side; every request
+/// read is answered before the connection closes, unless it broke.
+pub fn serve_connection(mut stream: Stream, shared: Arc<Shared>, handshake: Ticket) {
+    let place = match stream.set_blocking() {
+        Ok(()) => admit(&mut stream, &shared, handshake),
+        Err(_) => None,
+    };
+    let Some(_place) = place else {
         let _ = stream.shutdown(Shutdown::Both);
         return;
-    }
+    };
     let Ok(writer) = stream.try_clone() else {
         return;
     };
@@ -162,6 +235,7 @@ pub fn serve_connection(mut stream: Stream, shared: Arc<Shared>) {
         shared,
         writer: Mutex::new(writer),
         in_flight: InFlight::default(),
+        broken: AtomicBool::new(false),
     });
     let (tx, rx) = mpsc::channel();
     let c = Arc::clone(&conn);
@@ -171,7 +245,7 @@ pub fn serve_connection(mut stream: Stream, shared: Arc<Shared>) {
     let mut reader = BufReader::with_capacity(256 << 10, stream);
     if completer.is_ok() {
         while let Ok(Some(r)) = read_request(&mut reader) {
-            if !handle(&conn, &mut reader, r, &tx) {
+            if conn.is_broken() || !handle(&conn, &mut reader, r, &tx) {
                 break;
             }
         }
@@ -218,6 +292,15 @@ fn handle(
     }
     let head = Head::of(&r);
     conn.in_flight.enter(head.held);
+    if r.unknown_flags() != 0 {
+        // The payload of a refused write is read all the same, to stay in step.
+        if r.command == Command::Write && !skip(reader, r.length) {
+            conn.in_flight.leave(head.held);
+            return false;
+        }
+        conn.reply(head, EINVAL, None);
+        return true;
+    }
     match r.command {
         Command::Read => {
             if r.length > MAX_PAYLOAD {
@@ -244,7 +327,11 @@ fn handle(
             submit(conn, tx, &r, head, true, Op::Write(data));
         }
         Command::WriteZeroes => submit(conn, tx, &r, head, true, Op::Zero(r.length as u64)),
-        Command::Trim => submit(conn, tx, &r, head, false, Op::Trim(r.length as u64)),
+        Command::Trim => match shared.limits.discard {
+            DiscardMode::Ignore => conn.reply(head, EINVAL, None),
+            DiscardMode::Kernel => submit(conn, tx, &r, head, false, Op::Trim(r.length as u64)),
+            DiscardMode::Mark => submit(conn, tx, &r, head, true, Op::Trim(r.length as u64)),
+        },
         Command::Flush => {
             let e = if shared.origin.flush().is_ok() {
                 0
@@ -258,8 +345,14 @@ fn handle(
     true
 }
 
+/// Reads and drops `len` bytes; false when the client went away.
+fn skip(reader: &mut impl Read, len: u32) -> bool {
+    std::io::copy(&mut reader.take(len as u64), &mut std::io::sink()).is_ok_and(|n| n == len as u64)
+}
+
 /// A write-like request: at once if its blocks are marked in this era, else after the
-/// worker's commit. A discard marks only the block of its first sector (target.md §7.1).
+/// worker's commit. It marks every block it touches, or (`all` false: a discard as the
+/// kernel does it, target.md §7.1) only the block of its first sector.
 fn submit(
     conn: &Arc<Conn>,
     tx: &Sender<completer::Done>,

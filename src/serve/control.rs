@@ -3,6 +3,7 @@
 //! `status` or `message WORD...`, and answers one line, `ok [STATUS LINE]` or
 //! `error TEXT`.
 
+use super::admission::Ticket;
 use super::{Error, Result};
 use crate::emulate::target::{Message, Reply, Request};
 use crate::emulate::worker::WorkerHandle;
@@ -14,8 +15,12 @@ use std::time::Duration;
 /// Longest request line taken.
 const MAX_LINE: u64 = 4096;
 
-/// How long either side waits for the other.
+/// How long a client waits for the server (which may be busy with a commit).
 const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long the server waits for a client's request line, and for its reply to be
+/// taken: a client sends its line at once.
+const SERVER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The control socket of the server on `socket`.
 pub fn control_path(socket: &Path) -> PathBuf {
@@ -43,21 +48,24 @@ pub fn answer(line: &str, worker: &WorkerHandle, length: u64) -> String {
     }
 }
 
-/// Serves one control connection.
-pub(crate) fn serve_control(stream: UnixStream, worker: WorkerHandle, length: u64) {
+/// Serves one control connection, holding `ticket` (its place among the control
+/// connections, evictable until its request line is in).
+pub(crate) fn serve_control(stream: UnixStream, ticket: Ticket, worker: WorkerHandle, length: u64) {
     let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(TIMEOUT));
-    let _ = stream.set_write_timeout(Some(TIMEOUT));
-    let Ok(w) = stream.try_clone() else {
+    let _ = stream.set_read_timeout(Some(SERVER_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(SERVER_TIMEOUT));
+    let Ok(mut w) = stream.try_clone() else {
         return;
     };
     let mut line = String::new();
     let mut r = BufReader::new(stream).take(MAX_LINE);
     let reply = match r.read_line(&mut line) {
-        Ok(_) if line.ends_with('\n') => answer(&line, &worker, length),
+        Ok(_) if line.ends_with('\n') => {
+            ticket.settle();
+            answer(&line, &worker, length)
+        }
         _ => "error the request must be one line".into(),
     };
-    let mut w = w;
     let _ = writeln!(w, "{reply}");
 }
 

@@ -11,6 +11,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A live server answers on the socket path (or on its control socket).
+    #[error("{}: a server is already listening there (stop it first, or choose another --socket)", .0.display())]
+    InUse(std::path::PathBuf),
     /// The target refused (a message rejected, the close failed).
     #[error("{0}")]
     Target(#[from] crate::emulate::Error),

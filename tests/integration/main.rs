@@ -37,6 +37,7 @@ mod restore_interrupted;
 mod serve_clients;
 mod serve_crash;
 mod serve_eras;
+mod serve_hostile;
 mod serve_protocol;
 mod serve_snapshot;
 mod xml_read;

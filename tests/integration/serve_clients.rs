@@ -1,7 +1,9 @@
 //! `era_emulate serve` with clients no one here wrote: nbdinfo sees the export as
 //! advertised, qemu-img and nbdcopy copy a disk image in and out bit-exact, TRIM and
-//! WRITE_ZEROES follow the kernel's rules, TCP serves the same export, and several qemu-io
-//! processes connected at once mark exactly the union of their writes.
+//! WRITE_ZEROES mark every block they touch (TRIM as the kernel does with
+//! `--discard kernel`, not at all with `--discard ignore`), TCP serves the same export,
+//! and several qemu-io processes connected at once mark exactly the union of their
+//! writes.
 
 use crate::serve_support;
 
@@ -92,7 +94,7 @@ fn qemu_img_and_nbdcopy_copy_in_and_out_bit_exact() {
 }
 
 #[test]
-fn trim_marks_its_first_block_and_write_zeroes_marks_all() {
+fn trim_and_write_zeroes_mark_every_block_they_touch() {
     if !have("qemu-io") {
         return;
     }
@@ -100,8 +102,8 @@ fn trim_marks_its_first_block_and_write_zeroes_marks_all() {
     let server = Server::start(&img, &[]);
     qemu_io(&img, &["write -P 7 0 1M".into()]);
     server.checkpoint();
-    // Era 2: a discard of 64 KiB at block 16 marks block 16 only; a write of zeros
-    // over blocks 100..104 marks all four.
+    // Era 2: a discard of 64 KiB at block 16 marks blocks 16..32; a write of zeros over
+    // blocks 100..104 marks all four.
     qemu_io(
         &img,
         &[
@@ -112,11 +114,60 @@ fn trim_marks_its_first_block_and_write_zeroes_marks_all() {
         ],
     );
     server.stop();
-    assert_eq!(
-        written_since(&img.meta, 2, &[]),
-        vec![16, 100, 101, 102, 103]
-    );
+    let mut want: Vec<u64> = (16..32).collect();
+    want.extend(100..104);
+    assert_eq!(written_since(&img.meta, 2, &[]), want);
     check(&img.meta);
+}
+
+/// What `discard 1M 4M` through `serve --discard MODE` leaves, after era 1 wrote the
+/// whole origin: the blocks listed since era 2, the origin before and after.
+fn discard_through_serve(mode: Option<&str>) -> (Vec<u64>, Vec<u8>, Vec<u8>) {
+    let img = Images::new(ORIGIN);
+    let extra: Vec<&str> = mode.map(|m| vec!["--discard", m]).unwrap_or_default();
+    let server = Server::start(&img, &extra);
+    qemu_io(&img, &["write -P 7 0 8M".into()]);
+    let base = std::fs::read(&img.origin).unwrap();
+    server.checkpoint();
+    qemu_io(&img, &["discard 1M 4M".into()]);
+    server.stop();
+    check(&img.meta);
+    let listed = written_since(&img.meta, 2, &[]);
+    (listed, base, std::fs::read(&img.origin).unwrap())
+}
+
+/// The incremental backup: `base` with the `listed` blocks copied from `origin`.
+fn incremental(base: &[u8], origin: &[u8], listed: &[u64]) -> Vec<u8> {
+    let mut backup = base.to_vec();
+    for &b in listed {
+        let r = (b * BLOCK_BYTES) as usize..((b + 1) * BLOCK_BYTES) as usize;
+        backup[r.clone()].copy_from_slice(&origin[r]);
+    }
+    backup
+}
+
+#[test]
+fn discard_modes_and_the_incremental_backup() {
+    if !have("qemu-io") {
+        return;
+    }
+    let range = (1 << 20) / BLOCK_BYTES..(5 << 20) / BLOCK_BYTES;
+    // mark (the default): every block of the range is listed, so the incremental backup
+    // equals the origin, whose range now reads as zeros.
+    let (listed, base, origin) = discard_through_serve(None);
+    assert_eq!(listed, range.clone().collect::<Vec<_>>());
+    assert!(origin[1 << 20..5 << 20].iter().all(|&b| b == 0));
+    assert!(incremental(&base, &origin, &listed) == origin);
+    assert_eq!(discard_through_serve(Some("mark")).0, listed);
+    // kernel: only the first block is listed, as the kernel's target marks it; the
+    // backup misses the rest of the range.
+    let (listed, base, origin) = discard_through_serve(Some("kernel"));
+    assert_eq!(listed, vec![range.start]);
+    assert!(incremental(&base, &origin, &listed) != origin);
+    // ignore: TRIM is not offered; nothing is discarded or listed.
+    let (listed, base, origin) = discard_through_serve(Some("ignore"));
+    assert_eq!(listed, Vec::<u64>::new());
+    assert!(origin == base);
 }
 
 #[test]

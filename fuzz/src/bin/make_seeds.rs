@@ -7,7 +7,8 @@
 //! - `xml_read`: the metadata of the small kernel images, cut to 64 and 300 blocks and 8 writesets,
 //!   dumped in both XML styles, plain and logical;
 //! - `restore`: the same metadata in the `restore` target's binary form;
-//! - `emulate_script`: the kernel workloads translated into emulator scripts.
+//! - `emulate_script`: the kernel workloads translated into emulator scripts;
+//! - `nbd`: the handshakes NBD clients make, each followed by every request kind.
 
 use era_fuzz::restore::{encode_metadata, shrink};
 use era_fuzz::script::{translate_workload, ORIGIN_BYTES};
@@ -156,4 +157,8 @@ fn main() {
     damage_seeds(&out);
     metadata_seeds(&out);
     script_seeds(&out);
+    let nbd = dir(&out, "nbd");
+    for (name, bytes) in era_fuzz::nbd::seeds() {
+        write(&nbd, name, &bytes);
+    }
 }

@@ -2,6 +2,8 @@
 //! outside NBD clients (qemu-io, qemu-img, nbdinfo, nbdcopy) and the era tools.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -128,7 +130,8 @@ impl Server {
         s
     }
 
-    fn pid(&self) -> String {
+    /// The server's process id.
+    pub fn pid(&self) -> String {
         self.child.as_ref().unwrap().id().to_string()
     }
 
