@@ -11,6 +11,7 @@ pub mod null_origin;
 pub mod power_cut;
 pub mod recount;
 pub mod script;
+pub mod skip;
 
 use era_tools::era::ir::EraMetadata;
 use era_tools::era::metadata::{open_view, read_metadata, Source};
