@@ -27,15 +27,21 @@ pub fn require(needed: Result<(), String>) -> bool {
     false
 }
 
-/// Whether the program `tool` is on PATH (`package` is the Debian package holding it).
-pub fn on_path(tool: &str, package: &str) -> Result<(), String> {
+/// Whether the program `tool` is on PATH; if not, the reason names its Debian package.
+pub fn on_path(tool: &str) -> Result<(), String> {
     let found = std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
     if found {
-        Ok(())
-    } else {
-        Err(format!(
-            "{tool} is not installed (apt-get install {package})"
-        ))
+        return Ok(());
     }
+    let package = match tool {
+        t if t.starts_with("qemu-") => "qemu-utils",
+        t if t.starts_with("nbd") => "libnbd-bin",
+        "script" => "bsdutils",
+        "losetup" => "mount",
+        other => other,
+    };
+    Err(format!(
+        "{tool} is not installed (apt-get install {package})"
+    ))
 }

@@ -14,12 +14,7 @@ pub const BLOCK_BYTES: u64 = BLOCK_SECTORS * 512;
 /// set: then a missing client is a failure (.ci/run installs them). See
 /// [`crate::common::skip`].
 pub fn have(tool: &str) -> bool {
-    let package = if tool.starts_with("qemu") {
-        "qemu-utils"
-    } else {
-        "libnbd-bin"
-    };
-    crate::common::skip::require(crate::common::skip::on_path(tool, package))
+    crate::common::skip::require(crate::common::skip::on_path(tool))
 }
 
 /// Whether every tool of `tools` is there.
