@@ -3,19 +3,18 @@
 //! the kernel just wrote, never from pages cached by an earlier read (the workloads in
 //! testdata/live/ fail on a stale answer).
 //!
-//! Needs the oracle harness (a directory outside this repository: `$ERA_ORACLE`, by
-//! default `../shared/oracle` beside it; see CONTRIBUTING.md) and qemu, which its
-//! `setup.sh` installs (`.ci/run` runs it). Where either is missing the test says so on
-//! stdout and checks nothing; under CI it fails instead.
+//! Needs the oracle harness (`oracle/`, or the directory `$ERA_ORACLE` names) and qemu,
+//! which its `setup.sh` installs (`.ci/run` runs it). Where either is missing the test
+//! says so on stdout and checks nothing; under CI it fails instead.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The oracle harness: `$ERA_ORACLE`, else `../shared/oracle` beside the repository.
+/// The oracle harness: `$ERA_ORACLE`, else the repository's `oracle/`.
 fn oracle_dir() -> PathBuf {
     std::env::var_os("ERA_ORACLE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/oracle"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("oracle"))
 }
 
 /// Whether the oracle can run here; under CI it must (see [`crate::common::skip`]).
