@@ -21,12 +21,7 @@ fn make(root: &Path, target: &str, destdir: &Path) -> bool {
 #[test]
 fn docs_install_where_users_look_and_uninstall() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let has_make = Command::new("make").arg("--version").output().is_ok();
-    if !crate::common::skip::require(
-        has_make
-            .then_some(())
-            .ok_or("no make (apt-get install make)".into()),
-    ) {
+    if !crate::common::skip::require(crate::common::skip::on_path("make")) {
         return;
     }
     let dest = tempfile::tempdir().unwrap();
@@ -79,12 +74,7 @@ fn elf_sections(path: &Path) -> Vec<String> {
 #[test]
 fn binaries_install_stripped_from_cargos_target_dir() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let has_make = Command::new("make").arg("--version").output().is_ok();
-    if !crate::common::skip::require(
-        has_make
-            .then_some(())
-            .ok_or("no make (apt-get install make)".into()),
-    ) {
+    if !crate::common::skip::require(crate::common::skip::on_path("make")) {
         return;
     }
     // A target directory holding this run's binaries (with their debug info) as release.

@@ -140,9 +140,8 @@ fn readme_examples_run_as_written() {
                 dir = repo;
                 body = without_cargo(&b.body);
             } else if let Some(tools) = word.strip_prefix("requires=") {
-                for t in tools.split(',') {
-                    runs &= require(on_path(t).map_err(|e| format!("{what}: {e}")));
-                }
+                let found = tools.split(',').try_for_each(on_path);
+                runs &= require(found.map_err(|e| format!("{what}: {e}")));
             } else {
                 panic!("{what}: unknown mark `{word}`");
             }

@@ -42,15 +42,10 @@ fn bars_on_a_terminal_silence_on_a_pipe() {
     );
     let restore_bin = assert_cmd::cargo::cargo_bin("era_restore");
     let dump_bin = assert_cmd::cargo::cargo_bin("era_dump");
-    let shown = on_terminal(&restore_bin, &["-i", xml_s, "-o", meta_s]);
-    let needed = match shown {
-        Some(_) => Ok(()),
-        None => Err("no `script` to make a terminal (apt-get install bsdutils)".to_string()),
-    };
-    if !crate::common::skip::require(needed) {
+    if !crate::common::skip::require(crate::common::skip::on_path("script")) {
         return;
     }
-    let (code, shown) = shown.unwrap();
+    let (code, shown) = on_terminal(&restore_bin, &["-i", xml_s, "-o", meta_s]).unwrap();
     assert_eq!(code, 0, "{shown}");
     assert!(
         shown.contains("reading XML") && shown.contains('%'),
