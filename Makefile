@@ -5,10 +5,19 @@
 #   make install PREFIX=/usr DESTDIR=/tmp/pkg
 #   make install-docs         # man pages and completions only (no build)
 #   make uninstall
+#
+# The binaries are taken from cargo's target directory (CARGO_TARGET_DIR when set, else
+# what cargo reports, normally target/) and installed stripped of their debug info
+# (INSTALL_STRIP_FLAG= keeps it, for a packager who splits it off).
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 CARGO ?= cargo
+INSTALL_STRIP_FLAG ?= -s
+
+# Where cargo builds: the environment's CARGO_TARGET_DIR, else cargo's own answer (which
+# also follows a build.target-dir in .cargo/config.toml).
+TARGET_DIR = $(or $(CARGO_TARGET_DIR),$(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'),target)
 
 BINDIR := $(DESTDIR)$(PREFIX)/bin
 MANDIR := $(DESTDIR)$(PREFIX)/share/man/man8
@@ -28,7 +37,7 @@ install: install-bin install-docs
 
 install-bin: all
 	install -d $(BINDIR)
-	for t in $(TOOLS); do install -m 0755 target/release/$$t $(BINDIR)/$$t; done
+	for t in $(TOOLS); do install $(INSTALL_STRIP_FLAG) -m 0755 "$(TARGET_DIR)/release/$$t" $(BINDIR)/$$t; done
 
 install-docs:
 	install -d $(MANDIR) $(BASHDIR) $(ZSHDIR) $(FISHDIR)

@@ -9,7 +9,7 @@
 #   sparse-16m  16,777,216 blocks, current era 100, 4 writesets, density 0.10
 #   sparse-64m  67,108,864 blocks, current era 100, 4 writesets, density 0.10
 #   dense-1m     1,000,000 blocks, current era 100, 4 writesets, density 0.12
-#   dense-16m   16,000,000 blocks, current era 100, 4 writesets, density 0.12 (issue 10)
+#   dense-16m   16,000,000 blocks, current era 100, 4 writesets, density 0.12
 #   dense-64m   64,000,000 blocks, current era 100, 4 writesets, density 0.12
 #   dense-256m 256,000,000 blocks, current era 100, 4 writesets, density 0.12 (big)
 #   half-16m    16,000,000 blocks, current era 100, 4 writesets, density 0.50

@@ -2,7 +2,7 @@
 # run_case.sh CASE: rebuild one case of this corpus (run from the repository root, as root).
 #   1. CASE/make_input.sh WORK      writes WORK/meta_in.img with our tools
 #   2. era_check + era_dump --logical of the input (the input's truth, before the kernel)
-#   3. the oracle VM (ORACLE, default /work/shared/oracle) runs CASE/workload.sh with
+#   3. the oracle VM (ORACLE, default the repository's oracle/) runs CASE/workload.sh with
 #      META_IN=WORK/meta_in.img
 #   4. keeps workload.log, status.txt, meta_in.img.gz, meta.img.gz, expected_workload.txt
 # ERA_BIN (default target/release) holds our binaries.
@@ -10,7 +10,7 @@ set -euo pipefail
 c=$1
 D=testdata/kernel_accepts
 B=${ERA_BIN:-target/release}
-ORACLE=${ORACLE:-/work/shared/oracle}
+ORACLE=${ORACLE:-$(cd "$(dirname "$0")/../.." && pwd)/oracle}
 W=/tmp/kernel_accepts/$c
 rm -rf "$W"; mkdir -p "$W"
 ERA_BIN=$B bash "$D/$c/make_input.sh" "$W"

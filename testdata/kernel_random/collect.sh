@@ -1,6 +1,6 @@
 #!/bin/bash
 # collect.sh [CASE...]: rebuild cases of this corpus through the oracle (as root; run from
-# the repository root; ORACLE, default /work/shared/oracle). Default: every case that
+# the repository root; ORACLE, default the repository's oracle/). Default: every case that
 # generate.py knows.
 #   1. generate.py writes the workloads into a scratch directory
 #   2. the oracle's run-all.sh runs them (WORKLOADS_DIR/CORPUS_DIR pointing there)
@@ -8,7 +8,7 @@
 #      expected_workload*.txt (analyze.py's, plus the shrink rule)
 set -euo pipefail
 D=testdata/kernel_random
-ORACLE=${ORACLE:-/work/shared/oracle}
+ORACLE=${ORACLE:-$(cd "$(dirname "$0")/../.." && pwd)/oracle}
 W=${WORK:-/tmp/kernel_random}
 mkdir -p "$W/workloads" "$W/corpus"
 W=$(readlink -f "$W")

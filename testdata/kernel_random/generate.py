@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""generate.py: the workloads of testdata/kernel_random (issue 11), for the dm-era oracle.
+"""generate.py: the workloads of testdata/kernel_random, for the dm-era oracle.
 
 usage:
   generate.py OUTDIR            write every workload of the corpus into OUTDIR/CASE.sh
@@ -187,7 +187,7 @@ def random_workload(seed, raced=False):
 
 
 def stress(name):
-    """The four placement-stress cases of issue 11."""
+    """The four placement-stress cases."""
     L = []
     if name == "stress_writesets":
         # many small writesets: 90 eras of 1..3 writes on a 1 MiB metadata device, so the

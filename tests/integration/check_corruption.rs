@@ -2,17 +2,19 @@
 //! flipped byte inside its used part, zeroed, a wrong self block number with a re-sealed
 //! checksum, a bad checksum). The check must fail, and one of its findings must name the
 //! damaged block. Finishing at all shows that no damage makes the check panic or hang.
+//! Outside the long run (`ERA_LONG_TESTS=1`) a seeded sample of the blocks of each kind
+//! is damaged.
 
 use crate::common;
 
 use common::block_damage::{block_of, damage, used_end, Damage, PatchedIo};
+use common::long_run::sample;
 use common::*;
 use era_tools::era::check::{check, CheckOptions, CheckReport};
 use era_tools::pdata::checksum::{self, BlockKind};
 use era_tools::pdata::codec::{get_u64, put_u64};
 use era_tools::pdata::space_map::read_ref_counts;
 use era_tools::units::{MetaBlock, BLOCK_SIZE};
-use std::sync::Arc;
 
 fn names_block(report: &CheckReport, b: MetaBlock) -> bool {
     let needle = format!("block {b}");
@@ -24,24 +26,55 @@ fn names_block(report: &CheckReport, b: MetaBlock) -> bool {
     })
 }
 
-/// Damages each selected block of `case` in every way; returns how many checks ran.
-fn damage_every_block(case: &str, keep: impl Fn(MetaBlock, BlockKind) -> bool) -> usize {
-    let base = Arc::new(kernel_image(case));
+/// Blocks of each kind damaged outside the long run.
+const SAMPLED_PER_KIND: usize = 6;
+
+/// The blocks in use of `case` that `keep` selects, with their kinds, and how many there
+/// are: all of them in the long run, else a seeded sample of each kind.
+fn blocks_to_damage(
+    case: &str,
+    base: &[u8],
+    keep: impl Fn(MetaBlock, BlockKind) -> bool,
+) -> (Vec<(MetaBlock, BlockKind)>, usize) {
     let clean = era_tools::io::MemIo::from_bytes(base.to_vec());
     let sb = era_tools::era::metadata::read_superblock(&clean).unwrap();
     let counts = read_ref_counts(&clean, &sb.sm_root).unwrap();
-    let mut runs = 0;
-    let mut failures = Vec::new();
-    for (b, &count) in counts.iter().enumerate() {
+    let mut by_kind: Vec<(BlockKind, Vec<MetaBlock>)> = Vec::new();
+    let mut selected = 0;
+    for (b, _) in counts.iter().enumerate().filter(|(_, &c)| c > 0) {
         let b = MetaBlock::new(b as u64);
-        if count == 0 {
-            continue;
-        }
-        let orig = block_of(&base, b);
-        let kind = checksum::identify(&orig).unwrap();
+        let kind = checksum::identify(&block_of(base, b)).unwrap();
         if !keep(b, kind) {
             continue;
         }
+        selected += 1;
+        match by_kind.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, v)) => v.push(b),
+            None => by_kind.push((kind, vec![b])),
+        }
+    }
+    let seed = case
+        .bytes()
+        .fold(0u64, |h, c| h.wrapping_mul(31).wrapping_add(c.into()));
+    let chosen = by_kind
+        .into_iter()
+        .flat_map(|(kind, blocks)| {
+            sample(blocks, SAMPLED_PER_KIND, seed)
+                .into_iter()
+                .map(move |b| (b, kind))
+        })
+        .collect();
+    (chosen, selected)
+}
+
+/// Damages each selected block of `case` in every way (a sample of each kind outside the
+/// long run); returns how many blocks were selected.
+fn damage_every_block(case: &str, keep: impl Fn(MetaBlock, BlockKind) -> bool) -> usize {
+    let base = kernel_image_shared(case);
+    let mut failures = Vec::new();
+    let (chosen, selected) = blocks_to_damage(case, &base, keep);
+    for (b, kind) in chosen {
+        let orig = block_of(&base, b);
         for how in Damage::ALL {
             let io = PatchedIo {
                 base: base.clone(),
@@ -49,7 +82,6 @@ fn damage_every_block(case: &str, keep: impl Fn(MetaBlock, BlockKind) -> bool) -
                 data: damage(&orig, b, &how),
             };
             let report = check(&io, &CheckOptions::default());
-            runs += 1;
             let label = how.label();
             if !report.has_errors() {
                 failures.push(format!("{case}: {kind} block {b} {label}: no error"));
@@ -63,38 +95,38 @@ fn damage_every_block(case: &str, keep: impl Fn(MetaBlock, BlockKind) -> bool) -
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    runs
+    selected
 }
 
 #[test]
 fn every_block_of_metadata_snap() {
-    assert!(damage_every_block("metadata_snap", |_, _| true) >= 4 * 33);
+    assert!(damage_every_block("metadata_snap", |_, _| true) >= 33);
 }
 
 #[test]
 fn every_block_of_crash() {
-    assert!(damage_every_block("crash", |_, _| true) >= 4 * 25);
+    assert!(damage_every_block("crash", |_, _| true) >= 25);
 }
 
 #[test]
 fn every_block_of_bigger() {
-    assert!(damage_every_block("bigger", |_, _| true) >= 4 * 25);
+    assert!(damage_every_block("bigger", |_, _| true) >= 25);
 }
 
 #[test]
 fn every_block_of_drop_snap_and_reopen() {
-    assert!(damage_every_block("drop_snap", |_, _| true) >= 4 * 20);
-    assert!(damage_every_block("reopen", |_, _| true) >= 4 * 20);
+    assert!(damage_every_block("drop_snap", |_, _| true) >= 20);
+    assert!(damage_every_block("reopen", |_, _| true) >= 20);
 }
 
 /// 1142 blocks, most of them era-array blocks: every block that is not an array block,
 /// and every 32nd array block (the check of this image takes ~30 ms in a debug build).
 #[test]
 fn sampled_blocks_of_resize_shrink_undigested() {
-    let runs = damage_every_block("resize_shrink_undigested", |b, kind| {
+    let blocks = damage_every_block("resize_shrink_undigested", |b, kind| {
         kind != BlockKind::ArrayBlock || b.get() % 32 == 0
     });
-    assert!(runs >= 4 * 40, "{runs}");
+    assert!(blocks >= 40, "{blocks}");
 }
 
 /// Random field values written into blocks in use, re-sealed so that the checksum and
@@ -108,7 +140,7 @@ fn resealed_random_fields_never_panic() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(600);
     for case in ["metadata_snap", "crash", "resize_shrink"] {
-        let base = Arc::new(kernel_image(case));
+        let base = kernel_image_shared(case);
         let clean = era_tools::io::MemIo::from_bytes(base.to_vec());
         let sb = era_tools::era::metadata::read_superblock(&clean).unwrap();
         let counts = read_ref_counts(&clean, &sb.sm_root).unwrap();

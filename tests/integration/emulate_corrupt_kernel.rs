@@ -6,7 +6,7 @@
 use crate::common;
 
 use common::damage::{config_for, digest_blocks, within, OverlayIo};
-use common::kernel_image;
+use common::kernel_image_shared;
 use era_tools::emulate::runner::Runner;
 use era_tools::emulate::script::parse_script;
 use era_tools::pdata::codec::put_u64;
@@ -36,7 +36,7 @@ enum Pick {
 /// Mutates the `pick` of the digest's blocks of kernel image `case`, running `script`
 /// on each mutation (bounded in time). Returns the number of runs.
 fn mutate_and_run(case: &str, pick: Pick, script: &'static str) -> usize {
-    let img = Arc::new(kernel_image(case));
+    let img = kernel_image_shared(case);
     let blocks = digest_blocks(&img);
     assert!(blocks.len() >= 3, "{case}: no archived writeset to digest");
     let (step, take) = match pick {

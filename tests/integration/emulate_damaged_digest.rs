@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::damage::{config_for, key_offset, leaf_keys, within, writeset_leaves, OverlayIo};
-use common::kernel_image;
+use common::kernel_image_shared;
 use era_tools::emulate::runner::Runner;
 use era_tools::emulate::script::parse_script;
 use era_tools::pdata::codec::put_u64;
@@ -17,7 +17,7 @@ const USE: &str = "write 0 8\ncheckpoint\nwrite 8 8\nstatus\ncheckpoint\nstatus\
 /// Sets key `i` of the writeset leaf `leaf` of kernel image `case` to `key`, runs
 /// [`USE`] (bounded in time) and returns what the run reported on its error stream.
 fn run_with_key(case: &str, i: usize, key: u64) -> (u64, String) {
-    let img = Arc::new(kernel_image(case));
+    let img = kernel_image_shared(case);
     let leaf = writeset_leaves(&img)[0];
     assert!(leaf_keys(&img, leaf).len() > i, "{case}: too few writesets");
     let io = Arc::new(OverlayIo::new(img.clone()));

@@ -1,5 +1,5 @@
-//! How closely `era_emulate` reproduces the kernel's placement (issue 11): every kernel
-//! workload (`testdata/kernel` and `testdata/kernel_random`) but the three slow raced ones
+//! How closely `era_emulate` reproduces the kernel's placement (docs/placement.md): every
+//! kernel workload (`testdata/kernel` and `testdata/kernel_random`) but the three slow raced ones
 //! of `testdata/kernel` is replayed through the emulator, and then compared with what the
 //! kernel printed and wrote:
 //! * every status line, field for field (held root included);

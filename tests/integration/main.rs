@@ -31,6 +31,7 @@ mod kernel_read;
 mod kernel_refuses;
 mod oracle_live;
 mod reader_robustness;
+mod readme;
 mod repair;
 mod restore;
 mod restore_interrupted;

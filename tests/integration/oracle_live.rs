@@ -3,34 +3,36 @@
 //! the kernel just wrote, never from pages cached by an earlier read (the workloads in
 //! testdata/live/ fail on a stale answer).
 //!
-//! Needs the oracle harness (`../shared/oracle`, beside the repository) and qemu, which
-//! its `setup.sh` installs (`.ci/run` runs it). Where either is missing the test says so
-//! on stderr and checks nothing; under CI it fails instead.
+//! Needs the oracle harness (`oracle/`, or the directory `$ERA_ORACLE` names) and qemu,
+//! which its `setup.sh` installs (`.ci/run` runs it). Where either is missing the test
+//! says so on stdout and checks nothing; under CI it fails instead.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The oracle harness: `$ERA_ORACLE`, else the repository's `oracle/`.
 fn oracle_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/oracle")
+    std::env::var_os("ERA_ORACLE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("oracle"))
 }
 
-/// Whether the oracle can run here; under CI it must.
+/// Whether the oracle can run here; under CI it must (see [`crate::common::skip`]).
 fn oracle_available() -> bool {
     let run_sh = oracle_dir().join("run.sh");
     let qemu = Command::new("qemu-system-x86_64")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if run_sh.is_file() && qemu {
-        return true;
-    }
-    let why = format!(
-        "oracle not available (run.sh present: {}, qemu-system-x86_64 runs: {qemu})",
-        run_sh.is_file()
-    );
-    assert!(std::env::var_os("CI").is_none(), "{why}");
-    eprintln!("skipped: {why}");
-    false
+    crate::common::skip::require(if run_sh.is_file() && qemu {
+        Ok(())
+    } else {
+        Err(format!(
+            "oracle not available ({} present: {}, qemu-system-x86_64 runs: {qemu})",
+            run_sh.display(),
+            run_sh.is_file()
+        ))
+    })
 }
 
 /// Our tools without their debug information (the guest's initramfs stays small).

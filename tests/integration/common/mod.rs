@@ -5,28 +5,31 @@ pub mod block_damage;
 pub mod damage;
 pub mod failing_io;
 pub mod kernel_replay;
+pub mod long_run;
 pub mod manifest;
 pub mod null_origin;
 pub mod power_cut;
 pub mod recount;
 pub mod script;
+pub mod skip;
 
 use era_tools::era::ir::EraMetadata;
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::BlockIo;
 use era_tools::units::{DataBlock, Era};
 use flate2::read::GzDecoder;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The folder of the kernel corpus.
 pub fn kernel_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/kernel")
 }
 
-/// The folder of the second kernel corpus: random and placement-stress workloads (issue
-/// 11), same files per case.
+/// The folder of the second kernel corpus: random and placement-stress workloads, same
+/// files per case.
 pub fn random_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/kernel_random")
 }
@@ -78,24 +81,49 @@ pub fn kernel_cases() -> Vec<String> {
     v
 }
 
-/// Decompresses a `.gz` file of the corpus.
-pub fn gunzip(path: &Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    GzDecoder::new(std::fs::File::open(path).unwrap())
-        .read_to_end(&mut out)
-        .unwrap();
-    out
+/// The contents of a `.gz` file of the corpus, decompressed once per run of the test
+/// binary and shared by every test that asks for it (the kernel images alone are
+/// 317 MiB decompressed, and most are read by several tests).
+pub fn gunzip_shared(path: &Path) -> Arc<Vec<u8>> {
+    type Cache = Mutex<HashMap<PathBuf, Arc<OnceLock<Arc<Vec<u8>>>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let slot = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .entry(path.to_path_buf())
+        .or_default()
+        .clone();
+    // Decompressed outside the map's lock: other files meanwhile, this one only once.
+    slot.get_or_init(|| {
+        let mut out = Vec::new();
+        GzDecoder::new(std::fs::File::open(path).unwrap())
+            .read_to_end(&mut out)
+            .unwrap();
+        Arc::new(out)
+    })
+    .clone()
 }
 
-/// The kernel's metadata image of `case`.
+/// A copy of the decompressed contents of a `.gz` file of the corpus.
+pub fn gunzip(path: &Path) -> Vec<u8> {
+    gunzip_shared(path).to_vec()
+}
+
+/// The kernel's metadata image of `case`, shared (see [`gunzip_shared`]).
+pub fn kernel_image_shared(case: &str) -> Arc<Vec<u8>> {
+    gunzip_shared(&case_dir(case).join("meta.img.gz"))
+}
+
+/// A copy of the kernel's metadata image of `case`, to change or own.
 pub fn kernel_image(case: &str) -> Vec<u8> {
-    gunzip(&case_dir(case).join("meta.img.gz"))
+    kernel_image_shared(case).to_vec()
 }
 
 /// The kernel image of `case` unpacked into a temporary file.
 pub fn kernel_image_file(case: &str) -> tempfile::NamedTempFile {
     let f = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(f.path(), kernel_image(case)).unwrap();
+    std::fs::write(f.path(), &*kernel_image_shared(case)).unwrap();
     f
 }
 

@@ -72,6 +72,35 @@ pub fn recount(io: &dyn BlockIo) -> Vec<u32> {
     counts
 }
 
+/// The blocks the readers of one view visit: the live superblock, then for the live view
+/// its writeset tree, archived bitsets, era array and current writeset; for the snapshot
+/// view (`snapshot`, `None` when none is held) the snapshot copy and the trees it roots.
+/// The space map is no part of either.
+pub fn view_blocks(io: &dyn BlockIo, snapshot: bool) -> Option<Vec<bool>> {
+    let sb = Superblock::unpack(
+        &read_block(io, MetaBlock::new(0)).unwrap(),
+        MetaBlock::new(0),
+    )
+    .unwrap();
+    let mut counts = vec![0u32; sb.sm_root.nr_blocks as usize];
+    counts[0] += 1;
+    let view = if snapshot {
+        if sb.metadata_snap.is_zero() {
+            return None;
+        }
+        counts[sb.metadata_snap.index().unwrap()] += 1;
+        Superblock::unpack(&read_block(io, sb.metadata_snap).unwrap(), sb.metadata_snap).unwrap()
+    } else {
+        if !sb.current_writeset.root.is_zero() {
+            walk(io, sb.current_writeset.root, Refs::ArrayBlocks, &mut counts);
+        }
+        sb
+    };
+    walk(io, view.writeset_tree_root, Refs::Bitsets, &mut counts);
+    walk(io, view.era_array_root, Refs::ArrayBlocks, &mut counts);
+    Some(counts.into_iter().map(|c| c > 0).collect())
+}
+
 /// Asserts that the on-disk space map (counts, `nr_allocated`) equals an independent
 /// recount, that the index hints are on the safe side of it, and that `era_check` finds nothing (but for writeset eras that
 /// are not contiguous, which random metadata may have).

@@ -12,20 +12,11 @@ use std::time::{Duration, Instant};
 pub const BLOCK_SECTORS: u64 = 8;
 pub const BLOCK_BYTES: u64 = BLOCK_SECTORS * 512;
 
-/// Whether `tool` is on PATH. Without it the test is skipped, unless `CI` is set: then
-/// a missing client is a failure (.ci/run installs them).
+/// Whether `tool` is on PATH. Without it the test is skipped, visibly, unless `CI` is
+/// set: then a missing client is a failure (.ci/run installs them). See
+/// [`crate::common::skip`].
 pub fn have(tool: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-        .unwrap_or(false);
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is missing (install qemu-utils and libnbd-bin)"
-        );
-        eprintln!("skipped: {tool} is not installed (apt-get install qemu-utils libnbd-bin)");
-    }
-    found
+    crate::common::skip::require(crate::common::skip::on_path(tool))
 }
 
 /// Whether every tool of `tools` is there.
