@@ -1,9 +1,11 @@
 //! Where a tool's text goes: standard output, or `-o FILE` written atomically (a
 //! temporary file beside FILE, renamed over it on success) when FILE is a regular file
 //! or does not exist yet. Other targets (a FIFO, a character device) are written
-//! directly.
+//! directly. An output that is the tool's input, under
+//! any name, is refused before anything is opened ([`refuse_output_is_input`]).
 
 use crate::error::{Error, Result};
+use crate::io::alias::{hold_loop_devices, ImageId};
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -19,6 +21,8 @@ enum Target {
     Temp {
         file: BufWriter<tempfile::NamedTempFile>,
         dest: PathBuf,
+        /// The loop devices backed by the file replaced, held until it is.
+        _loops: Vec<std::fs::File>,
     },
     Direct(BufWriter<std::fs::File>),
 }
@@ -54,7 +58,7 @@ impl Output {
             existing => {
                 // The new file gets the old one's mode, or the mode a newly created file
                 // would get (0666 less the umask), not the temporary file's 0600.
-                let mode = match existing {
+                let mode = match &existing {
                     Ok(m) => m.permissions(),
                     Err(_) => std::fs::Permissions::from_mode(0o666),
                 };
@@ -68,6 +72,10 @@ impl Output {
                         format!("the directory {} does not exist", dir.display()),
                     )));
                 }
+                let loops = match &existing {
+                    Ok(m) => hold_loop_devices(m).map_err(err)?,
+                    Err(_) => Vec::new(),
+                };
                 let tmp = tempfile::Builder::new()
                     .prefix(".era-tools-")
                     .permissions(mode)
@@ -77,6 +85,7 @@ impl Output {
                 Target::Temp {
                     file: BufWriter::with_capacity(BUFFER, tmp),
                     dest: path.to_path_buf(),
+                    _loops: loops,
                 }
             }
         };
@@ -95,7 +104,7 @@ impl Output {
         match self.target {
             Target::Stdout(mut w) => w.flush().map_err(err),
             Target::Direct(mut w) => w.flush().map_err(err),
-            Target::Temp { file, dest } => {
+            Target::Temp { file, dest, .. } => {
                 let tmp = file.into_inner().map_err(|e| err(e.into_error()))?;
                 tmp.as_file().sync_all().map_err(err)?;
                 tmp.persist(&dest).map_err(|e| err(e.error))?;
@@ -116,6 +125,36 @@ fn strip_temp_name(e: io::Error) -> String {
         },
         None => kind.to_string(),
     }
+}
+
+/// Refuses an output that is `input` under any name (the same path, a link, another
+/// node of the same device, a loop device and its backing file), or, with no output
+/// (`None` or `-`), standard output opened on `input`. Nothing is opened or written.
+pub fn refuse_output_is_input(input: &Path, output: Option<&Path>) -> Result<()> {
+    let output = output.filter(|p| p.as_os_str() != "-");
+    let Ok(Some(input_id)) = ImageId::at(input) else {
+        // A missing input is the reader's to report.
+        return Ok(());
+    };
+    let output_id = match output {
+        Some(p) => ImageId::at(p).ok().flatten(),
+        None => stdout_id(),
+    };
+    if output_id.is_some_and(|o| o.same(&input_id)) {
+        return Err(Error::OutputIsInput {
+            output: output.map(Path::to_path_buf),
+            input: input.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// What standard output is open on.
+fn stdout_id() -> Option<ImageId> {
+    use std::os::fd::AsFd;
+    let fd = io::stdout().as_fd().try_clone_to_owned().ok()?;
+    let meta = std::fs::File::from(fd).metadata().ok()?;
+    Some(ImageId::of(&meta))
 }
 
 impl Write for Output {

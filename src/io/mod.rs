@@ -2,8 +2,10 @@
 //!
 //! Everything above this layer reads and writes whole 4096-byte metadata blocks through
 //! [`BlockIo`]. [`FileIo`] serves regular files and block devices with positioned reads and
-//! writes; [`MemIo`] keeps an image in memory for tests.
+//! writes; [`MemIo`] keeps an image in memory for tests. [`alias`] tells when two names
+//! are one image.
 
+pub mod alias;
 mod aligned;
 mod file;
 mod mem;

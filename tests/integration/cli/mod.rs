@@ -6,6 +6,7 @@ mod dump;
 mod invalidate;
 mod invalidate_formats;
 mod locking;
+mod output_is_input;
 mod output_paths;
 mod progress;
 mod repair;
