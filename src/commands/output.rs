@@ -1,11 +1,12 @@
 //! Where a tool's text goes: standard output, or `-o FILE` written atomically (a
-//! temporary file beside FILE, renamed over it on success) when FILE is a regular file
-//! or does not exist yet. Other targets (a FIFO, a character device) are written
-//! directly. An output that is the tool's input, under
+//! staging file beside FILE, unnamed where the filesystem allows, put in its place on
+//! success) when FILE is a regular file or does not exist yet. Other targets (a FIFO, a
+//! character device) are written directly. An output that is the tool's input, under
 //! any name, is refused before anything is opened ([`refuse_output_is_input`]).
 
 use crate::error::{Error, Result};
 use crate::io::alias::{hold_loop_devices, ImageId};
+use crate::io::staging::StagedFile;
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -19,7 +20,7 @@ const DIRECT: usize = 64 << 10;
 enum Target {
     Stdout(BufWriter<StdoutSink>),
     Temp {
-        file: BufWriter<tempfile::NamedTempFile>,
+        file: BufWriter<StagedFile>,
         dest: PathBuf,
         /// The loop devices backed by the file replaced, held until it is.
         _loops: Vec<std::fs::File>,
@@ -57,10 +58,10 @@ impl Output {
             }
             existing => {
                 // The new file gets the old one's mode, or the mode a newly created file
-                // would get (0666 less the umask), not the temporary file's 0600.
+                // would get (0666 less the umask), not a temporary file's 0600.
                 let mode = match &existing {
-                    Ok(m) => m.permissions(),
-                    Err(_) => std::fs::Permissions::from_mode(0o666),
+                    Ok(m) => m.permissions().mode() & 0o7777,
+                    Err(_) => 0o666,
                 };
                 let dir = match path.parent() {
                     Some(p) if !p.as_os_str().is_empty() => p,
@@ -76,12 +77,7 @@ impl Output {
                     Ok(m) => hold_loop_devices(m).map_err(err)?,
                     Err(_) => Vec::new(),
                 };
-                let tmp = tempfile::Builder::new()
-                    .prefix(".era-tools-")
-                    .permissions(mode)
-                    .tempfile_in(dir)
-                    // The temporary file's name means nothing to the user.
-                    .map_err(|e| err(io::Error::new(e.kind(), strip_temp_name(e))))?;
+                let tmp = StagedFile::new_in(dir, mode).map_err(err)?;
                 Target::Temp {
                     file: BufWriter::with_capacity(BUFFER, tmp),
                     dest: path.to_path_buf(),
@@ -106,24 +102,9 @@ impl Output {
             Target::Direct(mut w) => w.flush().map_err(err),
             Target::Temp { file, dest, .. } => {
                 let tmp = file.into_inner().map_err(|e| err(e.into_error()))?;
-                tmp.as_file().sync_all().map_err(err)?;
-                tmp.persist(&dest).map_err(|e| err(e.error))?;
-                Ok(())
+                tmp.persist(&dest).map_err(err)
             }
         }
-    }
-}
-
-/// A temporary-file error's message without the temporary file's name.
-fn strip_temp_name(e: io::Error) -> String {
-    let kind = e.kind();
-    match e.into_inner() {
-        // tempfile wraps the OS error in one that names the temporary path.
-        Some(inner) => match inner.source() {
-            Some(os) => os.to_string(),
-            None => inner.to_string(),
-        },
-        None => kind.to_string(),
     }
 }
 

@@ -3,6 +3,7 @@
 mod check;
 mod contract;
 mod dump;
+mod interrupted;
 mod invalidate;
 mod invalidate_formats;
 mod locking;
