@@ -1,15 +1,16 @@
 //! Where a tool's text goes: standard output, or `-o FILE` written atomically (a
 //! staging file beside FILE, unnamed where the filesystem allows, put in its place on
 //! success) when FILE is a regular file or does not exist yet. Other targets (a FIFO, a
-//! character device) are written directly. An output that is the tool's input, under
-//! any name, is refused before anything is opened ([`refuse_output_is_input`]).
+//! character device, a block device held exclusively) are written directly. An output
+//! that is the tool's input, under any name, is refused before anything is opened
+//! ([`refuse_output_is_input`]).
 
 use crate::error::{Error, Result};
 use crate::io::alias::{hold_loop_devices, ImageId};
 use crate::io::staging::StagedFile;
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 const BUFFER: usize = 1 << 20;
@@ -53,7 +54,13 @@ impl Output {
                 if m.is_dir() {
                     return Err(err(io::Error::other("is a directory")));
                 }
-                let f = OpenOptions::new().write(true).open(path).map_err(err)?;
+                let mut opts = OpenOptions::new();
+                opts.write(true);
+                if m.file_type().is_block_device() {
+                    // Held exclusively, as every writer of a device holds it.
+                    opts.custom_flags(libc::O_EXCL);
+                }
+                let f = opts.open(path).map_err(|e| err(busy_device(e)))?;
                 Target::Direct(BufWriter::with_capacity(BUFFER, f))
             }
             existing => {
@@ -105,6 +112,18 @@ impl Output {
                 tmp.persist(&dest).map_err(err)
             }
         }
+    }
+}
+
+/// Explains a block device that another program holds.
+fn busy_device(e: io::Error) -> io::Error {
+    if e.raw_os_error() == Some(libc::EBUSY) {
+        io::Error::new(
+            io::ErrorKind::ResourceBusy,
+            "in use by another program (held exclusively, as by a live era target)",
+        )
+    } else {
+        e
     }
 }
 

@@ -309,3 +309,25 @@ fn the_backing_file_of_a_held_loop_device_is_not_written() {
     assert_eq!(code, 0);
     assert!(out.as_bytes() == reference_dump("checkpoints").unwrap());
 }
+
+/// Text written to a block device (`era_dump -o /dev/…`) takes the device exclusively:
+/// one that a live target holds is refused, "in use", and left as it was.
+#[test]
+fn a_held_device_is_not_written_as_an_output() {
+    let Some(lo) = Loop::attach("crash") else {
+        return;
+    };
+    let source = kernel_image_file("metadata_snap");
+    let before = std::fs::read(lo.image.path()).unwrap();
+    let _holder = lo.hold();
+    for (tool, args) in [
+        ("era_dump", &[][..]),
+        ("era_invalidate", &["--written-since", "1"][..]),
+    ] {
+        let (code, err) = write_with(tool, args, source.path(), &lo.dev);
+        assert_eq!(code, 1, "{tool}: {err}");
+        assert!(err.contains("in use"), "{tool}: {err}");
+        let now = std::fs::read(lo.image.path()).unwrap();
+        assert!(now == before, "{tool} wrote the held device");
+    }
+}
