@@ -6,6 +6,7 @@ use era_tools::commands::dump;
 
 fn main() -> std::process::ExitCode {
     let args = DumpArgs::parse();
+    cli::signals::remove_staging_on_signals();
     let progress = cli::progress();
     let result = dump::run(&args.options(), &progress);
     drop(progress);

@@ -6,6 +6,7 @@ use era_tools::commands::invalidate;
 
 fn main() -> std::process::ExitCode {
     let args = InvalidateArgs::parse();
+    cli::signals::remove_staging_on_signals();
     let opts = args.options().unwrap_or_else(|e| e.exit());
     let progress = cli::progress();
     let result = invalidate::run(&opts, &progress);

@@ -6,6 +6,7 @@ use era_tools::commands::{progress::Progress, repair};
 
 fn main() -> std::process::ExitCode {
     let args = RepairArgs::parse();
+    cli::signals::remove_staging_on_signals();
     let progress = if args.quiet {
         Progress::quiet()
     } else {

@@ -2,7 +2,7 @@
 //! error type; this one only gathers them, plus the commands' own input and output
 //! failures.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A command's failure.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,12 @@ pub enum Error {
     /// The output cannot be used.
     #[error("{path}: {reason}")]
     BadOutput { path: PathBuf, reason: String },
+    /// The output is the input under some name (`None`: standard output). A usage error.
+    #[error("{}", output_is_input(output.as_deref(), input))]
+    OutputIsInput {
+        output: Option<PathBuf>,
+        input: PathBuf,
+    },
     /// The output could not be written.
     #[error("{path}: {source}")]
     Output {
@@ -50,7 +56,29 @@ pub enum Error {
     CheckFailed,
 }
 
+/// The message for [`Error::OutputIsInput`].
+fn output_is_input(output: Option<&Path>, input: &Path) -> String {
+    const ADVICE: &str = "the era tools never write over what they read; give another output";
+    match output {
+        Some(o) if o == input => format!("{}: is the input: {ADVICE}", o.display()),
+        Some(o) => format!(
+            "{}: is the input {} under another name (a link, another node of the same device, or a loop device and its backing file): {ADVICE}",
+            o.display(),
+            input.display()
+        ),
+        None => format!(
+            "standard output is the input {}: {ADVICE}",
+            input.display()
+        ),
+    }
+}
+
 impl Error {
+    /// Whether the command line itself was wrong (exit status 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Error::OutputIsInput { .. })
+    }
+
     /// Wraps a write error on `path` (`-` for standard output), recognising a broken pipe.
     pub fn output(path: &str, source: std::io::Error) -> Error {
         if source.kind() == std::io::ErrorKind::BrokenPipe {

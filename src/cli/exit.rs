@@ -8,7 +8,8 @@ use std::process::ExitCode;
 pub const SUCCESS: u8 = 0;
 /// The work failed: damaged metadata, an I/O error, bad input.
 pub const FAILURE: u8 = 1;
-/// The command line was wrong (clap exits with this code itself).
+/// The command line was wrong (clap exits with this code itself), or names the input
+/// as the output.
 pub const USAGE: u8 = 2;
 
 /// Turns a command's outcome into an exit code, printing the error as one line on
@@ -19,7 +20,7 @@ pub fn finish(tool: &str, result: Result<(), Error>) -> ExitCode {
         Err(Error::BrokenPipe) | Err(Error::CheckFailed) => ExitCode::from(FAILURE),
         Err(e) => {
             eprintln!("{tool}: {e}");
-            ExitCode::from(FAILURE)
+            ExitCode::from(if e.is_usage() { USAGE } else { FAILURE })
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod invalidate;
 mod man;
 pub mod repair;
 pub mod restore;
+pub mod signals;
 
 use crate::commands::progress::Progress;
 use std::io::IsTerminal;

@@ -2,7 +2,7 @@
 
 use super::counted::{entries, Counted};
 use super::input::open_view_at;
-use super::output::Output;
+use super::output::{refuse_output_is_input, Output};
 use super::progress::{Progress, Unit};
 use super::repair::{report, salvage_at};
 use crate::era::stream::{MetadataStream, Shape, StreamError};
@@ -35,6 +35,7 @@ pub fn run(opts: &DumpOptions, progress: &Progress) -> Result<()> {
     } else {
         XmlStyle::Verbose
     };
+    refuse_output_is_input(&opts.input, opts.output.as_deref())?;
     if opts.repair {
         return run_repair(opts, style, progress);
     }

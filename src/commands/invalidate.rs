@@ -10,7 +10,7 @@ pub use json::View;
 pub use offsets::{OffsetError, Scale, Unit};
 
 use super::input::open_metadata;
-use super::output::Output;
+use super::output::{refuse_output_is_input, Output};
 use super::progress::Progress;
 use crate::era::invalidate::written_since_set;
 use crate::era::metadata::{open_view, Source};
@@ -68,6 +68,7 @@ impl InvalidateOutcome {
 /// ([`written_since_set`]) and its runs are formatted in parallel chunks, written in
 /// order.
 pub fn run(opts: &InvalidateOptions, progress: &Progress) -> Result<InvalidateOutcome> {
+    refuse_output_is_input(&opts.input, opts.output.as_deref())?;
     progress.stage("reading metadata");
     let (mode, source) = if opts.metadata_snapshot {
         (OpenMode::ReadShared, Source::Snapshot)

@@ -1,12 +1,16 @@
 //! Where a tool's text goes: standard output, or `-o FILE` written atomically (a
-//! temporary file beside FILE, renamed over it on success) when FILE is a regular file
-//! or does not exist yet. Other targets (a FIFO, a character device) are written
-//! directly.
+//! staging file beside FILE, unnamed where the filesystem allows, put in its place on
+//! success) when FILE is a regular file or does not exist yet. Other targets (a FIFO, a
+//! character device, a block device held exclusively) are written directly. An output
+//! that is the tool's input, under any name, is refused before anything is opened
+//! ([`refuse_output_is_input`]).
 
 use crate::error::{Error, Result};
+use crate::io::alias::{hold_loop_devices, ImageId};
+use crate::io::staging::StagedFile;
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 const BUFFER: usize = 1 << 20;
@@ -17,8 +21,10 @@ const DIRECT: usize = 64 << 10;
 enum Target {
     Stdout(BufWriter<StdoutSink>),
     Temp {
-        file: BufWriter<tempfile::NamedTempFile>,
+        file: BufWriter<StagedFile>,
         dest: PathBuf,
+        /// The loop devices backed by the file replaced, held until it is.
+        _loops: Vec<std::fs::File>,
     },
     Direct(BufWriter<std::fs::File>),
 }
@@ -48,15 +54,21 @@ impl Output {
                 if m.is_dir() {
                     return Err(err(io::Error::other("is a directory")));
                 }
-                let f = OpenOptions::new().write(true).open(path).map_err(err)?;
+                let mut opts = OpenOptions::new();
+                opts.write(true);
+                if m.file_type().is_block_device() {
+                    // Held exclusively, as every writer of a device holds it.
+                    opts.custom_flags(libc::O_EXCL);
+                }
+                let f = opts.open(path).map_err(|e| err(busy_device(e)))?;
                 Target::Direct(BufWriter::with_capacity(BUFFER, f))
             }
             existing => {
                 // The new file gets the old one's mode, or the mode a newly created file
-                // would get (0666 less the umask), not the temporary file's 0600.
-                let mode = match existing {
-                    Ok(m) => m.permissions(),
-                    Err(_) => std::fs::Permissions::from_mode(0o666),
+                // would get (0666 less the umask), not a temporary file's 0600.
+                let mode = match &existing {
+                    Ok(m) => m.permissions().mode() & 0o7777,
+                    Err(_) => 0o666,
                 };
                 let dir = match path.parent() {
                     Some(p) if !p.as_os_str().is_empty() => p,
@@ -68,15 +80,15 @@ impl Output {
                         format!("the directory {} does not exist", dir.display()),
                     )));
                 }
-                let tmp = tempfile::Builder::new()
-                    .prefix(".era-tools-")
-                    .permissions(mode)
-                    .tempfile_in(dir)
-                    // The temporary file's name means nothing to the user.
-                    .map_err(|e| err(io::Error::new(e.kind(), strip_temp_name(e))))?;
+                let loops = match &existing {
+                    Ok(m) => hold_loop_devices(m).map_err(err)?,
+                    Err(_) => Vec::new(),
+                };
+                let tmp = StagedFile::new_in(dir, mode).map_err(err)?;
                 Target::Temp {
                     file: BufWriter::with_capacity(BUFFER, tmp),
                     dest: path.to_path_buf(),
+                    _loops: loops,
                 }
             }
         };
@@ -95,27 +107,54 @@ impl Output {
         match self.target {
             Target::Stdout(mut w) => w.flush().map_err(err),
             Target::Direct(mut w) => w.flush().map_err(err),
-            Target::Temp { file, dest } => {
+            Target::Temp { file, dest, .. } => {
                 let tmp = file.into_inner().map_err(|e| err(e.into_error()))?;
-                tmp.as_file().sync_all().map_err(err)?;
-                tmp.persist(&dest).map_err(|e| err(e.error))?;
-                Ok(())
+                tmp.persist(&dest).map_err(err)
             }
         }
     }
 }
 
-/// A temporary-file error's message without the temporary file's name.
-fn strip_temp_name(e: io::Error) -> String {
-    let kind = e.kind();
-    match e.into_inner() {
-        // tempfile wraps the OS error in one that names the temporary path.
-        Some(inner) => match inner.source() {
-            Some(os) => os.to_string(),
-            None => inner.to_string(),
-        },
-        None => kind.to_string(),
+/// Explains a block device that another program holds.
+fn busy_device(e: io::Error) -> io::Error {
+    if e.raw_os_error() == Some(libc::EBUSY) {
+        io::Error::new(
+            io::ErrorKind::ResourceBusy,
+            "in use by another program (held exclusively, as by a live era target)",
+        )
+    } else {
+        e
     }
+}
+
+/// Refuses an output that is `input` under any name (the same path, a link, another
+/// node of the same device, a loop device and its backing file), or, with no output
+/// (`None` or `-`), standard output opened on `input`. Nothing is opened or written.
+pub fn refuse_output_is_input(input: &Path, output: Option<&Path>) -> Result<()> {
+    let output = output.filter(|p| p.as_os_str() != "-");
+    let Ok(Some(input_id)) = ImageId::at(input) else {
+        // A missing input is the reader's to report.
+        return Ok(());
+    };
+    let output_id = match output {
+        Some(p) => ImageId::at(p).ok().flatten(),
+        None => stdout_id(),
+    };
+    if output_id.is_some_and(|o| o.same(&input_id)) {
+        return Err(Error::OutputIsInput {
+            output: output.map(Path::to_path_buf),
+            input: input.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// What standard output is open on.
+fn stdout_id() -> Option<ImageId> {
+    use std::os::fd::AsFd;
+    let fd = io::stdout().as_fd().try_clone_to_owned().ok()?;
+    let meta = std::fs::File::from(fd).metadata().ok()?;
+    Some(ImageId::of(&meta))
 }
 
 impl Write for Output {

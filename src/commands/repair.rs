@@ -3,13 +3,13 @@
 //! writer writes it as `era_restore` does.
 
 use super::input::open_metadata;
+use super::output::refuse_output_is_input;
 use super::progress::Progress;
 use super::restore::open_output;
 use crate::era::repair::{salvage, RepairOptions, Repaired};
 use crate::era::restore::write_metadata;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::io::OpenMode;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// What `era_repair` was asked to do.
@@ -19,26 +19,6 @@ pub struct RepairCmdOptions {
     pub output: PathBuf,
     /// The origin block size, for an unreadable superblock.
     pub data_block_size: Option<u32>,
-}
-
-/// Refuses an output that is the input (same file or device, however named).
-fn refuse_same(input: &Path, output: &Path) -> Result<()> {
-    let id = |p: &Path| {
-        std::fs::metadata(p)
-            .ok()
-            .map(|m| (m.dev(), m.ino(), m.rdev()))
-    };
-    let (a, b) = (id(input), id(output));
-    let same_device = |x: (u64, u64, u64), y: (u64, u64, u64)| x.2 != 0 && x.2 == y.2;
-    if let (Some(a), Some(b)) = (a, b) {
-        if (a.0, a.1) == (b.0, b.1) || same_device(a, b) {
-            return Err(Error::BadOutput {
-                path: output.to_path_buf(),
-                reason: "is the input: era_repair never writes over the metadata it repairs; give another device or image".into(),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Salvages the metadata at `path` (opened for reading only, exclusively).
@@ -62,7 +42,7 @@ pub fn report(tool: &str, r: &Repaired) {
 
 /// Runs the repair.
 pub fn run(opts: &RepairCmdOptions, progress: &Progress) -> Result<()> {
-    refuse_same(&opts.input, &opts.output)?;
+    refuse_output_is_input(&opts.input, Some(&opts.output))?;
     progress.stage("salvaging metadata");
     let repaired = salvage_at(&opts.input, opts.data_block_size)?;
     let out = open_output(&opts.output)?;

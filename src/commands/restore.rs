@@ -7,6 +7,7 @@
 
 mod staged;
 
+use super::output::refuse_output_is_input;
 use super::progress::{Progress, Unit};
 use crate::era::restore::StreamWriter;
 use crate::error::{Error, Result};
@@ -52,6 +53,7 @@ pub fn open_output(path: &Path) -> Result<FileIo> {
 
 /// Runs the restore.
 pub fn run(opts: &RestoreOptions, progress: &Progress) -> Result<()> {
+    refuse_output_is_input(&opts.input, Some(&opts.output))?;
     let input = File::open(&opts.input).map_err(|source| Error::InputIo {
         path: opts.input.clone(),
         source,

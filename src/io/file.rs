@@ -4,8 +4,11 @@
 //! a live era target writes its metadata around the page cache, so a page cached by an
 //! earlier read would otherwise be served again, stale. Regular files are read through
 //! the page cache (every writer of an image file writes through it too) and are locked
-//! with `flock`: exclusively by a writer, shared by a reader.
+//! with `flock`: exclusively by a writer, shared by a reader. A writer of a regular file
+//! also holds every loop device backed by it ([`hold_loop_devices`]), so that the image
+//! is not written under a target or server that holds it by the device's name.
 
+use super::alias::hold_loop_devices;
 use super::aligned::with_bounce;
 use super::{check_bounds, BlockIo};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
@@ -36,6 +39,9 @@ pub struct FileIo {
     nr_blocks: u64,
     /// Opened with `O_DIRECT`: every transfer goes through an aligned buffer.
     direct: bool,
+    /// The loop devices backed by a regular file opened for writing, held exclusively
+    /// while it is open.
+    _loops: Vec<File>,
 }
 
 impl FileIo {
@@ -60,8 +66,12 @@ impl FileIo {
         let file = opts
             .open(path)
             .map_err(|e| open_error(path, is_block_device, e))?;
+        let mut loops = Vec::new();
         if !is_block_device {
             lock(&file, path, mode)?;
+            if mode == OpenMode::WriteExclusive {
+                loops = hold_loop_devices(&file.metadata()?)?;
+            }
         }
         let bytes = if is_block_device {
             use std::io::Seek;
@@ -74,6 +84,7 @@ impl FileIo {
             file,
             nr_blocks: bytes / BLOCK_SIZE as u64,
             direct: is_block_device,
+            _loops: loops,
         })
     }
 
@@ -84,6 +95,7 @@ impl FileIo {
             file,
             nr_blocks: bytes / BLOCK_SIZE as u64,
             direct: false,
+            _loops: Vec::new(),
         })
     }
 

@@ -2,11 +2,15 @@
 //!
 //! Everything above this layer reads and writes whole 4096-byte metadata blocks through
 //! [`BlockIo`]. [`FileIo`] serves regular files and block devices with positioned reads and
-//! writes; [`MemIo`] keeps an image in memory for tests.
+//! writes; [`MemIo`] keeps an image in memory for tests. [`alias`] tells when two names
+//! are one image; [`staging`] makes the files an output is written to before it is
+//! complete.
 
+pub mod alias;
 mod aligned;
 mod file;
 mod mem;
+pub mod staging;
 
 pub use file::{lock, FileIo, OpenMode};
 pub use mem::MemIo;

@@ -1,6 +1,7 @@
 //! The tools on a real block device (a loop device over a kernel image): reading it,
 //! refusing it while something holds it exclusively (as a live era target does), and
-//! reading the metadata snapshot of a held device.
+//! reading the metadata snapshot of a held device, and knowing it under its other names
+//! (another device node, the loop device's backing file).
 //!
 //! Needs root and `losetup` (CI runs as root); without a loop device the tests say so
 //! on stdout and check nothing (under CI they fail).
@@ -9,8 +10,8 @@ use crate::common;
 
 use assert_cmd::Command;
 use common::*;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 
 struct Loop {
     dev: PathBuf,
@@ -43,6 +44,18 @@ impl Loop {
     }
 }
 
+impl Loop {
+    /// Opens the device exclusively (`O_EXCL`), as a live target or `era_emulate serve`
+    /// holds it.
+    fn hold(&self) -> std::fs::File {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_EXCL)
+            .open(&self.dev)
+            .unwrap()
+    }
+}
+
 impl Drop for Loop {
     fn drop(&mut self) {
         let _ = std::process::Command::new("losetup")
@@ -53,12 +66,18 @@ impl Drop for Loop {
 }
 
 fn run(tool: &str, args: &[&str], dev: &PathBuf) -> (i32, String, String) {
-    let o = Command::cargo_bin(tool)
-        .unwrap()
-        .args(args)
-        .arg(dev)
-        .output()
-        .unwrap();
+    outcome(
+        &Command::cargo_bin(tool)
+            .unwrap()
+            .args(args)
+            .arg(dev)
+            .output()
+            .unwrap(),
+    )
+}
+
+/// A finished run's (exit code, stdout, stderr).
+fn outcome(o: &std::process::Output) -> (i32, String, String) {
     (
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -81,11 +100,7 @@ fn a_held_device_is_refused_but_its_snapshot_can_be_read() {
     assert_eq!(run("era_check", &[], &lo.dev).0, 0);
 
     // Held exclusively, as by a live target.
-    let _holder = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_EXCL)
-        .open(&lo.dev)
-        .unwrap();
+    let _holder = lo.hold();
     for (tool, args) in [
         ("era_dump", &[][..]),
         ("era_check", &[][..]),
@@ -125,11 +140,7 @@ fn restore_writes_a_free_device_and_refuses_a_held_one() {
             .unwrap()
     };
     {
-        let _holder = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_EXCL)
-            .open(&lo.dev)
-            .unwrap();
+        let _holder = lo.hold();
         let o = restore();
         assert_eq!(o.status.code(), Some(1));
         assert!(String::from_utf8_lossy(&o.stderr).contains("in use"));
@@ -204,5 +215,123 @@ fn a_device_kept_open_is_never_read_stale() {
             from_dev == want,
             "{tool} {args:?} read stale metadata: {from_dev:?}"
         );
+    }
+}
+
+/// Runs `tool args…` writing `out` from `input` (given with `-i` to era_restore and
+/// era_repair, last to the others); returns (exit code, stderr).
+fn write_with(tool: &str, args: &[&str], input: &Path, out: &Path) -> (i32, String) {
+    let mut cmd = Command::cargo_bin(tool).unwrap();
+    cmd.args(args);
+    if matches!(tool, "era_restore" | "era_repair") {
+        cmd.args(["-q", "-i"]).arg(input).arg("-o").arg(out);
+    } else {
+        cmd.arg("-o").arg(out).arg(input);
+    }
+    let (code, _, err) = outcome(&cmd.output().unwrap());
+    (code, err)
+}
+
+/// A device is the same image under any name: its own path, another device node with
+/// the same device number, and, for a loop device, its backing file. None may be the
+/// output of a tool that reads it (exit 2, nothing written).
+#[test]
+fn a_device_under_another_name_is_not_the_output() {
+    let Some(lo) = Loop::attach("checkpoints") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let node = dir.path().join("node");
+    let rdev = std::fs::metadata(&lo.dev).unwrap().rdev();
+    let (major, minor) = (libc::major(rdev), libc::minor(rdev));
+    let made = std::process::Command::new("mknod")
+        .arg(&node)
+        .args(["b", &major.to_string(), &minor.to_string()])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let backing = lo.image.path().to_path_buf();
+    let before = std::fs::read(&backing).unwrap();
+    let invalidate = ["--written-since", "2"];
+    let cases: [(&str, &[&str], &Path, &Path); 9] = [
+        ("era_dump", &[], &lo.dev, &lo.dev),
+        ("era_dump", &[], &lo.dev, &node),
+        ("era_invalidate", &invalidate, &node, &lo.dev),
+        ("era_dump", &[], &backing, &lo.dev),
+        ("era_invalidate", &invalidate, &lo.dev, &backing),
+        ("era_dump", &["--repair"], &backing, &lo.dev),
+        ("era_repair", &[], &backing, &lo.dev),
+        ("era_repair", &[], &lo.dev, &backing),
+        ("era_repair", &[], &lo.dev, &node),
+    ];
+    for (tool, args, input, out) in cases {
+        let (code, err) = write_with(tool, args, input, out);
+        let what = format!("{tool} from {} to {}", input.display(), out.display());
+        assert_eq!(code, 2, "{what}: {err}");
+        assert!(err.contains("is the input"), "{what}: {err}");
+        let now = std::fs::read(&backing).unwrap();
+        assert!(now == before, "{what} wrote over its input");
+    }
+}
+
+/// The backing file of a loop device that something holds exclusively (as
+/// `era_emulate serve --meta /dev/loopN` or a live target does) is the held image by
+/// another name: a tool that writes it is refused, "in use", and writes nothing. Once
+/// the device is free, the file is written.
+#[test]
+fn the_backing_file_of_a_held_loop_device_is_not_written() {
+    let Some(lo) = Loop::attach("crash") else {
+        return;
+    };
+    let backing = lo.image.path().to_path_buf();
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("in.xml");
+    std::fs::write(&xml, reference_dump("checkpoints").unwrap()).unwrap();
+    let source = kernel_image_file("metadata_snap");
+    let before = std::fs::read(&backing).unwrap();
+    {
+        let _holder = lo.hold();
+        for (tool, input) in [
+            ("era_restore", xml.as_path()),
+            ("era_repair", source.path()),
+            ("era_dump", source.path()),
+        ] {
+            let (code, err) = write_with(tool, &[], input, &backing);
+            assert_eq!(code, 1, "{tool}: {err}");
+            let dev = lo.dev.display().to_string();
+            assert!(
+                err.contains("in use") && err.contains(&dev),
+                "{tool}: {err}"
+            );
+            let now = std::fs::read(&backing).unwrap();
+            assert!(now == before, "{tool} wrote the held image");
+        }
+    }
+    let (code, err) = write_with("era_restore", &[], &xml, &backing);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = run("era_dump", &[], &lo.dev);
+    assert_eq!(code, 0);
+    assert!(out.as_bytes() == reference_dump("checkpoints").unwrap());
+}
+
+/// Text written to a block device (`era_dump -o /dev/…`) takes the device exclusively:
+/// one that a live target holds is refused, "in use", and left as it was.
+#[test]
+fn a_held_device_is_not_written_as_an_output() {
+    let Some(lo) = Loop::attach("crash") else {
+        return;
+    };
+    let source = kernel_image_file("metadata_snap");
+    let before = std::fs::read(lo.image.path()).unwrap();
+    let _holder = lo.hold();
+    for (tool, args) in [
+        ("era_dump", &[][..]),
+        ("era_invalidate", &["--written-since", "1"][..]),
+    ] {
+        let (code, err) = write_with(tool, args, source.path(), &lo.dev);
+        assert_eq!(code, 1, "{tool}: {err}");
+        assert!(err.contains("in use"), "{tool}: {err}");
+        let now = std::fs::read(lo.image.path()).unwrap();
+        assert!(now == before, "{tool} wrote the held device");
     }
 }

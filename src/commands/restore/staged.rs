@@ -10,6 +10,7 @@
 
 use crate::era::interrupted::interrupted_marker;
 use crate::era::superblock::SUPERBLOCK_LOCATION;
+use crate::io::staging::scratch_in;
 use crate::io::{BlockIo, FileIo};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 use std::io;
@@ -29,7 +30,7 @@ impl StagedIo {
     /// An unnamed temporary file in `dir` (on the output's filesystem) of `nr_blocks`
     /// blocks; it disappears with the process whatever happens.
     pub fn beside(dir: &Path, nr_blocks: u64) -> io::Result<StagedIo> {
-        let file = tempfile::tempfile_in(dir)?;
+        let file = scratch_in(dir)?;
         file.set_len(nr_blocks * BLOCK_SIZE as u64)?;
         let words = usize::try_from(nr_blocks.div_ceil(64))
             .map_err(|_| io::Error::other("the output is too large to stage"))?;

@@ -3,9 +3,11 @@
 mod check;
 mod contract;
 mod dump;
+mod interrupted;
 mod invalidate;
 mod invalidate_formats;
 mod locking;
+mod output_is_input;
 mod output_paths;
 mod progress;
 mod repair;

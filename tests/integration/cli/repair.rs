@@ -119,7 +119,7 @@ fn the_output_may_not_be_the_input() {
     let input = damaged("crash", 1023);
     let before = digest(input.path());
     let (code, err) = repair(&[], input.path(), input.path());
-    assert_eq!(code, 1);
+    assert_eq!(code, 2, "a usage error");
     assert!(err.contains("is the input"), "{err}");
     assert_eq!(digest(input.path()), before);
 }
