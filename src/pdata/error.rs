@@ -41,6 +41,16 @@ pub enum Error {
     /// A btree refers back to a node already on the walk.
     #[error("block {block}: btree node is reached twice (cycle or shared child) in one tree")]
     Cycle { block: MetaBlock },
+    /// An array block is listed at two places of one array's index (format.md §5.2: each
+    /// index entry has its own array block).
+    #[error("array block {block} is listed twice in the array index at block {index}: at index {first} and at index {second}")]
+    ListedTwice {
+        block: MetaBlock,
+        /// The root of the array's index.
+        index: MetaBlock,
+        first: u64,
+        second: u64,
+    },
     /// A btree is deeper than any valid era tree can be.
     #[error("block {block}: btree deeper than {max} levels")]
     TooDeep { block: MetaBlock, max: usize },
@@ -59,6 +69,7 @@ impl Error {
             | Error::WrongBlocknr { block, .. }
             | Error::Invalid { block, .. }
             | Error::Cycle { block }
+            | Error::ListedTwice { block, .. }
             | Error::TooDeep { block, .. } => *block,
             Error::NoSpace { .. } => MetaBlock::new(0),
         }

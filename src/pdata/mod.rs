@@ -11,6 +11,7 @@ pub(crate) mod array_reader;
 pub mod bitset;
 pub(crate) mod bitset_builder;
 pub mod bitset_cow;
+pub mod block_set;
 pub mod btree;
 pub mod check;
 pub mod checksum;

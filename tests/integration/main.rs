@@ -9,6 +9,7 @@ mod block_device;
 mod check_corruption;
 mod check_kernel;
 mod dump_stream;
+mod dupref;
 mod emulate_cli;
 mod emulate_corrupt;
 mod emulate_corrupt_kernel;

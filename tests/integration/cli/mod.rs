@@ -10,5 +10,5 @@ mod output_paths;
 mod progress;
 mod repair;
 mod restore;
-mod support;
+pub(crate) mod support;
 mod xml_detection;
