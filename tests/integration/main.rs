@@ -35,6 +35,7 @@ mod reader_robustness;
 mod repair;
 mod restore;
 mod restore_interrupted;
+mod restore_sizes;
 mod serve_clients;
 mod serve_crash;
 mod serve_eras;
