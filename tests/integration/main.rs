@@ -31,6 +31,7 @@ mod kernel_accepts;
 mod kernel_read;
 mod kernel_refuses;
 mod oracle_live;
+mod reader_limits;
 mod reader_robustness;
 mod repair;
 mod restore;
