@@ -263,7 +263,7 @@ mod tests {
     }
 
     /// Two entries of a two-level index pointing at one leaf: the btree walk's own
-    /// guard (a node reached twice) refuses it.
+    /// guard (a node reached twice) refuses it, naming both entries.
     #[test]
     fn an_index_leaf_reached_twice_is_refused() {
         let io = MemIo::new(300);
@@ -278,5 +278,11 @@ mod tests {
         let e = ArrayReader::open(&io, root, len.into(), 4).err().unwrap();
         assert!(matches!(e, Error::Cycle { .. }), "{e}");
         assert_eq!(e.block(), child(&io, root, 0));
+        assert!(
+            e.to_string().ends_with(&format!(
+                "from entry 0 of node {root} and from entry 1 of node {root}"
+            )),
+            "{e}"
+        );
     }
 }

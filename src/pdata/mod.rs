@@ -24,7 +24,7 @@ pub mod space_map;
 pub(crate) mod test_support;
 pub mod transaction;
 
-pub use error::{narrow, Error, Result};
+pub use error::{narrow, Error, Referrer, Result};
 
 use crate::io::BlockIo;
 use crate::units::{zeroed_block, BlockBuf, MetaBlock};
