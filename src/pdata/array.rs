@@ -64,15 +64,17 @@ pub fn array_block_pointers(
     let mut gap: Option<(u64, usize)> = None;
     // Each array block belongs to one index entry: a block listed twice would hand the
     // values of one place to both, and the values of the block it replaced to none.
+    // (Blocks beyond the device fail when read: they are not kept.)
     let mut listed = BlockSet::new();
     let mut twice: Option<usize> = None;
+    let device = io.nr_blocks();
     walk_leaves(io, root, 8, &mut |k, v| {
         let i = ptrs.len();
         if gap.is_none() && k != i as u64 {
             gap = Some((k, i));
         }
         let block = get_block(v, 0);
-        if !listed.insert(block) && twice.is_none() {
+        if block.is_below(device) && !listed.insert(block) && twice.is_none() {
             twice = Some(i);
         }
         ptrs.push(block);

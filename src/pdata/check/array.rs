@@ -76,7 +76,7 @@ pub fn check_array(
             }
             nr_pointers += 1;
             let ablock = get_block(e.value, 0);
-            if !listed.insert(ablock) {
+            if ck.in_device(ablock) && !listed.insert(ablock) {
                 twice.push((e.leaf, ptrs.len()));
             }
             ptrs.push(ablock);
