@@ -2,14 +2,15 @@
 //! that turns a short fuzz input into a damaged image, and a copy-on-write block device
 //! that serves such an image without copying it.
 //!
-//! # The damage format (targets `read_metadata`, `check`, `emulate_open`)
+//! # The damage format (targets `read_metadata`, `check`, `emulate_open`, `repair`)
 //!
 //! A whole metadata image (4–64 MiB) is far too large for a fuzz input, and random bytes
 //! almost never pass a block checksum. So an input describes damage to one of the seed
 //! images instead:
 //!
 //! ```text
-//! byte 0      seed image: index into IMAGES (modulo its length)
+//! byte 0      seed image: index into IMAGES (modulo its length; for the `repair`
+//!             target into IMAGES followed by REPAIR_IMAGES)
 //! byte 1      flags: FLAG_NO_RESEAL, FLAG_TRUNCATE, and bits 4..8 for the target
 //! then, until the input ends, patches of 6 header bytes and `len` data bytes:
 //!   u16 LE    block, modulo (the image's used blocks + 1)
@@ -252,13 +253,48 @@ pub struct Damaged {
     pub patches: usize,
 }
 
-/// Decodes a fuzz input in the damage format (module docs). `None` for inputs shorter
-/// than the two header bytes.
+/// Damaged images for the salvage target (`repair`), after [`IMAGES`]: the outside
+/// testers' reproductions (issue 16), each already damaged as its name says. Append-only,
+/// as [`IMAGES`].
+pub const REPAIR_IMAGES: &[&str] = &[
+    "kernel:repro/repair/discard_sb_and_one_era_array_block.img.gz",
+    "kernel:repro/repair/discard_zero_multi_9747.img.gz",
+    "kernel:repro/repair/rand_11_7_sb_field_9507.img.gz",
+    "kernel:repro/repair/rand_23_22_sb_field_17474.img.gz",
+    "kernel:repro/repair/large_block_sb_field_9884.img.gz",
+    "kernel:repro/repair/long_history_sb_field_2137.img.gz",
+    "kernel:repro/repair/rand_23_20_zero_multi_17746.img.gz",
+    "kernel:repro/repair/crash_mid_digest_swap_fix_2538.img.gz",
+    "kernel:repro/repair/rand_23_17_sb_field_9559.img.gz",
+    "kernel:repro/repair/long_history_dup_ref_9973.img.gz",
+    "kernel:repro/dupref/bigger_dup_ref_66624.img.gz",
+    "kernel:repro/limits/nb_2p28.img.gz",
+    "kernel:repro/limits/nb_2p31m1.img.gz",
+];
+
+/// The seed images of the salvage target: every one of [`images`] (same indices), then
+/// [`REPAIR_IMAGES`], loaded on first use.
+pub fn repair_images() -> &'static [&'static Image] {
+    static IMGS: OnceLock<Vec<&'static Image>> = OnceLock::new();
+    static REPRO: OnceLock<Vec<Image>> = OnceLock::new();
+    IMGS.get_or_init(|| {
+        let repro = REPRO.get_or_init(|| REPAIR_IMAGES.iter().map(|&n| load_image(n)).collect());
+        images().iter().chain(repro.iter()).collect()
+    })
+}
+
+/// Decodes a fuzz input in the damage format (module docs) over [`images`]. `None` for
+/// inputs shorter than the two header bytes.
 pub fn damaged(data: &[u8]) -> Option<Damaged> {
+    static REFS: OnceLock<Vec<&'static Image>> = OnceLock::new();
+    damaged_among(REFS.get_or_init(|| images().iter().collect()), data)
+}
+
+/// Decodes a fuzz input in the damage format (module docs), byte 0 naming one of `imgs`.
+pub fn damaged_among(imgs: &[&'static Image], data: &[u8]) -> Option<Damaged> {
     let (&index, rest) = data.split_first()?;
     let (&flags, mut rest) = rest.split_first()?;
-    let imgs = images();
-    let image = &imgs[index as usize % imgs.len()];
+    let image: &'static Image = imgs.get(index as usize % imgs.len().max(1))?;
     let full = image.bytes.len() as u64 / BLOCK_SIZE as u64;
     let nr_blocks = if flags & FLAG_TRUNCATE != 0 {
         image.used_end

@@ -4,6 +4,7 @@
 
 pub use super::array_block::{array_max_entries, ArrayHeader};
 use super::array_block::{value, values};
+use super::block_set::BlockSet;
 use super::btree::walk_leaves;
 use super::checksum::{self, BlockKind};
 use super::codec::get_block;
@@ -61,12 +62,22 @@ pub fn array_block_pointers(
     let want = nr_array_blocks(len, value_size);
     let mut ptrs: Vec<MetaBlock> = Vec::with_capacity(want.min(1 << 22) as usize);
     let mut gap: Option<(u64, usize)> = None;
+    // Each array block belongs to one index entry: a block listed twice would hand the
+    // values of one place to both, and the values of the block it replaced to none.
+    // (Blocks beyond the device fail when read: they are not kept.)
+    let mut listed = BlockSet::new();
+    let mut twice: Option<usize> = None;
+    let device = io.nr_blocks();
     walk_leaves(io, root, 8, &mut |k, v| {
         let i = ptrs.len();
         if gap.is_none() && k != i as u64 {
             gap = Some((k, i));
         }
-        ptrs.push(get_block(v, 0));
+        let block = get_block(v, 0);
+        if block.is_below(device) && !listed.insert(block) && twice.is_none() {
+            twice = Some(i);
+        }
+        ptrs.push(block);
         Ok(())
     })?;
     if let Some((k, i)) = gap {
@@ -75,6 +86,16 @@ pub fn array_block_pointers(
             BlockKind::BtreeNode,
             format!("array index has a gap: key {k} where {i} was expected"),
         ));
+    }
+    if let Some(second) = twice {
+        let block = ptrs[second];
+        let first = ptrs.iter().position(|&p| p == block).unwrap_or(second);
+        return Err(Error::ListedTwice {
+            block,
+            index: root,
+            first: first as u64,
+            second: second as u64,
+        });
     }
     if ptrs.len() as u64 != want {
         return Err(Error::invalid(

@@ -38,9 +38,23 @@ pub enum Error {
         kind: BlockKind,
         reason: String,
     },
-    /// A btree refers back to a node already on the walk.
-    #[error("block {block}: btree node is reached twice (cycle or shared child) in one tree")]
-    Cycle { block: MetaBlock },
+    /// A btree node is reached twice in one walk (a cycle or a shared child).
+    #[error("block {block}: btree node is reached twice in one tree (a cycle or a shared child): from {first} and from {second}")]
+    Cycle {
+        block: MetaBlock,
+        first: Referrer,
+        second: Referrer,
+    },
+    /// An array block is listed at two places of one array's index (format.md §5.2: each
+    /// index entry has its own array block).
+    #[error("array block {block} is listed twice in the array index at block {index}: at index {first} and at index {second}")]
+    ListedTwice {
+        block: MetaBlock,
+        /// The root of the array's index.
+        index: MetaBlock,
+        first: u64,
+        second: u64,
+    },
     /// A btree is deeper than any valid era tree can be.
     #[error("block {block}: btree deeper than {max} levels")]
     TooDeep { block: MetaBlock, max: usize },
@@ -58,7 +72,8 @@ impl Error {
             | Error::BadChecksum { block, .. }
             | Error::WrongBlocknr { block, .. }
             | Error::Invalid { block, .. }
-            | Error::Cycle { block }
+            | Error::Cycle { block, .. }
+            | Error::ListedTwice { block, .. }
             | Error::TooDeep { block, .. } => *block,
             Error::NoSpace { .. } => MetaBlock::new(0),
         }
@@ -70,6 +85,20 @@ impl Error {
             block,
             kind,
             reason: reason.into(),
+        }
+    }
+}
+
+/// Where a btree node is referred to from: entry `.1` of internal node `.0`, or (`None`)
+/// the field holding the tree's root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Referrer(pub Option<(MetaBlock, usize)>);
+
+impl std::fmt::Display for Referrer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            None => write!(f, "the root"),
+            Some((node, entry)) => write!(f, "entry {entry} of node {node}"),
         }
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod array_reader;
 pub mod bitset;
 pub(crate) mod bitset_builder;
 pub mod bitset_cow;
+pub mod block_set;
 pub mod btree;
 pub mod check;
 pub mod checksum;
@@ -23,7 +24,7 @@ pub mod space_map;
 pub(crate) mod test_support;
 pub mod transaction;
 
-pub use error::{narrow, Error, Result};
+pub use error::{narrow, Error, Referrer, Result};
 
 use crate::io::BlockIo;
 use crate::units::{zeroed_block, BlockBuf, MetaBlock};

@@ -77,7 +77,10 @@ impl<T> BtreeVisitor for Salvage<'_, T> {
         let node_error = |reason: String| Error::invalid(block, BlockKind::BtreeNode, reason);
         let reason = match fault {
             WalkFault::TooDeep => format!("the btree is deeper than {MAX_DEPTH} levels"),
-            WalkFault::Cycle => "btree node is reached twice (cycle or shared child)".to_string(),
+            WalkFault::Cycle { first } => format!(
+                "btree node is reached twice (cycle or shared child): from {first} and from {}",
+                at.from
+            ),
             WalkFault::Header(f) => node_error(f.to_string()).to_string(),
             WalkFault::Keys {
                 out_of_range: Some((_, k)),

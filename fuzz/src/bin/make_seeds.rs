@@ -4,6 +4,8 @@
 //! - `read_metadata`, `check`, `emulate_open`: every seed image undamaged, with each
 //!   target flag, and with no-op patches (the bytes already there) on the superblock
 //!   and on a few structure blocks, so that mutations start from the patch layout;
+//! - `repair`: the same for its first images, and its damaged images (`REPAIR_IMAGES`)
+//!   as they are, with a data block size, and with no-op patches on the superblock;
 //! - `xml_read`: the metadata of the small kernel images, cut to 64 and 300 blocks and 8 writesets,
 //!   dumped in both XML styles, plain and logical;
 //! - `restore`: the same metadata in the `restore` target's binary form;
@@ -12,7 +14,7 @@
 
 use era_fuzz::restore::{encode_metadata, shrink};
 use era_fuzz::script::{translate_workload, ORIGIN_BYTES};
-use era_fuzz::{encode_patch, images, testdata, IMAGES};
+use era_fuzz::{encode_patch, images, repair_images, testdata, IMAGES};
 use era_tools::era::ir::EraMetadata;
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::io::MemIo;
@@ -49,7 +51,8 @@ fn xml(md: &EraMetadata, style: XmlStyle) -> Vec<u8> {
 }
 
 fn damage_seeds(out: &Path) {
-    let targets = ["read_metadata", "check", "emulate_open"];
+    // The salvage target's images begin with these, at the same indices.
+    let targets = ["read_metadata", "check", "emulate_open", "repair"];
     let dirs: Vec<PathBuf> = targets.iter().map(|t| dir(out, t)).collect();
     for (i, img) in images().iter().enumerate() {
         let block = |b: u64| &img.bytes[b as usize * 4096..(b as usize + 1) * 4096];
@@ -73,6 +76,25 @@ fn damage_seeds(out: &Path) {
             for d in &dirs {
                 write(d, format!("img{i:02}-{k}"), s);
             }
+        }
+    }
+}
+
+/// The salvage target's own images, damaged already: each as it is, with a data block
+/// size given, and with no-op patches on the superblock.
+fn repair_seeds(out: &Path) {
+    let d = dir(out, "repair");
+    let imgs = repair_images();
+    for (i, img) in imgs.iter().enumerate().skip(images().len()) {
+        let block0 = &img.bytes[..4096];
+        let mut patched = vec![i as u8, 0];
+        encode_patch(&mut patched, 0, 48, 0, &block0[48..48 + 128]);
+        encode_patch(&mut patched, 0, 176, 0, &block0[176..176 + 64]);
+        for (k, s) in [vec![i as u8, 0], vec![i as u8, 0x10 | 1 << 5], patched]
+            .iter()
+            .enumerate()
+        {
+            write(&d, format!("img{i:02}-{k}"), s);
         }
     }
 }
@@ -155,6 +177,7 @@ fn main() {
     };
     let out = PathBuf::from(out);
     damage_seeds(&out);
+    repair_seeds(&out);
     metadata_seeds(&out);
     script_seeds(&out);
     let nbd = dir(&out, "nbd");

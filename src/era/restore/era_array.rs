@@ -128,9 +128,13 @@ impl EraArrayWriter {
         Ok(())
     }
 
-    /// Writes what is left and the index; returns the root (not yet referenced).
+    /// Writes what is left, every batch after the last entry given included (their
+    /// eras are 0), and the index; returns the root (not yet referenced).
     pub fn finish(mut self, alloc: &mut BlockAllocator, io: &dyn BlockIo) -> Result<MetaBlock> {
         self.write_dirty(io)?;
+        while self.next + (self.batch.len() as u64) < self.nr_blocks {
+            self.push_batch(alloc, io)?;
+        }
         self.builder.push(alloc, io, &self.batch)?;
         self.builder.finish(alloc, io)
     }

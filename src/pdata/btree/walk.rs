@@ -9,9 +9,9 @@
 use super::node::{NodeFault, NodeView};
 use crate::io::BlockIo;
 use crate::pdata::checksum::{self, BlockKind};
-use crate::pdata::{self, read_block, Error};
+use crate::pdata::{self, read_block, Error, Referrer};
 use crate::units::{BlockBuf, MetaBlock};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ops::Deref;
 
 /// Deeper than any btree that fits on a metadata device (4 levels at most for era).
@@ -29,6 +29,8 @@ pub struct NodeAt {
     /// The lowest key the node's subtree answers for: its parent's for a first child
     /// (keys below the parent's first key would be looked up there), else `lo`.
     pub cover_lo: u64,
+    /// The entry that points here.
+    pub from: Referrer,
 }
 
 /// A fault the walk found in a node.
@@ -36,8 +38,9 @@ pub struct NodeAt {
 pub enum WalkFault {
     /// The node is [`MAX_DEPTH`] levels down: the walk never enters it.
     TooDeep,
-    /// The node was reached before in this walk (a cycle or a shared child).
-    Cycle,
+    /// The node was reached before in this walk (a cycle or a shared child), first
+    /// from `first`; `at.from` is the second place.
+    Cycle { first: Referrer },
     /// The header cannot be trusted: the walk leaves the node.
     Header(NodeFault),
     /// `max_entries` is not the capacity the kernel computes for the value size.
@@ -101,7 +104,8 @@ pub trait BtreeVisitor {
 struct Walker<'v, V> {
     visitor: &'v mut V,
     value_size: u32,
-    seen: HashSet<MetaBlock>,
+    /// Every node reached so far, with the entry it was first reached from.
+    seen: HashMap<MetaBlock, Referrer>,
     leaf_depth: Option<usize>,
 }
 
@@ -128,8 +132,12 @@ impl<V: BtreeVisitor> Walker<'_, V> {
         if at.depth >= MAX_DEPTH {
             return self.visitor.fault(&at, WalkFault::TooDeep).map(|_| ());
         }
-        if !self.seen.insert(at.block) && !self.fault(&at, WalkFault::Cycle)? {
-            return Ok(());
+        if let Some(&first) = self.seen.get(&at.block) {
+            if !self.fault(&at, WalkFault::Cycle { first })? {
+                return Ok(());
+            }
+        } else {
+            self.seen.insert(at.block, at.from);
         }
         let Some(data) = self.visitor.read(&at)? else {
             return Ok(());
@@ -182,6 +190,7 @@ impl<V: BtreeVisitor> Walker<'_, V> {
                 lo: keys[i],
                 hi: keys.get(i + 1).copied().or(at.hi),
                 cover_lo: if i == 0 { at.cover_lo } else { keys[i] },
+                from: Referrer(Some((at.block, i))),
             })
             .collect();
         drop(data);
@@ -203,7 +212,7 @@ pub fn walk_tree<V: BtreeVisitor>(
     let mut w = Walker {
         visitor,
         value_size,
-        seen: HashSet::new(),
+        seen: HashMap::new(),
         leaf_depth: None,
     };
     w.node(NodeAt {
@@ -212,6 +221,7 @@ pub fn walk_tree<V: BtreeVisitor>(
         lo: 0,
         hi: None,
         cover_lo: 0,
+        from: Referrer(None),
     })
 }
 
@@ -242,7 +252,13 @@ impl BtreeVisitor for Strict<'_> {
                     max: MAX_DEPTH,
                 })
             }
-            WalkFault::Cycle => return Err(Error::Cycle { block }),
+            WalkFault::Cycle { first } => {
+                return Err(Error::Cycle {
+                    block,
+                    first,
+                    second: at.from,
+                })
+            }
             WalkFault::MaxEntries { .. } => return Ok(Flow::Continue),
             WalkFault::Header(f) => f.to_string(),
             WalkFault::Keys {

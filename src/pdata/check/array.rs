@@ -3,7 +3,7 @@
 //! kernel computes for its position. Bitsets are arrays of u64 words (§6).
 
 use super::btree::{walk_btree, TreeSpec};
-use super::Checker;
+use super::{BlockSet, Checker};
 use crate::pdata::array::nr_array_blocks;
 use crate::pdata::array_block::{array_max_entries, values, ArrayHeader};
 use crate::pdata::checksum::BlockKind;
@@ -55,6 +55,10 @@ pub fn check_array(
     let want = nr_array_blocks(spec.len, vs);
     let mut nr_pointers = 0u64;
     let mut gap: Option<Gap> = None;
+    // The array blocks in index order, to name both places of a block listed twice.
+    let mut listed = BlockSet::new();
+    let mut ptrs: Vec<MetaBlock> = Vec::new();
+    let mut twice: Vec<(MetaBlock, usize)> = Vec::new();
     let complete = walk_btree(
         ck,
         root,
@@ -72,6 +76,10 @@ pub fn check_array(
             }
             nr_pointers += 1;
             let ablock = get_block(e.value, 0);
+            if ck.in_device(ablock) && !listed.insert(ablock) {
+                twice.push((e.leaf, ptrs.len()));
+            }
+            ptrs.push(ablock);
             let readable = if e.count_refs {
                 ck.reference(e.leaf, ablock, &ablock_what)
             } else {
@@ -83,6 +91,7 @@ pub fn check_array(
             }
         },
     );
+    report_listed_twice(ck, &index_what, &ptrs, &twice);
     if complete {
         if let Some(g) = gap {
             ck.error(
@@ -102,6 +111,38 @@ pub fn check_array(
                 ),
             );
         }
+    }
+}
+
+/// Findings reported for blocks listed twice in one index, at most; the rest are counted.
+const LISTED_TWICE_SHOWN: usize = 8;
+
+/// Reports every array block listed at a second place `(leaf, index)` of `ptrs`, with
+/// the place where it was listed first.
+fn report_listed_twice(
+    ck: &mut Checker,
+    index_what: &str,
+    ptrs: &[MetaBlock],
+    twice: &[(MetaBlock, usize)],
+) {
+    for &(leaf, second) in twice.iter().take(LISTED_TWICE_SHOWN) {
+        let block = ptrs[second];
+        let first = ptrs.iter().position(|&p| p == block).unwrap_or(second);
+        ck.error(
+            leaf,
+            format!(
+                "{index_what}: array block {block} is listed twice: at index {first} and at index {second}"
+            ),
+        );
+    }
+    if twice.len() > LISTED_TWICE_SHOWN {
+        ck.error(
+            None,
+            format!(
+                "{index_what}: {} more array blocks are listed twice",
+                twice.len() - LISTED_TWICE_SHOWN
+            ),
+        );
     }
 }
 

@@ -63,8 +63,11 @@ impl BtreeVisitor for Tolerant<'_, '_, '_> {
                 format!("{what}: the tree is deeper than {MAX_DEPTH} levels"),
                 Flow::Skip,
             ),
-            WalkFault::Cycle => (
-                format!("{what}: reached twice in one tree (a cycle or a shared child)"),
+            WalkFault::Cycle { first } => (
+                format!(
+                    "{what}: reached twice in one tree (a cycle or a shared child): from {first} and from {}",
+                    at.from
+                ),
                 Flow::Skip,
             ),
             WalkFault::Header(f) => (format!("{what}: {f}"), Flow::Skip),

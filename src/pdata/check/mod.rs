@@ -5,14 +5,13 @@
 //! read budget so that no input, however shared or cyclic, can make a check run forever.
 
 mod array;
-mod block_set;
 mod btree;
 mod findings;
 mod refcount;
 mod space_map;
 
+pub use crate::pdata::block_set::BlockSet;
 pub use array::{check_array, ArrayBlockValues, ArraySpec};
-pub use block_set::BlockSet;
 pub use btree::{walk_btree, LeafEntry, TreeSpec};
 pub use findings::{Finding, Severity};
 pub use refcount::RefCounts;

@@ -12,5 +12,5 @@ mod output_paths;
 mod progress;
 mod repair;
 mod restore;
-mod support;
+pub(crate) mod support;
 mod xml_detection;
