@@ -35,7 +35,7 @@ struct Tally {
 
 /// Whether `repaired` lists, for every N in `0..=current + 1`, at least the blocks
 /// `truth` lists; `Err` names the first N and block that break the promise.
-fn promise(truth: &[u32], repaired: &[u32], current: u32) -> Result<(), String> {
+pub(crate) fn promise(truth: &[u32], repaired: &[u32], current: u32) -> Result<(), String> {
     if repaired.len() < truth.len() {
         return Err(format!(
             "the repaired metadata has {} blocks, the truth {}",
@@ -77,7 +77,7 @@ fn promise(truth: &[u32], repaired: &[u32], current: u32) -> Result<(), String> 
 }
 
 /// The folded eras of the metadata on `io`, read back through the strict reader.
-fn folded(io: &dyn BlockIo) -> Vec<u32> {
+pub(crate) fn folded(io: &dyn BlockIo) -> Vec<u32> {
     let view = open_view(io, Source::Live).expect("the repaired superblock reads");
     read_metadata(io, &view)
         .expect("the repaired metadata reads")
@@ -85,7 +85,7 @@ fn folded(io: &dyn BlockIo) -> Vec<u32> {
 }
 
 /// Repairs `io` into a fresh device and returns its folded eras, or the refusal.
-fn repair(io: &dyn BlockIo, opts: &RepairOptions) -> Result<Vec<u32>, String> {
+pub(crate) fn repair(io: &dyn BlockIo, opts: &RepairOptions) -> Result<Vec<u32>, String> {
     let r = salvage(io, opts).map_err(|e| e.to_string())?;
     let out = MemIo::new(io.nr_blocks());
     write_metadata(&out, &r.metadata).map_err(|e| format!("the writer refused: {e}"))?;
@@ -137,6 +137,7 @@ fn matrix(case: &str, select: impl Fn(&InUse) -> Vec<(MetaBlock, Vec<Damage>)>) 
                     tally.refused += 1;
                     let opts = RepairOptions {
                         data_block_size: Some(sb.data_block_size),
+                        nr_blocks: None,
                     };
                     repair(&io, &opts)
                 }
