@@ -137,7 +137,7 @@ pub fn salvage_btree<T>(
 mod array;
 #[cfg(test)]
 pub use array::salvage_array;
-pub use array::{salvage_index, ArrayExtent};
+pub use array::{salvage_index, ArrayExtent, LostValues};
 
 #[cfg(test)]
 mod tests;

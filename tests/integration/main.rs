@@ -32,6 +32,7 @@ mod kernel_refuses;
 mod oracle_live;
 mod reader_robustness;
 mod repair;
+mod repair_damage;
 mod repair_repro;
 mod restore;
 mod restore_interrupted;

@@ -5,6 +5,7 @@
 //! so that no claim sizes an allocation by itself.
 
 use crate::io::BlockIo;
+use crate::pdata::array::nr_array_blocks;
 use crate::pdata::array_block::array_max_entries;
 use crate::pdata::bitset::nr_words;
 use crate::pdata::salvage::ArrayExtent;
@@ -36,19 +37,34 @@ pub fn nr_bits(stated: u32, words: &ArrayExtent, hint: u32, cap: u64) -> u32 {
     clamp(u64::from(hint).max(u64::from(stated)), lo, hi, cap)
 }
 
-/// The origin size: the era array's length when its index tells it exactly; else the
-/// largest of the claim and the writesets' sizes, within what the index admits.
+/// The origin size, and whether the era array's last block must be taken as lost.
+///
+/// A claim that needs as many array blocks as the index lists stands, unless the last
+/// block holds more values: then that many (the largest evidenced), and since the block
+/// and the claim disagree (one of them is wrong, perhaps a block swapped in from the
+/// middle of the array), the last block's values are not trusted. A claim the index's
+/// block count contradicts gives way to the array's length when the index tells it
+/// exactly; otherwise the largest of the claim and the writesets' sizes, within what the
+/// index admits. All bounded by what the device can hold.
 pub fn nr_blocks(
     claim: u32,
     era: &ArrayExtent,
     ws_bits: impl Iterator<Item = u32>,
     cap: u64,
-) -> u32 {
-    if let Some(len) = era.exact() {
-        return clamp(len, len, len, cap);
+) -> (u32, bool) {
+    let s = u64::from(claim);
+    let fits = era.blocks == Some(nr_array_blocks(s, 4));
+    match era.exact() {
+        Some(len) if fits && len > s => (clamp(len, len, len, cap), true),
+        Some(len) if fits && len < s => (clamp(s, s, s, cap), true),
+        Some(len) if !fits => (clamp(len, len, len, cap), false),
+        _ if fits => (clamp(s, s, s, cap), false),
+        _ => {
+            let want = ws_bits.map(u64::from).fold(s, u64::max);
+            let v = clamp(want, era.min, era.max.unwrap_or(cap), cap);
+            (v, false)
+        }
     }
-    let want = ws_bits.map(u64::from).fold(u64::from(claim), u64::max);
-    clamp(want, era.min, era.max.unwrap_or(cap), cap)
 }
 
 #[cfg(test)]
@@ -57,14 +73,36 @@ mod tests {
 
     const CAP: u64 = 1 << 20;
 
+    fn exact(len: u64) -> ArrayExtent {
+        ArrayExtent {
+            min: len,
+            max: Some(len),
+            blocks: Some(len.div_ceil(1018)),
+        }
+    }
+
     #[test]
-    fn an_exact_era_array_decides_the_origin_size() {
-        let e = ArrayExtent {
-            min: 8189,
-            max: Some(8189),
-        };
-        assert_eq!(nr_blocks(0, &e, [9000].into_iter(), CAP), 8189);
-        assert_eq!(nr_blocks(u32::MAX >> 1, &e, [].into_iter(), CAP), 8189);
+    fn a_claim_the_index_contradicts_gives_way_to_the_era_array() {
+        let e = exact(8189);
+        assert_eq!(nr_blocks(0, &e, [9000].into_iter(), CAP), (8189, false));
+        assert_eq!(nr_blocks(1024, &e, [].into_iter(), CAP), (8189, false));
+        assert_eq!(
+            nr_blocks(u32::MAX >> 1, &e, [].into_iter(), CAP),
+            (8189, false)
+        );
+    }
+
+    #[test]
+    fn a_claim_the_last_block_disagrees_with_takes_the_larger_and_loses_the_block() {
+        let e = exact(16384);
+        assert_eq!(nr_blocks(16384, &e, [].into_iter(), CAP), (16384, false));
+        assert_eq!(nr_blocks(16383, &e, [].into_iter(), CAP), (16384, true));
+        assert_eq!(nr_blocks(16385, &e, [].into_iter(), CAP), (16385, true));
+        // A full block swapped in at the end.
+        assert_eq!(
+            nr_blocks(16384, &exact(17306), [].into_iter(), CAP),
+            (17306, true)
+        );
     }
 
     #[test]
@@ -72,14 +110,19 @@ mod tests {
         let e = ArrayExtent {
             min: 1019,
             max: None,
+            blocks: None,
         };
-        assert_eq!(nr_blocks(5, &e, [3000].into_iter(), CAP), 3000);
-        assert_eq!(nr_blocks(u32::MAX, &e, [].into_iter(), CAP), CAP as u32);
+        assert_eq!(nr_blocks(5, &e, [3000].into_iter(), CAP), (3000, false));
+        assert_eq!(
+            nr_blocks(u32::MAX, &e, [].into_iter(), CAP),
+            (CAP as u32, false)
+        );
         let e = ArrayExtent {
             min: 1019,
             max: Some(2036),
+            blocks: Some(2),
         };
-        assert_eq!(nr_blocks(5000, &e, [].into_iter(), CAP), 2036);
+        assert_eq!(nr_blocks(5000, &e, [].into_iter(), CAP), (2036, false));
     }
 
     #[test]
@@ -87,6 +130,7 @@ mod tests {
         let w = ArrayExtent {
             min: 16,
             max: Some(16),
+            blocks: Some(1),
         };
         assert_eq!(nr_bits(1021, &w, 1021, CAP), 1021);
         assert_eq!(nr_bits(1, &w, 1021, CAP), 1021);

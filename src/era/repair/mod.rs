@@ -103,26 +103,30 @@ pub fn salvage(io: &dyn BlockIo, opts: &RepairOptions) -> Result<Repaired> {
         ));
     }
     let mut losses = Vec::new();
-    let s = salvage_roots(io, &roots, &mut losses);
-    let metadata = assemble(&roots, s, &mut notes);
-    let mut lossless = losses.is_empty() && !rebuilt_superblock;
-    if lossless {
-        // What the salvage does not read (the space map) or reads without complaint
-        // may still be wrong: era_check's errors are named, never hidden.
-        let report = check(io, &CheckOptions::default());
-        for f in report
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-        {
-            lossless = false;
-            let at = f.block.map(|b| format!("block {b}: ")).unwrap_or_default();
-            notes.push(format!(
-                "era_check finds an error the salvage read past: {at}{}; the repaired metadata is written afresh without it",
-                f.message
-            ));
+    let mut s = salvage_roots(io, &roots, &mut losses);
+    // What the salvage reads without complaint may still be wrong (a root pointing at
+    // a stale copy, blocks swapped, a space map that disagrees): where era_check finds
+    // an error, every version of the structures on the device is taken into account
+    // too, and the error is named, never hidden behind "nothing was lost".
+    let report = check(io, &CheckOptions::default());
+    if report.has_errors() {
+        rebuild::raise_to_versions(io, &mut s, &mut notes);
+        if losses.is_empty() {
+            for f in report
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+            {
+                let at = f.block.map(|b| format!("block {b}: ")).unwrap_or_default();
+                notes.push(format!(
+                    "era_check finds an error the salvage read past: {at}{}; the repaired metadata is written afresh without it",
+                    f.message
+                ));
+            }
         }
     }
+    let lossless = losses.is_empty() && !rebuilt_superblock && !report.has_errors();
+    let metadata = assemble(&roots, s, &mut notes);
     Ok(Repaired {
         metadata,
         losses,

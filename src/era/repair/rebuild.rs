@@ -273,6 +273,27 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
             }
         }
     }
+    // Bitset blocks no leaf found refers to (their index is lost): they may be the
+    // live writeset's at any place, so their bits count at every place.
+    let listed: HashSet<MetaBlock> = s
+        .nodes8
+        .values()
+        .filter(|n| n.leaf)
+        .flat_map(|n| n.entries.iter().map(|e| e.1))
+        .collect();
+    let places = (orphan.len() as u64).div_ceil(wm);
+    for (block, a) in &s.arrays {
+        if a.value_size != 8 || listed.contains(block) {
+            continue;
+        }
+        for k in 0..places {
+            for (j, v) in a.values.chunks_exact(8).enumerate() {
+                if let Some(w) = orphan.get_mut((k * wm + j as u64) as usize) {
+                    *w |= get_u64(v, 0);
+                }
+            }
+        }
+    }
     mask_tail(&mut orphan, u64::from(nr_blocks));
     let orphan_bits = orphan.iter().any(|&w| w != 0);
 
@@ -352,6 +373,80 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         rebuilt_superblock: true,
         lossless: false,
     })
+}
+
+/// Raises `s` to the latest era any version of the era array or of a writeset found on
+/// the device gives each block, for when the roots `s` was read from may be wrong (the
+/// checker finds errors): a root pointing at a stale copy, a block swapped. Every
+/// version found is older than or as old as the live one, so this never raises a block
+/// beyond what its history allows but for blocks reused since; the origin size grows
+/// to the longest era array found.
+pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<String>) {
+    let scan = scan(io);
+    let cap = usize::try_from(capacity(io)).unwrap_or(usize::MAX);
+    let m = u64::from(array_max_entries(4));
+    let mut latest: Vec<u32> = Vec::new();
+    for node in scan.nodes8.values().filter(|n| scan.leaf_targets(n, 4)) {
+        for &(k, p) in &node.entries {
+            let Some(a) = scan.arrays.get(&p).filter(|a| a.value_size == 4) else {
+                continue;
+            };
+            for (j, v) in a.values.chunks_exact(4).enumerate() {
+                let Some(b) = usize::try_from(k * m + j as u64).ok().filter(|&b| b < cap) else {
+                    break;
+                };
+                if latest.len() <= b {
+                    latest.resize(b + 1, 0);
+                }
+                latest[b] = latest[b].max(get_u32(v, 0));
+            }
+        }
+    }
+    let nr_blocks = u32::try_from(latest.len()).map_or(s.nr_blocks, |n| n.max(s.nr_blocks));
+    latest.resize(nr_blocks as usize, 0);
+    for &(era, nr_bits, root) in &scan.writeset_entries {
+        let Ok(era) = u32::try_from(era) else {
+            continue;
+        };
+        if root.is_zero() {
+            continue;
+        }
+        let bits = u64::from(nr_bits.min(nr_blocks));
+        let a = salvage_index(io, root, 8).values(io, nr_words(bits), &|b| get_u64(b, 0));
+        for (w, &word) in a.values.iter().enumerate() {
+            for bit in (0..64).filter(|i| word >> i & 1 == 1) {
+                if let Some(e) = latest
+                    .get_mut(w * 64 + bit)
+                    .filter(|_| ((w * 64 + bit) as u64) < bits)
+                {
+                    *e = (*e).max(era);
+                }
+            }
+        }
+    }
+    if nr_blocks > s.nr_blocks {
+        notes.push(format!(
+            "nr_blocks {nr_blocks} is taken from the longest era array found on the device, longer than the one the superblock names ({})",
+            s.nr_blocks
+        ));
+        s.era_array.resize(nr_blocks as usize, 0);
+        s.floor.grow(nr_blocks);
+        s.nr_blocks = nr_blocks;
+    }
+    let mut raised = 0u64;
+    for (b, &e) in latest.iter().enumerate() {
+        if e > 0 {
+            s.floor.raise(b as u64, b as u64 + 1, e);
+            raised += 1;
+        }
+    }
+    if let Some(&top) = latest.iter().max() {
+        s.current_era = s.current_era.max(top);
+    }
+    notes.push(format!(
+        "era_check finds errors, so the roots may be wrong: every block keeps the latest era any version of the era array or of a writeset found by a scan of {} blocks gives it ({raised} blocks have one)",
+        scan.blocks
+    ));
 }
 
 /// The origin size, as the largest any surviving structure describes: the era-array

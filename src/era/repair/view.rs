@@ -13,9 +13,10 @@ use crate::era::ir::{EraMetadata, SuperblockIr, Writeset};
 use crate::era::superblock::WritesetRoot;
 use crate::era::writeset::WRITESET_VALUE_SIZE;
 use crate::io::BlockIo;
+use crate::pdata::array_block::array_max_entries;
 use crate::pdata::bitset::{mask_tail, nr_words};
 use crate::pdata::codec::{get_u32, get_u64};
-use crate::pdata::salvage::{salvage_btree, salvage_index};
+use crate::pdata::salvage::{salvage_btree, salvage_index, LostValues};
 use crate::units::{Era, MetaBlock};
 use std::collections::BTreeMap;
 
@@ -115,7 +116,7 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
         bitsets.push((src, Some((index, nr))));
     }
 
-    let nr_blocks = evidence::nr_blocks(
+    let (nr_blocks, last_suspect) = evidence::nr_blocks(
         roots.nr_blocks,
         &era_extent,
         bitsets.iter().filter_map(|(_, b)| b.as_ref().map(|b| b.1)),
@@ -136,7 +137,24 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
             ),
         ));
     }
-    let s = era_index.values(io, u64::from(nr_blocks), &|b| get_u32(b, 0));
+    let mut s = era_index.values(io, u64::from(nr_blocks), &|b| get_u32(b, 0));
+    if last_suspect {
+        let m = u64::from(array_max_entries(4));
+        let first = (u64::from(nr_blocks).saturating_sub(1) / m) * m;
+        s.lost.retain(|l| l.first < first);
+        for l in &mut s.lost {
+            l.end = l.end.min(first);
+        }
+        s.lost.push(LostValues {
+            first,
+            end: u64::from(nr_blocks),
+            block: roots.era_array_root,
+            reason: format!(
+                "the era array's last block and the superblock's nr_blocks {} disagree on the array's length; one of them is wrong",
+                roots.nr_blocks
+            ),
+        });
+    }
     let mut era_array = s.values;
     // Every recorded era is at most the current one, and below it while a live
     // writeset records the current era.

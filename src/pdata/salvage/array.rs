@@ -38,6 +38,8 @@ pub struct ArraySalvage<T> {
 pub struct ArrayExtent {
     pub min: u64,
     pub max: Option<u64>,
+    /// The number of array blocks the index lists, when its tail could be read.
+    pub blocks: Option<u64>,
 }
 
 impl ArrayExtent {
@@ -88,6 +90,7 @@ impl ArrayIndex {
             None => ArrayExtent {
                 min: 0,
                 max: Some(0),
+                blocks: Some(0),
             },
             Some((&k, &ptr)) => {
                 let nr = read_block(io, ptr).ok().and_then(|data| {
@@ -102,10 +105,12 @@ impl ArrayIndex {
                     Some(nr) => ArrayExtent {
                         min: k * m + nr,
                         max: Some(k * m + nr),
+                        blocks: Some(k + 1),
                     },
                     None => ArrayExtent {
                         min: k * m + 1,
                         max: Some((k + 1) * m),
+                        blocks: Some(k + 1),
                     },
                 }
             }
@@ -119,6 +124,7 @@ impl ArrayIndex {
             if last.is_none_or(|k| l.lo > k) {
                 ext.min = ext.min.max(l.lo.saturating_mul(m).saturating_add(1));
             }
+            ext.blocks = None;
             ext.max = match (ext.max, l.hi) {
                 (Some(a), Some(h)) => Some(a.max(h.saturating_mul(m))),
                 _ => None,
