@@ -311,7 +311,10 @@ fn damaged_input(case: &str) -> MemIo {
     assert!(report.findings.is_empty(), "{case}: {:?}", report.findings);
     let mut bytes = gunzip(&dir.join("undamaged.img.gz"));
     let recipe = std::fs::read_to_string(dir.join("make_input.sh")).unwrap();
-    assert!(recipe.contains("seek=21 count=1"), "{case}: the recipe zeroes another block");
+    assert!(
+        recipe.contains("seek=21 count=1"),
+        "{case}: the recipe zeroes another block"
+    );
     bytes[21 * 4096..22 * 4096].fill(0);
     MemIo::from_bytes(bytes)
 }
@@ -324,8 +327,8 @@ fn the_repaired_inputs_come_from_damage_era_check_finds() {
         .collect();
     assert_eq!(repaired.len(), 5, "one case per damage kind: {repaired:?}");
     for case in &repaired {
-        let recipe = std::fs::read_to_string(corpus_dir().join(case).join("make_input.sh"))
-            .unwrap();
+        let recipe =
+            std::fs::read_to_string(corpus_dir().join(case).join("make_input.sh")).unwrap();
         assert!(recipe.contains("era_repair"), "{case}: not repaired");
         let damaged = check(&damaged_input(case), &CheckOptions::default());
         assert!(damaged.has_errors(), "{case}: the damage is not found");
@@ -342,6 +345,9 @@ fn the_repaired_inputs_come_from_damage_era_check_finds() {
     // The repair trusts the era array (5459 values) over the lying superblock.
     let sb = superblock(&image("repair_sb_field_nr_blocks", "meta_in.img.gz"));
     assert!(sb.nr_blocks >= 5459, "{}", sb.nr_blocks);
-    assert_eq!(read_sb("repair_dup_ref").unwrap().current_era, Era::new(301));
+    assert_eq!(
+        read_sb("repair_dup_ref").unwrap().current_era,
+        Era::new(301)
+    );
     assert_eq!(read_sb("repair_zeroed_era_array").unwrap().nr_blocks, 16384);
 }
