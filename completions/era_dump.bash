@@ -23,13 +23,20 @@ _era_dump() {
 
     case "${cmd}" in
         era_dump)
-            opts="-o -h -V --logical --compact --metadata-snap --metadata-snapshot --repair --data-block-size --output --help --version"
+            opts="-o -h -V --logical --compact --metadata-snap --metadata-snapshot --repair --data-block-size --nr-blocks --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --data-block-size)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --nr-blocks)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace

@@ -1,4 +1,5 @@
 complete -c era_dump -l data-block-size -d 'With --repair: the origin block size in sectors, for when the superblock is unreadable and no metadata snapshot copy records it' -r -f
+complete -c era_dump -l nr-blocks -d 'With --repair: the number of origin blocks, for when the superblock is unreadable and no era array found tells it' -r -f
 complete -c era_dump -s o -l output -d 'Write the XML to FILE instead of standard output. A regular file is replaced only when the dump has succeeded' -r -F
 complete -c era_dump -l logical -d 'Fold the writesets into the era array and print only the superblock and the era array, giving every block the era of its latest write'
 complete -c era_dump -l compact -d 'Print each writeset as runs of marked blocks (marked elements with block_begin and len) instead of one line per block'

@@ -23,7 +23,7 @@ _era_repair() {
 
     case "${cmd}" in
         era_repair)
-            opts="-i -o -q -h -V --input --output --data-block-size --quiet --help --version"
+            opts="-i -o -q -h -V --input --output --data-block-size --nr-blocks --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -46,6 +46,13 @@ _era_repair() {
                     return 0
                     ;;
                 --data-block-size)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --nr-blocks)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace

@@ -32,6 +32,10 @@ pub struct DumpArgs {
     /// unreadable and no metadata snapshot copy records it.
     #[arg(long, value_name = "SECTORS", value_hint = ValueHint::Other, requires = "repair")]
     pub data_block_size: Option<u32>,
+    /// With --repair: the number of origin blocks, for when the superblock is unreadable
+    /// and no era array found tells it.
+    #[arg(long, value_name = "BLOCKS", value_hint = ValueHint::Other, requires = "repair")]
+    pub nr_blocks: Option<u32>,
     /// Write the XML to FILE instead of standard output. A regular file is replaced
     /// only when the dump has succeeded.
     #[arg(short, long, value_name = "FILE")]
@@ -52,6 +56,7 @@ impl DumpArgs {
             metadata_snapshot: self.metadata_snapshot,
             repair: self.repair,
             data_block_size: self.data_block_size,
+            nr_blocks: self.nr_blocks,
         }
     }
 }

@@ -28,6 +28,10 @@ pub struct RepairArgs {
     /// when the superblock is unreadable and no metadata snapshot copy records it.
     #[arg(long, value_name = "SECTORS", value_hint = ValueHint::Other)]
     pub data_block_size: Option<u32>,
+    /// The number of origin blocks, for when the superblock is unreadable and no era
+    /// array found tells it (a structure found that describes more blocks still wins).
+    #[arg(long, value_name = "BLOCKS", value_hint = ValueHint::Other)]
+    pub nr_blocks: Option<u32>,
     /// Print no progress.
     #[arg(short, long)]
     pub quiet: bool,
@@ -39,7 +43,10 @@ impl RepairArgs {
         RepairCmdOptions {
             input: self.input.clone(),
             output: self.output.clone(),
-            data_block_size: self.data_block_size,
+            repair: crate::era::repair::RepairOptions {
+                data_block_size: self.data_block_size,
+                nr_blocks: self.nr_blocks,
+            },
         }
     }
 }

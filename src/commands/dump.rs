@@ -5,6 +5,7 @@ use super::input::open_view_at;
 use super::output::{refuse_output_is_input, Output};
 use super::progress::{Progress, Unit};
 use super::repair::{report, salvage_at};
+use crate::era::repair::RepairOptions;
 use crate::era::stream::{MetadataStream, Shape, StreamError};
 use crate::error::{Error, Result};
 use crate::xml::{XmlStyle, XmlWriter};
@@ -25,6 +26,8 @@ pub struct DumpOptions {
     pub repair: bool,
     /// With `repair`: the origin block size, for an unreadable superblock.
     pub data_block_size: Option<u32>,
+    /// With `repair`: the origin size, for an unreadable superblock.
+    pub nr_blocks: Option<u32>,
 }
 
 /// Runs the dump: streamed from the disk as it is read, or, with `repair`, salvaged
@@ -68,7 +71,11 @@ pub fn run(opts: &DumpOptions, progress: &Progress) -> Result<()> {
 /// `--repair`: the salvage is made whole in memory, then written.
 fn run_repair(opts: &DumpOptions, style: XmlStyle, progress: &Progress) -> Result<()> {
     progress.stage("reading metadata");
-    let repaired = salvage_at(&opts.input, opts.data_block_size)?;
+    let repair = RepairOptions {
+        data_block_size: opts.data_block_size,
+        nr_blocks: opts.nr_blocks,
+    };
+    let repaired = salvage_at(&opts.input, &repair)?;
     report("era_dump", &repaired);
     let md = repaired.metadata;
     let md = if opts.logical { md.into_logical() } else { md };

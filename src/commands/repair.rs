@@ -17,14 +17,15 @@ use std::path::{Path, PathBuf};
 pub struct RepairCmdOptions {
     pub input: PathBuf,
     pub output: PathBuf,
-    /// The origin block size, for an unreadable superblock.
-    pub data_block_size: Option<u32>,
+    /// What the repair may assume (the origin block size and size, for an unreadable
+    /// superblock).
+    pub repair: RepairOptions,
 }
 
 /// Salvages the metadata at `path` (opened for reading only, exclusively).
-pub fn salvage_at(path: &Path, data_block_size: Option<u32>) -> Result<Repaired> {
+pub fn salvage_at(path: &Path, opts: &RepairOptions) -> Result<Repaired> {
     let io = open_metadata(path, OpenMode::ReadExclusive)?;
-    Ok(salvage(&io, &RepairOptions { data_block_size })?)
+    Ok(salvage(&io, opts)?)
 }
 
 /// Prints what the salvage could not read and what it assumed, one line each.
@@ -35,7 +36,7 @@ pub fn report(tool: &str, r: &Repaired) {
     for l in &r.losses {
         eprintln!("{tool}: could not read: {l}");
     }
-    if r.losses.is_empty() && !r.rebuilt_superblock {
+    if r.lossless {
         eprintln!("{tool}: everything was read: nothing was lost");
     }
 }
@@ -44,7 +45,7 @@ pub fn report(tool: &str, r: &Repaired) {
 pub fn run(opts: &RepairCmdOptions, progress: &Progress) -> Result<()> {
     refuse_output_is_input(&opts.input, Some(&opts.output))?;
     progress.stage("salvaging metadata");
-    let repaired = salvage_at(&opts.input, opts.data_block_size)?;
+    let repaired = salvage_at(&opts.input, &opts.repair)?;
     let out = open_output(&opts.output)?;
     progress.stage("writing metadata");
     let summary = write_metadata(&out, &repaired.metadata)?;

@@ -4,14 +4,11 @@
 //! and why. Every node is visited at most once per walk and the depth is bounded, so no
 //! input can make a walk loop or run away.
 
-use super::array::{array_max_entries, check_array_block, nr_array_blocks};
-use super::array_block::value;
 use super::btree::{walk_tree, BtreeVisitor, Flow, NodeAt, NodeView, WalkFault, MAX_DEPTH};
 use super::checksum::{self, BlockKind};
 use super::{read_block, Error};
 use crate::io::BlockIo;
 use crate::units::{BlockBuf, MetaBlock};
-use std::collections::BTreeMap;
 use std::convert::Infallible;
 
 /// Keys `[lo, hi)` (`hi` `None`: unbounded) of a btree that could not be read.
@@ -140,98 +137,10 @@ pub fn salvage_btree<T>(
     out
 }
 
-/// Values `[first, end)` of an array that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LostValues {
-    pub first: u64,
-    pub end: u64,
-    /// The block at fault (an array block, or the index node above it).
-    pub block: MetaBlock,
-    pub reason: String,
-}
-
-/// What a salvaging array read found.
-#[derive(Debug, Clone)]
-pub struct ArraySalvage<T> {
-    /// `len` values; those in a lost range hold `T::default()`.
-    pub values: Vec<T>,
-    /// The value ranges that could not be read, ascending; adjacent ranges lost for
-    /// the same reason are merged.
-    pub lost: Vec<LostValues>,
-}
-
-/// Reads the array at `root` of `len` values of `value_size` bytes, keeping every array
-/// block that passes the strict reader's checks for its position and recording the
-/// values of every other one as lost.
-pub fn salvage_array<T: Copy + Default>(
-    io: &dyn BlockIo,
-    root: MetaBlock,
-    len: u64,
-    value_size: usize,
-    decode: &dyn Fn(&[u8]) -> T,
-) -> ArraySalvage<T> {
-    let m = u64::from(array_max_entries(value_size));
-    let want = nr_array_blocks(len, value_size);
-    let index = salvage_btree(io, root, 8, &|v: &[u8]| {
-        crate::pdata::codec::get_block(v, 0)
-    });
-    let pointers: BTreeMap<u64, MetaBlock> = index
-        .entries
-        .into_iter()
-        .filter(|(k, _)| *k < want)
-        .collect();
-    let mut values = vec![T::default(); usize::try_from(len).unwrap_or(0)];
-    let mut lost: Vec<LostValues> = Vec::new();
-    let mut push_lost = |l: LostValues| match lost.last_mut() {
-        Some(prev) if prev.end == l.first && prev.block == l.block && prev.reason == l.reason => {
-            prev.end = l.end
-        }
-        _ => lost.push(l),
-    };
-    for i in 0..want {
-        let first = i * m;
-        let end = ((i + 1) * m).min(len);
-        let Some(&ptr) = pointers.get(&i) else {
-            let (block, reason) = match index
-                .lost
-                .iter()
-                .find(|l| l.lo <= i && l.hi.is_none_or(|h| i < h))
-            {
-                Some(l) => (l.block, l.reason.clone()),
-                None => (
-                    root,
-                    format!("block {root}: the array's index has no entry for array block {i}"),
-                ),
-            };
-            push_lost(LostValues {
-                first,
-                end,
-                block,
-                reason,
-            });
-            continue;
-        };
-        let nr = (end - first) as u32;
-        let read = read_block(io, ptr).and_then(|data| {
-            check_array_block(ptr, &data, value_size as u32, nr)?;
-            Ok(data)
-        });
-        match read {
-            Ok(data) => {
-                for (k, v) in values[first as usize..end as usize].iter_mut().enumerate() {
-                    *v = decode(value(&data, value_size, k));
-                }
-            }
-            Err(e) => push_lost(LostValues {
-                first,
-                end,
-                block: ptr,
-                reason: e.to_string(),
-            }),
-        }
-    }
-    ArraySalvage { values, lost }
-}
+mod array;
+#[cfg(test)]
+pub use array::salvage_array;
+pub use array::{salvage_index, ArrayExtent, LostValues};
 
 #[cfg(test)]
 mod tests;

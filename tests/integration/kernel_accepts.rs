@@ -1,6 +1,7 @@
 //! The real kernel accepts metadata that our tools wrote: every case of
-//! `testdata/kernel_accepts/` is an image made by `era_restore`, `era_emulate` or
-//! `era_generate`
+//! `testdata/kernel_accepts/` is an image made by `era_restore`, `era_emulate`,
+//! `era_generate` or `era_repair` (the `repair_*` cases: one damaged kernel image of each
+//! damage kind of the repair matrix, repaired)
 //! (`meta_in.img.gz`) that the Linux dm-era target (6.1, in qemu) opened, wrote to,
 //! checkpointed, snapshotted, resized and closed (or crashed) without an error. Here our
 //! readers take the kernel's output (`meta.img.gz`): it must check clean with an exact
@@ -11,6 +12,7 @@ use crate::common;
 
 use common::recount::assert_space_map_exact;
 use common::*;
+use era_tools::era::check::{check, CheckOptions};
 use era_tools::era::ir::EraMetadata;
 use era_tools::era::metadata::Source;
 use era_tools::era::superblock::Superblock;
@@ -100,7 +102,7 @@ fn the_inputs_are_ours_and_check_clean() {
         let recipe = std::fs::read_to_string(corpus_dir().join(&case).join("make_input.sh"))
             .unwrap_or_else(|_| panic!("{case}: no make_input.sh"));
         assert!(
-            ["era_restore", "era_emulate", "era_generate"]
+            ["era_restore", "era_emulate", "era_generate", "era_repair"]
                 .iter()
                 .any(|tool| recipe.contains(tool)),
             "{case}: the input is not made by our writer"
@@ -244,6 +246,11 @@ fn the_corpus_covers_what_it_claims() {
         "emulate_crash_snap",
         "serve_clean",
         "serve_killed",
+        "repair_zeroed_era_array",
+        "repair_sb_field_nr_blocks",
+        "repair_swapped",
+        "repair_dup_ref",
+        "repair_sb_lost_plus_zeroed",
     ] {
         assert!(has(c), "missing case {c}");
     }
@@ -289,4 +296,58 @@ fn the_corpus_covers_what_it_claims() {
         }),
         "restore_undigested: no writeset with marked bits beyond nr_blocks"
     );
+}
+
+/// The damaged image a `repair_*` case's `make_input.sh` hands to `era_repair`:
+/// `damaged.img.gz`, or for repair_zeroed_era_array the undamaged kernel image with its
+/// era-array block 21 zeroed, as the recipe does.
+fn damaged_input(case: &str) -> MemIo {
+    let dir = corpus_dir().join(case);
+    if dir.join("damaged.img.gz").exists() {
+        return image(case, "damaged.img.gz");
+    }
+    let undamaged = image(case, "undamaged.img.gz");
+    let report = check(&undamaged, &CheckOptions::default());
+    assert!(report.findings.is_empty(), "{case}: {:?}", report.findings);
+    let mut bytes = gunzip(&dir.join("undamaged.img.gz"));
+    let recipe = std::fs::read_to_string(dir.join("make_input.sh")).unwrap();
+    assert!(
+        recipe.contains("seek=21 count=1"),
+        "{case}: the recipe zeroes another block"
+    );
+    bytes[21 * 4096..22 * 4096].fill(0);
+    MemIo::from_bytes(bytes)
+}
+
+#[test]
+fn the_repaired_inputs_come_from_damage_era_check_finds() {
+    let repaired: Vec<String> = cases()
+        .into_iter()
+        .filter(|c| c.starts_with("repair_"))
+        .collect();
+    assert_eq!(repaired.len(), 5, "one case per damage kind: {repaired:?}");
+    for case in &repaired {
+        let recipe =
+            std::fs::read_to_string(corpus_dir().join(case).join("make_input.sh")).unwrap();
+        assert!(recipe.contains("era_repair"), "{case}: not repaired");
+        let damaged = check(&damaged_input(case), &CheckOptions::default());
+        assert!(damaged.has_errors(), "{case}: the damage is not found");
+        let input = check(&image(case, "meta_in.img.gz"), &CheckOptions::default());
+        assert!(input.findings.is_empty(), "{case}: {:?}", input.findings);
+    }
+    // Each kind's signature in its damaged input.
+    let read_sb = |case: &str| era_tools::era::metadata::read_superblock(&damaged_input(case));
+    for case in ["repair_swapped", "repair_sb_lost_plus_zeroed"] {
+        assert!(read_sb(case).is_err(), "{case}: the superblock is readable");
+    }
+    let lying = read_sb("repair_sb_field_nr_blocks").unwrap();
+    assert_eq!(lying.nr_blocks, 1024);
+    // The repair trusts the era array (5459 values) over the lying superblock.
+    let sb = superblock(&image("repair_sb_field_nr_blocks", "meta_in.img.gz"));
+    assert!(sb.nr_blocks >= 5459, "{}", sb.nr_blocks);
+    assert_eq!(
+        read_sb("repair_dup_ref").unwrap().current_era,
+        Era::new(301)
+    );
+    assert_eq!(read_sb("repair_zeroed_era_array").unwrap().nr_blocks, 16384);
 }

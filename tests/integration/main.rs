@@ -35,6 +35,8 @@ mod reader_limits;
 mod reader_robustness;
 mod readme;
 mod repair;
+mod repair_damage;
+mod repair_repro;
 mod restore;
 mod restore_interrupted;
 mod restore_sizes;

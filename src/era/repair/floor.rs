@@ -35,6 +35,16 @@ impl Floor {
         }
     }
 
+    /// Extends the bound to `nr_blocks` blocks (the new ones unbounded), if more.
+    pub fn grow(&mut self, nr_blocks: u32) {
+        if nr_blocks > self.nr_blocks {
+            self.nr_blocks = nr_blocks;
+            if let Some(e) = &mut self.eras {
+                e.resize(nr_blocks as usize, 0);
+            }
+        }
+    }
+
     /// Raises the bound of every block to `era`.
     pub fn raise_all(&mut self, era: u32) {
         self.raise(0, u64::from(self.nr_blocks), era);

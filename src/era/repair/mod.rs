@@ -6,21 +6,26 @@
 //! unreadable writeset bits count as written in their writeset's era, and lost
 //! writeset-tree subtrees count every block as written in the latest era they may hold.
 //!
-//! A damaged superblock whose fields still agree exactly with the rest of the metadata
-//! is used as it is (`hint`); otherwise the superblock is rebuilt from a scan of the
-//! device (`rebuild`).
+//! A superblock with a valid checksum is still not trusted where the rest contradicts
+//! it: its sizes and current era are taken as the largest value the structures evidence
+//! (`evidence`), and a recorded era is never lowered. A damaged superblock whose fields
+//! still agree exactly with the rest of the metadata is used as it is (`hint`);
+//! otherwise the superblock is rebuilt from a scan of the device (`rebuild`).
 
+mod evidence;
 pub mod floor;
 pub(crate) mod hint;
 pub(crate) mod rebuild;
 pub(crate) mod view;
 
+use super::check::{check, CheckOptions};
 use super::ir::EraMetadata;
 use super::metadata::read_superblock;
 use super::superblock::Superblock;
 use super::{Error, Result};
 use crate::io::BlockIo;
-use crate::units::{origin_blocks_ok, MetaBlock, BLOCK_SECTORS};
+use crate::pdata::check::Severity;
+use crate::units::{MetaBlock, BLOCK_SECTORS};
 use std::fmt;
 use view::{assemble, salvage_roots, Roots};
 
@@ -50,6 +55,9 @@ pub struct RepairOptions {
     /// The origin block size in sectors, for when the superblock is unreadable and no
     /// metadata snapshot copy records it.
     pub data_block_size: Option<u32>,
+    /// The number of origin blocks, for when the superblock is unreadable and no
+    /// structure found tells it; a structure describing more blocks still wins.
+    pub nr_blocks: Option<u32>,
 }
 
 /// The outcome of a salvage.
@@ -63,6 +71,9 @@ pub struct Repaired {
     pub notes: Vec<String>,
     /// Whether the superblock had to be rebuilt from a scan of the device.
     pub rebuilt_superblock: bool,
+    /// Whether nothing was lost and `era_check` finds no error in the input: only then
+    /// may a repair say that nothing was lost.
+    pub lossless: bool,
 }
 
 /// Salvages the metadata on `io`. Fails only when not even the geometry can be
@@ -92,13 +103,36 @@ pub fn salvage(io: &dyn BlockIo, opts: &RepairOptions) -> Result<Repaired> {
         ));
     }
     let mut losses = Vec::new();
-    let s = salvage_roots(io, &roots, &mut losses);
+    let mut s = salvage_roots(io, &roots, &mut losses);
+    // What the salvage reads without complaint may still be wrong (a root pointing at
+    // a stale copy, blocks swapped, a space map that disagrees): where era_check finds
+    // an error, every version of the structures on the device is taken into account
+    // too, and the error is named, never hidden behind "nothing was lost".
+    let report = check(io, &CheckOptions::default());
+    if report.has_errors() {
+        rebuild::raise_to_versions(io, &mut s, &mut notes);
+        if losses.is_empty() {
+            for f in report
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+            {
+                let at = f.block.map(|b| format!("block {b}: ")).unwrap_or_default();
+                notes.push(format!(
+                    "era_check finds an error the salvage read past: {at}{}; the repaired metadata is written afresh without it",
+                    f.message
+                ));
+            }
+        }
+    }
+    let lossless = losses.is_empty() && !rebuilt_superblock && !report.has_errors();
     let metadata = assemble(&roots, s, &mut notes);
     Ok(Repaired {
         metadata,
         losses,
         notes,
         rebuilt_superblock,
+        lossless,
     })
 }
 
@@ -109,15 +143,6 @@ fn roots_of(sb: &Superblock, opts: &RepairOptions) -> Result<Roots> {
         None => sb.data_block_size,
     };
     check_block_size(data_block_size)?;
-    if !origin_blocks_ok(sb.nr_blocks) {
-        return Err(Error::BadSuperblock {
-            block: sb.blocknr,
-            reason: format!(
-                "nr_blocks {} is not below 2^31: the origin's size is unknown",
-                sb.nr_blocks
-            ),
-        });
-    }
     let cw = sb.current_writeset;
     Ok(Roots {
         data_block_size,
@@ -134,7 +159,7 @@ fn check_block_size(bs: u32) -> Result<()> {
     if bs == 0 || !bs.is_multiple_of(BLOCK_SECTORS) {
         return Err(Error::Unrepairable {
             reason: format!(
-                "the data block size {bs} is not a positive multiple of {BLOCK_SECTORS} sectors"
+                "the data block size {bs} is not a positive multiple of {BLOCK_SECTORS} sectors: give the era target's block size (its third table argument, in sectors) with --data-block-size"
             ),
         });
     }

@@ -5,11 +5,17 @@
 //! the superblock nothing tells the live versions from the stale ones, so the rebuild
 //! takes every version and keeps the latest era any of them gives a block:
 //!
-//! * era array: every btree leaf whose values are era-array blocks gives candidates for
-//!   its array-block indices; each block gets the highest era of all candidates;
-//!   `nr_blocks` is the longest array found (or a snapshot copy's, if longer);
-//! * writesets: every writeset-tree leaf gives (era, bitset) pairs; all readable ones
-//!   are merged per era;
+//! * era array: every btree leaf that points to era-array blocks (and to no other kind)
+//!   gives candidates for its array-block indices; each block gets the highest era of
+//!   all candidates, and the blocks of an index no readable candidate covers get the
+//!   current era;
+//! * `nr_blocks`: the largest any surviving structure describes (the era arrays found,
+//!   a lost last era-array block at its longest, the writesets' `nr_bits`, a snapshot
+//!   copy's), bounded by what the device can hold; when nothing tells it, the rebuild
+//!   refuses and asks for `--nr-blocks`;
+//! * writesets: every writeset-tree leaf gives (era, bitset) pairs, merged per era;
+//!   the bits of a bitset that cannot be read whole count as written in its era (a
+//!   stale copy cannot be told from the live one);
 //! * a bitset that no writeset-tree leaf refers to may be the live current writeset:
 //!   its bits count as written in the current era;
 //! * current era: the highest era any structure or snapshot copy shows, one more if
@@ -18,6 +24,7 @@
 //!   the device), else the damaged superblock's if its magic is intact and the value
 //!   plausible, else `--data-block-size`; otherwise the rebuild fails and says so.
 
+use super::evidence::{capacity, nr_bits as nr_bits_of};
 use super::floor::Floor;
 use super::view::{assemble, merge_writeset, Roots, Salvaged};
 use super::{check_block_size, Loss, RepairOptions, Repaired};
@@ -30,9 +37,9 @@ use crate::pdata::bitset::{mask_tail, nr_words};
 use crate::pdata::btree::NodeView;
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::codec::{get_u32, get_u64};
-use crate::pdata::salvage::salvage_array;
+use crate::pdata::salvage::salvage_index;
 use crate::pdata::space_map::MAX_METADATA_BLOCKS;
-use crate::units::{origin_blocks_ok, BlockBuf, Era, MetaBlock, BLOCK_SIZE};
+use crate::units::{BlockBuf, Era, MetaBlock, BLOCK_SIZE};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Blocks read at once during the scan.
@@ -122,14 +129,19 @@ impl Scan {
         }
     }
 
-    /// The array blocks of value size `vs` a leaf points to, if all its values are such.
+    /// Whether a leaf indexes an array of value size `vs`: at least one of the blocks it
+    /// points to is such an array block and none is another kind of array block (the
+    /// others are lost: a stale leaf whose blocks were reused points to other kinds).
     fn leaf_targets(&self, node: &Node8, vs: u32) -> bool {
-        node.leaf
-            && !node.entries.is_empty()
-            && node
-                .entries
-                .iter()
-                .all(|(_, p)| self.arrays.get(p).is_some_and(|a| a.value_size == vs))
+        let mut found = false;
+        for (_, p) in &node.entries {
+            match self.arrays.get(p) {
+                Some(a) if a.value_size == vs => found = true,
+                Some(_) => return false,
+                None => {}
+            }
+        }
+        node.leaf && found
     }
 }
 
@@ -139,7 +151,8 @@ fn scan(io: &dyn BlockIo) -> Scan {
         blocks: io.nr_blocks().min(MAX_METADATA_BLOCKS),
         ..Scan::default()
     };
-    let mut first = 1;
+    // Block 0 too: a superblock swapped away leaves something else there.
+    let mut first = 0;
     while first < s.blocks {
         let n = SCAN_CHUNK.min(s.blocks - first);
         let mut buf = vec![0u8; n as usize * BLOCK_SIZE];
@@ -175,40 +188,14 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
 
     // The era array: every era-array leaf's candidates, the latest era winning.
     let m = u64::from(array_max_entries(4));
+    let cap = capacity(io);
     let mut candidates: BTreeMap<u64, Vec<MetaBlock>> = BTreeMap::new();
     for node in s.nodes8.values().filter(|n| s.leaf_targets(n, 4)) {
         for &(k, p) in &node.entries {
             candidates.entry(k).or_default().push(p);
         }
     }
-    let mut nr_blocks: u64 = 0;
-    for (&k, ps) in &candidates {
-        for p in ps {
-            if let Some(a) = s.arrays.get(p) {
-                let nr = (a.values.len() / 4) as u64;
-                if nr > 0 {
-                    nr_blocks = nr_blocks.max(k * m + nr);
-                }
-            }
-        }
-    }
-    let snap_nr = s
-        .snapshots
-        .iter()
-        .map(|(_, sb)| u64::from(sb.nr_blocks))
-        .max();
-    if let Some(n) = snap_nr.filter(|&n| n > nr_blocks) {
-        notes.push(format!(
-            "nr_blocks {n} is taken from a metadata snapshot copy, longer than any era array found"
-        ));
-        nr_blocks = n;
-    }
-    let nr_blocks = u32::try_from(nr_blocks)
-        .ok()
-        .filter(|&n| origin_blocks_ok(n))
-        .ok_or_else(|| Error::Unrepairable {
-            reason: format!("the superblock is unreadable ({why}) and the longest era array found has {nr_blocks} entries, not below 2^31"),
-        })?;
+    let nr_blocks = origin_size(io, &s, &candidates, opts.nr_blocks, &mut notes)?;
     let mut era_array = vec![0u32; nr_blocks as usize];
     let mut known = vec![false; u64::from(nr_blocks).div_ceil(m) as usize];
     for (&k, ps) in &candidates {
@@ -226,25 +213,37 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         }
     }
 
-    // The writesets: every readable one any writeset-tree leaf names.
+    // The writesets: every one any writeset-tree leaf names. What cannot be read of
+    // one counts as written in its era: nothing tells a stale copy from the live one.
+    let mut floor = Floor::new(nr_blocks);
     let mut writesets: BTreeMap<u32, Writeset> = BTreeMap::new();
     let mut referenced: HashSet<MetaBlock> = HashSet::new();
-    let mut ignored = 0usize;
     for &(era, nr_bits, root) in &s.writeset_entries {
         let Ok(era) = u32::try_from(era) else {
-            ignored += 1;
             continue;
         };
-        if root.is_zero() || !origin_blocks_ok(nr_bits) {
-            ignored += 1;
+        if root.is_zero() {
+            losses.push(Loss::new(
+                MetaBlock::new(0),
+                format!("a writeset of era {era} has bitset root 0; every block counts as written in era {era}"),
+            ));
+            floor.raise_all(era);
             continue;
         }
         mark_reachable(&s, root, &mut referenced, 0);
-        let words = nr_words(u64::from(nr_bits));
-        let a = salvage_array(io, root, words, 8, &|b| get_u64(b, 0));
-        if !a.lost.is_empty() {
-            ignored += 1;
-            continue;
+        let index = salvage_index(io, root, 8);
+        let nr_bits = nr_bits_of(nr_bits, &index.extent(io), nr_blocks, cap);
+        let a = index.values(io, nr_words(u64::from(nr_bits)), &|b| get_u64(b, 0));
+        for l in &a.lost {
+            let (first, end) = (l.first * 64, (l.end * 64).min(u64::from(nr_bits)));
+            losses.push(Loss::new(
+                l.block,
+                format!(
+                    "a writeset of era {era} found by the scan: the bits of blocks {first}..{end} could not be read ({}); they count as written in era {era}",
+                    l.reason
+                ),
+            ));
+            floor.raise(first, end, era);
         }
         let mut bits = a.values;
         mask_tail(&mut bits, u64::from(nr_bits));
@@ -257,11 +256,6 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
             },
         );
     }
-    if ignored > 0 {
-        notes.push(format!(
-            "{ignored} writeset-tree entries found by the scan could not be read whole and are taken for stale copies"
-        ));
-    }
 
     // Bitsets no writeset-tree leaf refers to: perhaps the live current writeset.
     let mut orphan = vec![0u64; nr_words(u64::from(nr_blocks)) as usize];
@@ -272,6 +266,27 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         }
         for &(k, p) in &node.entries {
             let Some(a) = s.arrays.get(&p) else { continue };
+            for (j, v) in a.values.chunks_exact(8).enumerate() {
+                if let Some(w) = orphan.get_mut((k * wm + j as u64) as usize) {
+                    *w |= get_u64(v, 0);
+                }
+            }
+        }
+    }
+    // Bitset blocks no leaf found refers to (their index is lost): they may be the
+    // live writeset's at any place, so their bits count at every place.
+    let listed: HashSet<MetaBlock> = s
+        .nodes8
+        .values()
+        .filter(|n| n.leaf)
+        .flat_map(|n| n.entries.iter().map(|e| e.1))
+        .collect();
+    let places = (orphan.len() as u64).div_ceil(wm);
+    for (block, a) in &s.arrays {
+        if a.value_size != 8 || listed.contains(block) {
+            continue;
+        }
+        for k in 0..places {
             for (j, v) in a.values.chunks_exact(8).enumerate() {
                 if let Some(w) = orphan.get_mut((k * wm + j as u64) as usize) {
                     *w |= get_u64(v, 0);
@@ -295,7 +310,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         highest
     };
     notes.push(format!(
-        "rebuilt superblock: data block size {data_block_size}, nr_blocks {nr_blocks} (the longest era array found), current era {current_era} (the highest era found{})",
+        "rebuilt superblock: data block size {data_block_size}, nr_blocks {nr_blocks}, current era {current_era} (the highest era found{})",
         if orphan_bits {
             ", plus one for bitsets no writeset tree refers to, which may be the live current writeset and count as written in it"
         } else {
@@ -317,7 +332,6 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
     }
 
     // Every block keeps the latest era any version gives it.
-    let mut floor = Floor::new(nr_blocks);
     for (i, &e) in era_array.iter().enumerate() {
         floor.raise(i as u64, i as u64 + 1, e);
     }
@@ -344,6 +358,8 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
     let metadata = assemble(
         &roots,
         Salvaged {
+            nr_blocks,
+            current_era,
             writesets,
             era_array,
             floor,
@@ -355,6 +371,142 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         losses,
         notes,
         rebuilt_superblock: true,
+        lossless: false,
+    })
+}
+
+/// Raises `s` to the latest era any version of the era array or of a writeset found on
+/// the device gives each block, for when the roots `s` was read from may be wrong (the
+/// checker finds errors): a root pointing at a stale copy, a block swapped. Every
+/// version found is older than or as old as the live one, so this never raises a block
+/// beyond what its history allows but for blocks reused since; the origin size grows
+/// to the longest era array found.
+pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<String>) {
+    let scan = scan(io);
+    let cap = usize::try_from(capacity(io)).unwrap_or(usize::MAX);
+    let m = u64::from(array_max_entries(4));
+    let mut latest: Vec<u32> = Vec::new();
+    for node in scan.nodes8.values().filter(|n| scan.leaf_targets(n, 4)) {
+        for &(k, p) in &node.entries {
+            let Some(a) = scan.arrays.get(&p).filter(|a| a.value_size == 4) else {
+                continue;
+            };
+            for (j, v) in a.values.chunks_exact(4).enumerate() {
+                let Some(b) = usize::try_from(k * m + j as u64).ok().filter(|&b| b < cap) else {
+                    break;
+                };
+                if latest.len() <= b {
+                    latest.resize(b + 1, 0);
+                }
+                latest[b] = latest[b].max(get_u32(v, 0));
+            }
+        }
+    }
+    let nr_blocks = u32::try_from(latest.len()).map_or(s.nr_blocks, |n| n.max(s.nr_blocks));
+    latest.resize(nr_blocks as usize, 0);
+    for &(era, nr_bits, root) in &scan.writeset_entries {
+        let Ok(era) = u32::try_from(era) else {
+            continue;
+        };
+        if root.is_zero() {
+            continue;
+        }
+        let bits = u64::from(nr_bits.min(nr_blocks));
+        let a = salvage_index(io, root, 8).values(io, nr_words(bits), &|b| get_u64(b, 0));
+        for (w, &word) in a.values.iter().enumerate() {
+            for bit in (0..64).filter(|i| word >> i & 1 == 1) {
+                if let Some(e) = latest
+                    .get_mut(w * 64 + bit)
+                    .filter(|_| ((w * 64 + bit) as u64) < bits)
+                {
+                    *e = (*e).max(era);
+                }
+            }
+        }
+    }
+    if nr_blocks > s.nr_blocks {
+        notes.push(format!(
+            "nr_blocks {nr_blocks} is taken from the longest era array found on the device, longer than the one the superblock names ({})",
+            s.nr_blocks
+        ));
+        s.era_array.resize(nr_blocks as usize, 0);
+        s.floor.grow(nr_blocks);
+        s.nr_blocks = nr_blocks;
+    }
+    let mut raised = 0u64;
+    for (b, &e) in latest.iter().enumerate() {
+        if e > 0 {
+            s.floor.raise(b as u64, b as u64 + 1, e);
+            raised += 1;
+        }
+    }
+    if let Some(&top) = latest.iter().max() {
+        s.current_era = s.current_era.max(top);
+    }
+    notes.push(format!(
+        "era_check finds errors, so the roots may be wrong: every block keeps the latest era any version of the era array or of a writeset found by a scan of {} blocks gives it ({raised} blocks have one)",
+        scan.blocks
+    ));
+}
+
+/// The origin size, as the largest any surviving structure describes: the era-array
+/// blocks found (an era-array leaf's key whose block is lost reaches to the end of that
+/// block), the writesets' `nr_bits`, the metadata snapshot copies'; all bounded by what
+/// the device can hold, and `--nr-blocks` if given. Fails when nothing describes it.
+fn origin_size(
+    io: &dyn BlockIo,
+    s: &Scan,
+    candidates: &BTreeMap<u64, Vec<MetaBlock>>,
+    given: Option<u32>,
+    notes: &mut Vec<String>,
+) -> Result<u32> {
+    let m = u64::from(array_max_entries(4));
+    let mut found: u64 = 0;
+    let mut lost_key: Option<u64> = None;
+    for (&k, ps) in candidates {
+        let lens = ps
+            .iter()
+            .filter_map(|p| s.arrays.get(p))
+            .map(|a| (a.values.len() / 4) as u64)
+            .filter(|&nr| nr > 0);
+        match lens.max() {
+            Some(nr) => found = found.max(k * m + nr),
+            None => lost_key = Some(k),
+        }
+    }
+    let mut evidence = vec![(found, "the longest era array found".to_string())];
+    if let Some(k) = s.writeset_entries.iter().map(|e| e.1).max() {
+        evidence.push((u64::from(k), "a writeset's nr_bits".into()));
+    }
+    if let Some(n) = given {
+        evidence.push((u64::from(n), "--nr-blocks".into()));
+    }
+    for (at, sb) in &s.snapshots {
+        let len = salvage_index(io, sb.era_array_root, 4).extent(io).min;
+        let n = u64::from(sb.nr_blocks).min(len.max(found));
+        evidence.push((n, format!("the metadata snapshot copy at block {at}")));
+    }
+    let (mut nr, mut from) = evidence
+        .into_iter()
+        .max_by_key(|e| e.0)
+        .unwrap_or((0, String::new()));
+    if let Some(k) = lost_key.filter(|&k| nr <= k * m) {
+        nr = (k + 1) * m;
+        from = format!("the era array's block {k}, which is lost, at its longest");
+    }
+    let nr = nr.min(capacity(io));
+    if nr == 0 && !(s.arrays.is_empty() && s.writeset_entries.is_empty()) {
+        return Err(Error::Unrepairable {
+            reason: format!(
+                "the superblock is unreadable and no structure found tells the origin's size ({} array blocks and {} writesets found, no era array among them): give it with --nr-blocks",
+                s.arrays.len(),
+                s.writeset_entries.len()
+            ),
+        });
+    }
+    notes.push(format!("nr_blocks {nr} is taken from {from}"));
+    u32::try_from(nr).map_err(|_| Error::Unrepairable {
+        reason: format!("the origin size {nr} found is not below 2^31"),
     })
 }
 

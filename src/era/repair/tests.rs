@@ -74,6 +74,7 @@ fn a_zeroed_superblock_needs_the_block_size_and_is_rebuilt_with_it() {
     assert!(e.to_string().contains("--data-block-size"), "{e}");
     let opts = RepairOptions {
         data_block_size: Some(128),
+        nr_blocks: None,
     };
     let r = salvage(&io, &opts).unwrap();
     assert!(r.rebuilt_superblock);

@@ -6,17 +6,18 @@
 //! whose eras are unknown counts every block as written in the latest era it may hold
 //! (the last two through the [`Floor`]).
 
+use super::evidence::{self, capacity, nr_bits};
 use super::floor::Floor;
 use super::Loss;
 use crate::era::ir::{EraMetadata, SuperblockIr, Writeset};
 use crate::era::superblock::WritesetRoot;
 use crate::era::writeset::WRITESET_VALUE_SIZE;
 use crate::io::BlockIo;
+use crate::pdata::array_block::array_max_entries;
 use crate::pdata::bitset::{mask_tail, nr_words};
 use crate::pdata::codec::{get_u32, get_u64};
-use crate::pdata::salvage::{salvage_array, salvage_btree};
-use crate::units::Era;
-use crate::units::{origin_blocks_ok, MetaBlock};
+use crate::pdata::salvage::{salvage_btree, salvage_index, LostValues};
+use crate::units::{Era, MetaBlock};
 use std::collections::BTreeMap;
 
 /// The roots and sizes to salvage from.
@@ -34,6 +35,10 @@ pub struct Roots {
 /// What salvaging one set of roots gave.
 #[derive(Debug, Clone)]
 pub struct Salvaged {
+    /// The origin size, as the structures evidence it.
+    pub nr_blocks: u32,
+    /// The current era, as the structures evidence it.
+    pub current_era: u32,
     /// Writesets by era, bits as read (lost words zero).
     pub writesets: BTreeMap<u32, Writeset>,
     /// The era array as read (lost entries zero).
@@ -42,16 +47,148 @@ pub struct Salvaged {
     pub floor: Floor,
 }
 
-/// Reads everything `roots` refers to, recording every loss in `losses`.
-pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) -> Salvaged {
-    let current = roots.current_era;
-    let nr_blocks = roots.nr_blocks;
-    let mut floor = Floor::new(nr_blocks);
-    let mut writesets: BTreeMap<u32, Writeset> = BTreeMap::new();
+/// A writeset to read: its era, its root as stated, the block holding it and its name.
+struct Source {
+    era: u32,
+    ws: WritesetRoot,
+    holder: MetaBlock,
+    name: &'static str,
+}
 
+/// Reads everything `roots` refers to, recording every loss in `losses`. The sizes and
+/// the current era of `roots` are claims: each is taken as the largest value the
+/// structures evidence ([`evidence`]), and every change is a loss on block 0.
+pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) -> Salvaged {
+    let cap = capacity(io);
+    let sb = MetaBlock::new(0);
+    let era_index = salvage_index(io, roots.era_array_root, 4);
+    let era_extent = era_index.extent(io);
     let tree = salvage_btree(io, roots.writeset_tree_root, WRITESET_VALUE_SIZE, &|v| {
         WritesetRoot::unpack(v)
     });
+
+    // The writesets, each sized by how far its bitset reaches.
+    let mut sources = Vec::new();
+    let mut beyond_u32 = Vec::new();
+    for &(key, ws) in &tree.entries {
+        match u32::try_from(key) {
+            Ok(era) => sources.push(Source {
+                era,
+                ws,
+                holder: roots.writeset_tree_root,
+                name: "writeset",
+            }),
+            Err(_) => beyond_u32.push(key),
+        }
+    }
+    let highest_key = sources.last().map(|s| s.era);
+    if let Some(cw) = roots.current_writeset {
+        // Its era is the current era, decided once the era array is read.
+        sources.push(Source {
+            era: roots.current_era,
+            ws: cw,
+            holder: sb,
+            name: "current writeset",
+        });
+    }
+    let mut bitsets = Vec::new();
+    for src in sources {
+        if src.ws.root.is_zero() {
+            bitsets.push((src, None));
+            continue;
+        }
+        let index = salvage_index(io, src.ws.root, 8);
+        let words = index.extent(io);
+        let nr = nr_bits(src.ws.nr_bits, &words, roots.nr_blocks, cap);
+        if nr != src.ws.nr_bits {
+            losses.push(Loss::new(
+                src.holder,
+                format!(
+                    "{} of era {}: nr_bits {} disagrees with its bitset, which reaches {}..={} bits; {nr} is used",
+                    src.name,
+                    src.era,
+                    src.ws.nr_bits,
+                    words.min.saturating_sub(1) * 64 + 1,
+                    words.max.map_or("?".into(), |w| (w * 64).to_string())
+                ),
+            ));
+        }
+        bitsets.push((src, Some((index, nr))));
+    }
+
+    let (nr_blocks, last_suspect) = evidence::nr_blocks(
+        roots.nr_blocks,
+        &era_extent,
+        bitsets.iter().filter_map(|(_, b)| b.as_ref().map(|b| b.1)),
+        cap,
+    );
+    if nr_blocks != roots.nr_blocks {
+        losses.push(Loss::new(
+            sb,
+            format!(
+                "superblock: nr_blocks {} disagrees with the era array, whose index holds {}{} values; {nr_blocks} is used",
+                roots.nr_blocks,
+                era_extent.min,
+                match era_extent.max {
+                    Some(m) if m == era_extent.min => String::new(),
+                    Some(m) => format!("..={m}"),
+                    None => " or more".into(),
+                }
+            ),
+        ));
+    }
+    let mut s = era_index.values(io, u64::from(nr_blocks), &|b| get_u32(b, 0));
+    if last_suspect {
+        let m = u64::from(array_max_entries(4));
+        let first = (u64::from(nr_blocks).saturating_sub(1) / m) * m;
+        s.lost.retain(|l| l.first < first);
+        for l in &mut s.lost {
+            l.end = l.end.min(first);
+        }
+        s.lost.push(LostValues {
+            first,
+            end: u64::from(nr_blocks),
+            block: roots.era_array_root,
+            reason: format!(
+                "the era array's last block and the superblock's nr_blocks {} disagree on the array's length; one of them is wrong",
+                roots.nr_blocks
+            ),
+        });
+    }
+    let mut era_array = s.values;
+    // Every recorded era is at most the current one, and below it while a live
+    // writeset records the current era.
+    let recorded = era_array.iter().copied().chain(highest_key).max();
+    let live = u32::from(roots.current_writeset.is_some());
+    let current = recorded.map_or(roots.current_era, |r| {
+        roots.current_era.max(r.saturating_add(live))
+    });
+    if let Some((src, _)) = bitsets
+        .last_mut()
+        .filter(|(s, _)| s.name == "current writeset")
+    {
+        src.era = current;
+    }
+    if current != roots.current_era {
+        losses.push(Loss::new(
+            sb,
+            format!(
+                "superblock: current_era {} is below the eras the metadata records; {current} is used",
+                roots.current_era
+            ),
+        ));
+    }
+
+    let mut floor = Floor::new(nr_blocks);
+    for key in beyond_u32 {
+        losses.push(Loss::new(
+            roots.writeset_tree_root,
+            format!(
+                "writeset tree: an entry for era {key} is not a valid era; every block counts as written in era {current}"
+            ),
+        ));
+        floor.raise_all(current);
+    }
     for l in &tree.lost {
         if l.lo > u64::from(current) {
             continue;
@@ -72,41 +209,25 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
         ));
         floor.raise_all(top);
     }
-    let mut sources: Vec<(u32, WritesetRoot, MetaBlock, &str)> = Vec::new();
-    for &(key, ws) in &tree.entries {
-        let Some(era) = u32::try_from(key).ok().filter(|&e| e <= current) else {
-            losses.push(Loss::new(
-                roots.writeset_tree_root,
-                format!(
-                    "writeset tree: an entry for era {key} is beyond the current era {current}; every block counts as written in era {current}"
-                ),
-            ));
-            floor.raise_all(current);
-            continue;
-        };
-        sources.push((era, ws, roots.writeset_tree_root, "writeset"));
-    }
-    if let Some(cw) = roots.current_writeset {
-        sources.push((current, cw, MetaBlock::new(0), "current writeset"));
-    }
-    for (era, ws, holder, name) in sources {
-        if ws.root.is_zero() || !origin_blocks_ok(ws.nr_bits) {
-            let why = if ws.root.is_zero() {
-                "its bitset root is 0".to_string()
-            } else {
-                format!("its nr_bits {} is not below 2^31", ws.nr_bits)
-            };
+    let mut writesets: BTreeMap<u32, Writeset> = BTreeMap::new();
+    for (src, bitset) in bitsets {
+        let Source {
+            era, holder, name, ..
+        } = src;
+        let Some((index, nr_bits)) = bitset else {
             losses.push(Loss::new(
                 holder,
-                format!("{name} of era {era}: {why}; every block counts as written in era {era}"),
+                format!(
+                    "{name} of era {era}: its bitset root is 0; every block counts as written in era {era}"
+                ),
             ));
             floor.raise_all(era);
             continue;
-        }
-        let words = nr_words(u64::from(ws.nr_bits));
-        let s = salvage_array(io, ws.root, words, 8, &|b| get_u64(b, 0));
+        };
+        let words = nr_words(u64::from(nr_bits));
+        let s = index.values(io, words, &|b| get_u64(b, 0));
         for l in &s.lost {
-            let (first, end) = (l.first * 64, (l.end * 64).min(u64::from(ws.nr_bits)));
+            let (first, end) = (l.first * 64, (l.end * 64).min(u64::from(nr_bits)));
             losses.push(Loss::new(
                 l.block,
                 format!(
@@ -117,20 +238,17 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
             floor.raise(first, end, era);
         }
         let mut bits = s.values;
-        mask_tail(&mut bits, u64::from(ws.nr_bits));
+        mask_tail(&mut bits, u64::from(nr_bits));
         merge_writeset(
             &mut writesets,
             Writeset {
                 era: Era::new(era),
-                nr_bits: ws.nr_bits,
+                nr_bits,
                 bits,
             },
         );
     }
 
-    let s = salvage_array(io, roots.era_array_root, u64::from(nr_blocks), 4, &|b| {
-        get_u32(b, 0)
-    });
     for l in &s.lost {
         losses.push(Loss::new(
             l.block,
@@ -140,7 +258,6 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
             ),
         ));
     }
-    let mut era_array = s.values;
     // The fold still gives a block any writeset names that writeset's era: the era
     // array only decides for the others.
     for l in &s.lost {
@@ -149,19 +266,9 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
             *e = current;
         }
     }
-    let beyond = era_array.iter().filter(|&&e| e > current).count();
-    if beyond > 0 {
-        losses.push(Loss::new(
-            roots.era_array_root,
-            format!(
-                "era array: {beyond} entries hold an era beyond the current era {current}; they get the current era"
-            ),
-        ));
-        for e in era_array.iter_mut().filter(|e| **e > current) {
-            *e = current;
-        }
-    }
     Salvaged {
+        nr_blocks,
+        current_era: current,
         writesets,
         era_array,
         floor,
@@ -191,6 +298,8 @@ pub fn merge_writeset(writesets: &mut BTreeMap<u32, Writeset>, ws: Writeset) {
 /// as the kernel leaves them), the era array, then the floor applied.
 pub fn assemble(roots: &Roots, s: Salvaged, notes: &mut Vec<String>) -> EraMetadata {
     let Salvaged {
+        nr_blocks,
+        current_era,
         mut writesets,
         era_array,
         floor,
@@ -207,8 +316,8 @@ pub fn assemble(roots: &Roots, s: Salvaged, notes: &mut Vec<String>) -> EraMetad
                 era,
                 Writeset {
                     era: Era::new(era),
-                    nr_bits: roots.nr_blocks,
-                    bits: vec![0; nr_words(u64::from(roots.nr_blocks)) as usize],
+                    nr_bits: nr_blocks,
+                    bits: vec![0; nr_words(u64::from(nr_blocks)) as usize],
                 },
             );
         }
@@ -217,8 +326,8 @@ pub fn assemble(roots: &Roots, s: Salvaged, notes: &mut Vec<String>) -> EraMetad
         superblock: SuperblockIr {
             uuid: String::new(),
             block_size: roots.data_block_size,
-            nr_blocks: roots.nr_blocks,
-            current_era: Era::new(roots.current_era),
+            nr_blocks,
+            current_era: Era::new(current_era),
         },
         writesets: writesets.into_values().collect(),
         era_array,

@@ -123,3 +123,58 @@ fn the_output_may_not_be_the_input() {
     assert!(err.contains("is the input"), "{err}");
     assert_eq!(digest(input.path()), before);
 }
+
+/// A 4 MiB image whose superblock claims 2^28 or 2^31−1 origin blocks (its era array
+/// holds 16384): both tools run under a 500 MB address-space limit and answer from what
+/// the era array holds instead of allocating for the claim.
+#[test]
+fn a_huge_claimed_nr_blocks_is_sized_by_what_the_metadata_holds() {
+    for name in ["nb_2p28", "nb_2p31m1"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/repro/limits");
+        let input = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(
+            input.path(),
+            crate::common::gunzip(&dir.join(format!("{name}.img.gz"))),
+        )
+        .unwrap();
+        let out = output(64 << 20);
+        let limited = |tool: &str, args: &str| {
+            let bin = assert_cmd::cargo::cargo_bin(tool);
+            let o = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("ulimit -v 500000; exec \"$0\" {args}"))
+                .arg(&bin)
+                .output()
+                .unwrap();
+            (
+                o.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        };
+        let (i, o) = (input.path().display(), out.path().display());
+        let (code, _, err) = limited("era_repair", &format!("-q -i {i} -o {o}"));
+        assert_eq!(code, 0, "{name}: era_repair: {err}");
+        assert!(
+            err.contains("nr_blocks"),
+            "{name}: the change is named: {err}"
+        );
+        let (code, _, err) = run("era_check", &[], out.path());
+        assert_eq!(code, 0, "{name}: {err}");
+        let (code, xml, err) = limited("era_dump", &format!("--repair {i}"));
+        assert_eq!(code, 0, "{name}: era_dump --repair: {err}");
+        assert!(xml.contains("nr_blocks=\"16384\""), "{name}: {xml:.300}");
+    }
+}
+
+#[test]
+fn a_bad_data_block_size_names_the_option() {
+    let input = damaged("crash", 1023);
+    let out = output(4 << 20);
+    let (code, err) = repair(&["--data-block-size", "25"], input.path(), out.path());
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("25") && err.contains("--data-block-size"),
+        "{err}"
+    );
+}

@@ -1,0 +1,229 @@
+//! Salvaging arrays: the index first ([`salvage_index`]), which tells how long the array
+//! is at least and at most ([`ArrayIndex::extent`]) before anything is sized by it, then
+//! the values ([`ArrayIndex::values`]). An array block the index lists at two places is
+//! damage in both: neither place can be told to be the right one.
+
+use super::{salvage_btree, LostKeys};
+use crate::io::BlockIo;
+use crate::pdata::array::{check_array_block, nr_array_blocks};
+use crate::pdata::array_block::{array_max_entries, value, ArrayHeader};
+use crate::pdata::checksum::{self, BlockKind};
+use crate::pdata::read_block;
+use crate::units::MetaBlock;
+use std::collections::{BTreeMap, HashMap};
+
+/// Values `[first, end)` of an array that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostValues {
+    pub first: u64,
+    pub end: u64,
+    /// The block at fault (an array block, or the index node above it).
+    pub block: MetaBlock,
+    pub reason: String,
+}
+
+/// What a salvaging array read found.
+#[derive(Debug, Clone)]
+pub struct ArraySalvage<T> {
+    /// `len` values; those in a lost range hold `T::default()`.
+    pub values: Vec<T>,
+    /// The value ranges that could not be read, ascending; adjacent ranges lost for
+    /// the same reason are merged.
+    pub lost: Vec<LostValues>,
+}
+
+/// How many values an array's index evidences: at least `min`, at most `max` (`None`:
+/// the index's tail is lost, so no bound).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArrayExtent {
+    pub min: u64,
+    pub max: Option<u64>,
+    /// The number of array blocks the index lists, when its tail could be read.
+    pub blocks: Option<u64>,
+}
+
+impl ArrayExtent {
+    /// Whether the index tells the length exactly.
+    pub fn exact(&self) -> Option<u64> {
+        (self.max == Some(self.min)).then_some(self.min)
+    }
+
+    /// Whether a length of `len` agrees with the index.
+    pub fn admits(&self, len: u64) -> bool {
+        len >= self.min && self.max.is_none_or(|m| len <= m)
+    }
+}
+
+/// An array's index as salvaged: the array block each readable key names, and the key
+/// ranges below index nodes that could not be read.
+#[derive(Debug, Clone)]
+pub struct ArrayIndex {
+    root: MetaBlock,
+    value_size: usize,
+    pointers: BTreeMap<u64, MetaBlock>,
+    lost: Vec<LostKeys>,
+}
+
+/// Reads the index of the array at `root` (array blocks of `value_size`-byte values).
+pub fn salvage_index(io: &dyn BlockIo, root: MetaBlock, value_size: usize) -> ArrayIndex {
+    let index = salvage_btree(io, root, 8, &|v: &[u8]| {
+        crate::pdata::codec::get_block(v, 0)
+    });
+    ArrayIndex {
+        root,
+        value_size,
+        pointers: index.entries.into_iter().collect(),
+        lost: index.lost,
+    }
+}
+
+impl ArrayIndex {
+    fn per_block(&self) -> u64 {
+        u64::from(array_max_entries(self.value_size))
+    }
+
+    /// The length the index evidences: the last listed array block's `nr_entries` after
+    /// the full blocks before it, widened by index subtrees that could not be read.
+    pub fn extent(&self, io: &dyn BlockIo) -> ArrayExtent {
+        let m = self.per_block();
+        let mut ext = match self.pointers.last_key_value() {
+            None => ArrayExtent {
+                min: 0,
+                max: Some(0),
+                blocks: Some(0),
+            },
+            Some((&k, &ptr)) => {
+                let nr = read_block(io, ptr).ok().and_then(|data| {
+                    checksum::verify(&data, BlockKind::ArrayBlock, ptr).ok()?;
+                    let h = ArrayHeader::decode(&data);
+                    let ok = h.value_size as usize == self.value_size
+                        && h.max_entries == array_max_entries(self.value_size)
+                        && (1..=h.max_entries).contains(&h.nr_entries);
+                    ok.then_some(u64::from(h.nr_entries))
+                });
+                match nr {
+                    Some(nr) => ArrayExtent {
+                        min: k * m + nr,
+                        max: Some(k * m + nr),
+                        blocks: Some(k + 1),
+                    },
+                    None => ArrayExtent {
+                        min: k * m + 1,
+                        max: Some((k + 1) * m),
+                        blocks: Some(k + 1),
+                    },
+                }
+            }
+        };
+        let last = self.pointers.last_key_value().map(|(&k, _)| k);
+        for l in &self.lost {
+            if last.is_some_and(|k| l.hi.is_some_and(|h| h <= k + 1)) {
+                continue;
+            }
+            // The lost subtree holds key `lo` at least, and keys below `hi`.
+            if last.is_none_or(|k| l.lo > k) {
+                ext.min = ext.min.max(l.lo.saturating_mul(m).saturating_add(1));
+            }
+            ext.blocks = None;
+            ext.max = match (ext.max, l.hi) {
+                (Some(a), Some(h)) => Some(a.max(h.saturating_mul(m))),
+                _ => None,
+            };
+        }
+        ext
+    }
+
+    /// Reads the `len` values of the array, keeping every array block that passes the
+    /// strict reader's checks for its place and recording the values of every other one
+    /// (and of every block listed at two places) as lost.
+    pub fn values<T: Copy + Default>(
+        &self,
+        io: &dyn BlockIo,
+        len: u64,
+        decode: &dyn Fn(&[u8]) -> T,
+    ) -> ArraySalvage<T> {
+        let (m, vs, root) = (self.per_block(), self.value_size, self.root);
+        let want = nr_array_blocks(len, vs);
+        let mut places: HashMap<MetaBlock, Vec<u64>> = HashMap::new();
+        for (&k, &p) in self.pointers.range(..want) {
+            places.entry(p).or_default().push(k);
+        }
+        let mut values = vec![T::default(); usize::try_from(len).unwrap_or(0)];
+        let mut lost: Vec<LostValues> = Vec::new();
+        let mut push_lost = |l: LostValues| match lost.last_mut() {
+            Some(prev)
+                if prev.end == l.first && prev.block == l.block && prev.reason == l.reason =>
+            {
+                prev.end = l.end
+            }
+            _ => lost.push(l),
+        };
+        for i in 0..want {
+            let first = i * m;
+            let end = ((i + 1) * m).min(len);
+            let Some(&ptr) = self.pointers.get(&i) else {
+                let (block, reason) = match self
+                    .lost
+                    .iter()
+                    .find(|l| l.lo <= i && l.hi.is_none_or(|h| i < h))
+                {
+                    Some(l) => (l.block, l.reason.clone()),
+                    None => (
+                        root,
+                        format!("block {root}: the array's index has no entry for array block {i}"),
+                    ),
+                };
+                push_lost(LostValues {
+                    first,
+                    end,
+                    block,
+                    reason,
+                });
+                continue;
+            };
+            if let Some(keys) = places.get(&ptr).filter(|k| k.len() > 1) {
+                push_lost(LostValues {
+                    first,
+                    end,
+                    block: ptr,
+                    reason: format!(
+                        "block {ptr} is listed at indices {keys:?} of the array's index (at most one can be right)"
+                    ),
+                });
+                continue;
+            }
+            let nr = (end - first) as u32;
+            let read = read_block(io, ptr).and_then(|data| {
+                check_array_block(ptr, &data, vs as u32, nr)?;
+                Ok(data)
+            });
+            match read {
+                Ok(data) => {
+                    for (k, v) in values[first as usize..end as usize].iter_mut().enumerate() {
+                        *v = decode(value(&data, vs, k));
+                    }
+                }
+                Err(e) => push_lost(LostValues {
+                    first,
+                    end,
+                    block: ptr,
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        ArraySalvage { values, lost }
+    }
+}
+
+/// Reads the array at `root` of `len` values of `value_size` bytes (see
+/// [`ArrayIndex::values`]).
+#[cfg(test)]
+pub fn salvage_array<T: Copy + Default>(
+    io: &dyn BlockIo,
+    root: MetaBlock,
+    len: u64,
+    value_size: usize,
+    decode: &dyn Fn(&[u8]) -> T,
+) -> ArraySalvage<T> {
+    salvage_index(io, root, value_size).values(io, len, decode)
+}
