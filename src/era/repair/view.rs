@@ -18,7 +18,7 @@ use crate::pdata::bitset::{mask_tail, nr_words};
 use crate::pdata::codec::{get_u32, get_u64};
 use crate::pdata::salvage::{salvage_btree, salvage_index, LostValues};
 use crate::units::{Era, MetaBlock};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The roots and sizes to salvage from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,10 +91,24 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
             name: "current writeset",
         });
     }
+    // A bitset root two writesets name is damage in both: neither can be told to
+    // be the right one.
+    let mut named: HashMap<MetaBlock, Vec<u32>> = HashMap::new();
+    for src in &sources {
+        named.entry(src.ws.root).or_default().push(src.era);
+    }
     let mut bitsets = Vec::new();
     for src in sources {
         if src.ws.root.is_zero() {
-            bitsets.push((src, None));
+            bitsets.push((src, Err("its bitset root is 0".to_string())));
+            continue;
+        }
+        if let Some(eras) = named.get(&src.ws.root).filter(|e| e.len() > 1) {
+            let why = format!(
+                "its bitset root {} is named by the writesets of eras {eras:?} too (at most one can be right)",
+                src.ws.root
+            );
+            bitsets.push((src, Err(why)));
             continue;
         }
         let index = salvage_index(io, src.ws.root, 8);
@@ -113,13 +127,15 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
                 ),
             ));
         }
-        bitsets.push((src, Some((index, nr))));
+        bitsets.push((src, Ok((index, nr))));
     }
 
     let (nr_blocks, last_suspect) = evidence::nr_blocks(
         roots.nr_blocks,
         &era_extent,
-        bitsets.iter().filter_map(|(_, b)| b.as_ref().map(|b| b.1)),
+        bitsets
+            .iter()
+            .filter_map(|(_, b)| b.as_ref().ok().map(|b| b.1)),
         cap,
     );
     if nr_blocks != roots.nr_blocks {
@@ -214,15 +230,18 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
         let Source {
             era, holder, name, ..
         } = src;
-        let Some((index, nr_bits)) = bitset else {
-            losses.push(Loss::new(
-                holder,
-                format!(
-                    "{name} of era {era}: its bitset root is 0; every block counts as written in era {era}"
-                ),
-            ));
-            floor.raise_all(era);
-            continue;
+        let (index, nr_bits) = match bitset {
+            Ok(b) => b,
+            Err(why) => {
+                losses.push(Loss::new(
+                    holder,
+                    format!(
+                        "{name} of era {era}: {why}; every block counts as written in era {era}"
+                    ),
+                ));
+                floor.raise_all(era);
+                continue;
+            }
         };
         let words = nr_words(u64::from(nr_bits));
         let s = index.values(io, words, &|b| get_u64(b, 0));

@@ -88,3 +88,35 @@ fn a_cycle_is_reported_not_followed() {
     let t = salvage_btree(&io, root, 8, &|v: &[u8]| crate::pdata::codec::get_u64(v, 0));
     assert!(t.lost.iter().any(|l| l.reason.contains("reached twice")));
 }
+
+#[test]
+fn an_array_block_listed_twice_is_lost_in_both_places() {
+    let (io, root, ptrs) = array(5000);
+    let mut data = read_block(&io, root).unwrap();
+    let h = *NodeView::parse(root, &data).unwrap().header();
+    crate::pdata::btree::put_value(&mut data, &h, 3, &ptrs[1].to_le_bytes());
+    crate::pdata::checksum::seal(&mut data, crate::pdata::checksum::BlockKind::BtreeNode);
+    write_block(&io, root, &data).unwrap();
+    let s = salvage_array(&io, root, 5000, 4, &decode);
+    let lost: Vec<(u64, u64)> = s.lost.iter().map(|l| (l.first, l.end)).collect();
+    assert_eq!(lost, [(1018, 2036), (3054, 4072)], "{:?}", s.lost);
+    assert!(
+        s.lost[0].reason.contains("listed at indices [1, 3]"),
+        "{}",
+        s.lost[0].reason
+    );
+}
+
+#[test]
+fn the_extent_is_what_the_index_and_its_last_block_tell() {
+    let (io, root, ptrs) = array(5000);
+    let ext = |io: &MemIo| salvage_index(io, root, 4).extent(io);
+    assert_eq!(ext(&io).exact(), Some(5000));
+    assert_eq!(ext(&io).blocks, Some(5));
+    write_block(&io, ptrs[4], &zeroed_block()).unwrap();
+    let e = ext(&io);
+    assert_eq!((e.min, e.max, e.blocks), (4073, Some(5090), Some(5)));
+    write_block(&io, root, &zeroed_block()).unwrap();
+    let e = ext(&io);
+    assert_eq!((e.min, e.max, e.blocks), (1, None, None));
+}
