@@ -439,11 +439,6 @@ fn verify(
     )
 }
 
-/// Progress counts bytes.
-fn progress_unit() -> ProgressUnit {
-    ProgressUnit::Bytes
-}
-
 /// The block size in bytes of a byte scale.
 fn scale_block(scale: &Scale) -> u64 {
     scale.per_block().max(1)

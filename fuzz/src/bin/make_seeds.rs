@@ -7,7 +7,9 @@
 //! - `xml_read`: the metadata of the small kernel images, cut to 64 and 300 blocks and 8 writesets,
 //!   dumped in both XML styles, plain and logical;
 //! - `restore`: the same metadata in the `restore` target's binary form;
-//! - `emulate_script`: the kernel workloads translated into emulator scripts.
+//! - `emulate_script`: the kernel workloads translated into emulator scripts;
+//! - `delta`: delta streams as `era_copy --dest-delta` writes them (empty, extents of
+//!   several sizes, a failed range).
 
 use era_fuzz::restore::{encode_metadata, shrink};
 use era_fuzz::script::{translate_workload, ORIGIN_BYTES};
@@ -156,4 +158,27 @@ fn main() {
     damage_seeds(&out);
     metadata_seeds(&out);
     script_seeds(&out);
+    delta_seeds(&out);
+}
+
+fn delta_seeds(out: &Path) {
+    use era_tools::commands::copy::delta::{DeltaHeader, DeltaWriter};
+    let d = dir(out, "delta");
+    let header = DeltaHeader {
+        block_size: 8,
+        source_length: 1 << 20,
+        since: 3,
+        until: 5,
+    };
+    let shapes: [&[(u64, usize)]; 3] = [&[], &[(0, 4096)], &[(4096, 100), (65536, 8192), (1 << 19, 1)]];
+    for (i, extents) in shapes.iter().enumerate() {
+        let mut w = DeltaWriter::new(Vec::new(), &header).expect("writing to memory");
+        for (k, &(off, len)) in extents.iter().enumerate() {
+            w.extent(off, &vec![k as u8 + 1; len]).expect("writing to memory");
+        }
+        if i == 2 {
+            w.failed(8192, 4096).expect("writing to memory");
+        }
+        write(&d, format!("stream-{i}"), &w.finish().expect("writing to memory"));
+    }
 }

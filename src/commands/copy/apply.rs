@@ -6,7 +6,6 @@
 use super::delta::{DeltaError, DeltaReader, Record};
 use super::error::CopyError;
 use super::pipeline::Buffer;
-use super::progress_unit;
 use super::report::{push_failed, CopyReport};
 use super::state::{self, State};
 use super::target::Side;
@@ -70,7 +69,8 @@ pub fn apply(opts: &ApplyOptions, progress: &Progress) -> Result<CopyReport> {
     let mut bounce = Buffer::new(1 << 20);
     let mut failed = Vec::new();
     let (mut blocks, mut last_end) = (0u64, None::<u64>);
-    progress.stage_of("applying", h.source_length, progress_unit());
+    // The total is in the trailer, at the end: a spinner.
+    progress.stage("applying the delta");
     loop {
         if opts.interrupt.load(Ordering::Relaxed) {
             return Err(CopyError::Interrupted {
@@ -98,7 +98,6 @@ pub fn apply(opts: &ApplyOptions, progress: &Progress) -> Result<CopyReport> {
                 let shared = last_end.is_some_and(|e| e > 0 && (e - 1) / block_bytes == first);
                 blocks += last - first + 1 - u64::from(shared);
                 last_end = Some(end);
-                progress.inc(data.len() as u64);
             }
             Record::Failed { offset, length } => {
                 push_failed(&mut failed, offset / block_bytes, offset, offset + length);

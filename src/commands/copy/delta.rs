@@ -67,6 +67,8 @@ pub enum DeltaError {
     Truncated { what: String },
     #[error("record {index}: its head's checksum is wrong (damaged stream)")]
     RecordChecksum { index: u64 },
+    #[error("record {index}: {reason}")]
+    BadRecord { index: u64, reason: String },
     #[error("record {index}: unknown kind {kind}")]
     BadKind { index: u64, kind: u32 },
     #[error("extent {index} (bytes {offset}..{end}): {reason}")]
@@ -145,6 +147,9 @@ impl DeltaHeader {
             until: get_u32(b, 24),
             source_length: get_u64(b, 28),
         };
+        if b[36..44].iter().any(|&x| x != 0) {
+            return bad("the reserved bytes 36..44 are not zero".into());
+        }
         if h.block_size == 0 {
             return bad("the block size is 0 sectors".into());
         }
@@ -303,6 +308,18 @@ impl<R: Read> DeltaReader<R> {
         let kind = get_u32(&b, 0);
         let offset = get_u64(&b, 8);
         let length = get_u64(&b, 16);
+        let (field4, data_crc) = (get_u32(&b, 4), get_u32(&b, 24));
+        let unused_set = match kind {
+            KIND_EXTENT => field4 != 0,
+            KIND_FAILED => field4 != 0 || data_crc != 0,
+            _ => data_crc != 0,
+        };
+        if unused_set {
+            return Err(DeltaError::BadRecord {
+                index,
+                reason: "a field this kind of record does not use is not zero".into(),
+            });
+        }
         match kind {
             KIND_TRAILER => {
                 let t = DeltaTotals {
