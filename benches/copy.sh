@@ -32,12 +32,17 @@ nr_blocks=$(( mib * 256 ))
 
 timed() { # label bytes cmd...: prints one row
     local label="$1" bytes="$2"; shift 2
-    /usr/bin/time -f '%e %M' -o "$dir/time" bash -c "$*" >/dev/null 2>"$dir/err" || {
+    local t0 t1
+    t0=$(date +%s%N)
+    /usr/bin/time -f '%M' -o "$dir/time" bash -c "$*" >/dev/null 2>"$dir/err" || {
         echo "$label failed:"; cat "$dir/err"; exit 1; }
-    read -r secs rss < "$dir/time"
+    t1=$(date +%s%N)
+    local secs rss
+    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+    read -r rss < "$dir/time"
     awk -v l="$label" -v s="$secs" -v r="$rss" -v b="$bytes" 'BEGIN {
         mbs = (s > 0) ? b / 1048576 / s : 0;
-        printf "| %-14s | %8.2f | %9.0f | %7.1f |\n", l, s, mbs, r / 1024 }'
+        printf "| %-14s | %8.3f | %9.0f | %7.1f |\n", l, s, mbs, r / 1024 }'
 }
 
 fresh() { rm -f "$1"; truncate -s "${mib}M" "$1"; }

@@ -29,7 +29,7 @@ use crate::era::check::{check, CheckOptions};
 use crate::era::invalidate::{written_since_set, BlockSet};
 use crate::error::{Error, Result};
 use delta::{DeltaHeader, DeltaWriter};
-use pipeline::{split, Buffer, Piece, Shape};
+use pipeline::{batches, split, Piece, Shape};
 use report::push_failed;
 use state::State;
 use std::path::{Path, PathBuf};
@@ -251,26 +251,43 @@ pub fn run(opts: &CopyOptions, progress: &Progress) -> Result<CopyReport> {
     progress.stage_of("copying", bytes, ProgressUnit::Bytes);
     let mut failed = Vec::new();
     let at = std::cell::Cell::new(0u64);
-    pipeline::run::<Error>(
-        split(byte_ranges(&set, &scale), shape.capacity),
+    pipeline::run::<Vec<Piece>, Error>(
+        batches(
+            split(byte_ranges(&set, &scale), shape.capacity),
+            shape.capacity,
+        ),
         shape,
         &opts.interrupt,
-        |p: Piece, buf: &mut Buffer| src.read_at(buf.slice_mut(p.len), p.offset),
-        |p, buf, res| {
-            at.set(p.offset);
-            match res {
-                Ok(()) => sink.data(p.offset, buf.slice(p.len))?,
-                Err(_) => salvage(
-                    &src,
-                    p,
-                    buf,
-                    block_bytes,
-                    opts.keep_going,
-                    &mut sink,
-                    &mut failed,
-                )?,
+        |batch, buf| {
+            let mut at = 0;
+            for p in batch {
+                src.read_at(&mut buf.all_mut()[at..at + p.len], p.offset)?;
+                at += p.len;
             }
-            progress.inc(p.len as u64);
+            Ok(())
+        },
+        |batch, buf, res| {
+            let failed_read = res.is_err();
+            let mut pos = 0;
+            for &p in batch {
+                at.set(p.offset);
+                let window = &mut buf.all_mut()[pos..pos + p.len];
+                if failed_read {
+                    salvage(
+                        &src,
+                        p,
+                        window,
+                        block_bytes,
+                        opts.keep_going,
+                        &mut sink,
+                        &mut failed,
+                    )?;
+                } else {
+                    sink.data(p.offset, window)?;
+                }
+                pos += p.len;
+                progress.inc(p.len as u64);
+            }
             Ok(())
         },
         || {
@@ -326,13 +343,13 @@ pub fn run(opts: &CopyOptions, progress: &Progress) -> Result<CopyReport> {
     })
 }
 
-/// A piece whose read failed, read again a block at a time: the blocks that read are
+/// A piece (in `buf`) of a batch whose read failed, read again a block at a time: the blocks that read are
 /// written, the first that does not stops the copy naming it, or with `keep_going` is
 /// listed in `failed`.
 fn salvage(
     src: &Side,
     p: Piece,
-    buf: &mut Buffer,
+    buf: &mut [u8],
     block_bytes: u64,
     keep_going: bool,
     sink: &mut Sink,
@@ -345,7 +362,7 @@ fn salvage(
         let next = ((block + 1) * block_bytes).min(end);
         // Both within the piece, whose length is a usize.
         let (rel, n) = ((pos - p.offset) as usize, (next - pos) as usize);
-        let window = &mut buf.slice_mut(p.len)[rel..rel + n];
+        let window = &mut buf[rel..rel + n];
         match src.read_at(window, pos) {
             Ok(()) => sink.data(pos, window)?,
             Err(source) if !keep_going => {
@@ -384,11 +401,11 @@ fn verify(
     let half = half.max(4096);
     shape.capacity = half * 2;
     let block_bytes = scale_block(scale);
-    pipeline::run::<Error>(
+    pipeline::run::<Piece, Error>(
         split(byte_ranges(set, scale), half),
         shape,
         &opts.interrupt,
-        |p: Piece, buf: &mut Buffer| {
+        |p, buf| {
             let all = buf.all_mut();
             let (a, b) = all.split_at_mut(half);
             src.read_at(&mut a[..p.len], p.offset)?;

@@ -39,12 +39,6 @@ impl Buffer {
         &mut self.bytes[self.start..self.start + len]
     }
 
-    /// The window's first `len` bytes.
-    pub fn slice(&self, len: usize) -> &[u8] {
-        let len = len.min(self.capacity);
-        &self.bytes[self.start..self.start + len]
-    }
-
     /// The whole window.
     pub fn all_mut(&mut self) -> &mut [u8] {
         self.slice_mut(self.capacity)
@@ -66,18 +60,19 @@ pub struct Shape {
     pub capacity: usize,
 }
 
-type Done = (u64, Piece, Buffer, io::Result<()>);
+type Done<T> = (u64, T, Buffer, io::Result<()>);
 
-/// Reads every piece of `pieces` with `read(piece, buffer)` on `shape.threads` threads
-/// and calls `consume(piece, buffer, result)` for each, in the order of `pieces`, on the
-/// calling thread. Stops at the first error `consume` returns, or when `stop` is set
-/// (then `on_stop` gives the error).
-pub fn run<E>(
-    pieces: impl Iterator<Item = Piece> + Send,
+/// Reads every piece of `pieces` (a [`Piece`], or a batch of them) with
+/// `read(piece, buffer)` on `shape.threads` threads and calls `consume(piece, buffer,
+/// result)` for each, in the order of `pieces`, on the calling thread. Stops at the
+/// first error `consume` returns, or when `stop` is set (then `on_stop` gives the
+/// error).
+pub fn run<T: Send, E>(
+    pieces: impl Iterator<Item = T> + Send,
     shape: Shape,
     stop: &AtomicBool,
-    read: impl Fn(Piece, &mut Buffer) -> io::Result<()> + Sync,
-    mut consume: impl FnMut(Piece, &mut Buffer, io::Result<()>) -> Result<(), E>,
+    read: impl Fn(&T, &mut Buffer) -> io::Result<()> + Sync,
+    mut consume: impl FnMut(&T, &mut Buffer, io::Result<()>) -> Result<(), E>,
     on_stop: impl Fn() -> E,
 ) -> Result<(), E> {
     let plan = Mutex::new(pieces.enumerate());
@@ -89,7 +84,7 @@ pub fn run<E>(
     let pool_rx = Mutex::new(pool_rx);
     let halt = AtomicBool::new(false);
     std::thread::scope(|s| {
-        let (done_tx, done_rx) = mpsc::channel::<Done>();
+        let (done_tx, done_rx) = mpsc::channel::<Done<T>>();
         for _ in 0..shape.threads.max(1) {
             let done_tx = done_tx.clone();
             let (plan, pool_rx, halt, read) = (&plan, &pool_rx, &halt, &read);
@@ -107,7 +102,7 @@ pub fn run<E>(
                     Err(_) => return,
                 };
                 let Some((seq, piece)) = next else { return };
-                let res = read(piece, &mut buf);
+                let res = read(&piece, &mut buf);
                 if done_tx.send((seq as u64, piece, buf, res)).is_err() {
                     return;
                 }
@@ -125,14 +120,14 @@ pub fn run<E>(
     })
 }
 
-fn consume_in_order<E>(
-    done_rx: &mpsc::Receiver<Done>,
+fn consume_in_order<T, E>(
+    done_rx: &mpsc::Receiver<Done<T>>,
     pool_tx: &mpsc::Sender<Buffer>,
     stop: &AtomicBool,
-    consume: &mut impl FnMut(Piece, &mut Buffer, io::Result<()>) -> Result<(), E>,
+    consume: &mut impl FnMut(&T, &mut Buffer, io::Result<()>) -> Result<(), E>,
     on_stop: &impl Fn() -> E,
 ) -> Result<(), E> {
-    let mut waiting: BTreeMap<u64, (Piece, Buffer, io::Result<()>)> = BTreeMap::new();
+    let mut waiting: BTreeMap<u64, (T, Buffer, io::Result<()>)> = BTreeMap::new();
     let mut next = 0u64;
     while let Ok((seq, piece, buf, res)) = done_rx.recv() {
         waiting.insert(seq, (piece, buf, res));
@@ -140,7 +135,7 @@ fn consume_in_order<E>(
             if stop.load(Ordering::Relaxed) {
                 return Err(on_stop());
             }
-            consume(piece, &mut buf, res)?;
+            consume(&piece, &mut buf, res)?;
             next += 1;
             let _ = pool_tx.send(buf);
         }
@@ -165,6 +160,31 @@ pub fn split(ranges: impl Iterator<Item = (u64, u64)>, max: usize) -> impl Itera
     })
 }
 
+/// Most pieces in one batch.
+const MAX_BATCH: usize = 4096;
+
+/// Groups consecutive pieces (each at most `capacity` bytes) into batches of at most
+/// `capacity` bytes in all, so that many small runs cost one hand-over between threads
+/// rather than one each; a batch is read into one buffer, its pieces one after another.
+pub fn batches(
+    pieces: impl Iterator<Item = Piece>,
+    capacity: usize,
+) -> impl Iterator<Item = Vec<Piece>> {
+    let mut pieces = pieces.peekable();
+    std::iter::from_fn(move || {
+        let (mut batch, mut used) = (Vec::new(), 0usize);
+        while let Some(p) = pieces.peek() {
+            if !batch.is_empty() && (used + p.len > capacity || batch.len() >= MAX_BATCH) {
+                break;
+            }
+            used += p.len;
+            batch.push(*p);
+            pieces.next();
+        }
+        (!batch.is_empty()).then_some(batch)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,18 +205,18 @@ mod tests {
             nr_buffers: 4,
             capacity: 4096,
         };
-        run::<()>(
+        run::<Piece, ()>(
             split(ranges.clone().into_iter(), 4096),
             shape,
             &stop,
-            |p, buf| {
+            |p: &Piece, buf| {
                 let o = p.offset as usize;
                 buf.slice_mut(p.len).copy_from_slice(&data[o..o + p.len]);
                 Ok(())
             },
-            |p, buf, res| {
+            |p: &Piece, buf, res| {
                 res.unwrap();
-                got.push((p.offset, buf.slice(p.len).to_vec()));
+                got.push((p.offset, buf.slice_mut(p.len).to_vec()));
                 Ok(())
             },
             || (),
@@ -218,6 +238,24 @@ mod tests {
     }
 
     #[test]
+    fn batches_keep_every_piece_in_order_within_the_capacity() {
+        let pieces: Vec<Piece> = split(
+            [(0u64, 100u64), (200, 5000), (6000, 6100), (9000, 9001)].into_iter(),
+            4096,
+        )
+        .collect();
+        let b: Vec<Vec<Piece>> = batches(pieces.clone().into_iter(), 4096).collect();
+        assert_eq!(b.concat(), pieces);
+        for batch in &b {
+            assert!(
+                batch.iter().map(|p| p.len).sum::<usize>() <= 4096,
+                "{batch:?}"
+            );
+        }
+        assert_eq!(b.len(), 3, "{b:?}");
+    }
+
+    #[test]
     fn an_error_of_the_consumer_stops_the_pipeline() {
         let stop = AtomicBool::new(false);
         let mut seen = 0;
@@ -230,8 +268,8 @@ mod tests {
             split(std::iter::once((0u64, 1u64 << 20)), 16),
             shape,
             &stop,
-            |_, _| Ok(()),
-            |_, _, _| {
+            |_: &Piece, _| Ok(()),
+            |_: &Piece, _, _| {
                 seen += 1;
                 if seen == 5 {
                     Err("stop")
