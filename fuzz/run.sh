@@ -20,7 +20,7 @@ cd "$here"
 
 secs="${1:-20}"
 shift || true
-all=(read_metadata check xml_read restore emulate_script emulate_open nbd repair)
+all=(read_metadata check xml_read restore emulate_script emulate_open nbd repair delta)
 if [ "$#" -gt 0 ]; then targets=("$@"); else targets=("${all[@]}"); fi
 for t in "${targets[@]}"; do
     case " ${all[*]} " in *" $t "*) ;; *) echo "unknown target '$t' (targets: ${all[*]})" >&2; exit 2 ;; esac

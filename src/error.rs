@@ -51,6 +51,9 @@ pub enum Error {
     /// The output's reader went away (broken pipe): nothing is printed for this.
     #[error("broken pipe")]
     BrokenPipe,
+    /// `era_copy` refused or failed.
+    #[error(transparent)]
+    Copy(#[from] crate::commands::copy::CopyError),
     /// Checking found errors in the metadata (already reported).
     #[error("the metadata has errors")]
     CheckFailed,

@@ -8,6 +8,7 @@ use clap_complete::Shell;
 pub fn commands() -> Vec<clap::Command> {
     vec![
         super::check::CheckArgs::command(),
+        super::copy::CopyArgs::command(),
         super::dump::DumpArgs::command(),
         super::emulate::EmulateArgs::command(),
         super::generate::GenerateArgs::command(),

@@ -16,6 +16,12 @@ pub fn examples(stem: &str) -> &'static [(&'static str, &'static str)] {
             ("The blocks written in era 42 or later (END is exclusive):", "era_invalidate --written-since 42 meta.img"),
             ("The same on a live target, through its metadata snapshot:", "dmsetup message era 0 take_metadata_snap\nera_invalidate --metadata-snapshot --written-since 42 /dev/mapper/meta\ndmsetup message era 0 drop_metadata_snap"),
         ],
+        "era_copy" => &[
+            ("The first, full backup of a kernel target through an LVM snapshot of its origin (the report names the era the next run starts from, here 7):", "dmsetup message era 0 checkpoint\ndmsetup message era 0 take_metadata_snap\nlvcreate -s -n origin-snap -L 10G vg/origin\nera_copy --metadata /dev/mapper/meta --metadata-snapshot --written-since 0 \\\n  --source /dev/vg/origin-snap --dest /backups/vm.img --state /backups/vm.state\ndmsetup message era 0 drop_metadata_snap\nlvremove -y vg/origin-snap"),
+            ("The next increment, verified: the blocks written in era 7 or later:", "era_copy --metadata /dev/mapper/meta --metadata-snapshot --written-since 7 \\\n  --source /dev/vg/origin-snap --dest /backups/vm.img --state /backups/vm.state --verify"),
+            ("The increment as a delta stream to another host:", "era_copy --metadata /dev/mapper/meta --metadata-snapshot --written-since 7 \\\n  --source /dev/vg/origin-snap --dest-delta - |\n  ssh backup era_copy --apply - --dest /backups/vm.img --state /backups/vm.state"),
+            ("A machine-readable report, and a source with bad sectors copied around them (exit 1, the failed ranges listed):", "era_copy --metadata meta.img --written-since 7 --source origin.img --dest backup.img --keep-going --report json"),
+        ],
         "era_restore" => &[
             ("Write metadata from XML onto an existing device or image (an image is left as it was on bad input; a device that fails part-way is left marked as an interrupted restore, which every tool names):", "era_restore -i era.xml -o /dev/mapper/meta"),
             ("Into a new 4 MiB image file:", "truncate -s 4M meta.img\nera_restore -i era.xml -o meta.img"),

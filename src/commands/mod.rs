@@ -2,6 +2,7 @@
 //! process exit here; that is `cli`'s and the binaries' job.
 
 pub mod check;
+pub mod copy;
 mod counted;
 pub mod dump;
 pub(crate) mod input;

@@ -3,11 +3,14 @@
 
 mod cli;
 mod common;
+mod copy_support;
 mod serve_support;
 
 mod block_device;
 mod check_corruption;
 mod check_kernel;
+mod copy_chain;
+mod copy_refusals;
 mod dump_stream;
 mod dupref;
 mod emulate_cli;

@@ -42,6 +42,7 @@ fn guest_bins(dir: &Path) -> String {
         ("era_invalidate", env!("CARGO_BIN_EXE_era_invalidate")),
         ("era_dump", env!("CARGO_BIN_EXE_era_dump")),
         ("era_check", env!("CARGO_BIN_EXE_era_check")),
+        ("era_copy", env!("CARGO_BIN_EXE_era_copy")),
     ] {
         let dest = dir.join(name);
         let stripped = Command::new("objcopy")
@@ -58,6 +59,27 @@ fn guest_bins(dir: &Path) -> String {
     paths.join(" ")
 }
 
+/// Runs `testdata/live/WORKLOAD` in the VM with our tools; its workload log, after
+/// asserting that the run succeeded.
+fn run_live(tmp: &Path, bins: &str, workload: &str) -> String {
+    let live = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/live");
+    let out = tmp.join(workload);
+    let run = Command::new(oracle_dir().join("run.sh"))
+        .arg(live.join(workload))
+        .arg(&out)
+        .env("GUEST_BINS", bins)
+        .output()
+        .unwrap();
+    let log = std::fs::read_to_string(out.join("workload.log")).unwrap_or_default();
+    assert!(
+        run.status.success(),
+        "{workload} failed in the kernel VM:\n{}\n{log}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(log.contains("@@RC 0"), "{log}");
+    log
+}
+
 #[test]
 fn live_snapshot_reads_are_never_stale() {
     if !oracle_available() {
@@ -65,23 +87,26 @@ fn live_snapshot_reads_are_never_stale() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let bins = guest_bins(tmp.path());
-    let live = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/live");
     for workload in ["snapshot_reads.sh", "snapshot_cycles.sh"] {
-        let out = tmp.path().join(workload);
-        let run = Command::new(oracle_dir().join("run.sh"))
-            .arg(live.join(workload))
-            .arg(&out)
-            .env("GUEST_BINS", &bins)
-            .output()
-            .unwrap();
-        let log = std::fs::read_to_string(out.join("workload.log")).unwrap_or_default();
-        assert!(
-            run.status.success(),
-            "{workload} failed in the kernel VM:\n{}\n{log}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        let log = run_live(tmp.path(), &bins, workload);
         // The workload really read through the tools (not skipped).
         assert!(log.contains("@@READ"), "{workload}: no read in\n{log}");
-        assert!(log.contains("@@RC 0"), "{log}");
     }
+}
+
+/// `era_copy` against the real kernel's live target: six increments (full, then five
+/// with writes, checkpoint, take_metadata_snap, suspend, copy, resume, drop), the backup
+/// equal to the origin after each; a source with a dm error block stops the copy naming
+/// the block, and with --keep-going is copied around it, listed, exit 1
+/// (testdata/live/copy_chain.sh).
+#[test]
+fn era_copy_backs_up_a_live_kernel_target() {
+    if !oracle_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let bins = guest_bins(tmp.path());
+    let log = run_live(tmp.path(), &bins, "copy_chain.sh");
+    assert_eq!(log.matches("@@COPY ").count(), 6, "{log}");
+    assert!(log.contains("@@KEEPGOING rc=1"), "{log}");
 }

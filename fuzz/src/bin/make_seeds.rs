@@ -11,6 +11,8 @@
 //! - `restore`: the same metadata in the `restore` target's binary form;
 //! - `emulate_script`: the kernel workloads translated into emulator scripts;
 //! - `nbd`: the handshakes NBD clients make, each followed by every request kind.
+//! - `delta`: delta streams as `era_copy --dest-delta` writes them (empty, extents of
+//!   several sizes, a failed range).
 
 use era_fuzz::restore::{encode_metadata, shrink};
 use era_fuzz::script::{translate_workload, ORIGIN_BYTES};
@@ -183,5 +185,28 @@ fn main() {
     let nbd = dir(&out, "nbd");
     for (name, bytes) in era_fuzz::nbd::seeds() {
         write(&nbd, name, &bytes);
+    }
+    delta_seeds(&out);
+}
+
+fn delta_seeds(out: &Path) {
+    use era_tools::commands::copy::delta::{DeltaHeader, DeltaWriter};
+    let d = dir(out, "delta");
+    let header = DeltaHeader {
+        block_size: 8,
+        source_length: 1 << 20,
+        since: 3,
+        until: 5,
+    };
+    let shapes: [&[(u64, usize)]; 3] = [&[], &[(0, 4096)], &[(4096, 100), (65536, 8192), (1 << 19, 1)]];
+    for (i, extents) in shapes.iter().enumerate() {
+        let mut w = DeltaWriter::new(Vec::new(), &header).expect("writing to memory");
+        for (k, &(off, len)) in extents.iter().enumerate() {
+            w.extent(off, &vec![k as u8 + 1; len]).expect("writing to memory");
+        }
+        if i == 2 {
+            w.failed(8192, 4096).expect("writing to memory");
+        }
+        write(&d, format!("stream-{i}"), &w.finish().expect("writing to memory"));
     }
 }

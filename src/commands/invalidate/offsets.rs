@@ -127,6 +127,11 @@ impl Scale {
         })
     }
 
+    /// Units per block.
+    pub fn per_block(&self) -> u64 {
+        self.per_block
+    }
+
     /// The unit.
     pub fn unit(&self) -> Unit {
         self.unit

@@ -11,8 +11,9 @@ pub const READERS: [(&str, &[&str]); 3] = [
 ];
 
 /// Every tool.
-pub const TOOLS: [&str; 7] = [
+pub const TOOLS: [&str; 8] = [
     "era_check",
+    "era_copy",
     "era_dump",
     "era_emulate",
     "era_invalidate",

@@ -1,0 +1,201 @@
+//! The source and the destination of a copy: opened, measured and told apart.
+//!
+//! A block device is read and written with `O_DIRECT` (the buffers are aligned), so that
+//! neither side goes through, or pollutes, the page cache. The source is opened
+//! read-only without a lock or `O_EXCL` (a frozen view may still be open elsewhere, and
+//! an image that `era_emulate serve` holds is read while its writes are paused). The
+//! destination is held exclusively: `O_EXCL` on a device, an exclusive `flock` on a file.
+
+use super::error::CopyError;
+use super::pipeline::Buffer;
+use crate::error::{Error, Result};
+use crate::io::{lock, OpenMode};
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::{self, Seek, SeekFrom};
+use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// What identifies a file or a device, to tell whether two paths are the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    Device(u64),
+    File { dev: u64, ino: u64 },
+}
+
+fn identity(m: &Metadata) -> Identity {
+    if m.file_type().is_block_device() {
+        Identity::Device(m.rdev())
+    } else {
+        Identity::File {
+            dev: m.dev(),
+            ino: m.ino(),
+        }
+    }
+}
+
+fn io_err(path: &Path) -> impl Fn(io::Error) -> Error + '_ {
+    move |source| Error::InputIo {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Checks that `m` is a regular file or a block device.
+fn check_kind(path: &Path, m: &Metadata) -> Result<()> {
+    let ft = m.file_type();
+    if ft.is_file() || ft.is_block_device() {
+        return Ok(());
+    }
+    let kind = if ft.is_dir() {
+        "a directory"
+    } else {
+        "neither a regular file nor a block device"
+    };
+    Err(CopyError::BadKind {
+        path: path.to_path_buf(),
+        path_kind: kind.into(),
+    }
+    .into())
+}
+
+/// An open file or device with its length.
+pub struct Side {
+    file: File,
+    pub path: PathBuf,
+    pub len: u64,
+    pub identity: Identity,
+    direct: bool,
+}
+
+fn length(file: &File, m: &Metadata) -> io::Result<u64> {
+    if m.file_type().is_block_device() {
+        let mut f = file;
+        f.seek(SeekFrom::End(0))
+    } else {
+        Ok(m.len())
+    }
+}
+
+impl Side {
+    /// Opens the source read-only.
+    pub fn source(path: &Path) -> Result<Side> {
+        let m = std::fs::metadata(path).map_err(io_err(path))?;
+        check_kind(path, &m)?;
+        let direct = m.file_type().is_block_device();
+        let mut opts = OpenOptions::new();
+        opts.read(true);
+        if direct {
+            opts.custom_flags(libc::O_DIRECT);
+        }
+        let file = opts.open(path).map_err(io_err(path))?;
+        let len = length(&file, &m).map_err(io_err(path))?;
+        Ok(Side {
+            file,
+            path: path.to_path_buf(),
+            len,
+            identity: identity(&m),
+            direct,
+        })
+    }
+
+    /// Opens (or creates) the destination for writing, held exclusively; an image file
+    /// shorter than `needed` bytes is extended, a device shorter is refused, and the
+    /// source itself (`not`) is refused.
+    pub fn dest(path: &Path, needed: u64, not: Option<(&Path, Identity)>) -> Result<Side> {
+        let out_err = |source: io::Error| Error::Output {
+            path: path.display().to_string(),
+            source,
+        };
+        let existing = match std::fs::metadata(path) {
+            Ok(m) => Some(m),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(out_err(e)),
+        };
+        if let Some(m) = &existing {
+            check_kind(path, m)?;
+            if let Some((source_path, id)) = not {
+                if identity(m) == id {
+                    return Err(CopyError::SameFile {
+                        source_path: source_path.to_path_buf(),
+                        dest: path.to_path_buf(),
+                    }
+                    .into());
+                }
+            }
+        }
+        let device = existing
+            .as_ref()
+            .is_some_and(|m| m.file_type().is_block_device());
+        let mut opts = OpenOptions::new();
+        opts.read(true).write(true);
+        if device {
+            opts.custom_flags(libc::O_DIRECT | libc::O_EXCL);
+        } else {
+            opts.create(true);
+        }
+        let file = opts.open(path).map_err(|e| {
+            if device && e.raw_os_error() == Some(libc::EBUSY) {
+                out_err(io::Error::new(
+                    io::ErrorKind::ResourceBusy,
+                    "the device is in use by another program (mounted, or held by a target)",
+                ))
+            } else {
+                out_err(e)
+            }
+        })?;
+        if !device {
+            lock(&file, path, OpenMode::WriteExclusive).map_err(out_err)?;
+        }
+        let m = file.metadata().map_err(out_err)?;
+        let mut len = length(&file, &m).map_err(out_err)?;
+        if len < needed {
+            if device {
+                return Err(CopyError::DestSmall {
+                    path: path.to_path_buf(),
+                    bytes: len,
+                    needed,
+                }
+                .into());
+            }
+            file.set_len(needed).map_err(out_err)?;
+            len = needed;
+        }
+        Ok(Side {
+            file,
+            path: path.to_path_buf(),
+            len,
+            identity: identity(&m),
+            direct: device,
+        })
+    }
+
+    /// Reads `buf.len()` bytes at `offset` (`buf` aligned when the side is direct).
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        self.file.read_exact_at(buf, offset)
+    }
+
+    /// Writes `buf` at `offset` (`buf` aligned when the side is direct).
+    pub fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        self.file.write_all_at(buf, offset)
+    }
+
+    /// Writes `data` at `offset` from any memory: through `bounce` when the side is
+    /// direct.
+    pub fn write_unaligned(&self, data: &[u8], offset: u64, bounce: &mut Buffer) -> io::Result<()> {
+        if !self.direct {
+            return self.write_at(data, offset);
+        }
+        let cap = bounce.all_mut().len().max(1);
+        for (i, piece) in data.chunks(cap).enumerate() {
+            let b = bounce.slice_mut(piece.len());
+            b.copy_from_slice(piece);
+            self.write_at(b, offset + (i * cap) as u64)?;
+        }
+        Ok(())
+    }
+
+    /// Makes the writes durable.
+    pub fn sync(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+}
