@@ -26,6 +26,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let opts = RepairOptions {
         data_block_size: (d.flags & 0x10 != 0).then(|| 8 * u32::from(d.flags >> 5)),
+        // The rescue option for an unreadable size: a structure that describes more
+        // blocks must still win over it.
+        nr_blocks: (d.flags & 0x10 != 0).then(|| 1 << u32::from(d.flags >> 5)),
     };
     let Ok(repaired) = salvage(&d.io, &opts) else {
         return;
