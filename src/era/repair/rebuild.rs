@@ -261,11 +261,24 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
     let mut orphan = vec![0u64; nr_words(u64::from(nr_blocks)) as usize];
     let wm = u64::from(array_max_entries(8));
     for (block, node) in &s.nodes8 {
-        if referenced.contains(block) || !s.leaf_targets(node, 8) {
+        if referenced.contains(block) || !node.leaf || s.leaf_targets(node, 4) {
             continue;
         }
+        let bitset = s.leaf_targets(node, 8);
         for &(k, p) in &node.entries {
-            let Some(a) = s.arrays.get(&p) else { continue };
+            let Some(a) = s.arrays.get(&p) else {
+                // A lost block of what may be the live writeset: every bit it holds
+                // counts as set.
+                let first = usize::try_from(k * wm).unwrap_or(usize::MAX);
+                let end = usize::try_from((k + 1) * wm).unwrap_or(usize::MAX);
+                for w in orphan.iter_mut().take(end).skip(first) {
+                    *w = u64::MAX;
+                }
+                continue;
+            };
+            if !bitset {
+                continue;
+            }
             for (j, v) in a.values.chunks_exact(8).enumerate() {
                 if let Some(w) = orphan.get_mut((k * wm + j as u64) as usize) {
                     *w |= get_u64(v, 0);
