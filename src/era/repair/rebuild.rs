@@ -269,8 +269,8 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
             let Some(a) = s.arrays.get(&p) else {
                 // A lost block of what may be the live writeset: every bit it holds
                 // counts as set.
-                let first = usize::try_from(k * wm).unwrap_or(usize::MAX);
-                let end = usize::try_from((k + 1) * wm).unwrap_or(usize::MAX);
+                let first = word_at(k, wm, 0).unwrap_or(usize::MAX);
+                let end = word_at(k.saturating_add(1), wm, 0).unwrap_or(usize::MAX);
                 for w in orphan.iter_mut().take(end).skip(first) {
                     *w = u64::MAX;
                 }
@@ -280,7 +280,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
                 continue;
             }
             for (j, v) in a.values.chunks_exact(8).enumerate() {
-                if let Some(w) = orphan.get_mut((k * wm + j as u64) as usize) {
+                if let Some(w) = word_at(k, wm, j).and_then(|i| orphan.get_mut(i)) {
                     *w |= get_u64(v, 0);
                 }
             }
@@ -301,7 +301,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         }
         for k in 0..places {
             for (j, v) in a.values.chunks_exact(8).enumerate() {
-                if let Some(w) = orphan.get_mut((k * wm + j as u64) as usize) {
+                if let Some(w) = word_at(k, wm, j).and_then(|i| orphan.get_mut(i)) {
                     *w |= get_u64(v, 0);
                 }
             }
@@ -578,4 +578,13 @@ fn block_size(
             "the superblock is unreadable ({why}) and no metadata snapshot copy records the data block size: give it with --data-block-size (the era target's third table argument, in sectors)"
         ),
     })
+}
+
+/// The index of word `j` of the bitset array block at index key `k` (`per_block` words a
+/// block), or `None` when a key read from disk puts it beyond any bitset.
+fn word_at(k: u64, per_block: u64, j: usize) -> Option<usize> {
+    let i = k
+        .checked_mul(per_block)?
+        .checked_add(u64::try_from(j).ok()?)?;
+    usize::try_from(i).ok()
 }
