@@ -156,8 +156,7 @@ fn serve_devices(
     let d = open_devices(meta, origin, sync)?;
     let origin: Arc<dyn Origin> = Arc::new(d.origin);
     let length = length.unwrap_or(origin.len() / SECTOR);
-    check_metadata_room(&d.meta, length, block_size)
-        .with_context(|| meta.display().to_string())?;
+    check_metadata_room(&d.meta, length, block_size).with_context(|| meta.display().to_string())?;
     let mut target =
         Target::construct(Arc::new(d.meta), origin, length, block_size, sync).context("open")?;
     target.set_cache_limit(cache_blocks);

@@ -45,6 +45,9 @@ pub enum Error {
     /// The output's reader went away (broken pipe): nothing is printed for this.
     #[error("broken pipe")]
     BrokenPipe,
+    /// The request cannot be met whatever the input (exit status 2, as a usage error).
+    #[error("{0}")]
+    Usage(String),
     /// Checking found errors in the metadata (already reported).
     #[error("the metadata has errors")]
     CheckFailed,

@@ -12,6 +12,7 @@ pub fn commands() -> Vec<clap::Command> {
         super::emulate::EmulateArgs::command(),
         super::generate::GenerateArgs::command(),
         super::invalidate::InvalidateArgs::command(),
+        super::metadata_size::MetadataSizeArgs::command(),
         super::repair::RepairArgs::command(),
         super::restore::RestoreArgs::command(),
     ]

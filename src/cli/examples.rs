@@ -24,6 +24,10 @@ pub fn examples(stem: &str) -> &'static [(&'static str, &'static str)] {
             ("Salvage damaged metadata into a new image; what could not be read is named on stderr, and every block a backup needs is kept:", "truncate -s 4M fixed.img\nera_repair -i /dev/mapper/meta -o fixed.img\nera_invalidate --written-since 42 fixed.img"),
             ("Print what can be salvaged, as XML:", "era_dump --repair /dev/mapper/meta"),
         ],
+        "era_metadata_size" => &[
+            ("The metadata device for a 1 TiB origin in 64 KiB blocks (128 sectors):", "era_metadata_size --block-size 128 --origin-size 1t"),
+            ("The same for the origin a table maps, in MiB, to create an image of that size:", "era_metadata_size -n -u mib -b 128 -s $(blockdev --getsize64 /dev/vg/origin)\ntruncate -s \"$(era_metadata_size -n -b 128 -s 1t)\" meta.img"),
+        ],
         "era_generate" => &[
             ("16 million origin blocks with 4 writesets of about 12% density:", "era_generate --nr-blocks 16000000 --current-era 100 --nr-writesets 4 --density 0.12 -o meta.img"),
         ],

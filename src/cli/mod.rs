@@ -11,6 +11,7 @@ pub mod exit;
 pub mod generate;
 pub mod invalidate;
 mod man;
+pub mod metadata_size;
 pub mod repair;
 pub mod restore;
 

@@ -50,7 +50,8 @@ fn fits(nr_blocks: u64, block_size: u32, meta_blocks: u64) -> bool {
         }
     }
     let log = &runner.target().unwrap().log;
-    !log.iter().any(|l| l.contains("failed") || l.contains("full"))
+    !log.iter()
+        .any(|l| l.contains("failed") || l.contains("full"))
 }
 
 #[test]
@@ -98,7 +99,11 @@ fn a_too_small_metadata_file_is_refused_untouched_with_the_size_to_use() {
     let needed = MetadataSize::for_origin(1 << 40, 128).bytes();
     let table = |sub: &str| {
         let mut c = assert_cmd::Command::cargo_bin("era_emulate").unwrap();
-        c.arg(sub).arg("--meta").arg(&meta).arg("--origin").arg(&origin);
+        c.arg(sub)
+            .arg("--meta")
+            .arg(&meta)
+            .arg("--origin")
+            .arg(&origin);
         c.args(["--block-size", "128"]);
         if sub == "serve" {
             c.arg("--socket").arg(dir.path().join("s.sock"));
@@ -108,7 +113,10 @@ fn a_too_small_metadata_file_is_refused_untouched_with_the_size_to_use() {
         c
     };
     for mut cmd in [table("run"), table("serve")] {
-        let out = cmd.timeout(std::time::Duration::from_secs(60)).output().unwrap();
+        let out = cmd
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(

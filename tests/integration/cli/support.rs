@@ -11,7 +11,7 @@ pub const READERS: [(&str, &[&str]); 3] = [
 ];
 
 /// Every tool.
-pub const TOOLS: [&str; 7] = [
+pub const TOOLS: [&str; 8] = [
     "era_check",
     "era_dump",
     "era_emulate",
@@ -19,6 +19,7 @@ pub const TOOLS: [&str; 7] = [
     "era_restore",
     "era_generate",
     "era_repair",
+    "era_metadata_size",
 ];
 
 /// A command for `tool`.
