@@ -24,7 +24,7 @@ _era_check() {
     case "${cmd}" in
         era_check)
             opts="-q -h -V --quiet --super-block-only --metadata-snap --metadata-snapshot --ignore-non-fatal-errors --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+            if [[ ${cur} == -* ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -33,7 +33,7 @@ _era_check() {
                     COMPREPLY=()
                     ;;
             esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            COMPREPLY=()
             return 0
             ;;
     esac

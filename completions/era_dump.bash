@@ -24,7 +24,7 @@ _era_dump() {
     case "${cmd}" in
         era_dump)
             opts="-o -h -V --logical --compact --metadata-snap --metadata-snapshot --repair --data-block-size --output --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+            if [[ ${cur} == -* ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -48,7 +48,7 @@ _era_dump() {
                     COMPREPLY=()
                     ;;
             esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            COMPREPLY=()
             return 0
             ;;
     esac

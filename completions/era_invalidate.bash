@@ -24,7 +24,7 @@ _era_invalidate() {
     case "${cmd}" in
         era_invalidate)
             opts="-o -h -V --written-since --metadata-snap --metadata-snapshot --format --unit --length --output --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+            if [[ ${cur} == -* ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -63,7 +63,7 @@ _era_invalidate() {
                     COMPREPLY=()
                     ;;
             esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            COMPREPLY=()
             return 0
             ;;
     esac

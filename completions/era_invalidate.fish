@@ -1,6 +1,6 @@
 complete -c era_invalidate -l written-since -d 'List blocks written in era N or later' -r -f
 complete -c era_invalidate -l format -d 'How to print the list' -r -f -a "xml\t'<blocks> with range (begin, end exclusive) and block elements, in blocks, as thin-provisioning-tools prints it'
-ranges\t'One "BEGIN END" line per run, END exclusive; nothing when no block is listed'
+ranges\t'One BEGIN END line per run, END exclusive; nothing when no block is listed'
 json\t'One object: view (live or snapshot), block_size (sectors), nr_blocks, current_era, written_since, unit, length (the origin\'s end in the unit), length_rounded_up (true when that end is rounded up to a whole block), and runs, a list of {begin, end} with end exclusive'"
 complete -c era_invalidate -l unit -d 'The unit of the ranges and JSON offsets. With sectors or bytes the last block is taken whole (the metadata does not record where the table ends inside it): give --length to clamp to the table\'s end. The XML is always in blocks' -r -f -a "blocks\t'Origin block numbers'
 sectors\t'512-byte sectors of the origin'

@@ -54,7 +54,7 @@ pub enum FormatArg {
     /// <blocks> with range (begin, end exclusive) and block elements, in blocks, as
     /// thin-provisioning-tools prints it.
     Xml,
-    /// One "BEGIN END" line per run, END exclusive; nothing when no block is listed.
+    /// One BEGIN END line per run, END exclusive; nothing when no block is listed.
     Ranges,
     /// One object: view (live or snapshot), block_size (sectors), nr_blocks,
     /// current_era, written_since, unit, length (the origin's end in the unit),

@@ -3,6 +3,7 @@
 
 mod cli;
 mod common;
+mod completions;
 mod serve_support;
 
 mod block_device;
