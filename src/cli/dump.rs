@@ -11,7 +11,7 @@ use std::path::PathBuf;
 /// array, and the era array. The device is opened exclusively, so one held by a live
 /// target is refused; use --metadata-snapshot to read such a device.
 #[derive(Debug, Parser)]
-#[command(name = "era_dump", version, after_help = super::exit::READER_HELP)]
+#[command(name = "era_dump", version, after_help = super::exit::READER_HELP, after_long_help = super::examples::long_help("era_dump", super::exit::READER_HELP))]
 pub struct DumpArgs {
     /// Fold the writesets into the era array and print only the superblock and the
     /// era array, giving every block the era of its latest write.

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 /// with about DENSITY of its bits set; the era array holds random eras below the first
 /// writeset's era. The same flags always give the same bytes.
 #[derive(Debug, Parser)]
-#[command(name = "era_generate", version, after_help = super::exit::WRITER_HELP)]
+#[command(name = "era_generate", version, after_help = super::exit::WRITER_HELP, after_long_help = super::examples::long_help("era_generate", super::exit::WRITER_HELP))]
 pub struct GenerateArgs {
     /// Origin blocks (era array length).
     #[arg(long, value_name = "N", value_hint = ValueHint::Other)]

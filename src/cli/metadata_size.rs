@@ -17,6 +17,7 @@ use clap::{ArgGroup, Parser, ValueEnum, ValueHint};
     name = "era_metadata_size",
     version,
     after_help = super::exit::EXIT_STATUS_HELP,
+    after_long_help = super::examples::long_help("era_metadata_size", super::exit::EXIT_STATUS_HELP),
     group(ArgGroup::new("origin").required(true).args(["origin_size", "nr_blocks"]))
 )]
 pub struct MetadataSizeArgs {

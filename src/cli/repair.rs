@@ -15,7 +15,7 @@ use std::path::PathBuf;
 /// in its era; an unreadable superblock is rebuilt from a scan of the device and the
 /// metadata snapshot copy, if one is held. A metadata snapshot is not carried over.
 #[derive(Debug, Parser)]
-#[command(name = "era_repair", version, after_help = super::exit::REPAIR_HELP)]
+#[command(name = "era_repair", version, after_help = super::exit::REPAIR_HELP, after_long_help = super::examples::long_help("era_repair", super::exit::REPAIR_HELP))]
 pub struct RepairArgs {
     /// The damaged metadata device or image; it is only read.
     #[arg(short, long, value_name = "FILE")]
