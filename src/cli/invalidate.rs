@@ -17,8 +17,10 @@ use std::path::PathBuf;
 /// exclusive. An N beyond the current era lists nothing, with a warning on standard
 /// error (the exit status is unchanged).
 #[derive(Debug, Parser)]
-#[command(name = "era_invalidate", version, after_help = super::exit::READER_HELP, after_long_help = super::examples::long_help("era_invalidate", super::exit::READER_HELP))]
+#[command(name = "era_invalidate", version, disable_version_flag = true, after_help = super::exit::READER_HELP, after_long_help = super::examples::long_help("era_invalidate", super::exit::READER_HELP))]
 pub struct InvalidateArgs {
+    #[command(flatten)]
+    pub compat: super::compat::Compat,
     /// List blocks written in era N or later.
     #[arg(long, value_name = "N", value_hint = ValueHint::Other, required = true)]
     pub written_since: u32,

@@ -3,6 +3,7 @@
 //! generated from the argument definitions.
 
 pub mod check;
+mod compat;
 mod complete;
 pub mod docs;
 pub mod dump;

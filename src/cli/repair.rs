@@ -15,8 +15,10 @@ use std::path::PathBuf;
 /// in its era; an unreadable superblock is rebuilt from a scan of the device and the
 /// metadata snapshot copy, if one is held. A metadata snapshot is not carried over.
 #[derive(Debug, Parser)]
-#[command(name = "era_repair", version, after_help = super::exit::REPAIR_HELP, after_long_help = super::examples::long_help("era_repair", super::exit::REPAIR_HELP))]
+#[command(name = "era_repair", version, disable_version_flag = true, after_help = super::exit::REPAIR_HELP, after_long_help = super::examples::long_help("era_repair", super::exit::REPAIR_HELP))]
 pub struct RepairArgs {
+    #[command(flatten)]
+    pub compat: super::compat::Compat,
     /// The damaged metadata device or image; it is only read.
     #[arg(short, long, value_name = "FILE")]
     pub input: PathBuf,
@@ -28,7 +30,7 @@ pub struct RepairArgs {
     /// when the superblock is unreadable and no metadata snapshot copy records it.
     #[arg(long, value_name = "SECTORS", value_hint = ValueHint::Other)]
     pub data_block_size: Option<u32>,
-    /// Print no progress.
+    /// Print no progress and no report, only errors; the exit status tells the outcome.
     #[arg(short, long)]
     pub quiet: bool,
 }
@@ -40,6 +42,7 @@ impl RepairArgs {
             input: self.input.clone(),
             output: self.output.clone(),
             data_block_size: self.data_block_size,
+            quiet: self.quiet,
         }
     }
 }

@@ -19,6 +19,8 @@ pub struct RepairCmdOptions {
     pub output: PathBuf,
     /// The origin block size, for an unreadable superblock.
     pub data_block_size: Option<u32>,
+    /// Print no report (errors are still printed).
+    pub quiet: bool,
 }
 
 /// Refuses an output that is the input (same file or device, however named).
@@ -69,6 +71,9 @@ pub fn run(opts: &RepairCmdOptions, progress: &Progress) -> Result<()> {
     progress.stage("writing metadata");
     let summary = write_metadata(&out, &repaired.metadata)?;
     drop(out);
+    if opts.quiet {
+        return Ok(());
+    }
     report("era_repair", &repaired);
     eprintln!(
         "era_repair: wrote {} metadata blocks; current era {}, {} origin blocks",

@@ -12,4 +12,5 @@ mod progress;
 mod repair;
 mod restore;
 mod support;
+mod tpt_compat;
 mod xml_detection;
