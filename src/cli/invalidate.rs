@@ -39,7 +39,7 @@ pub struct InvalidateArgs {
     /// The era target's table length in 512-byte sectors (dmsetup table's second
     /// field), to end the last run exactly there with --unit sectors or bytes. It must
     /// make the metadata's number of blocks.
-    #[arg(long, value_name = "SECTORS", value_hint = ValueHint::Other)]
+    #[arg(long, value_name = "SECTORS", value_hint = ValueHint::Other, value_parser = clap::value_parser!(u64).range(1..))]
     pub length: Option<u64>,
     /// Write the list to FILE instead of standard output. A regular file is replaced
     /// only when the listing has succeeded.

@@ -6,6 +6,7 @@ mod dump;
 mod invalidate;
 mod invalidate_formats;
 mod locking;
+mod messages;
 mod metadata_size;
 mod output_paths;
 mod progress;
