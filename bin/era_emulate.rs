@@ -4,7 +4,7 @@
 use anyhow::Context;
 use clap::Parser;
 use era_tools::cli::emulate::{DiscardArg, EmulateArgs, EmulateCommand, TableArgs};
-use era_tools::emulate::devices::open_devices;
+use era_tools::emulate::devices::{check_metadata_room, open_devices};
 use era_tools::emulate::origin::Origin;
 use era_tools::emulate::runner::{RunConfig, Runner};
 use era_tools::emulate::script::parse_script;
@@ -106,7 +106,13 @@ fn run(table: &TableArgs, script: Option<PathBuf>) -> ExitCode {
         Err(code) => return code,
     };
     let sync = !unsafe_no_sync;
-    let cfg = match open_devices(meta, origin, sync) {
+    let opened = open_devices(meta, origin, sync).and_then(|d| {
+        let sectors = length.unwrap_or(d.origin.len() / SECTOR);
+        check_metadata_room(&d.meta, sectors, block_size)
+            .map_err(|e| era_tools::emulate::Error::BadTable(format!("{}: {e}", meta.display())))?;
+        Ok(d)
+    });
+    let cfg = match opened {
         Ok(d) => RunConfig {
             meta: Arc::new(d.meta),
             origin: Arc::new(d.origin),
@@ -173,6 +179,7 @@ fn serve_devices(
     let d = open_devices(meta, origin, sync)?;
     let origin: Arc<dyn Origin> = Arc::new(d.origin);
     let length = length.unwrap_or(origin.len() / SECTOR);
+    check_metadata_room(&d.meta, length, block_size).with_context(|| meta.display().to_string())?;
     let mut target =
         Target::construct(Arc::new(d.meta), origin, length, block_size, sync).context("open")?;
     target.set_cache_limit(cache_blocks);

@@ -23,17 +23,21 @@ _era_check() {
 
     case "${cmd}" in
         era_check)
-            opts="-q -h -V --quiet --super-block-only --metadata-snap --metadata-snapshot --ignore-non-fatal-errors --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+            opts="-V -q -h --io-engine --version --quiet --super-block-only --metadata-snap --metadata-snapshot --ignore-non-fatal-errors --help"
+            if [[ ${cur} == -* ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --io-engine)
+                    COMPREPLY=($(compgen -W "sync async" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
             esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            COMPREPLY=()
             return 0
             ;;
     esac

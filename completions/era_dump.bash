@@ -23,12 +23,16 @@ _era_dump() {
 
     case "${cmd}" in
         era_dump)
-            opts="-o -h -V --logical --compact --metadata-snap --metadata-snapshot --repair --data-block-size --nr-blocks --output --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+            opts="-V -r -o -h --io-engine --version --logical --compact --metadata-snap --metadata-snapshot --repair --data-block-size --nr-blocks --output --help"
+            if [[ ${cur} == -* ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --io-engine)
+                    COMPREPLY=($(compgen -W "sync async" -- "${cur}"))
+                    return 0
+                    ;;
                 --data-block-size)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -55,7 +59,7 @@ _era_dump() {
                     COMPREPLY=()
                     ;;
             esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            COMPREPLY=()
             return 0
             ;;
     esac

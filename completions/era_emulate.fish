@@ -24,7 +24,7 @@ function __fish_era_emulate_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c era_emulate -n "__fish_era_emulate_needs_command" -s h -l help -d 'Print help'
+complete -c era_emulate -n "__fish_era_emulate_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c era_emulate -n "__fish_era_emulate_needs_command" -s V -l version -d 'Print version'
 complete -c era_emulate -n "__fish_era_emulate_needs_command" -f -a "run" -d 'Run the target on two image files, driven by a script of commands'
 complete -c era_emulate -n "__fish_era_emulate_needs_command" -f -a "serve" -d 'Serve the target over the NBD protocol on a Unix socket (and optionally TCP) until SIGTERM or SIGINT, then close it cleanly'
@@ -51,6 +51,6 @@ complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l handsh
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -l unsafe-no-sync -d 'Skip the flushes (fdatasync) of every commit: fast, not crash safe'
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand message" -l socket -d 'The server\'s NBD socket (its --socket)' -r -F
-complete -c era_emulate -n "__fish_era_emulate_using_subcommand message" -s h -l help -d 'Print help'
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand message" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c era_emulate -n "__fish_era_emulate_using_subcommand status" -l socket -d 'The server\'s NBD socket (its --socket)' -r -F
-complete -c era_emulate -n "__fish_era_emulate_using_subcommand status" -s h -l help -d 'Print help'
+complete -c era_emulate -n "__fish_era_emulate_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -23,12 +23,16 @@ _era_invalidate() {
 
     case "${cmd}" in
         era_invalidate)
-            opts="-o -h -V --written-since --metadata-snap --metadata-snapshot --format --unit --length --output --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+            opts="-V -o -h --io-engine --version --written-since --metadata-snap --metadata-snapshot --format --unit --length --output --help"
+            if [[ ${cur} == -* ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --io-engine)
+                    COMPREPLY=($(compgen -W "sync async" -- "${cur}"))
+                    return 0
+                    ;;
                 --written-since)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -63,7 +67,7 @@ _era_invalidate() {
                     COMPREPLY=()
                     ;;
             esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            COMPREPLY=()
             return 0
             ;;
     esac

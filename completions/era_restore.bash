@@ -23,12 +23,16 @@ _era_restore() {
 
     case "${cmd}" in
         era_restore)
-            opts="-i -o -q -h -V --input --output --quiet --help --version"
+            opts="-V -i -o -q -h --io-engine --version --input --output --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --io-engine)
+                    COMPREPLY=($(compgen -W "sync async" -- "${cur}"))
+                    return 0
+                    ;;
                 --input)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

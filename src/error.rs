@@ -54,6 +54,9 @@ pub enum Error {
     /// `era_copy` refused or failed.
     #[error(transparent)]
     Copy(#[from] crate::commands::copy::CopyError),
+    /// The request cannot be met whatever the input (exit status 2, as a usage error).
+    #[error("{0}")]
+    Usage(String),
     /// Checking found errors in the metadata (already reported).
     #[error("the metadata has errors")]
     CheckFailed,

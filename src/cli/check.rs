@@ -11,8 +11,10 @@ use std::path::PathBuf;
 /// map's reference count of every block. Every problem is reported on its own line,
 /// naming the block. The exit status is 1 when an error is found.
 #[derive(Debug, Parser)]
-#[command(name = "era_check", version, after_help = super::exit::READER_HELP)]
+#[command(name = "era_check", version, disable_version_flag = true, after_help = super::exit::READER_HELP, after_long_help = super::examples::long_help("era_check", super::exit::READER_HELP))]
 pub struct CheckArgs {
+    #[command(flatten)]
+    pub compat: super::compat::Compat,
     /// Print nothing; only the exit status tells the outcome.
     #[arg(short, long)]
     pub quiet: bool,

@@ -26,7 +26,12 @@ Exit status: 0 on success; 1 on failure (damaged metadata, an I/O error, bad inp
 /// into a backup (docs/delta-format.md): every extent's checksum is verified before it
 /// is written. Adjacent blocks are copied as large reads, several in flight.
 #[derive(Debug, Parser)]
-#[command(name = "era_copy", version, after_help = COPY_HELP)]
+#[command(
+    name = "era_copy",
+    version,
+    after_help = COPY_HELP,
+    after_long_help = super::examples::long_help("era_copy", COPY_HELP)
+)]
 pub struct CopyArgs {
     /// The era metadata device or image.
     #[arg(long, value_name = "META", required_unless_present = "apply")]

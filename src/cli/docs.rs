@@ -13,6 +13,7 @@ pub fn commands() -> Vec<clap::Command> {
         super::emulate::EmulateArgs::command(),
         super::generate::GenerateArgs::command(),
         super::invalidate::InvalidateArgs::command(),
+        super::metadata_size::MetadataSizeArgs::command(),
         super::repair::RepairArgs::command(),
         super::restore::RestoreArgs::command(),
     ]
@@ -32,6 +33,10 @@ pub fn completion(cmd: &clap::Command, shell: Shell) -> Vec<u8> {
     let name = cmd.get_name().to_string();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, name, &mut out);
+    if shell == Shell::Bash {
+        let script = String::from_utf8_lossy(&out);
+        return super::complete::patch_bash(&script, &cmd).into_bytes();
+    }
     out
 }
 

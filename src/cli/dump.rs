@@ -11,8 +11,10 @@ use std::path::PathBuf;
 /// array, and the era array. The device is opened exclusively, so one held by a live
 /// target is refused; use --metadata-snapshot to read such a device.
 #[derive(Debug, Parser)]
-#[command(name = "era_dump", version, after_help = super::exit::READER_HELP)]
+#[command(name = "era_dump", version, disable_version_flag = true, after_help = super::exit::READER_HELP, after_long_help = super::examples::long_help("era_dump", super::exit::READER_HELP))]
 pub struct DumpArgs {
+    #[command(flatten)]
+    pub compat: super::compat::Compat,
     /// Fold the writesets into the era array and print only the superblock and the
     /// era array, giving every block the era of its latest write.
     #[arg(long)]
@@ -26,7 +28,7 @@ pub struct DumpArgs {
     pub metadata_snapshot: bool,
     /// Salvage damaged metadata as era_repair does and print the salvaged XML; what
     /// could not be read is reported on standard error.
-    #[arg(long)]
+    #[arg(short, long)]
     pub repair: bool,
     /// With --repair: the origin block size in sectors, for when the superblock is
     /// unreadable and no metadata snapshot copy records it.

@@ -8,13 +8,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-/// Run the whole dm-era target offline against two image files.
+/// Run the dm-era target on a metadata image and an origin image: from a script
+/// (run), or live over NBD (serve, with message and status).
 #[derive(Parser, Debug)]
 #[command(
     name = "era_emulate",
     version,
     disable_help_subcommand = true,
-    after_help = super::exit::EXIT_STATUS_HELP
+    after_help = super::exit::EXIT_STATUS_HELP,
+    after_long_help = super::examples::long_help("era_emulate", super::exit::EXIT_STATUS_HELP),
+    mut_subcommands = super::examples::with_examples_of("era_emulate")
 )]
 pub struct EmulateArgs {
     #[command(subcommand)]

@@ -18,6 +18,10 @@ pub fn finish(tool: &str, result: Result<(), Error>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::from(SUCCESS),
         Err(Error::BrokenPipe) | Err(Error::CheckFailed) => ExitCode::from(FAILURE),
+        Err(e @ Error::Usage(_)) => {
+            eprintln!("{tool}: {e}");
+            ExitCode::from(USAGE)
+        }
         Err(e) => {
             eprintln!("{tool}: {e}");
             ExitCode::from(if e.is_usage() { USAGE } else { FAILURE })

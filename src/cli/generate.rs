@@ -10,7 +10,7 @@ use std::path::PathBuf;
 /// with about DENSITY of its bits set; the era array holds random eras below the first
 /// writeset's era. The same flags always give the same bytes.
 #[derive(Debug, Parser)]
-#[command(name = "era_generate", version, after_help = super::exit::WRITER_HELP)]
+#[command(name = "era_generate", version, after_help = super::exit::WRITER_HELP, after_long_help = super::examples::long_help("era_generate", super::exit::WRITER_HELP))]
 pub struct GenerateArgs {
     /// Origin blocks (era array length).
     #[arg(long, value_name = "N", value_hint = ValueHint::Other)]
@@ -25,7 +25,7 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "N", value_hint = ValueHint::Other, default_value_t = 1)]
     pub nr_writesets: u32,
     /// Fraction of each writeset's bits that are set, in [0, 1].
-    #[arg(long, value_name = "FRACTION", value_hint = ValueHint::Other, default_value_t = 0.1)]
+    #[arg(long, value_name = "FRACTION", value_hint = ValueHint::Other, default_value_t = 0.1, value_parser = parse_fraction)]
     pub density: f64,
     /// Seed of the pseudo-random generator.
     #[arg(long, value_name = "N", value_hint = ValueHint::Other, default_value_t = 0)]
@@ -37,6 +37,16 @@ pub struct GenerateArgs {
     /// The metadata file to write (created or extended as needed).
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: PathBuf,
+}
+
+/// A number in [0, 1].
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!(
+            "{s} is not a fraction within [0, 1], for example 0.12"
+        )),
+    }
 }
 
 impl GenerateArgs {

@@ -17,8 +17,10 @@ use std::path::PathBuf;
 /// exclusive. An N beyond the current era lists nothing, with a warning on standard
 /// error (the exit status is unchanged).
 #[derive(Debug, Parser)]
-#[command(name = "era_invalidate", version, after_help = super::exit::READER_HELP)]
+#[command(name = "era_invalidate", version, disable_version_flag = true, after_help = super::exit::READER_HELP, after_long_help = super::examples::long_help("era_invalidate", super::exit::READER_HELP))]
 pub struct InvalidateArgs {
+    #[command(flatten)]
+    pub compat: super::compat::Compat,
     /// List blocks written in era N or later.
     #[arg(long, value_name = "N", value_hint = ValueHint::Other, required = true)]
     pub written_since: u32,
@@ -37,7 +39,7 @@ pub struct InvalidateArgs {
     /// The era target's table length in 512-byte sectors (dmsetup table's second
     /// field), to end the last run exactly there with --unit sectors or bytes. It must
     /// make the metadata's number of blocks.
-    #[arg(long, value_name = "SECTORS", value_hint = ValueHint::Other)]
+    #[arg(long, value_name = "SECTORS", value_hint = ValueHint::Other, value_parser = clap::value_parser!(u64).range(1..))]
     pub length: Option<u64>,
     /// Write the list to FILE instead of standard output. A regular file is replaced
     /// only when the listing has succeeded.
@@ -54,7 +56,7 @@ pub enum FormatArg {
     /// <blocks> with range (begin, end exclusive) and block elements, in blocks, as
     /// thin-provisioning-tools prints it.
     Xml,
-    /// One "BEGIN END" line per run, END exclusive; nothing when no block is listed.
+    /// One BEGIN END line per run, END exclusive; nothing when no block is listed.
     Ranges,
     /// One object: view (live or snapshot), block_size (sectors), nr_blocks,
     /// current_era, written_since, unit, length (the origin's end in the unit),

@@ -67,7 +67,7 @@ fn page(cmd: &Command, stem: &str, shown: &str, tools: &[String]) -> io::Result<
     if cmd.get_version().is_some() {
         section(&|w| man.render_version_section(w))?;
     }
-    Ok(out)
+    Ok(code_spans(&String::from_utf8_lossy(&out)).into_bytes())
 }
 
 /// A rendered part without the string definitions roff puts at the top of every
@@ -89,9 +89,9 @@ fn without_preamble(part: &[u8]) -> &[u8] {
 /// The epilogue's sections (EXIT STATUS…), EXAMPLES and SEE ALSO.
 fn closing_sections(cmd: &Command, stem: &str, tools: &[String]) -> Roff {
     let mut roff = Roff::new();
+    // The long help adds the examples, which get a section of their own.
     let epilogue = cmd
-        .get_after_long_help()
-        .or(cmd.get_after_help())
+        .get_after_help()
         .map(|s| s.to_string())
         .unwrap_or_default();
     for (heading, text) in epilogue_sections(&epilogue) {
@@ -169,7 +169,7 @@ fn epilogue_sections(text: &str) -> Vec<(String, String)> {
             .split_once(": ")
             .filter(|(h, _)| h.len() <= 32 && h.chars().all(|c| c.is_alphabetic() || c == ' '));
         match heading {
-            Some((h, rest)) => sections.push((h.to_uppercase(), rest.to_string())),
+            Some((h, rest)) => sections.push((h.to_uppercase(), capitalized(rest))),
             None => match sections.last_mut() {
                 Some((_, body)) => {
                     body.push_str("\n\n");
@@ -180,6 +180,42 @@ fn epilogue_sections(text: &str) -> Vec<(String, String)> {
         }
     }
     sections
+}
+
+/// `text` with its first letter in upper case (a section's text is a sentence).
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Markdown code spans in the help text: bold on the page (plain in the NAME line,
+/// which whatis reads). A line with an odd number of backticks is left as it is.
+fn code_spans(roff: &str) -> String {
+    let mut out = String::with_capacity(roff.len());
+    let mut in_name = false;
+    for line in roff.split_inclusive('\n') {
+        let name_line = in_name && !line.starts_with('.');
+        in_name = line.starts_with(".SH NAME") || (in_name && line.starts_with('.'));
+        if line.matches('`').count() % 2 != 0 {
+            out.push_str(line);
+            continue;
+        }
+        let mut open = false;
+        for c in line.chars() {
+            if c == '`' {
+                if !name_line {
+                    out.push_str(if open { "\\fR" } else { "\\fB" });
+                }
+                open = !open;
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 /// The other tools' pages, the parent's first for a subcommand, and dmsetup(8).
@@ -206,6 +242,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn code_spans_become_bold_except_in_the_name() {
+        let roff =
+            ".SH NAME\nx \\- a `serve`\n.SH DESCRIPTION\nrun `crash` and `close`\nodd ` one\n";
+        assert_eq!(
+            code_spans(roff),
+            ".SH NAME\nx \\- a serve\n.SH DESCRIPTION\nrun \\fBcrash\\fR and \\fBclose\\fR\nodd ` one\n"
+        );
+    }
+
+    #[test]
     fn epilogue_paragraphs_become_sections() {
         let s = epilogue_sections("Devices and locks: held.\n\nMore.\n\nExit status: 0 ok.");
         assert_eq!(
@@ -213,7 +259,7 @@ mod tests {
             vec![
                 (
                     "DEVICES AND LOCKS".to_string(),
-                    "held.\n\nMore.".to_string()
+                    "Held.\n\nMore.".to_string()
                 ),
                 ("EXIT STATUS".to_string(), "0 ok.".to_string()),
             ]

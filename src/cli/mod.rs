@@ -3,6 +3,8 @@
 //! generated from the argument definitions.
 
 pub mod check;
+mod compat;
+mod complete;
 pub mod copy;
 pub mod docs;
 pub mod dump;
@@ -12,6 +14,7 @@ pub mod exit;
 pub mod generate;
 pub mod invalidate;
 mod man;
+pub mod metadata_size;
 pub mod repair;
 pub mod restore;
 pub mod signals;

@@ -15,8 +15,10 @@ use std::path::PathBuf;
 /// in its era; an unreadable superblock is rebuilt from a scan of the device and the
 /// metadata snapshot copy, if one is held. A metadata snapshot is not carried over.
 #[derive(Debug, Parser)]
-#[command(name = "era_repair", version, after_help = super::exit::REPAIR_HELP)]
+#[command(name = "era_repair", version, disable_version_flag = true, after_help = super::exit::REPAIR_HELP, after_long_help = super::examples::long_help("era_repair", super::exit::REPAIR_HELP))]
 pub struct RepairArgs {
+    #[command(flatten)]
+    pub compat: super::compat::Compat,
     /// The damaged metadata device or image; it is only read.
     #[arg(short, long, value_name = "FILE")]
     pub input: PathBuf,
@@ -32,7 +34,7 @@ pub struct RepairArgs {
     /// array found tells it (a structure found that describes more blocks still wins).
     #[arg(long, value_name = "BLOCKS", value_hint = ValueHint::Other)]
     pub nr_blocks: Option<u32>,
-    /// Print no progress.
+    /// Print no progress and no report, only errors; the exit status tells the outcome.
     #[arg(short, long)]
     pub quiet: bool,
 }
@@ -47,6 +49,7 @@ impl RepairArgs {
                 data_block_size: self.data_block_size,
                 nr_blocks: self.nr_blocks,
             },
+            quiet: self.quiet,
         }
     }
 }

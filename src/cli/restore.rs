@@ -17,8 +17,10 @@ use std::path::PathBuf;
 /// interrupted never leaves a valid superblock over new blocks, and every tool names
 /// what it left.
 #[derive(Debug, Parser)]
-#[command(name = "era_restore", version, after_help = super::exit::WRITER_HELP)]
+#[command(name = "era_restore", version, disable_version_flag = true, after_help = super::exit::WRITER_HELP, after_long_help = super::examples::long_help("era_restore", super::exit::WRITER_HELP))]
 pub struct RestoreArgs {
+    #[command(flatten)]
+    pub compat: super::compat::Compat,
     /// The XML file to read.
     #[arg(short, long, value_name = "FILE")]
     pub input: PathBuf,

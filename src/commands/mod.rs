@@ -7,6 +7,7 @@ mod counted;
 pub mod dump;
 pub(crate) mod input;
 pub mod invalidate;
+pub mod metadata_size;
 pub(crate) mod output;
 pub mod progress;
 pub mod repair;

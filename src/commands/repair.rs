@@ -20,6 +20,8 @@ pub struct RepairCmdOptions {
     /// What the repair may assume (the origin block size and size, for an unreadable
     /// superblock).
     pub repair: RepairOptions,
+    /// Print no report (errors are still printed).
+    pub quiet: bool,
 }
 
 /// Salvages the metadata at `path` (opened for reading only, exclusively).
@@ -50,6 +52,9 @@ pub fn run(opts: &RepairCmdOptions, progress: &Progress) -> Result<()> {
     progress.stage("writing metadata");
     let summary = write_metadata(&out, &repaired.metadata)?;
     drop(out);
+    if opts.quiet {
+        return Ok(());
+    }
     report("era_repair", &repaired);
     eprintln!(
         "era_repair: wrote {} metadata blocks; current era {}, {} origin blocks",

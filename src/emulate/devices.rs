@@ -4,7 +4,10 @@
 
 use super::origin::FileOrigin;
 use super::{Error, Result};
-use crate::io::{lock, FileIo, OpenMode};
+use crate::era::sizing::MetadataSize;
+use crate::io::{lock, BlockIo, FileIo, OpenMode};
+use crate::pdata::read_block;
+use crate::units::MetaBlock;
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
@@ -85,4 +88,27 @@ fn open_origin(path: &Path, is_block_device: bool, sync: bool) -> io::Result<Fil
         lock(&file, path, OpenMode::WriteExclusive)?;
     }
     FileOrigin::new(file, sync)
+}
+
+/// Refuses to format a metadata device too small for a table of `length` sectors in
+/// blocks of `block_size` sectors (the space map is sized at format and never grows, so
+/// a device that fills up later cannot be mended by growing it). Metadata already
+/// formatted (block 0 not all zeros) is left to the target. Reads block 0 only.
+pub fn check_metadata_room(meta: &dyn BlockIo, length: u64, block_size: u32) -> Result<()> {
+    if meta.nr_blocks() == 0 {
+        return Ok(()); // the constructor names the device too small to read
+    }
+    let b0 = read_block(meta, MetaBlock::new(0))?;
+    if b0.iter().any(|&b| b != 0) {
+        return Ok(());
+    }
+    let needed = MetadataSize::for_origin(length.saturating_mul(512), block_size);
+    let device_blocks = meta.nr_blocks();
+    if !needed.addressable() || device_blocks < needed.blocks {
+        return Err(Error::MetadataTooSmall {
+            device_blocks,
+            needed,
+        });
+    }
+    Ok(())
 }

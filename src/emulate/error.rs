@@ -20,6 +20,12 @@ pub enum Error {
     /// The table's arguments are invalid (EINVAL at table load).
     #[error("{0}")]
     BadTable(String),
+    /// The metadata device is too small for the table; nothing was written.
+    #[error("{}", too_small(*.device_blocks, .needed))]
+    MetadataTooSmall {
+        device_blocks: u64,
+        needed: crate::era::sizing::MetadataSize,
+    },
     /// The resume was refused (EINVAL); the device stays suspended.
     #[error("{0}")]
     BadResume(String),
@@ -41,6 +47,27 @@ pub enum Error {
     /// A write failed because its mark could not be committed (EIO).
     #[error("write failed (EIO): the mark could not be committed: {0}")]
     WriteMark(std::sync::Arc<Error>),
+}
+
+fn too_small(device_blocks: u64, needed: &crate::era::sizing::MetadataSize) -> String {
+    use crate::era::sizing::human_bytes;
+    let block = crate::units::BLOCK_SIZE as u64;
+    if !needed.addressable() {
+        return format!(
+            "{} origin blocks need {} of metadata, more than the space map can address ({} blocks of 4096 bytes): use a larger block size; nothing was written",
+            needed.nr_blocks,
+            human_bytes(needed.bytes()),
+            crate::pdata::space_map::MAX_METADATA_BLOCKS
+        );
+    }
+    format!(
+        "the metadata device is too small for {} origin blocks: it has {} bytes ({}), the target needs at least {} bytes ({}; era_metadata_size computes it); nothing was written",
+        needed.nr_blocks,
+        device_blocks * block,
+        human_bytes(device_blocks * block),
+        needed.bytes(),
+        human_bytes(needed.bytes()),
+    )
 }
 
 /// Result of the emulated target.

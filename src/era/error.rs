@@ -16,7 +16,7 @@ pub enum Error {
     #[error("block {block}: {reason}")]
     Inconsistent { block: MetaBlock, reason: String },
     /// `--metadata-snapshot` was asked for but none is held.
-    #[error("no metadata snapshot is held (the superblock's metadata_snap is 0)")]
+    #[error("no metadata snapshot is held (the superblock's metadata_snap is 0): take one with dmsetup message DEVICE 0 take_metadata_snap (era_emulate message --socket PATH take_metadata_snap for era_emulate serve)")]
     NoSnapshot,
     /// Metadata given to a writer (or generator parameters) that cannot be written.
     #[error("invalid metadata: {reason}")]

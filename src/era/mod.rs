@@ -11,6 +11,7 @@ pub mod ir_builder;
 pub mod metadata;
 pub mod repair;
 pub mod restore;
+pub mod sizing;
 pub mod stream;
 pub mod superblock;
 pub mod writeset;

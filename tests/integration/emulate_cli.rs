@@ -170,12 +170,18 @@ fn open_errors_exit_1() {
     let out = c.write_stdin("status\n").assert().code(1);
     let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert!(stderr.contains("changing the data block size"), "{stderr}");
-    // A metadata device too small for the era array.
+    // A metadata device too small for the era array is refused before it is formatted,
+    // with the size it needs.
     let (meta, origin) = images(dir.path(), 6 * 4096, 16 << 20);
     let out = emulate(&meta, &origin, &[])
         .write_stdin("")
         .assert()
         .code(1);
     let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
-    assert!(stderr.contains("metadata device full"), "{stderr}");
+    let needed = era_tools::era::sizing::MetadataSize::for_blocks(4096).bytes();
+    assert!(
+        stderr.contains("too small") && stderr.contains(&format!("needs at least {needed} bytes")),
+        "{stderr}"
+    );
+    assert!(std::fs::read(&meta).unwrap().iter().all(|&b| b == 0));
 }

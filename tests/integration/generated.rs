@@ -107,3 +107,107 @@ fn numeric_options_complete_no_file_names() {
     }
     assert!(checked >= 9, "only {checked} numeric options found");
 }
+
+/// The committed man pages as `man` renders them: no Markdown backticks, every section
+/// starting with a capital, each page with examples of its own, and `--help` ending with
+/// the same examples.
+#[test]
+fn man_pages_read_well_and_help_has_the_examples() {
+    use std::process::Command;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    if Command::new("man").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "no man in CI");
+        println!("skipped: man is not installed");
+        return;
+    }
+    let render = |stem: &str| {
+        let out = Command::new("man")
+            .arg("-l")
+            .arg(root.join(format!("{stem}.8")))
+            .env("MANWIDTH", "200")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{stem}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let mut examples = std::collections::HashMap::new();
+    for (stem, _) in man_pages().unwrap() {
+        let text = render(&stem);
+        assert!(!text.contains('`'), "{stem}: a backtick:\n{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            let heading = !l.is_empty() && l.chars().all(|c| c.is_ascii_uppercase() || c == ' ');
+            if !heading
+                || [
+                    "NAME",
+                    "SYNOPSIS",
+                    "OPTIONS",
+                    "SUBCOMMANDS",
+                    "SEE ALSO",
+                    "VERSION",
+                ]
+                .contains(l)
+            {
+                continue;
+            }
+            let body = lines[i + 1..]
+                .iter()
+                .find(|b| !b.trim().is_empty())
+                .unwrap();
+            // A sentence, or a command name (printed in bold).
+            let first = body.trim_start().chars().next().unwrap();
+            assert!(
+                !first.is_lowercase() || body.trim_start().starts_with("era_"),
+                "{stem}: {l} starts in lower case: {body}"
+            );
+        }
+        let ex = text
+            .split("\nEXAMPLES\n")
+            .nth(1)
+            .map(|e| e.split("\nSEE ALSO").next().unwrap().to_string());
+        examples.insert(stem.clone(), ex);
+    }
+    let emulate = render("era_emulate");
+    assert!(
+        !emulate.contains("offline against two image files"),
+        "{emulate}"
+    );
+    assert!(emulate.contains("NBD"), "{emulate}");
+    let serve = examples["era_emulate-serve"].clone().unwrap();
+    for page in ["era_emulate-message", "era_emulate-status"] {
+        let ex = examples[page]
+            .clone()
+            .unwrap_or_else(|| panic!("{page}: no examples"));
+        assert_ne!(ex, serve, "{page} copies serve's example");
+    }
+    let inv = examples["era_invalidate"].clone().unwrap();
+    for needle in ["--format ranges", "--format json", "--unit", "--length"] {
+        assert!(
+            inv.contains(needle),
+            "era_invalidate(8) has no {needle} example:\n{inv}"
+        );
+    }
+    // --help ends with the examples of the page (a line of each command).
+    for cmd in commands() {
+        let name = cmd.get_name().to_string();
+        let out = Command::new(env!("CARGO_BIN_EXE_era_check").replace("era_check", &name))
+            .arg("--help")
+            .output()
+            .unwrap();
+        let help = String::from_utf8(out.stdout).unwrap();
+        let ex = help
+            .split("\nExamples:\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{name} --help has no examples:\n{help}"));
+        let page = examples[&name].clone().unwrap();
+        let first_command = page
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(&name))
+            .unwrap();
+        assert!(
+            ex.contains(first_command),
+            "{name} --help lacks {first_command}:\n{ex}"
+        );
+    }
+}

@@ -3,6 +3,7 @@
 
 mod cli;
 mod common;
+mod completions;
 mod copy_support;
 mod serve_support;
 
@@ -25,6 +26,7 @@ mod emulate_kernel;
 mod emulate_metadata_full;
 mod emulate_model;
 mod emulate_seed_bugs;
+mod emulate_sizing;
 mod emulate_traces;
 mod fuzz_regressions;
 mod generate_cli;

@@ -181,7 +181,8 @@ fn a_length_of_another_block_count_is_refused() {
     let g = geometry("crash");
     let whole = u64::from(g.nr_blocks) * u64::from(g.block_size);
     let one_block_less = whole - u64::from(g.block_size);
-    for bad in [whole + 1, one_block_less, 0] {
+    // (--length 0 is a usage error: cli::messages.)
+    for bad in [whole + 1, one_block_less] {
         let len = bad.to_string();
         let args = [
             "--written-since",

@@ -24,7 +24,7 @@ fn output(size: u64) -> tempfile::NamedTempFile {
 
 fn repair(args: &[&str], input: &Path, out: &Path) -> (i32, String) {
     let o = tool("era_repair")
-        .args(["-q", "-i"])
+        .arg("-i")
         .arg(input)
         .arg("-o")
         .arg(out)

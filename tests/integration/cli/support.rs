@@ -11,7 +11,7 @@ pub const READERS: [(&str, &[&str]); 3] = [
 ];
 
 /// Every tool.
-pub const TOOLS: [&str; 8] = [
+pub const TOOLS: [&str; 9] = [
     "era_check",
     "era_copy",
     "era_dump",
@@ -20,6 +20,7 @@ pub const TOOLS: [&str; 8] = [
     "era_restore",
     "era_generate",
     "era_repair",
+    "era_metadata_size",
 ];
 
 /// A command for `tool`.
