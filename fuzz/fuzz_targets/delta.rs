@@ -11,7 +11,9 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut rest = data;
-    let Ok(mut reader) = DeltaReader::new(&mut rest) else { return };
+    let Ok(mut reader) = DeltaReader::new(&mut rest) else {
+        return;
+    };
     let header = *reader.header();
     let mut rewritten = DeltaWriter::new(Vec::new(), &header).expect("writing to memory");
     loop {

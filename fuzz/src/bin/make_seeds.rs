@@ -198,15 +198,24 @@ fn delta_seeds(out: &Path) {
         since: 3,
         until: 5,
     };
-    let shapes: [&[(u64, usize)]; 3] = [&[], &[(0, 4096)], &[(4096, 100), (65536, 8192), (1 << 19, 1)]];
+    let shapes: [&[(u64, usize)]; 3] = [
+        &[],
+        &[(0, 4096)],
+        &[(4096, 100), (65536, 8192), (1 << 19, 1)],
+    ];
     for (i, extents) in shapes.iter().enumerate() {
         let mut w = DeltaWriter::new(Vec::new(), &header).expect("writing to memory");
         for (k, &(off, len)) in extents.iter().enumerate() {
-            w.extent(off, &vec![k as u8 + 1; len]).expect("writing to memory");
+            w.extent(off, &vec![k as u8 + 1; len])
+                .expect("writing to memory");
         }
         if i == 2 {
             w.failed(8192, 4096).expect("writing to memory");
         }
-        write(&d, format!("stream-{i}"), &w.finish().expect("writing to memory"));
+        write(
+            &d,
+            format!("stream-{i}"),
+            &w.finish().expect("writing to memory"),
+        );
     }
 }
