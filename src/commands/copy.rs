@@ -6,7 +6,7 @@
 //! The blocks come from the same set as `era_invalidate`'s ([`written_since_set`]: the
 //! live writeset counts), as maximal runs, each turned into bytes (the last block ends
 //! at the source's end) and split into pieces of at most the chunk size, read by
-//! several threads into a bounded pool of buffers ([`pipeline`]) and written in order.
+//! several threads into a bounded pool of buffers (`pipeline`) and written in order.
 //! Memory is the buffer (`--buffer-size`) plus the set, `nr_blocks / 8` bytes.
 
 mod apply;

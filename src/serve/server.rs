@@ -5,7 +5,7 @@
 //! be.
 //!
 //! Connections in their handshake, established connections and control connections
-//! are counted apart ([`admission`](super::admission)): silent connections, which the
+//! are counted apart (`serve::admission`): silent connections, which the
 //! handshake limit ends, cannot take the places of working clients.
 
 use super::admission::Pool;
