@@ -226,9 +226,12 @@ const SAMPLE: usize = 3;
 
 /// Every kernel case with its sample size: all scenarios in the long run (but for the
 /// large images), `SAMPLE` otherwise (one for the large images).
+/// `ERA_REPAIR_CASE=name` runs only that kernel case (all its scenarios when long).
 fn cases() -> Vec<(String, Option<usize>)> {
+    let only = std::env::var("ERA_REPAIR_CASE").ok();
     kernel_cases()
         .into_iter()
+        .filter(|case| only.as_ref().is_none_or(|o| o == case))
         .map(|case| {
             let large = LARGE.iter().find(|(c, _)| *c == case).map(|&(_, n)| n);
             let n = match (long(), large) {
