@@ -8,8 +8,9 @@ use crate::io::BlockIo;
 use crate::pdata::array::nr_array_blocks;
 use crate::pdata::array_block::array_max_entries;
 use crate::pdata::bitset::nr_words;
-use crate::pdata::salvage::ArrayExtent;
+use crate::pdata::salvage::{ArrayExtent, LostValues};
 use crate::pdata::space_map::MAX_METADATA_BLOCKS;
+use crate::units::MetaBlock;
 use crate::units::ORIGIN_BLOCKS_LIMIT;
 
 /// The most origin blocks an era array on `io` can describe (below 2^31).
@@ -25,16 +26,50 @@ fn clamp(want: u64, lo: u64, hi: u64, cap: u64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
 
-/// A writeset's `nr_bits`: the stated one if its bitset's length (in words) admits it,
-/// else `hint` (the origin size it was likely created with) moved into the range the
-/// bitset reaches.
-pub fn nr_bits(stated: u32, words: &ArrayExtent, hint: u32, cap: u64) -> u32 {
-    if words.admits(nr_words(u64::from(stated))) && u64::from(stated) <= cap {
-        return stated;
+/// A writeset's `nr_bits`, and whether its bitset's last block must be taken as lost:
+/// the stated one if its bitset's length (in words) admits it, else `hint` (the origin
+/// size it was likely created with) moved into the range the bitset reaches.
+///
+/// As for the era array ([`nr_blocks`]): when the index lists exactly as many blocks as
+/// the stated size needs but the last one holds another number of words, the block and
+/// the claim disagree (one of them is wrong, perhaps a block swapped in from the middle
+/// of the bitset), so the larger size is kept and the last block's bits are not trusted.
+pub fn nr_bits(stated: u32, words: &ArrayExtent, hint: u32, cap: u64) -> (u32, bool) {
+    let s = u64::from(stated);
+    if words.admits(nr_words(s)) && s <= cap {
+        return (stated, false);
     }
     let lo = words.min.saturating_sub(1).saturating_mul(64) + u64::from(words.min > 0);
     let hi = words.max.map_or(cap, |w| w.saturating_mul(64));
-    clamp(u64::from(hint).max(u64::from(stated)), lo, hi, cap)
+    let nr = clamp(u64::from(hint).max(s), lo, hi, cap);
+    let fits = words.exact().is_some() && words.blocks == Some(nr_array_blocks(nr_words(s), 8));
+    if fits {
+        return (nr.max(clamp(s, s, s, cap)), true);
+    }
+    (nr, false)
+}
+
+/// Marks the last array block of an array of `len` values (`per_block` to a block) as
+/// lost in `lost` (the ranges [`crate::pdata::salvage::ArrayIndex::values`] found),
+/// for when [`nr_blocks`] or [`nr_bits`] finds it disagreeing with the stated length.
+pub fn lose_last_block(
+    lost: &mut Vec<LostValues>,
+    len: u64,
+    per_block: u64,
+    block: MetaBlock,
+    reason: String,
+) {
+    let first = (len.saturating_sub(1) / per_block) * per_block;
+    lost.retain(|l| l.first < first);
+    for l in lost.iter_mut() {
+        l.end = l.end.min(first);
+    }
+    lost.push(LostValues {
+        first,
+        end: len,
+        block,
+        reason,
+    });
 }
 
 /// The origin size, and whether the era array's last block must be taken as lost.
@@ -132,9 +167,24 @@ mod tests {
             max: Some(16),
             blocks: Some(1),
         };
-        assert_eq!(nr_bits(1021, &w, 1021, CAP), 1021);
-        assert_eq!(nr_bits(1, &w, 1021, CAP), 1021);
-        assert_eq!(nr_bits(1, &w, 5, CAP), 961);
-        assert_eq!(nr_bits(5000, &w, 1021, CAP), 1024);
+        assert_eq!(nr_bits(1021, &w, 1021, CAP), (1021, false));
+        assert_eq!(nr_bits(1, &w, 1021, CAP), (1021, true));
+        assert_eq!(nr_bits(1, &w, 5, CAP), (961, true));
+        // One block, as 5000 bits need, but holding 16 words: the claim is kept and
+        // the block not trusted.
+        assert_eq!(nr_bits(5000, &w, 1021, CAP), (5000, true));
+        let two = ArrayExtent {
+            blocks: Some(2),
+            ..w
+        };
+        assert_eq!(nr_bits(5000, &two, 1021, CAP), (1024, false));
+        // A full block swapped in at the end of a 100,000-bit bitset (1563 words in 4
+        // blocks of 509, the last holding 36).
+        let swapped = ArrayExtent {
+            min: 2036,
+            max: Some(2036),
+            blocks: Some(4),
+        };
+        assert_eq!(nr_bits(100_000, &swapped, 100_000, CAP), (130_241, true));
     }
 }

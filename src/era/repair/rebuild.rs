@@ -24,7 +24,7 @@
 //!   the device), else the damaged superblock's if its magic is intact and the value
 //!   plausible, else `--data-block-size`; otherwise the rebuild fails and says so.
 
-use super::evidence::{capacity, nr_bits as nr_bits_of};
+use super::evidence::{capacity, lose_last_block, nr_bits as nr_bits_of};
 use super::floor::Floor;
 use super::view::{assemble, merge_writeset, Roots, Salvaged};
 use super::{check_block_size, Loss, RepairOptions, Repaired};
@@ -232,8 +232,19 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         }
         mark_reachable(&s, root, &mut referenced, 0);
         let index = salvage_index(io, root, 8);
-        let nr_bits = nr_bits_of(nr_bits, &index.extent(io), nr_blocks, cap);
-        let a = index.values(io, nr_words(u64::from(nr_bits)), &|b| get_u64(b, 0));
+        let stated = nr_bits;
+        let (nr_bits, suspect) = nr_bits_of(stated, &index.extent(io), nr_blocks, cap);
+        let words = nr_words(u64::from(nr_bits));
+        let mut a = index.values(io, words, &|b| get_u64(b, 0));
+        if suspect {
+            lose_last_block(
+                &mut a.lost,
+                words,
+                u64::from(array_max_entries(8)),
+                root,
+                format!("its bitset's last block and its nr_bits {stated} disagree on the bitset's length; one of them is wrong"),
+            );
+        }
         for l in &a.lost {
             let (first, end) = (l.first * 64, (l.end * 64).min(u64::from(nr_bits)));
             losses.push(Loss::new(

@@ -6,7 +6,7 @@
 //! whose eras are unknown counts every block as written in the latest era it may hold
 //! (the last two through the [`Floor`]).
 
-use super::evidence::{self, capacity, nr_bits};
+use super::evidence::{self, capacity, lose_last_block, nr_bits};
 use super::floor::Floor;
 use super::Loss;
 use crate::era::ir::{EraMetadata, SuperblockIr, Writeset};
@@ -16,7 +16,7 @@ use crate::io::BlockIo;
 use crate::pdata::array_block::array_max_entries;
 use crate::pdata::bitset::{mask_tail, nr_words};
 use crate::pdata::codec::{get_u32, get_u64};
-use crate::pdata::salvage::{salvage_btree, salvage_index, LostValues};
+use crate::pdata::salvage::{salvage_btree, salvage_index};
 use crate::units::{Era, MetaBlock};
 use std::collections::{BTreeMap, HashMap};
 
@@ -113,7 +113,7 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
         }
         let index = salvage_index(io, src.ws.root, 8);
         let words = index.extent(io);
-        let nr = nr_bits(src.ws.nr_bits, &words, roots.nr_blocks, cap);
+        let (nr, suspect) = nr_bits(src.ws.nr_bits, &words, roots.nr_blocks, cap);
         if nr != src.ws.nr_bits {
             losses.push(Loss::new(
                 src.holder,
@@ -127,7 +127,7 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
                 ),
             ));
         }
-        bitsets.push((src, Ok((index, nr))));
+        bitsets.push((src, Ok((index, nr, suspect))));
     }
 
     let (nr_blocks, last_suspect) = evidence::nr_blocks(
@@ -155,21 +155,16 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
     }
     let mut s = era_index.values(io, u64::from(nr_blocks), &|b| get_u32(b, 0));
     if last_suspect {
-        let m = u64::from(array_max_entries(4));
-        let first = (u64::from(nr_blocks).saturating_sub(1) / m) * m;
-        s.lost.retain(|l| l.first < first);
-        for l in &mut s.lost {
-            l.end = l.end.min(first);
-        }
-        s.lost.push(LostValues {
-            first,
-            end: u64::from(nr_blocks),
-            block: roots.era_array_root,
-            reason: format!(
+        lose_last_block(
+            &mut s.lost,
+            u64::from(nr_blocks),
+            u64::from(array_max_entries(4)),
+            roots.era_array_root,
+            format!(
                 "the era array's last block and the superblock's nr_blocks {} disagree on the array's length; one of them is wrong",
                 roots.nr_blocks
             ),
-        });
+        );
     }
     let mut era_array = s.values;
     // Every recorded era is at most the current one, and below it while a live
@@ -230,7 +225,7 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
         let Source {
             era, holder, name, ..
         } = src;
-        let (index, nr_bits) = match bitset {
+        let (index, nr_bits, suspect) = match bitset {
             Ok(b) => b,
             Err(why) => {
                 losses.push(Loss::new(
@@ -244,7 +239,19 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
             }
         };
         let words = nr_words(u64::from(nr_bits));
-        let s = index.values(io, words, &|b| get_u64(b, 0));
+        let mut s = index.values(io, words, &|b| get_u64(b, 0));
+        if suspect {
+            lose_last_block(
+                &mut s.lost,
+                words,
+                u64::from(array_max_entries(8)),
+                src.ws.root,
+                format!(
+                    "its bitset's last block and its nr_bits {} disagree on the bitset's length; one of them is wrong",
+                    src.ws.nr_bits
+                ),
+            );
+        }
         for l in &s.lost {
             let (first, end) = (l.first * 64, (l.end * 64).min(u64::from(nr_bits)));
             losses.push(Loss::new(
