@@ -18,6 +18,13 @@ fn locked(path: &Path, exclusive: bool) -> File {
     f
 }
 
+/// Releases a lock held by `locked`. Unlocking, not just closing: a child another test
+/// thread forks at that moment holds a copy of the descriptor until it execs, and would
+/// keep the lock alive past a close.
+fn release(f: File) {
+    f.unlock().unwrap();
+}
+
 fn assert_refused(code: i32, err: &str, what: &str) {
     assert_eq!(code, 1, "{what}: {err}");
     assert!(err.contains("in use by another process"), "{what}: {err}");
@@ -81,13 +88,13 @@ fn a_second_writer_is_refused_and_touches_nothing() {
         assert_refused(code, &err, "era_emulate");
         let (code, err) = restore(&xml, &meta);
         assert_refused(code, &err, "era_restore");
-        drop(holder);
+        release(holder);
     }
     // The origin held: emulate refuses before it formats the metadata.
     let holder = locked(&origin, true);
     let (code, err) = emulate(&meta, &origin);
     assert_refused(code, &err, "era_emulate (origin)");
-    drop(holder);
+    release(holder);
     assert!(std::fs::read(&meta).unwrap().iter().all(|&b| b == 0));
     assert!(std::fs::read(&origin).unwrap().iter().all(|&b| b == 0));
 

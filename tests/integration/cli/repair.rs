@@ -153,7 +153,7 @@ fn a_huge_claimed_nr_blocks_is_sized_by_what_the_metadata_holds() {
             )
         };
         let (i, o) = (input.path().display(), out.path().display());
-        let (code, _, err) = limited("era_repair", &format!("-q -i {i} -o {o}"));
+        let (code, _, err) = limited("era_repair", &format!("-i {i} -o {o}"));
         assert_eq!(code, 0, "{name}: era_repair: {err}");
         assert!(
             err.contains("nr_blocks"),
