@@ -42,3 +42,20 @@ fn a_missing_snapshot_says_how_to_take_one() {
     assert_eq!(code, 1);
     assert!(stderr.contains("take_metadata_snap"), "{stderr}");
 }
+
+#[test]
+fn logical_compact_is_accepted_and_documented() {
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/example/meta.img");
+    let (code, logical, err) = run("era_dump", &["--logical"], &example);
+    assert_eq!(code, 0, "{err}");
+    let (code, both, err) = run("era_dump", &["--logical", "--compact"], &example);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(both, logical);
+    let help = tool("era_dump").arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("With --logical, which prints no writesets"),
+        "{help}"
+    );
+}
