@@ -60,6 +60,12 @@ pub enum Error {
     /// Checking found errors in the metadata (already reported).
     #[error("the metadata has errors")]
     CheckFailed,
+    /// The emulated target refused or failed (`era_emulate`).
+    #[error(transparent)]
+    Emulate(#[from] crate::emulate::Error),
+    /// The server or a control request failed (`era_emulate`).
+    #[error(transparent)]
+    Serve(#[from] crate::serve::Error),
 }
 
 /// The message for [`Error::OutputIsInput`].

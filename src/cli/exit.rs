@@ -29,6 +29,40 @@ pub fn finish(tool: &str, result: Result<(), Error>) -> ExitCode {
     }
 }
 
+/// Standard error with every line starting `TOOL: `, for a tool that reports several
+/// lines (`era_check`'s findings, `era_emulate run`'s script errors).
+pub fn prefixed_stderr(tool: &'static str) -> Prefixed<std::io::Stderr> {
+    Prefixed {
+        tool,
+        inner: std::io::stderr(),
+        at_line_start: true,
+    }
+}
+
+/// A writer that starts every line with `TOOL: `.
+pub struct Prefixed<W> {
+    tool: &'static str,
+    inner: W,
+    at_line_start: bool,
+}
+
+impl<W: std::io::Write> std::io::Write for Prefixed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for line in buf.split_inclusive(|&b| b == b'\n') {
+            if self.at_line_start {
+                write!(self.inner, "{}: ", self.tool)?;
+            }
+            self.inner.write_all(line)?;
+            self.at_line_start = line.ends_with(b"\n");
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 macro_rules! exit_status {
     () => {
         "Exit status: 0 on success; 1 on failure (damaged metadata, an I/O error, bad input); 2 on a usage error."

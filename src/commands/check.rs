@@ -40,7 +40,7 @@ pub fn run(opts: &CheckCommandOptions, progress: &Progress, report: &mut dyn Wri
     );
     if !opts.quiet {
         for f in &outcome.findings {
-            writeln!(report, "{f}").map_err(|e| Error::output("-", e))?;
+            writeln!(report, "{}", f.report_line()).map_err(|e| Error::output("-", e))?;
         }
     }
     let failed = outcome.has_errors() || (outcome.has_warnings() && !opts.ignore_non_fatal_errors);

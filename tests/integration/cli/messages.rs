@@ -43,6 +43,262 @@ fn a_missing_snapshot_says_how_to_take_one() {
     assert!(stderr.contains("take_metadata_snap"), "{stderr}");
 }
 
+/// A copy of the bundled example image in `dir`, with a byte of block `block` changed
+/// (block 9 is an era-array block, block 2 a node of the space map's ref-count tree,
+/// which the target reads at open: a bad checksum).
+fn damaged_example(dir: &std::path::Path, block: usize) -> std::path::PathBuf {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/example/meta.img");
+    let mut image = std::fs::read(src).unwrap();
+    image[block * 4096 + 40] ^= 0x55;
+    let path = dir.join(format!("damaged-{block}.img"));
+    std::fs::write(&path, &image).unwrap();
+    path
+}
+
+/// No part of `line` says the same thing twice: a path, or the text of an OS error.
+fn assert_not_doubled(line: &str, path: &str, what: &str) {
+    assert!(
+        !line.contains(&format!("{path}: {path}")),
+        "{what}: doubled path: {line}"
+    );
+    assert!(
+        line.matches("os error").count() <= 1,
+        "{what}: doubled OS error: {line}"
+    );
+}
+
+#[test]
+fn no_text_is_doubled() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.img");
+    let m = missing.to_str().unwrap();
+    let origin = dir.path().join("origin.img");
+    std::fs::File::create(&origin)
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    // A missing input.
+    for (name, args) in READERS {
+        let (code, _, err) = run(name, args, &missing);
+        assert_eq!(code, 1, "{name}: {err}");
+        assert_not_doubled(&err, m, name);
+    }
+    // A socket in a directory that does not exist.
+    let out = tool("era_emulate")
+        .args(["serve", "--block-size", "8", "--meta", m, "--origin"])
+        .arg(&origin)
+        .arg("--socket")
+        .arg(dir.path().join("no/such/dir/s.sock"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("No such file or directory"), "{err}");
+    assert_not_doubled(&err, m, "era_emulate serve");
+    // An image another process holds.
+    let held = dir.path().join("meta.img");
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/example/meta.img");
+    std::fs::copy(example, &held).unwrap();
+    let h = held.to_str().unwrap();
+    let holder = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(&held)
+        .unwrap();
+    holder.try_lock().unwrap();
+    for (name, args) in READERS {
+        let (code, _, err) = run(name, args, &held);
+        assert_eq!(code, 1, "{name}: {err}");
+        assert!(err.contains("in use by another process"), "{name}: {err}");
+        assert_not_doubled(&err, h, name);
+    }
+    let out = tool("era_emulate")
+        .args(["run", "--block-size", "8", "--meta", h, "--origin"])
+        .arg(&origin)
+        .write_stdin("")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("in use by another process"), "{err}");
+    assert_not_doubled(&err, h, "era_emulate run");
+}
+
+/// Every line of `err` starts with `TOOL: ` and carries no second label.
+fn assert_one_prefix(name: &str, err: &str) {
+    assert!(!err.is_empty(), "{name}: nothing on stderr");
+    for line in err.lines() {
+        let prefix = format!("{name}: ");
+        let rest = line
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("{name}: no prefix: {line}"));
+        for label in ["error:", "open:", "close:"] {
+            assert!(
+                !rest.starts_with(label) && !rest.contains(&format!(": {label}")),
+                "{name}: a second label {label}: {line}"
+            );
+        }
+        assert!(
+            !rest.starts_with(&prefix),
+            "{name}: the prefix twice: {line}"
+        );
+    }
+}
+
+#[test]
+fn every_tool_has_one_prefix_on_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let damaged = damaged_example(dir.path(), 9);
+    let missing = dir.path().join("missing.img");
+    let out_img = dir.path().join("out.img");
+    let origin = dir.path().join("origin.img");
+    std::fs::File::create(&origin)
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    let meta = dir.path().join("fresh.img");
+    std::fs::File::create(&meta)
+        .unwrap()
+        .set_len(4 << 20)
+        .unwrap();
+    for (name, args) in READERS {
+        for input in [&damaged, &missing] {
+            let (code, _, err) = run(name, args, input);
+            assert_eq!(code, 1, "{name}: {err}");
+            assert_one_prefix(name, &err);
+        }
+    }
+    let runs: Vec<(&str, Vec<std::ffi::OsString>, &str)> = vec![
+        (
+            "era_repair",
+            vec![
+                "-i".into(),
+                missing.clone().into(),
+                "-o".into(),
+                out_img.clone().into(),
+            ],
+            "",
+        ),
+        (
+            "era_restore",
+            vec![
+                "-i".into(),
+                missing.clone().into(),
+                "-o".into(),
+                out_img.clone().into(),
+            ],
+            "",
+        ),
+        (
+            "era_copy",
+            vec![
+                "--metadata".into(),
+                damaged.clone().into(),
+                "--written-since".into(),
+                "0".into(),
+                "--source".into(),
+                origin.clone().into(),
+                "--dest".into(),
+                out_img.clone().into(),
+            ],
+            "",
+        ),
+        (
+            "era_emulate",
+            vec![
+                "run".into(),
+                "--block-size".into(),
+                "8".into(),
+                "--meta".into(),
+                damaged_example(dir.path(), 2).into(),
+                "--origin".into(),
+                origin.clone().into(),
+            ],
+            "",
+        ),
+        (
+            "era_emulate",
+            vec![
+                "run".into(),
+                "--block-size".into(),
+                "8".into(),
+                "--meta".into(),
+                meta.clone().into(),
+                "--origin".into(),
+                origin.clone().into(),
+            ],
+            "write 0 8\nwrite 99999999 8\nmessage bogus\n",
+        ),
+        (
+            "era_emulate",
+            vec![
+                "status".into(),
+                "--socket".into(),
+                dir.path().join("none.sock").into(),
+            ],
+            "",
+        ),
+    ];
+    for (name, args, stdin) in runs {
+        let out = tool(name).args(&args).write_stdin(stdin).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name} {args:?}: {err}");
+        assert_one_prefix(name, &err);
+    }
+}
+
+#[test]
+fn empty_files_given_to_run_say_they_are_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let (empty, meta, origin) = (
+        dir.path().join("empty"),
+        dir.path().join("meta.img"),
+        dir.path().join("origin.img"),
+    );
+    std::fs::File::create(&empty).unwrap();
+    std::fs::File::create(&meta)
+        .unwrap()
+        .set_len(4 << 20)
+        .unwrap();
+    std::fs::File::create(&origin)
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    let script = dir.path().join("script.txt");
+    std::fs::write(&script, "write 0 8\n").unwrap();
+    let emulate = |meta: &std::path::Path, origin: &std::path::Path, script: &std::path::Path| {
+        let out = tool("era_emulate")
+            .args(["run", "--block-size", "8", "--meta"])
+            .arg(meta)
+            .arg("--origin")
+            .arg(origin)
+            .arg(script)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = emulate(&meta, &origin, &empty);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("script") && err.contains("is empty"), "{err}");
+    assert!(std::fs::read(&meta).unwrap().iter().all(|&b| b == 0));
+    let (code, err) = emulate(&empty, &origin, &script);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("metadata device") && err.contains("is empty"),
+        "{err}"
+    );
+    let (code, err) = emulate(&meta, &empty, &script);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("data device") && err.contains("is empty"),
+        "{err}"
+    );
+    assert!(std::fs::read(&meta).unwrap().iter().all(|&b| b == 0));
+}
+
 #[test]
 fn logical_compact_is_accepted_and_documented() {
     let example =
