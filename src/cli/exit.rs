@@ -12,18 +12,32 @@ pub const FAILURE: u8 = 1;
 /// as the output.
 pub const USAGE: u8 = 2;
 
+/// The last line of a tool that stopped on damaged metadata (not after `era_repair`
+/// itself).
+pub const REPAIR_HINT: &str = "the metadata is damaged: run era_repair to salvage it";
+
 /// Turns a command's outcome into an exit code, printing the error as one line on
-/// standard error (nothing for a broken pipe).
+/// standard error (nothing for a broken pipe), then, when the metadata is damaged, a
+/// line pointing to `era_repair`.
 pub fn finish(tool: &str, result: Result<(), Error>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::from(SUCCESS),
-        Err(Error::BrokenPipe) | Err(Error::CheckFailed) => ExitCode::from(FAILURE),
+        Err(Error::BrokenPipe) => ExitCode::from(FAILURE),
+        Err(Error::CheckFailed { damaged }) => {
+            if damaged {
+                eprintln!("{tool}: {REPAIR_HINT}");
+            }
+            ExitCode::from(FAILURE)
+        }
         Err(e @ Error::Usage(_)) => {
             eprintln!("{tool}: {e}");
             ExitCode::from(USAGE)
         }
         Err(e) => {
             eprintln!("{tool}: {e}");
+            if e.is_damage() && tool != "era_repair" {
+                eprintln!("{tool}: {REPAIR_HINT}");
+            }
             ExitCode::from(if e.is_usage() { USAGE } else { FAILURE })
         }
     }

@@ -3,6 +3,7 @@
 use super::input::open_metadata;
 use super::progress::Progress;
 use crate::era::check::{check, CheckOptions};
+use crate::era::superblock::says_not_metadata;
 use crate::error::{Error, Result};
 use crate::io::OpenMode;
 use std::io::Write;
@@ -45,7 +46,14 @@ pub fn run(opts: &CheckCommandOptions, progress: &Progress, report: &mut dyn Wri
     }
     let failed = outcome.has_errors() || (outcome.has_warnings() && !opts.ignore_non_fatal_errors);
     if failed {
-        Err(Error::CheckFailed)
+        // Quiet prints nothing, the hint to era_repair included.
+        let damaged = outcome
+            .findings
+            .iter()
+            .any(|f| f.is_error() && !says_not_metadata(&f.message));
+        Err(Error::CheckFailed {
+            damaged: damaged && !opts.quiet,
+        })
     } else {
         Ok(())
     }

@@ -55,6 +55,49 @@ fn damaged_example(dir: &std::path::Path, block: usize) -> std::path::PathBuf {
     path
 }
 
+const REPAIR_HINT: &str = "the metadata is damaged: run era_repair to salvage it";
+
+#[test]
+fn damaged_metadata_points_to_era_repair() {
+    let dir = tempfile::tempdir().unwrap();
+    let damaged = damaged_example(dir.path(), 9);
+    for (name, args) in [
+        ("era_check", &[][..]),
+        ("era_invalidate", &["--written-since", "1"][..]),
+    ] {
+        let (code, _, err) = run(name, args, &damaged);
+        assert_eq!(code, 1, "{name}: {err}");
+        assert!(err.contains("bad checksum"), "{name}: {err}");
+        assert_eq!(
+            err.lines().last(),
+            Some(format!("{name}: {REPAIR_HINT}").as_str()),
+            "{name}: {err}"
+        );
+        // Not for a missing file.
+        let (code, _, err) = run(name, args, &dir.path().join("missing.img"));
+        assert_eq!(code, 1, "{name}: {err}");
+        assert!(!err.contains("era_repair"), "{name}: {err}");
+    }
+    // Quiet is quiet; era_repair does not point to itself.
+    let (code, _, err) = run("era_check", &["-q"], &damaged);
+    assert_eq!((code, err.as_str()), (1, ""));
+    // Metadata that was never formatted is not damage to salvage.
+    let blank = dir.path().join("blank.img");
+    std::fs::File::create(&blank)
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    for (name, args) in [
+        ("era_check", &[][..]),
+        ("era_invalidate", &["--written-since", "1"][..]),
+    ] {
+        let (code, _, err) = run(name, args, &blank);
+        assert_eq!(code, 1, "{name}: {err}");
+        assert!(err.contains("never been formatted"), "{name}: {err}");
+        assert!(!err.contains("era_repair"), "{name}: {err}");
+    }
+}
+
 /// No part of `line` says the same thing twice: a path, or the text of an OS error.
 fn assert_not_doubled(line: &str, path: &str, what: &str) {
     assert!(
