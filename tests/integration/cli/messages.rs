@@ -342,6 +342,51 @@ fn empty_files_given_to_run_say_they_are_empty() {
     assert!(std::fs::read(&meta).unwrap().iter().all(|&b| b == 0));
 }
 
+/// The crash image with `n` adjacent free blocks marked as used: a run of leaks.
+fn leaked_run(n: usize) -> (Vec<u8>, usize) {
+    use era_tools::era::metadata::read_superblock;
+    use era_tools::io::{BlockIo, MemIo};
+    use era_tools::pdata::space_map::{pack_bitmap, pack_index, read_bitmap, read_index};
+    use era_tools::units::MetaBlock;
+    let io = MemIo::from_bytes(crate::common::kernel_image("crash"));
+    let mut sb = read_superblock(&io).unwrap();
+    let mut index = read_index(&io, &sb.sm_root).unwrap();
+    let bitmap_block = index[0].blocknr;
+    let mut entries = read_bitmap(&io, bitmap_block).unwrap();
+    let first = (0..entries.len() - n)
+        .find(|&i| entries[i..i + n].iter().all(|&e| e == 0))
+        .unwrap();
+    entries[first..first + n].fill(1);
+    io.write_block(bitmap_block, &pack_bitmap(bitmap_block, &entries))
+        .unwrap();
+    index[0].nr_free -= n as u32;
+    index[0].none_free_before = entries.iter().position(|&e| e == 0).unwrap() as u32;
+    let index_block = sb.sm_root.bitmap_root;
+    io.write_block(index_block, &pack_index(index_block, &index))
+        .unwrap();
+    sb.sm_root.nr_allocated += n as u64;
+    io.write_block(MetaBlock::new(0), &sb.pack()).unwrap();
+    (io.to_bytes(), first)
+}
+
+#[test]
+fn a_run_of_leaked_blocks_is_one_line() {
+    let (image, first) = leaked_run(3);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leaks.img");
+    std::fs::write(&path, image).unwrap();
+    let (code, _, err) = run("era_check", &[], &path);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "era_check: warning: blocks {first}-{} (3 blocks): leaked:",
+            first + 2
+        )),
+        "{err}"
+    );
+}
+
 #[test]
 fn logical_compact_is_accepted_and_documented() {
     let example =
