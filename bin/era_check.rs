@@ -11,7 +11,11 @@ fn main() -> std::process::ExitCode {
     } else {
         cli::progress()
     };
-    let result = check::run(&args.options(), &progress, &mut std::io::stderr());
+    let result = check::run(
+        &args.options(),
+        &progress,
+        &mut exit::prefixed_stderr("era_check"),
+    );
     drop(progress);
     exit::finish("era_check", result)
 }

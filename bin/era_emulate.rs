@@ -1,9 +1,9 @@
 //! era_emulate: run the Linux dm-era target against a metadata image and an origin image,
 //! from a script (`run`) or live over NBD (`serve`, with `message` and `status`).
 
-use anyhow::Context;
 use clap::Parser;
 use era_tools::cli::emulate::{DiscardArg, EmulateArgs, EmulateCommand, TableArgs};
+use era_tools::cli::exit;
 use era_tools::emulate::devices::{check_metadata_room, open_devices};
 use era_tools::emulate::origin::Origin;
 use era_tools::emulate::runner::{RunConfig, Runner};
@@ -12,12 +12,15 @@ use era_tools::emulate::target::{check_block_size, parse_block_size, Target, SEC
 use era_tools::serve::control;
 use era_tools::serve::server::{bind, serve, Options};
 use era_tools::serve::{DiscardMode, Limits};
+use era_tools::Error;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
+
+const TOOL: &str = "era_emulate";
 
 fn main() -> ExitCode {
     let args = EmulateArgs::parse();
@@ -55,19 +58,50 @@ fn main() -> ExitCode {
     }
 }
 
-fn block_size_arg(block_size: &str) -> Result<u32, ExitCode> {
+fn block_size_arg(block_size: &str) -> Result<u32, Error> {
     parse_block_size(block_size)
         .and_then(|b| {
             check_block_size(b)?;
             Ok(b)
         })
-        .map_err(|e| {
-            eprintln!("era_emulate: --block-size {block_size}: {e}");
-            ExitCode::from(2)
-        })
+        .map_err(|e| Error::Usage(format!("--block-size {block_size}: {e}")))
+}
+
+/// Reads the script: a named file (which must not be empty) or standard input.
+fn read_script(script: Option<&Path>) -> Result<String, Error> {
+    match script {
+        Some(p) if p.as_os_str() != "-" => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Error::Usage(format!("cannot read script {}: {e}", p.display())))?;
+            if text.is_empty() {
+                return Err(Error::Usage(format!(
+                    "script {}: the file is empty: give one command a line (write, read, checkpoint, status…; see era_emulate run --help)",
+                    p.display()
+                )));
+            }
+            Ok(text)
+        }
+        _ => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).map_err(|e| {
+                Error::Usage(format!("cannot read the script from standard input: {e}"))
+            })?;
+            Ok(s)
+        }
+    }
 }
 
 fn run(table: &TableArgs, script: Option<PathBuf>) -> ExitCode {
+    let result = run_script(table, script.as_deref());
+    if let Ok(false) = result {
+        // Each failed command has been reported on its own line.
+        return ExitCode::from(exit::FAILURE);
+    }
+    exit::finish(TOOL, result.map(|_| ()))
+}
+
+/// Runs the script; `Ok(false)` when a command of it failed (already reported).
+fn run_script(table: &TableArgs, script: Option<&Path>) -> Result<bool, Error> {
     let TableArgs {
         meta,
         origin,
@@ -76,89 +110,41 @@ fn run(table: &TableArgs, script: Option<PathBuf>) -> ExitCode {
         unsafe_no_sync,
         cache_mb: _,
     } = table;
-    let text = match &script {
-        Some(p) if p.as_os_str() != "-" => std::fs::read_to_string(p)
-            .with_context(|| format!("cannot read script {}", p.display())),
-        _ => {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map(|_| s)
-                .context("cannot read the script from stdin")
-        }
-    };
-    let text = match text {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("era_emulate: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
-    let lines = match parse_script(&text) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("era_emulate: syntax error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let block_size = match block_size_arg(block_size) {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
+    let text = read_script(script)?;
+    let lines = parse_script(&text).map_err(|e| Error::Usage(format!("syntax error: {e}")))?;
+    let block_size = block_size_arg(block_size)?;
     let sync = !unsafe_no_sync;
-    let opened = open_devices(meta, origin, sync).and_then(|d| {
-        let sectors = length.unwrap_or(d.origin.len() / SECTOR);
-        check_metadata_room(&d.meta, sectors, block_size)
-            .map_err(|e| era_tools::emulate::Error::BadTable(format!("{}: {e}", meta.display())))?;
-        Ok(d)
-    });
-    let cfg = match opened {
-        Ok(d) => RunConfig {
-            meta: Arc::new(d.meta),
-            origin: Arc::new(d.origin),
-            block_size,
-            length: *length,
-            sync,
-            meta_name: meta.display().to_string(),
-            origin_name: origin.display().to_string(),
-        },
-        Err(e) => {
-            eprintln!("era_emulate: {e}");
-            return ExitCode::from(1);
-        }
+    let d = open_devices(meta, origin, sync)?;
+    let sectors = length.unwrap_or(d.origin.len() / SECTOR);
+    check_metadata_room(&d.meta, sectors, block_size)
+        .map_err(|e| era_tools::emulate::Error::BadTable(format!("{}: {e}", meta.display())))?;
+    let cfg = RunConfig {
+        meta: Arc::new(d.meta),
+        origin: Arc::new(d.origin),
+        block_size,
+        length: *length,
+        sync,
+        meta_name: meta.display().to_string(),
+        origin_name: origin.display().to_string(),
     };
     let mut runner = Runner::new(cfg).with_cache_limit(table.cache_blocks());
     let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let ok = runner.run(&lines, &mut stdout.lock(), &mut stderr.lock());
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    Ok(runner.run(&lines, &mut stdout.lock(), &mut exit::prefixed_stderr(TOOL)))
 }
 
 fn serve_cmd(table: &TableArgs, opts: Options) -> ExitCode {
-    let block_size = match block_size_arg(&table.block_size) {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
-    let sync = !table.unsafe_no_sync;
-    match serve_devices(
-        &table.meta,
-        &table.origin,
-        block_size,
-        table.length,
-        sync,
-        table.cache_blocks(),
-        opts,
-    ) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("era_emulate: {e:#}");
-            ExitCode::from(1)
-        }
-    }
+    let result = block_size_arg(&table.block_size).and_then(|block_size| {
+        serve_devices(
+            &table.meta,
+            &table.origin,
+            block_size,
+            table.length,
+            !table.unsafe_no_sync,
+            table.cache_blocks(),
+            opts,
+        )
+    });
+    exit::finish(TOOL, result)
 }
 
 fn serve_devices(
@@ -169,31 +155,31 @@ fn serve_devices(
     sync: bool,
     cache_blocks: usize,
     opts: Options,
-) -> anyhow::Result<()> {
+) -> Result<(), Error> {
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(sig, Arc::clone(&stop))
-            .context("cannot install the signal handlers")?;
+        // Without the handler a signal still stops the server, only less tidily.
+        let _ = signal_hook::flag::register(sig, Arc::clone(&stop));
     }
-    let bound = bind(&opts).context("serve")?;
+    let bound = bind(&opts)?;
     let d = open_devices(meta, origin, sync)?;
     let origin: Arc<dyn Origin> = Arc::new(d.origin);
     let length = length.unwrap_or(origin.len() / SECTOR);
-    check_metadata_room(&d.meta, length, block_size).with_context(|| meta.display().to_string())?;
-    let mut target =
-        Target::construct(Arc::new(d.meta), origin, length, block_size, sync).context("open")?;
+    check_metadata_room(&d.meta, length, block_size)
+        .map_err(|e| era_tools::emulate::Error::BadTable(format!("{}: {e}", meta.display())))?;
+    let mut target = Target::construct(Arc::new(d.meta), origin, length, block_size, sync)?;
     target.set_cache_limit(cache_blocks);
-    target.resume().context("open")?;
+    target.resume()?;
     let socket = opts.socket.display().to_string();
     serve(
         bound,
         target,
         &opts,
         &stop,
-        || eprintln!("era_emulate: serving {length} sectors on {socket}"),
-        Box::new(|m| eprintln!("era_emulate: log: {m}")),
-    )
-    .context("serve")
+        || eprintln!("{TOOL}: serving {length} sectors on {socket}"),
+        Box::new(|m| eprintln!("{TOOL}: log: {m}")),
+    )?;
+    Ok(())
 }
 
 fn control_cmd(socket: &Path, line: &str) -> ExitCode {
@@ -204,9 +190,6 @@ fn control_cmd(socket: &Path, line: &str) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("era_emulate: {e}");
-            ExitCode::from(1)
-        }
+        Err(e) => exit::finish(TOOL, Err(e.into())),
     }
 }

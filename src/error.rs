@@ -57,9 +57,16 @@ pub enum Error {
     /// The request cannot be met whatever the input (exit status 2, as a usage error).
     #[error("{0}")]
     Usage(String),
-    /// Checking found errors in the metadata (already reported).
+    /// Checking found problems in the metadata (already reported); `damaged` when one
+    /// of them is an error, not only a warning, and the findings were printed.
     #[error("the metadata has errors")]
-    CheckFailed,
+    CheckFailed { damaged: bool },
+    /// The emulated target refused or failed (`era_emulate`).
+    #[error(transparent)]
+    Emulate(#[from] crate::emulate::Error),
+    /// The server or a control request failed (`era_emulate`).
+    #[error(transparent)]
+    Serve(#[from] crate::serve::Error),
 }
 
 /// The message for [`Error::OutputIsInput`].
@@ -83,6 +90,17 @@ impl Error {
     /// Whether the command line itself was wrong (exit status 2).
     pub fn is_usage(&self) -> bool {
         matches!(self, Error::OutputIsInput { .. })
+    }
+
+    /// Whether the error is damage in the metadata (a bad checksum, a block in the wrong
+    /// place, a structure that does not hold together), which `era_repair` may salvage;
+    /// not an I/O error, a missing file or a usage error.
+    pub fn is_damage(&self) -> bool {
+        match self {
+            Error::Era(e) => e.is_damage(),
+            Error::CheckFailed { damaged } => *damaged,
+            _ => false,
+        }
     }
 
     /// Wraps a write error on `path` (`-` for standard output), recognising a broken pipe.

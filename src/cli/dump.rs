@@ -20,7 +20,8 @@ pub struct DumpArgs {
     #[arg(long)]
     pub logical: bool,
     /// Print each writeset as runs of marked blocks (marked elements with block_begin
-    /// and len) instead of one line per block.
+    /// and len) instead of one line per block. With --logical, which prints no
+    /// writesets, it is accepted and changes nothing.
     #[arg(long)]
     pub compact: bool,
     /// Read the metadata snapshot held by a live target instead of the live metadata.

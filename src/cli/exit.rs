@@ -12,20 +12,68 @@ pub const FAILURE: u8 = 1;
 /// as the output.
 pub const USAGE: u8 = 2;
 
+/// The last line of a tool that stopped on damaged metadata (not after `era_repair`
+/// itself).
+pub const REPAIR_HINT: &str = "the metadata is damaged: run era_repair to salvage it";
+
 /// Turns a command's outcome into an exit code, printing the error as one line on
-/// standard error (nothing for a broken pipe).
+/// standard error (nothing for a broken pipe), then, when the metadata is damaged, a
+/// line pointing to `era_repair`.
 pub fn finish(tool: &str, result: Result<(), Error>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::from(SUCCESS),
-        Err(Error::BrokenPipe) | Err(Error::CheckFailed) => ExitCode::from(FAILURE),
+        Err(Error::BrokenPipe) => ExitCode::from(FAILURE),
+        Err(Error::CheckFailed { damaged }) => {
+            if damaged {
+                eprintln!("{tool}: {REPAIR_HINT}");
+            }
+            ExitCode::from(FAILURE)
+        }
         Err(e @ Error::Usage(_)) => {
             eprintln!("{tool}: {e}");
             ExitCode::from(USAGE)
         }
         Err(e) => {
             eprintln!("{tool}: {e}");
+            if e.is_damage() && tool != "era_repair" {
+                eprintln!("{tool}: {REPAIR_HINT}");
+            }
             ExitCode::from(if e.is_usage() { USAGE } else { FAILURE })
         }
+    }
+}
+
+/// Standard error with every line starting `TOOL: `, for a tool that reports several
+/// lines (`era_check`'s findings, `era_emulate run`'s script errors).
+pub fn prefixed_stderr(tool: &'static str) -> Prefixed<std::io::Stderr> {
+    Prefixed {
+        tool,
+        inner: std::io::stderr(),
+        at_line_start: true,
+    }
+}
+
+/// A writer that starts every line with `TOOL: `.
+pub struct Prefixed<W> {
+    tool: &'static str,
+    inner: W,
+    at_line_start: bool,
+}
+
+impl<W: std::io::Write> std::io::Write for Prefixed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for line in buf.split_inclusive(|&b| b == b'\n') {
+            if self.at_line_start {
+                write!(self.inner, "{}: ", self.tool)?;
+            }
+            self.inner.write_all(line)?;
+            self.at_line_start = line.ends_with(b"\n");
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

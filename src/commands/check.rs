@@ -3,6 +3,7 @@
 use super::input::open_metadata;
 use super::progress::Progress;
 use crate::era::check::{check, CheckOptions};
+use crate::era::superblock::says_not_metadata;
 use crate::error::{Error, Result};
 use crate::io::OpenMode;
 use std::io::Write;
@@ -40,12 +41,19 @@ pub fn run(opts: &CheckCommandOptions, progress: &Progress, report: &mut dyn Wri
     );
     if !opts.quiet {
         for f in &outcome.findings {
-            writeln!(report, "{f}").map_err(|e| Error::output("-", e))?;
+            writeln!(report, "{}", f.report_line()).map_err(|e| Error::output("-", e))?;
         }
     }
     let failed = outcome.has_errors() || (outcome.has_warnings() && !opts.ignore_non_fatal_errors);
     if failed {
-        Err(Error::CheckFailed)
+        // Quiet prints nothing, the hint to era_repair included.
+        let damaged = outcome
+            .findings
+            .iter()
+            .any(|f| f.is_error() && !says_not_metadata(&f.message));
+        Err(Error::CheckFailed {
+            damaged: damaged && !opts.quiet,
+        })
     } else {
         Ok(())
     }

@@ -199,7 +199,7 @@ pub fn run(opts: &CopyOptions, progress: &Progress) -> Result<CopyReport> {
             .findings
             .iter()
             .find(|f| f.is_error())
-            .map(|f| f.to_string())
+            .map(|f| f.report_line())
             .unwrap_or_default();
         return Err(CopyError::Damaged {
             path: opts.metadata.clone(),

@@ -1,8 +1,9 @@
 //! Progress on standard error for long work when enabled (the caller enables it only
 //! when stderr is a terminal), nothing otherwise: a spinner naming the current stage, or,
-//! where the amount of work is known, a bar with percentage, rate and time left.
+//! where the amount of work is known, a bar with percentage, rate (bytes/s or
+//! entries/s) and time left.
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressState, ProgressStyle};
 use std::io::{self, Read};
 use std::time::Duration;
 
@@ -54,11 +55,15 @@ impl Progress {
                     "{msg} [{wide_bar}] {percent}% {bytes}/{total_bytes} {bytes_per_sec} eta {eta}"
                 }
                 Unit::Entries => {
-                    "{msg} [{wide_bar}] {percent}% {human_pos}/{human_len} {per_sec} eta {eta}"
+                    "{msg} [{wide_bar}] {percent}% {human_pos}/{human_len} entries {rate} eta {eta}"
                 }
             };
             if let Ok(style) = ProgressStyle::with_template(template) {
-                b.set_style(style.progress_chars("=> "));
+                // indicatif's own {per_sec} has no unit ("1234.5678/s").
+                let rate = |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{} entries/s", HumanCount(state.per_sec() as u64));
+                };
+                b.set_style(style.progress_chars("=> ").with_key("rate", rate));
             }
             b.set_message(msg.to_string());
             b.set_length(total);

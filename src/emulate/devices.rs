@@ -36,6 +36,20 @@ pub fn open_devices(meta: &Path, origin: &Path, sync: bool) -> Result<Devices> {
         std::fs::metadata(p).map_err(|e| Error::BadTable(format!("{what} {}: {e}", p.display())))
     };
     let (m, o) = (stat(meta, "metadata device")?, stat(origin, "data device")?);
+    if m.is_file() && m.len() == 0 {
+        return Err(Error::BadTable(format!(
+            "metadata device {}: the file is empty (0 bytes): give it a size first, such as truncate -s 4M {} (era_metadata_size computes the size a table needs)",
+            meta.display(),
+            meta.display()
+        )));
+    }
+    if o.is_file() && o.len() == 0 {
+        return Err(Error::BadTable(format!(
+            "data device {}: the file is empty (0 bytes), so the table has no sectors: give it the size of the origin, such as truncate -s 1G {}",
+            origin.display(),
+            origin.display()
+        )));
+    }
     if identity(&m) == identity(&o) {
         return Err(Error::BadTable(format!(
             "the metadata device {} and the data device {} are the same {}: the first write would destroy the metadata",
@@ -85,7 +99,7 @@ fn open_origin(path: &Path, is_block_device: bool, sync: bool) -> io::Result<Fil
         }
     })?;
     if !is_block_device {
-        lock(&file, path, OpenMode::WriteExclusive)?;
+        lock(&file, OpenMode::WriteExclusive)?;
     }
     FileOrigin::new(file, sync)
 }

@@ -210,11 +210,12 @@ impl Runner {
     }
 
     /// Opens the device, runs `lines`, and closes it cleanly unless the last command was
-    /// `crash`. Errors are reported on `err` with their line number. Returns whether
+    /// `crash`. Errors are reported on `err`, one a line, with their script line number
+    /// (the caller adds the tool's name). Returns whether
     /// every command succeeded.
     pub fn run(&mut self, lines: &[Line], out: &mut dyn Write, err: &mut dyn Write) -> bool {
         if let Err(e) = self.open(None) {
-            let _ = writeln!(err, "open: {e}");
+            let _ = writeln!(err, "{e}");
             return false;
         }
         let mut ok = true;
@@ -233,7 +234,7 @@ impl Runner {
         let crashed = matches!(lines.last(), Some(l) if l.command == Command::Crash);
         if !crashed && self.target.is_some() {
             if let Err(e) = self.close() {
-                let _ = writeln!(err, "close: {e}");
+                let _ = writeln!(err, "the device did not close cleanly: {e}");
                 ok = false;
             }
         }

@@ -41,6 +41,21 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the metadata itself is damaged (as opposed to unreadable, absent, or not
+    /// what the request needs).
+    pub fn is_damage(&self) -> bool {
+        match self {
+            Error::Pdata(e) => e.is_damage(),
+            Error::BadSuperblock { reason, .. } => !super::superblock::says_not_metadata(reason),
+            Error::Inconsistent { .. } => true,
+            Error::NoSnapshot
+            | Error::InvalidInput { .. }
+            | Error::DeviceTooSmall { .. }
+            | Error::Unrepairable { .. }
+            | Error::File { .. } => false,
+        }
+    }
+
     /// The block the error is about, where there is one.
     pub fn block(&self) -> Option<MetaBlock> {
         match self {

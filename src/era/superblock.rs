@@ -8,6 +8,21 @@ use crate::pdata::codec::{get_block, get_u32, get_u64, put_block, put_u32, put_u
 use crate::pdata::space_map::{SmRoot, SM_ROOT_SIZE};
 use crate::units::{BlockBuf, Era, MetaBlock, BLOCK_SECTORS, BLOCK_SIZE};
 
+/// What every tool says about an all-zeros superblock at block 0.
+pub const NEVER_FORMATTED: &str = "the metadata has never been formatted";
+
+/// What every tool says about a block 0 with another magic.
+pub const NOT_ERA: &str = "this is not era metadata";
+
+/// Whether a message about block 0 says it holds no era metadata to salvage (never
+/// formatted, another format, or an interrupted `era_restore`): not damage that
+/// `era_repair` can mend.
+pub fn says_not_metadata(message: &str) -> bool {
+    [NEVER_FORMATTED, NOT_ERA, INTERRUPTED_MESSAGE]
+        .iter()
+        .any(|m| message.contains(m))
+}
+
 /// The superblock's magic number.
 pub const MAGIC: u64 = 2_126_579_579;
 /// The only metadata version there is.
@@ -118,14 +133,12 @@ impl Superblock {
             return Err(bad(INTERRUPTED_MESSAGE.into()));
         }
         if data.iter().all(|&b| b == 0) {
-            return Err(bad(
-                "superblock is all zeros: the metadata has never been formatted".into(),
-            ));
+            return Err(bad(format!("superblock is all zeros: {NEVER_FORMATTED}")));
         }
         let sb = Superblock::decode(data);
         if sb.magic != MAGIC {
             return Err(bad(format!(
-                "bad superblock magic {:#x} (expected {MAGIC:#x}): this is not era metadata",
+                "bad superblock magic {:#x} (expected {MAGIC:#x}): {NOT_ERA}",
                 sb.magic
             )));
         }

@@ -65,10 +65,10 @@ impl FileIo {
         }
         let file = opts
             .open(path)
-            .map_err(|e| open_error(path, is_block_device, e))?;
+            .map_err(|e| open_error(is_block_device, e))?;
         let mut loops = Vec::new();
         if !is_block_device {
-            lock(&file, path, mode)?;
+            lock(&file, mode)?;
             if mode == OpenMode::WriteExclusive {
                 loops = hold_loop_devices(&file.metadata()?)?;
             }
@@ -132,22 +132,16 @@ impl FileIo {
     }
 }
 
-/// Explains the open errors a user can act on.
-fn open_error(path: &Path, is_block_device: bool, e: io::Error) -> io::Error {
+/// Explains the open errors a user can act on (without the path: the caller names it).
+fn open_error(is_block_device: bool, e: io::Error) -> io::Error {
     match e.raw_os_error() {
         Some(libc::EBUSY) if is_block_device => io::Error::new(
             io::ErrorKind::ResourceBusy,
-            format!(
-                "{} is in use by another program (a live era target holds its metadata device exclusively; era_dump and era_invalidate can read a live device through --metadata-snapshot)",
-                path.display()
-            ),
+            "in use by another program (a live era target holds its metadata device exclusively; era_dump and era_invalidate can read a live device through --metadata-snapshot)",
         ),
         Some(libc::EINVAL) if is_block_device => io::Error::new(
             io::ErrorKind::Unsupported,
-            format!(
-                "{}: the device refuses direct I/O (O_DIRECT), which the era tools need so that they never read stale metadata from the page cache",
-                path.display()
-            ),
+            "the device refuses direct I/O (O_DIRECT), which the era tools need so that they never read stale metadata from the page cache",
         ),
         _ => e,
     }
@@ -156,8 +150,8 @@ fn open_error(path: &Path, is_block_device: bool, e: io::Error) -> io::Error {
 /// Takes the advisory lock `mode` asks for on a regular file, without waiting: shared for
 /// [`OpenMode::ReadExclusive`], exclusive for [`OpenMode::WriteExclusive`], none for
 /// [`OpenMode::ReadShared`]. A lock held by another process is a `ResourceBusy` error
-/// saying so.
-pub fn lock(file: &File, path: &Path, mode: OpenMode) -> io::Result<()> {
+/// saying so, without the path (the caller names it).
+pub fn lock(file: &File, mode: OpenMode) -> io::Result<()> {
     let taken = match mode {
         OpenMode::ReadShared => return Ok(()),
         OpenMode::ReadExclusive => file.try_lock_shared(),
@@ -174,8 +168,7 @@ pub fn lock(file: &File, path: &Path, mode: OpenMode) -> io::Result<()> {
             Err(io::Error::new(
                 io::ErrorKind::ResourceBusy,
                 format!(
-                    "{} is in use by another process ({what}; the era tools lock image files: writers exclusively, readers shared; --metadata-snapshot reads without a lock)",
-                    path.display()
+                    "in use by another process ({what}; the era tools lock image files: writers exclusively, readers shared; --metadata-snapshot reads without a lock)"
                 ),
             ))
         }

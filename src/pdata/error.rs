@@ -65,6 +65,19 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether a structure on disk is damaged: not an I/O error, not a full device.
+    pub fn is_damage(&self) -> bool {
+        match self {
+            Error::BadChecksum { .. }
+            | Error::WrongBlocknr { .. }
+            | Error::Invalid { .. }
+            | Error::Cycle { .. }
+            | Error::ListedTwice { .. }
+            | Error::TooDeep { .. } => true,
+            Error::Io { .. } | Error::NoSpace { .. } => false,
+        }
+    }
+
     /// The metadata block the error is about.
     pub fn block(&self) -> MetaBlock {
         match self {

@@ -144,7 +144,7 @@ impl Side {
             }
         })?;
         if !device {
-            lock(&file, path, OpenMode::WriteExclusive).map_err(out_err)?;
+            lock(&file, OpenMode::WriteExclusive).map_err(out_err)?;
         }
         let m = file.metadata().map_err(out_err)?;
         let mut len = length(&file, &m).map_err(out_err)?;

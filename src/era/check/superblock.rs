@@ -3,6 +3,7 @@
 
 use crate::era::interrupted::{is_interrupted_marker, INTERRUPTED_MESSAGE};
 use crate::era::superblock::{Superblock, MAGIC, SUPERBLOCK_LOCATION, VERSION};
+use crate::era::superblock::{NEVER_FORMATTED, NOT_ERA};
 use crate::pdata::check::Checker;
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::codec::get_u32;
@@ -21,9 +22,9 @@ pub fn read_superblock(ck: &mut Checker, location: MetaBlock, what: &str) -> Opt
     }
     if data.iter().all(|&b| b == 0) {
         let why = if location.is_zero() {
-            ": the metadata has never been formatted"
+            format!(": {NEVER_FORMATTED}")
         } else {
-            ""
+            String::new()
         };
         ck.error(location, format!("{what}: all zeros{why}"));
         return None;
@@ -33,7 +34,7 @@ pub fn read_superblock(ck: &mut Checker, location: MetaBlock, what: &str) -> Opt
         ck.error(
             location,
             format!(
-                "{what}: bad magic {:#x} (expected {MAGIC:#x}): this is not era metadata",
+                "{what}: bad magic {:#x} (expected {MAGIC:#x}): {NOT_ERA}",
                 sb.magic
             ),
         );

@@ -103,6 +103,18 @@ impl<'a> Checker<'a> {
         self.findings.push(Finding::warning(block, message));
     }
 
+    /// Records a non-fatal finding about one block of what may be a run (leaked blocks):
+    /// the same finding about the next block extends the last one instead of adding a line.
+    pub fn warning_in_run(&mut self, block: MetaBlock, message: impl Into<String>) {
+        let f = Finding::warning(block, message);
+        if let Some(last) = self.findings.last_mut() {
+            if last.absorb(&f) {
+                return;
+            }
+        }
+        self.findings.push(f);
+    }
+
     /// The findings so far.
     pub fn findings(&self) -> &[Finding] {
         &self.findings
@@ -113,7 +125,7 @@ impl<'a> Checker<'a> {
         let mut seen = HashSet::new();
         self.findings
             .into_iter()
-            .filter(|f| seen.insert((f.severity, f.block, f.message.clone())))
+            .filter(|f| seen.insert((f.severity, f.block, f.last, f.message.clone())))
             .collect()
     }
 

@@ -120,7 +120,7 @@ fn compare_count(ck: &mut Checker, block: MetaBlock, on_disk: u32) {
             (true, 0) => " (a damaged block may)",
             (true, _) => " (a damaged block may hold the others)",
         };
-        ck.warning(
+        ck.warning_in_run(
             block,
             format!("leaked: the space map count is {on_disk}, but {refs}{hint}"),
         );

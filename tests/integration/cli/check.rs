@@ -28,7 +28,10 @@ fn damage_is_reported_with_its_block_and_fails() {
     let (code, out, err) = run("era_check", &[], &path);
     assert_eq!(code, 1);
     assert!(out.is_empty());
-    assert!(err.contains(&format!("error: block {root}:")), "{err}");
+    assert!(
+        err.starts_with(&format!("era_check: block {root}:")),
+        "{err}"
+    );
     let (code, _, err) = run("era_check", &["-q"], &path);
     assert_eq!((code, err.as_str()), (1, ""));
     // The superblock alone is fine.
@@ -66,7 +69,7 @@ fn a_leak_is_a_warning_that_can_be_ignored() {
     let (code, _, err) = run("era_check", &[], &path);
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.starts_with(&format!("warning: block {leaked}:")),
+        err.starts_with(&format!("era_check: warning: block {leaked}:")),
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -89,6 +92,6 @@ fn a_metadata_block_size_other_than_8_is_only_a_warning() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         err.trim_end(),
-        "warning: block 0: superblock: metadata_block_size 16 sectors, expected 8 (the field is not used)"
+        "era_check: warning: block 0: superblock: metadata_block_size 16 sectors, expected 8 (the field is not used)"
     );
 }

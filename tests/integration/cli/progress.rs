@@ -1,5 +1,5 @@
 //! Progress: on a terminal, `era_restore` and `era_dump -o FILE` show a bar with a
-//! percentage; on a pipe they print nothing. The terminal is a pseudo-terminal made by
+//! percentage and a rate with its unit; on a pipe they print nothing. The terminal is a pseudo-terminal made by
 //! `script` (util-linux).
 
 use super::support::*;
@@ -57,6 +57,8 @@ fn bars_on_a_terminal_silence_on_a_pipe() {
         shown.contains("writing XML") && shown.contains('%'),
         "{shown:?}"
     );
+    // The rate has its unit (indicatif's bare rate reads "1234.5678/s").
+    assert!(shown.contains(" entries/s"), "{shown:?}");
     assert!(std::fs::read(&dump).unwrap() == reference_dump("bigger").unwrap());
 
     // On a pipe: nothing on stderr.
