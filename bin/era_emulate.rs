@@ -67,13 +67,14 @@ fn block_size_arg(block_size: &str) -> Result<u32, Error> {
         .map_err(|e| Error::Usage(format!("--block-size {block_size}: {e}")))
 }
 
-/// Reads the script: a named file (which must not be empty) or standard input.
+/// Reads the script: a named file or standard input. An empty regular file is refused as
+/// a mistake; an empty stream (standard input, `/dev/null`) opens and closes the target.
 fn read_script(script: Option<&Path>) -> Result<String, Error> {
     match script {
         Some(p) if p.as_os_str() != "-" => {
             let text = std::fs::read_to_string(p)
                 .map_err(|e| Error::Usage(format!("cannot read script {}: {e}", p.display())))?;
-            if text.is_empty() {
+            if text.is_empty() && std::fs::metadata(p).is_ok_and(|m| m.is_file()) {
                 return Err(Error::Usage(format!(
                     "script {}: the file is empty: give one command a line (write, read, checkpoint, status…; see era_emulate run --help)",
                     p.display()

@@ -340,6 +340,9 @@ fn empty_files_given_to_run_say_they_are_empty() {
         "{err}"
     );
     assert!(std::fs::read(&meta).unwrap().iter().all(|&b| b == 0));
+    // An empty stream is no mistake: it opens and cleanly closes the target.
+    let (code, err) = emulate(&meta, &origin, std::path::Path::new("/dev/null"));
+    assert_eq!(code, 0, "{err}");
 }
 
 /// The crash image with `n` adjacent free blocks marked as used: a run of leaks.
