@@ -76,11 +76,7 @@ fn damage_every_block(case: &str, keep: impl Fn(MetaBlock, BlockKind) -> bool) -
     for (b, kind) in chosen {
         let orig = block_of(&base, b);
         for how in Damage::ALL {
-            let io = PatchedIo {
-                base: base.clone(),
-                block: b,
-                data: damage(&orig, b, &how),
-            };
+            let io = PatchedIo::one(&base, b, damage(&orig, b, &how));
             let report = check(&io, &CheckOptions::default());
             let label = how.label();
             if !report.has_errors() {
@@ -182,11 +178,7 @@ fn resealed_random_fields_never_panic() {
             if next() % 8 != 0 {
                 checksum::seal(&mut d, kind);
             }
-            let io = PatchedIo {
-                base: base.clone(),
-                block: b,
-                data: d,
-            };
+            let io = PatchedIo::one(&base, b, d);
             let report = check(&io, &CheckOptions::default());
             with_errors += report.has_errors() as usize;
         }

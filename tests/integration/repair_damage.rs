@@ -5,14 +5,11 @@
 //! so that both pass their checksums), a block listed twice in a btree node, and the
 //! superblock lost together with a damaged block.
 
-use crate::common::block_damage::{block_of, damage, Damage};
-use era_tools::io::BlockIo;
+use crate::common::block_damage::{block_of, damage, Damage, PatchedIo};
 use era_tools::pdata::btree::{put_value, NodeView};
 use era_tools::pdata::checksum::{self, BlockKind};
 use era_tools::pdata::codec::{get_u32, get_u64, put_u32, put_u64};
 use era_tools::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
-use std::collections::HashMap;
-use std::io;
 use std::sync::Arc;
 
 /// The kinds of damage, each sampled or run whole on its own.
@@ -38,45 +35,8 @@ pub struct Scenario {
 
 impl Scenario {
     /// The damaged image over `base`.
-    pub fn io(&self, base: &Arc<Vec<u8>>) -> PatchesIo {
-        PatchesIo {
-            base: base.clone(),
-            patches: self.patches.iter().cloned().collect(),
-        }
-    }
-}
-
-/// An image with some blocks replaced, without copying the image.
-pub struct PatchesIo {
-    base: Arc<Vec<u8>>,
-    patches: HashMap<MetaBlock, Box<BlockBuf>>,
-}
-
-impl BlockIo for PatchesIo {
-    fn nr_blocks(&self) -> u64 {
-        (self.base.len() / BLOCK_SIZE) as u64
-    }
-
-    fn read_block(&self, block: MetaBlock, buf: &mut BlockBuf) -> io::Result<()> {
-        if block >= MetaBlock::new(self.nr_blocks()) {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "beyond the end",
-            ));
-        }
-        match self.patches.get(&block) {
-            Some(data) => buf.copy_from_slice(&data[..]),
-            None => buf.copy_from_slice(&block_of(&self.base, block)[..]),
-        }
-        Ok(())
-    }
-
-    fn write_block(&self, _: MetaBlock, _: &BlockBuf) -> io::Result<()> {
-        Err(io::Error::other("read only"))
-    }
-
-    fn flush(&self) -> io::Result<()> {
-        Ok(())
+    pub fn io(&self, base: &Arc<Vec<u8>>) -> PatchedIo {
+        PatchedIo::new(base, self.patches.iter().cloned())
     }
 }
 

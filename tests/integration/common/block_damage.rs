@@ -5,14 +5,32 @@ use era_tools::io::BlockIo;
 use era_tools::pdata::checksum::{self, BlockKind};
 use era_tools::pdata::codec::{get_u32, get_u64, put_u64};
 use era_tools::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
+use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
 
-/// An image with one block replaced, without copying the image.
+/// An image with some blocks replaced, without copying the image.
 pub struct PatchedIo {
-    pub base: Arc<Vec<u8>>,
-    pub block: MetaBlock,
-    pub data: Box<BlockBuf>,
+    base: Arc<Vec<u8>>,
+    patches: HashMap<MetaBlock, Box<BlockBuf>>,
+}
+
+impl PatchedIo {
+    /// `base` with the blocks of `patches` replaced.
+    pub fn new(
+        base: &Arc<Vec<u8>>,
+        patches: impl IntoIterator<Item = (MetaBlock, Box<BlockBuf>)>,
+    ) -> PatchedIo {
+        PatchedIo {
+            base: base.clone(),
+            patches: patches.into_iter().collect(),
+        }
+    }
+
+    /// `base` with `block` replaced by `data`.
+    pub fn one(base: &Arc<Vec<u8>>, block: MetaBlock, data: Box<BlockBuf>) -> PatchedIo {
+        PatchedIo::new(base, [(block, data)])
+    }
 }
 
 impl BlockIo for PatchedIo {
@@ -27,11 +45,9 @@ impl BlockIo for PatchedIo {
                 "beyond the end",
             ));
         }
-        if block == self.block {
-            buf.copy_from_slice(&self.data[..]);
-        } else {
-            let off = block.index().unwrap() * BLOCK_SIZE;
-            buf.copy_from_slice(&self.base[off..off + BLOCK_SIZE]);
+        match self.patches.get(&block) {
+            Some(data) => buf.copy_from_slice(&data[..]),
+            None => buf.copy_from_slice(&block_of(&self.base, block)[..]),
         }
         Ok(())
     }
