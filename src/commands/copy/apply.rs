@@ -29,7 +29,7 @@ pub struct ApplyOptions {
     pub dest: PathBuf,
     pub state: Option<PathBuf>,
     pub force: bool,
-    /// Memory for data in flight: the stream is gathered in [`BUFFERS`] buffers of an
+    /// Memory for data in flight: the stream is gathered in three buffers of an
     /// eighth of it (each also takes one whole extent, at most 16 MiB).
     pub buffer_size: usize,
     pub interrupt: Arc<AtomicBool>,
