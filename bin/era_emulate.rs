@@ -12,7 +12,7 @@ use era_tools::emulate::target::{check_block_size, parse_block_size, Target, SEC
 use era_tools::serve::control;
 use era_tools::serve::server::{bind, serve, Options};
 use era_tools::serve::{DiscardMode, Limits};
-use era_tools::Error;
+use era_tools::commands::Error;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

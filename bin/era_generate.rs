@@ -8,6 +8,6 @@ fn main() -> std::process::ExitCode {
     let args = GenerateArgs::parse();
     let result = generate_to_file(&args.output, &args.params(), args.meta_size)
         .map(|_| ())
-        .map_err(era_tools::Error::from);
+        .map_err(era_tools::commands::Error::from);
     exit::finish("era_generate", result)
 }

@@ -1,7 +1,7 @@
 //! Exit codes, the same for every tool (documented in the README):
 //! 0 success, 1 failure (damaged metadata, I/O error, bad input), 2 usage error.
 
-use crate::error::Error;
+use crate::commands::error::Error;
 use std::process::ExitCode;
 
 /// Everything went well.

@@ -4,7 +4,7 @@ use super::input::open_metadata;
 use super::progress::Progress;
 use crate::era::check::{check, CheckOptions};
 use crate::era::superblock::says_not_metadata;
-use crate::error::{Error, Result};
+use crate::commands::error::{Error, Result};
 use crate::io::OpenMode;
 use std::io::Write;
 use std::path::PathBuf;

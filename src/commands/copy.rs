@@ -27,7 +27,7 @@ use super::output::Output;
 use super::progress::{Progress, Unit as ProgressUnit};
 use crate::era::check::{check, CheckOptions};
 use crate::era::invalidate::{written_since_set, BlockSet};
-use crate::error::{Error, Result};
+use crate::commands::error::{Error, Result};
 use delta::{DeltaHeader, DeltaWriter};
 use pipeline::{batches, split, Piece, Shape};
 use report::push_failed;

@@ -7,7 +7,7 @@ use super::progress::{Progress, Unit};
 use super::repair::{report, salvage_at};
 use crate::era::repair::RepairOptions;
 use crate::era::stream::{MetadataStream, Shape, StreamError};
-use crate::error::{Error, Result};
+use crate::commands::error::{Error, Result};
 use crate::xml::{XmlStyle, XmlWriter};
 use std::path::PathBuf;
 

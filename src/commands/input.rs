@@ -3,7 +3,7 @@
 
 use crate::era::metadata::{open_view, Source, View};
 use crate::era::superblock::{Superblock, SUPERBLOCK_LOCATION};
-use crate::error::{Error, Result};
+use crate::commands::error::{Error, Result};
 use crate::io::{BlockIo, FileIo, OpenMode};
 use crate::units::{BlockBuf, BLOCK_SIZE};
 use std::os::unix::fs::FileTypeExt;

@@ -14,7 +14,7 @@ use super::output::{refuse_output_is_input, Output};
 use super::progress::Progress;
 use crate::era::invalidate::written_since_set;
 use crate::era::metadata::{open_view, Source};
-use crate::error::{Error, Result};
+use crate::commands::error::{Error, Result};
 use crate::io::OpenMode;
 use crate::xml::{push_block_run, BLOCKS_HEAD, BLOCKS_TAIL};
 use std::io::Write;

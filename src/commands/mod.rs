@@ -5,6 +5,7 @@ pub mod check;
 pub mod copy;
 mod counted;
 pub mod dump;
+pub mod error;
 pub(crate) mod input;
 pub mod invalidate;
 pub mod metadata_size;
@@ -12,3 +13,5 @@ pub(crate) mod output;
 pub mod progress;
 pub mod repair;
 pub mod restore;
+
+pub use error::{Error, Result};

@@ -5,7 +5,7 @@
 //! that is the tool's input, under any name, is refused before anything is opened
 //! ([`refuse_output_is_input`]).
 
-use crate::error::{Error, Result};
+use crate::commands::error::{Error, Result};
 use crate::io::alias::{hold_loop_devices, ImageId};
 use crate::io::staging::StagedFile;
 use std::fs::OpenOptions;

@@ -8,7 +8,7 @@ use super::progress::Progress;
 use super::restore::open_output;
 use crate::era::repair::{salvage, RepairOptions, Repaired};
 use crate::era::restore::write_metadata;
-use crate::error::Result;
+use crate::commands::error::Result;
 use crate::io::OpenMode;
 use std::path::{Path, PathBuf};
 

@@ -59,7 +59,7 @@ impl Error {
     /// The block the error is about, where there is one.
     pub fn block(&self) -> Option<MetaBlock> {
         match self {
-            Error::Pdata(e) => Some(e.block()),
+            Error::Pdata(e) => e.block(),
             Error::BadSuperblock { block, .. } | Error::Inconsistent { block, .. } => Some(*block),
             Error::NoSnapshot
             | Error::InvalidInput { .. }

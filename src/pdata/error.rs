@@ -1,4 +1,5 @@
-//! Errors of the persistent-data layer. Every variant names the metadata block at fault.
+//! Errors of the persistent-data layer. Every variant names the metadata block at fault,
+//! except a full device ([`Error::NoSpace`]).
 
 use super::checksum::BlockKind;
 use crate::units::MetaBlock;
@@ -78,8 +79,9 @@ impl Error {
         }
     }
 
-    /// The metadata block the error is about.
-    pub fn block(&self) -> MetaBlock {
+    /// The metadata block the error is about; `None` for a full device, which is about
+    /// no one block.
+    pub fn block(&self) -> Option<MetaBlock> {
         match self {
             Error::Io { block, .. }
             | Error::BadChecksum { block, .. }
@@ -87,8 +89,8 @@ impl Error {
             | Error::Invalid { block, .. }
             | Error::Cycle { block, .. }
             | Error::ListedTwice { block, .. }
-            | Error::TooDeep { block, .. } => *block,
-            Error::NoSpace { .. } => MetaBlock::new(0),
+            | Error::TooDeep { block, .. } => Some(*block),
+            Error::NoSpace { .. } => None,
         }
     }
 
@@ -133,3 +135,18 @@ pub fn narrow<T: TryFrom<u64>>(v: u64, block: MetaBlock, kind: BlockKind, what: 
 
 /// Result of the persistent-data layer.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_device_is_about_no_block() {
+        assert_eq!(Error::NoSpace { nr_blocks: 5 }.block(), None);
+        let e = Error::TooDeep {
+            block: MetaBlock::new(7),
+            max: 8,
+        };
+        assert_eq!(e.block(), Some(MetaBlock::new(7)));
+    }
+}

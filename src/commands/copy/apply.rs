@@ -10,7 +10,7 @@ use super::report::{push_failed, CopyReport};
 use super::state::{self, State};
 use super::target::Side;
 use crate::commands::progress::Progress;
-use crate::error::{Error, Result};
+use crate::commands::error::{Error, Result};
 use std::io::{BufReader, Read};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

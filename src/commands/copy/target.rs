@@ -8,7 +8,7 @@
 
 use super::error::CopyError;
 use super::pipeline::Buffer;
-use crate::error::{Error, Result};
+use crate::commands::error::{Error, Result};
 use crate::io::{lock, OpenMode};
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Seek, SeekFrom};

@@ -24,7 +24,7 @@ pub enum Error {
     },
     /// Block runs cannot be turned into the offsets asked for.
     #[error(transparent)]
-    Offsets(#[from] crate::commands::invalidate::OffsetError),
+    Offsets(#[from] super::invalidate::OffsetError),
     /// The XML input is not era metadata as `era_dump` writes it.
     #[error("{path}: {source}")]
     Xml {
@@ -53,7 +53,7 @@ pub enum Error {
     BrokenPipe,
     /// `era_copy` refused or failed.
     #[error(transparent)]
-    Copy(#[from] crate::commands::copy::CopyError),
+    Copy(#[from] super::copy::CopyError),
     /// The request cannot be met whatever the input (exit status 2, as a usage error).
     #[error("{0}")]
     Usage(String),
