@@ -22,7 +22,7 @@ pub const REPAIR_HINT: &str = "the metadata is damaged: run era_repair to salvag
 pub fn finish(tool: &str, result: Result<(), Error>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::from(SUCCESS),
-        Err(Error::BrokenPipe) => ExitCode::from(FAILURE),
+        Err(Error::BrokenPipe | Error::Reported) => ExitCode::from(FAILURE),
         Err(Error::CheckFailed { damaged }) => {
             if damaged {
                 eprintln!("{tool}: {REPAIR_HINT}");

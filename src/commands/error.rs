@@ -61,6 +61,10 @@ pub enum Error {
     /// of them is an error, not only a warning, and the findings were printed.
     #[error("the metadata has errors")]
     CheckFailed { damaged: bool },
+    /// Some of the work failed and every failure was already reported, each on its own
+    /// line (`era_emulate run`'s script commands): nothing more is printed.
+    #[error("a command failed")]
+    Reported,
     /// The emulated target refused or failed (`era_emulate`).
     #[error(transparent)]
     Emulate(#[from] crate::emulate::Error),
@@ -101,6 +105,16 @@ impl Error {
             Error::CheckFailed { damaged } => *damaged,
             _ => false,
         }
+    }
+
+    /// An era error from reading generator parameters or metadata that names no file.
+    pub fn era_input(e: crate::era::Error) -> Error {
+        Error::Era(e)
+    }
+
+    /// An era error from writing the metadata to `path`.
+    pub fn era_output(_path: &Path, e: crate::era::Error) -> Error {
+        Error::Era(e)
     }
 
     /// Wraps a write error on `path` (`-` for standard output), recognising a broken pipe.

@@ -31,13 +31,6 @@ pub enum Error {
     /// Damaged metadata that cannot be repaired: not even its geometry can be recovered.
     #[error("cannot repair: {reason}")]
     Unrepairable { reason: String },
-    /// A file could not be created or sized.
-    #[error("{}: {source}", path.display())]
-    File {
-        path: std::path::PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 impl Error {
@@ -51,8 +44,7 @@ impl Error {
             Error::NoSnapshot
             | Error::InvalidInput { .. }
             | Error::DeviceTooSmall { .. }
-            | Error::Unrepairable { .. }
-            | Error::File { .. } => false,
+            | Error::Unrepairable { .. } => false,
         }
     }
 
@@ -64,8 +56,7 @@ impl Error {
             Error::NoSnapshot
             | Error::InvalidInput { .. }
             | Error::DeviceTooSmall { .. }
-            | Error::Unrepairable { .. }
-            | Error::File { .. } => None,
+            | Error::Unrepairable { .. } => None,
         }
     }
 }
