@@ -9,14 +9,27 @@ use crate::units::{BlockBuf, BLOCK_SIZE};
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
-/// Opens the metadata at `path` and the live view, or the held snapshot's (without an
-/// exclusive open, so that it works on a live device).
-pub fn open_view_at(path: &Path, snapshot: bool) -> Result<(FileIo, View)> {
-    let (mode, source) = if snapshot {
+/// How a reader opens the metadata for the view it reads: the live view under an
+/// exclusive open, or (`snapshot`) the held metadata snapshot's view, opened shared so
+/// that it works on a live device.
+fn read_mode(snapshot: bool) -> (OpenMode, Source) {
+    if snapshot {
         (OpenMode::ReadShared, Source::Snapshot)
     } else {
         (OpenMode::ReadExclusive, Source::Live)
-    };
+    }
+}
+
+/// Opens the metadata at `path` for reading the live view, or (`snapshot`) the held
+/// snapshot's, after the input checks.
+pub fn open_for_view(path: &Path, snapshot: bool) -> Result<FileIo> {
+    open_metadata(path, read_mode(snapshot).0)
+}
+
+/// Opens the metadata at `path` and the live view, or the held snapshot's (without an
+/// exclusive open, so that it works on a live device).
+pub fn open_view_at(path: &Path, snapshot: bool) -> Result<(FileIo, View)> {
+    let (mode, source) = read_mode(snapshot);
     let io = open_metadata(path, mode)?;
     let view = open_view(&io, source)?;
     Ok((io, view))

@@ -10,6 +10,7 @@ use crate::era::repair::{salvage, RepairOptions, Repaired};
 use crate::era::restore::write_metadata;
 use crate::commands::error::Result;
 use crate::io::OpenMode;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// What `era_repair` was asked to do.
@@ -30,21 +31,22 @@ pub fn salvage_at(path: &Path, opts: &RepairOptions) -> Result<Repaired> {
     Ok(salvage(&io, opts)?)
 }
 
-/// Prints what the salvage could not read and what it assumed, one line each.
-pub fn report(tool: &str, r: &Repaired) {
+/// Prints what the salvage could not read and what it assumed on `report`, one line
+/// each. A report that cannot be written is no reason to fail the repair.
+pub fn report_salvage(report: &mut dyn Write, r: &Repaired) {
     for n in &r.notes {
-        eprintln!("{tool}: note: {n}");
+        let _ = writeln!(report, "note: {n}");
     }
     for l in &r.losses {
-        eprintln!("{tool}: could not read: {l}");
+        let _ = writeln!(report, "could not read: {l}");
     }
     if r.lossless {
-        eprintln!("{tool}: everything was read: nothing was lost");
+        let _ = writeln!(report, "everything was read: nothing was lost");
     }
 }
 
-/// Runs the repair.
-pub fn run(opts: &RepairCmdOptions, progress: &Progress) -> Result<()> {
+/// Runs the repair, printing what was salvaged and written on `report`.
+pub fn run(opts: &RepairCmdOptions, progress: &Progress, report: &mut dyn Write) -> Result<()> {
     refuse_output_is_input(&opts.input, Some(&opts.output))?;
     progress.stage("salvaging metadata");
     let repaired = salvage_at(&opts.input, &opts.repair)?;
@@ -55,9 +57,10 @@ pub fn run(opts: &RepairCmdOptions, progress: &Progress) -> Result<()> {
     if opts.quiet {
         return Ok(());
     }
-    report("era_repair", &repaired);
-    eprintln!(
-        "era_repair: wrote {} metadata blocks; current era {}, {} origin blocks",
+    report_salvage(report, &repaired);
+    let _ = writeln!(
+        report,
+        "wrote {} metadata blocks; current era {}, {} origin blocks",
         summary.blocks_used, summary.superblock.current_era, summary.superblock.nr_blocks
     );
     Ok(())

@@ -335,3 +335,32 @@ fn a_held_device_is_not_written_as_an_output() {
         assert!(now == before, "{tool} wrote the held device");
     }
 }
+
+/// A loop device and its backing file are one image: `era_emulate` refuses them as the
+/// metadata and the origin of one table, either way round, and writes neither.
+#[test]
+fn a_loop_device_and_its_backing_file_are_not_two_devices_of_a_table() {
+    let Some(lo) = Loop::attach("crash") else {
+        return;
+    };
+    let backing = lo.image.path().to_path_buf();
+    let before = std::fs::read(&backing).unwrap();
+    for (meta, origin) in [(&lo.dev, &backing), (&backing, &lo.dev)] {
+        let o = Command::cargo_bin("era_emulate")
+            .unwrap()
+            .args(["run", "--block-size", "8", "--meta"])
+            .arg(meta)
+            .arg("--origin")
+            .arg(origin)
+            .write_stdin("write 0 8\n")
+            .output()
+            .unwrap();
+        let (code, _, err) = outcome(&o);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains("are the same image (a loop device and its backing file)"),
+            "{err}"
+        );
+        assert!(std::fs::read(&backing).unwrap() == before, "written: {err}");
+    }
+}
