@@ -208,7 +208,8 @@ pub fn run(opts: &CopyOptions, progress: &Progress) -> Result<CopyReport> {
         }
         .into());
     }
-    let set = written_since_set(&io, &view, opts.written_since)?;
+    let set = written_since_set(&io, &view, opts.written_since)
+        .map_err(|e| Error::era_input(&opts.metadata, e))?;
     drop(io);
     let (block_size, nr_blocks) = (view.sb.data_block_size, view.sb.nr_blocks);
     let until = view.sb.current_era.get();

@@ -50,11 +50,12 @@ pub fn run(opts: &DumpOptions, progress: &Progress, report: &mut dyn Write) -> R
     } else {
         Shape::Full
     };
-    let stream = MetadataStream::open(&io, &view, shape)?;
+    let stream =
+        MetadataStream::open(&io, &view, shape).map_err(|e| Error::era_input(&opts.input, e))?;
     write_xml(opts, style, progress, stream.entries(), |w, name| {
         // On the thread pool, so that the writer's joins between batches are cheap.
         rayon::scope(|_| stream.run(w)).map_err(|e| match e {
-            StreamError::Read(e) => Error::from(e),
+            StreamError::Read(e) => Error::era_input(&opts.input, e),
             StreamError::Visit(e) => Error::output(name, e),
         })
     })

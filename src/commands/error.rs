@@ -8,9 +8,28 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The metadata is damaged or inconsistent.
-    #[error(transparent)]
-    Era(#[from] crate::era::Error),
+    /// The metadata read from `path` is damaged or inconsistent, or could not be read
+    /// (the error names the block where there is one).
+    #[error("{}: {source}", path.display())]
+    Era {
+        path: PathBuf,
+        #[source]
+        source: crate::era::Error,
+    },
+    /// The metadata could not be written to the output `path`: the device is too small,
+    /// or a block could not be written.
+    #[error("writing {}: {source}", path.display())]
+    EraOutput {
+        path: PathBuf,
+        #[source]
+        source: crate::era::Error,
+    },
+    /// Generator parameters that describe no metadata (`era_generate`).
+    #[error("{source}")]
+    BadParams {
+        #[source]
+        source: crate::era::Error,
+    },
     /// The input is not something the tool can read (missing, a directory, too small,
     /// XML where binary metadata is expected…).
     #[error("{path}: {reason}")]
@@ -101,20 +120,32 @@ impl Error {
     /// not an I/O error, a missing file or a usage error.
     pub fn is_damage(&self) -> bool {
         match self {
-            Error::Era(e) => e.is_damage(),
+            Error::Era { source, .. } => source.is_damage(),
             Error::CheckFailed { damaged } => *damaged,
             _ => false,
         }
     }
 
-    /// An era error from reading generator parameters or metadata that names no file.
-    pub fn era_input(e: crate::era::Error) -> Error {
-        Error::Era(e)
+    /// An error reading the metadata at `path` (or, for `era_restore`, the metadata the
+    /// XML at `path` describes).
+    pub fn era_input(path: &Path, source: crate::era::Error) -> Error {
+        Error::Era {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 
-    /// An era error from writing the metadata to `path`.
-    pub fn era_output(_path: &Path, e: crate::era::Error) -> Error {
-        Error::Era(e)
+    /// An error writing the metadata to the output `path`. Metadata that cannot be
+    /// written whatever the output ([`crate::era::Error::InvalidInput`]) is the input's
+    /// fault, and is named after `input`.
+    pub fn era_output(input: &Path, path: &Path, source: crate::era::Error) -> Error {
+        if matches!(source, crate::era::Error::InvalidInput { .. }) {
+            return Error::era_input(input, source);
+        }
+        Error::EraOutput {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 
     /// Wraps a write error on `path` (`-` for standard output), recognising a broken pipe.

@@ -24,7 +24,7 @@ pub struct GenerateOptions {
 /// Generates the metadata and writes it to the output.
 pub fn run(opts: &GenerateOptions, progress: &Progress) -> Result<()> {
     progress.stage("generating metadata");
-    let md = generate(&opts.params).map_err(Error::era_input)?;
+    let md = generate(&opts.params).map_err(|source| Error::BadParams { source })?;
     progress.stage("writing metadata");
     write_to_file(&opts.output, &md, opts.meta_size)?;
     Ok(())
@@ -56,7 +56,7 @@ pub fn write_to_file(path: &Path, md: &EraMetadata, min_size: Option<u64>) -> Re
     }
     drop(file);
     let io = FileIo::open(path, OpenMode::WriteExclusive).map_err(file_err)?;
-    write_metadata(&io, md).map_err(|e| Error::era_output(path, e))
+    write_metadata(&io, md).map_err(|e| Error::era_output(path, path, e))
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub fn open_for_view(path: &Path, snapshot: bool) -> Result<FileIo> {
 pub fn open_view_at(path: &Path, snapshot: bool) -> Result<(FileIo, View)> {
     let (mode, source) = read_mode(snapshot);
     let io = open_metadata(path, mode)?;
-    let view = open_view(&io, source)?;
+    let view = open_view(&io, source).map_err(|e| Error::era_input(path, e))?;
     Ok((io, view))
 }
 

@@ -66,7 +66,8 @@ pub fn run(opts: &InvalidateOptions, progress: &Progress, report: &mut dyn Write
         current_era: sb.current_era.get(),
         written_since: opts.written_since,
     };
-    let set = written_since_set(&io, &view, opts.written_since).map_err(Error::from)?;
+    let set = written_since_set(&io, &view, opts.written_since)
+        .map_err(|e| Error::era_input(&opts.input, e))?;
     drop(io);
     let scale = Scale::new(opts.unit, header.block_size, header.nr_blocks, opts.length)?;
     let mut out = Output::open(opts.output.as_deref())?;

@@ -8,7 +8,7 @@ use super::progress::Progress;
 use super::restore::open_output;
 use crate::era::repair::{salvage, RepairOptions, Repaired};
 use crate::era::restore::write_metadata;
-use crate::commands::error::Result;
+use crate::commands::error::{Error, Result};
 use crate::io::OpenMode;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ pub struct RepairCmdOptions {
 /// Salvages the metadata at `path` (opened for reading only, exclusively).
 pub fn salvage_at(path: &Path, opts: &RepairOptions) -> Result<Repaired> {
     let io = open_metadata(path, OpenMode::ReadExclusive)?;
-    Ok(salvage(&io, opts)?)
+    salvage(&io, opts).map_err(|e| Error::era_input(path, e))
 }
 
 /// Prints what the salvage could not read and what it assumed on `report`, one line
@@ -52,7 +52,8 @@ pub fn run(opts: &RepairCmdOptions, progress: &Progress, report: &mut dyn Write)
     let repaired = salvage_at(&opts.input, &opts.repair)?;
     let out = open_output(&opts.output)?;
     progress.stage("writing metadata");
-    let summary = write_metadata(&out, &repaired.metadata)?;
+    let summary = write_metadata(&out, &repaired.metadata)
+        .map_err(|e| Error::era_output(&opts.input, &opts.output, e))?;
     drop(out);
     if opts.quiet {
         return Ok(());

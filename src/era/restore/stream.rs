@@ -31,7 +31,7 @@ use crate::pdata::bitset::{mask_tail, nr_words};
 use crate::pdata::btree::BtreeBuilder;
 use crate::pdata::space_map::{managed_blocks, write_space_map};
 use crate::pdata::write_block;
-use crate::units::{DataBlock, MetaBlock};
+use crate::units::{DataBlock, MetaBlock, BLOCK_SIZE};
 
 /// Why a [`StreamWriter`] stopped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +99,25 @@ impl<'a> StreamWriter<'a> {
     /// Whether the output is still written: nothing failed, no check failed.
     fn writing(&self) -> bool {
         self.failure.is_none() && self.eras_fault.is_none() && self.later.is_none()
+    }
+
+    /// A check's refusal: a device too small for the metadata is the output's fault,
+    /// kept for [`StreamWriter::take_failure`] as a failed write is; anything else is
+    /// the input's.
+    fn refused(&mut self, e: BuildError) -> StreamError {
+        if let BuildError::DeviceTooSmall {
+            needed_bytes,
+            device_bytes,
+        } = e
+        {
+            self.failure = Some(Error::DeviceTooSmall {
+                needed_bytes,
+                needed_blocks: needed_bytes / BLOCK_SIZE as u64,
+                device_bytes,
+            });
+            return StreamError::WriteFailed;
+        }
+        StreamError::Build(e)
     }
 
     /// Keeps the error of a write, if any, for [`StreamWriter::take_failure`].
@@ -204,7 +223,7 @@ impl Visitor for StreamWriter<'_> {
     type Error = StreamError;
 
     fn superblock_begin(&mut self, sb: &SuperblockIr) -> std::result::Result<(), StreamError> {
-        self.checks.superblock_begin(sb)?;
+        self.checks.superblock_begin(sb).map_err(|e| self.refused(e))?;
         self.era_array = Some(EraArrayWriter::new(sb.nr_blocks));
         // Block 0 first: the mark of a restore under way.
         let r = write_block(&self.io, SUPERBLOCK_LOCATION, &interrupted_marker())
@@ -216,7 +235,7 @@ impl Visitor for StreamWriter<'_> {
     }
 
     fn writeset_begin(&mut self, ws: &WritesetIr) -> std::result::Result<(), StreamError> {
-        self.checks.writeset_begin(ws)?;
+        self.checks.writeset_begin(ws).map_err(|e| self.refused(e))?;
         self.open = Some(Open {
             era: ws.era.get(),
             nr_bits: ws.nr_bits,
@@ -227,7 +246,7 @@ impl Visitor for StreamWriter<'_> {
     }
 
     fn writeset_run(&mut self, begin: DataBlock, len: u32) -> std::result::Result<(), StreamError> {
-        let end = self.checks.writeset_run(begin, len)?;
+        let end = self.checks.writeset_run(begin, len).map_err(|e| self.refused(e))?;
         let begin = begin.get();
         if let Some(open) = &mut self.open {
             set_range(&mut open.words, u64::from(begin), u64::from(end));
@@ -265,7 +284,7 @@ impl Visitor for StreamWriter<'_> {
     }
 
     fn writeset_end(&mut self) -> std::result::Result<(), StreamError> {
-        self.checks.writeset_end()?;
+        self.checks.writeset_end().map_err(|e| self.refused(e))?;
         let Some(open) = self.open.take() else {
             return Ok(());
         };
@@ -283,7 +302,7 @@ impl Visitor for StreamWriter<'_> {
     }
 
     fn era_array_begin(&mut self) -> std::result::Result<(), StreamError> {
-        self.checks.era_array_begin()?;
+        self.checks.era_array_begin().map_err(|e| self.refused(e))?;
         let mut eras: Vec<u64> = self
             .checks
             .writeset_eras
@@ -300,7 +319,7 @@ impl Visitor for StreamWriter<'_> {
     }
 
     fn eras(&mut self, first: DataBlock, eras: &[u32]) -> std::result::Result<(), StreamError> {
-        self.checks.eras(first, eras)?;
+        self.checks.eras(first, eras).map_err(|e| self.refused(e))?;
         let first = first.get();
         let current = self.checks.superblock.current_era;
         if let Some(i) = eras.iter().position(|&e| e > current.get()) {
@@ -320,11 +339,11 @@ impl Visitor for StreamWriter<'_> {
     }
 
     fn era_array_end(&mut self) -> std::result::Result<(), StreamError> {
-        Ok(self.checks.era_array_end()?)
+        Ok(self.checks.era_array_end().map_err(|e| self.refused(e))?)
     }
 
     fn superblock_end(&mut self) -> std::result::Result<(), StreamError> {
-        Ok(self.checks.superblock_end()?)
+        Ok(self.checks.superblock_end().map_err(|e| self.refused(e))?)
     }
 }
 
