@@ -9,7 +9,11 @@ fn main() -> std::process::ExitCode {
     cli::signals::remove_staging_on_signals();
     let opts = args.options().unwrap_or_else(|e| e.exit());
     let progress = cli::progress();
-    let result = invalidate::run(&opts, &progress, &mut exit::prefixed_stderr("era_invalidate"));
+    let result = invalidate::run(
+        &opts,
+        &progress,
+        &mut exit::prefixed_stderr("era_invalidate"),
+    );
     drop(progress);
     exit::finish("era_invalidate", result)
 }

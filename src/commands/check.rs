@@ -2,9 +2,9 @@
 
 use super::input::open_for_view;
 use super::progress::Progress;
+use crate::commands::error::{Error, Result};
 use crate::era::check::{check, CheckOptions};
 use crate::era::superblock::says_not_metadata;
-use crate::commands::error::{Error, Result};
 use std::io::Write;
 use std::path::PathBuf;
 

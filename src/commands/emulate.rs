@@ -8,8 +8,8 @@ use crate::emulate::origin::Origin;
 use crate::emulate::runner::{RunConfig, Runner};
 use crate::emulate::script::parse_script;
 use crate::emulate::target::{check_block_size, Target, SECTOR};
-use crate::serve::server::{bind, serve, Options};
 use crate::serve::control;
+use crate::serve::server::{bind, serve, Options};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -127,9 +127,8 @@ fn read_script(script: Option<&Path>) -> Result<String> {
 fn open_table(table: &TableOptions, block_size: u32) -> Result<(Devices, u64)> {
     let d = open_devices(&table.meta, &table.origin, table.sync)?;
     let length = table.length.unwrap_or(d.origin.len() / SECTOR);
-    check_metadata_room(&d.meta, length, block_size).map_err(|e| {
-        crate::emulate::Error::BadTable(format!("{}: {e}", table.meta.display()))
-    })?;
+    check_metadata_room(&d.meta, length, block_size)
+        .map_err(|e| crate::emulate::Error::BadTable(format!("{}: {e}", table.meta.display())))?;
     Ok((d, length))
 }
 

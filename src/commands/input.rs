@@ -1,9 +1,9 @@
 //! Input checks every tool makes before reading: the path exists, is not a directory,
 //! holds at least one metadata block, and is binary metadata rather than XML.
 
+use crate::commands::error::{Error, Result};
 use crate::era::metadata::{open_view, Source, View};
 use crate::era::superblock::{Superblock, SUPERBLOCK_LOCATION};
-use crate::commands::error::{Error, Result};
 use crate::io::{BlockIo, FileIo, OpenMode};
 use crate::units::{BlockBuf, BLOCK_SIZE};
 use std::os::unix::fs::FileTypeExt;

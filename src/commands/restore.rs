@@ -9,8 +9,8 @@ mod staged;
 
 use super::output::refuse_output_is_input;
 use super::progress::{Progress, Unit};
-use crate::era::restore::StreamWriter;
 use crate::commands::error::{Error, Result};
+use crate::era::restore::StreamWriter;
 use crate::io::{BlockIo, FileIo, OpenMode};
 use crate::xml::read_xml;
 use staged::StagedIo;

@@ -223,7 +223,9 @@ impl Visitor for StreamWriter<'_> {
     type Error = StreamError;
 
     fn superblock_begin(&mut self, sb: &SuperblockIr) -> std::result::Result<(), StreamError> {
-        self.checks.superblock_begin(sb).map_err(|e| self.refused(e))?;
+        self.checks
+            .superblock_begin(sb)
+            .map_err(|e| self.refused(e))?;
         self.era_array = Some(EraArrayWriter::new(sb.nr_blocks));
         // Block 0 first: the mark of a restore under way.
         let r = write_block(&self.io, SUPERBLOCK_LOCATION, &interrupted_marker())
@@ -235,7 +237,9 @@ impl Visitor for StreamWriter<'_> {
     }
 
     fn writeset_begin(&mut self, ws: &WritesetIr) -> std::result::Result<(), StreamError> {
-        self.checks.writeset_begin(ws).map_err(|e| self.refused(e))?;
+        self.checks
+            .writeset_begin(ws)
+            .map_err(|e| self.refused(e))?;
         self.open = Some(Open {
             era: ws.era.get(),
             nr_bits: ws.nr_bits,
@@ -246,7 +250,10 @@ impl Visitor for StreamWriter<'_> {
     }
 
     fn writeset_run(&mut self, begin: DataBlock, len: u32) -> std::result::Result<(), StreamError> {
-        let end = self.checks.writeset_run(begin, len).map_err(|e| self.refused(e))?;
+        let end = self
+            .checks
+            .writeset_run(begin, len)
+            .map_err(|e| self.refused(e))?;
         let begin = begin.get();
         if let Some(open) = &mut self.open {
             set_range(&mut open.words, u64::from(begin), u64::from(end));
@@ -339,11 +346,11 @@ impl Visitor for StreamWriter<'_> {
     }
 
     fn era_array_end(&mut self) -> std::result::Result<(), StreamError> {
-        Ok(self.checks.era_array_end().map_err(|e| self.refused(e))?)
+        self.checks.era_array_end().map_err(|e| self.refused(e))
     }
 
     fn superblock_end(&mut self) -> std::result::Result<(), StreamError> {
-        Ok(self.checks.superblock_end().map_err(|e| self.refused(e))?)
+        self.checks.superblock_end().map_err(|e| self.refused(e))
     }
 }
 

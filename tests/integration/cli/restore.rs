@@ -234,7 +234,10 @@ fn a_huge_declared_size_is_refused_before_memory_is_reserved() {
     let (code, err) = restore_limited(&xml.to_string_lossy(), &out, None);
     assert_eq!(code, 1, "{err}");
     // The output's fault, named as such.
-    let written = format!("writing {}: the metadata device is too small", out.display());
+    let written = format!(
+        "writing {}: the metadata device is too small",
+        out.display()
+    );
     assert!(err.contains(&written), "{err}");
     assert!(std::fs::read(&out).unwrap().iter().all(|&b| b == 0));
     // A writeset declaring more bits than the output holds is refused the same way.
