@@ -13,7 +13,7 @@ use crate::era::superblock::SUPERBLOCK_LOCATION;
 use crate::io::BlockIo;
 use crate::pdata::alloc::BlockAllocator;
 use crate::pdata::bitset::read_bitset;
-use crate::pdata::bitset_builder::write_bitset;
+use crate::pdata::bitset::builder::write_bitset;
 use crate::pdata::Result;
 use crate::units::MetaBlock;
 
