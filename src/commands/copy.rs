@@ -136,7 +136,10 @@ fn origin_length(src: &Side, block_size: u32, nr_blocks: u32, length: Option<u64
 }
 
 /// The runs of `set` as byte ranges.
-fn byte_ranges<'a>(set: &'a DataBlockSet, scale: &'a Scale) -> impl Iterator<Item = (u64, u64)> + 'a {
+fn byte_ranges<'a>(
+    set: &'a DataBlockSet,
+    scale: &'a Scale,
+) -> impl Iterator<Item = (u64, u64)> + 'a {
     set.runs().map(|r| scale.run(r)).filter(|(b, e)| e > b)
 }
 

@@ -279,10 +279,7 @@ fn or_writeset_words(
     // The last word's bits at or beyond the writeset's end (or the origin's) are not
     // its blocks.
     let (last, keep) = if !limit.is_multiple_of(64) && limit.div_ceil(64) == stop {
-        (
-            (limit / 64 - words.start) as usize,
-            tail_mask(limit),
-        )
+        ((limit / 64 - words.start) as usize, tail_mask(limit))
     } else {
         (usize::MAX, u64::MAX)
     };
@@ -353,7 +350,7 @@ mod tests {
                 let mut bits = vec![0u64; nr_words(u64::from(nr_bits)) as usize];
                 for b in 0..nr_bits {
                     if rng.u8(0..4) == 0 {
-                        bits[b as usize / 64] |= 1 << (b % 64);
+                        set_bit(&mut bits, u64::from(b));
                     }
                 }
                 Writeset {

@@ -268,14 +268,19 @@ impl<'s, 'a> Fold<'s, 'a> {
         eras.par_chunks_mut(FOLD_PIECE)
             .enumerate()
             .for_each(|(p, piece)| {
-                let parts = order.iter().zip(words).zip(&spans).filter_map(|((ws, words), span)| {
-                    span.as_ref().map(|sp| FoldBits {
-                        era: ws.source.era.get(),
-                        words,
-                        first_word: sp.first_word,
-                        stop: sp.stop,
-                    })
-                });
+                let parts =
+                    order
+                        .iter()
+                        .zip(words)
+                        .zip(&spans)
+                        .filter_map(|((ws, words), span)| {
+                            span.as_ref().map(|sp| FoldBits {
+                                era: ws.source.era.get(),
+                                words,
+                                first_word: sp.first_word,
+                                stop: sp.stop,
+                            })
+                        });
                 fold_piece(piece, first + (p * FOLD_PIECE) as u64, parts);
             });
         Ok(())

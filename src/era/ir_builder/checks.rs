@@ -9,11 +9,11 @@
 //! touches them).
 
 use super::BuildError;
-use crate::pdata::bitset::{first_set, nr_words, set_range};
 use crate::era::ir::{SuperblockIr, WritesetIr};
 use crate::era::restore::{
     bitset_blocks, blocks_needed_for, era_array_blocks, fits, writeset_tree_blocks,
 };
+use crate::pdata::bitset::{first_set, nr_words, set_range};
 use crate::pdata::space_map::MAX_METADATA_BLOCKS;
 use crate::units::{origin_blocks_ok, DataBlock, BLOCK_SIZE};
 use std::collections::HashSet;

@@ -2,11 +2,11 @@
 //! or beyond `nr_bits` cleared.
 
 use super::words::{mask_tail, nr_words};
+use crate::io::BlockIo;
 use crate::pdata::alloc::BlockAllocator;
 use crate::pdata::array_builder::ArrayBuilder;
 use crate::pdata::checksum::BlockKind;
 use crate::pdata::{Error, Result};
-use crate::io::BlockIo;
 use crate::units::MetaBlock;
 
 /// Writes a bitset of `nr_bits` bits held in `words` (exactly `ceil(nr_bits / 64)` of

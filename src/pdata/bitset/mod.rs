@@ -22,7 +22,7 @@ pub mod words;
 pub use bits::Bits;
 pub use reader::read_bitset;
 pub use words::{
-    bits_from, first_set, for_each_run, for_each_run_beginning_in, for_each_set_bit, mask_tail,
-    next_clear, nr_words, or_words, runs, runs_beginning_in, set_bit, set_range, tail_mask,
-    test_bit, Runs,
+    bits_from, clear_bit, first_set, for_each_run, for_each_run_beginning_in, for_each_set_bit,
+    mask_tail, next_clear, nr_words, or_words, runs, runs_beginning_in, set_bit, set_range,
+    tail_mask, test_bit, Runs,
 };

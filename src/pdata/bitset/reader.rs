@@ -1,10 +1,10 @@
 //! Reading a dm-bitset (format.md §6) whole: its dm-array of u64 words.
 
 use super::words::{mask_tail, nr_words};
+use crate::io::BlockIo;
 use crate::pdata::array::read_array;
 use crate::pdata::codec::get_u64;
 use crate::pdata::Result;
-use crate::io::BlockIo;
 use crate::units::MetaBlock;
 
 /// Reads the bitset at `root` as words. Bits at or beyond `nr_bits` are cleared, as

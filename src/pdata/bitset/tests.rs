@@ -116,7 +116,11 @@ fn words_from_any_bit() {
 /// A bitset as one bool per bit: the model the word arithmetic must agree with.
 fn model(words: &[u64], nr_bits: u64) -> Vec<bool> {
     (0..nr_bits)
-        .map(|i| words.get((i / 64) as usize).is_some_and(|w| w >> (i % 64) & 1 == 1))
+        .map(|i| {
+            words
+                .get((i / 64) as usize)
+                .is_some_and(|w| w >> (i % 64) & 1 == 1)
+        })
         .collect()
 }
 
@@ -200,6 +204,11 @@ proptest! {
         }
         prop_assert!(!bits.insert(a));
         prop_assert_eq!(bits.contains(a), a < len);
+        let mut cleared = bits.clone().into_words();
+        clear_bit(&mut cleared, b);
+        for i in 0..len {
+            prop_assert_eq!(test_bit(&cleared, i), want[i as usize] && i != b);
+        }
         bits.union_words(&words);
         for (i, &x) in m.iter().enumerate() {
             want[i] |= x;

@@ -38,6 +38,13 @@ pub fn set_bit(words: &mut [u64], i: u64) {
     words[(i / 64) as usize] |= 1u64 << (i % 64);
 }
 
+/// Clears bit `i` (a bit beyond the words is clear already).
+pub fn clear_bit(words: &mut [u64], i: u64) {
+    if let Some(w) = usize::try_from(i / 64).ok().and_then(|w| words.get_mut(w)) {
+        *w &= !(1u64 << (i % 64));
+    }
+}
+
 /// The mask of bits `lo..hi` of one word (`lo < hi <= 64`).
 fn span_mask(lo: u64, hi: u64) -> u64 {
     (u64::MAX >> (64 - (hi - lo))) << lo
@@ -138,8 +145,7 @@ pub fn runs(words: &[u64], nr_bits: u64) -> Runs<'_> {
 /// [`runs`] exactly once, in order.
 pub fn runs_beginning_in(words: &[u64], nr_bits: u64, bits: Range<u64>) -> Runs<'_> {
     let from = bits.start;
-    let pos = if from > 0 && from < nr_bits && test_bit(words, from - 1) && test_bit(words, from)
-    {
+    let pos = if from > 0 && from < nr_bits && test_bit(words, from - 1) && test_bit(words, from) {
         next_clear(words, from, nr_bits)
     } else {
         from

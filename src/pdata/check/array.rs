@@ -3,7 +3,7 @@
 //! kernel computes for its position. Bitsets are arrays of u64 words (§6).
 
 use super::btree::{walk_btree, TreeSpec};
-use super::{MetaBlockSet, Checker};
+use super::{Checker, MetaBlockSet};
 use crate::pdata::array::nr_array_blocks;
 use crate::pdata::array_block::{array_max_entries, values, ArrayHeader};
 use crate::pdata::checksum::BlockKind;
