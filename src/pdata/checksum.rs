@@ -9,10 +9,15 @@ use std::fmt;
 /// The five kinds of checksummed metadata block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BlockKind {
+    /// A superblock (the era superblock, block 0).
     Superblock,
+    /// An internal or leaf btree node.
     BtreeNode,
+    /// An array block: a header and packed values (format.md §5.1).
     ArrayBlock,
+    /// A space-map bitmap block: two bits of reference count per metadata block.
     Bitmap,
+    /// The space-map index block, listing the bitmap blocks.
     Index,
 }
 
