@@ -278,6 +278,32 @@ pub fn put_entries<'e>(
 
 /// A sealed node at `location`: `keys` with their `values` packed one after the other
 /// (`header.value_size` bytes each). `header.nr_entries` and `blocknr` are set here.
+///
+/// A one-leaf btree of three 4-byte values, written to an in-memory image and read
+/// back through the checks every reader makes:
+///
+/// ```rust
+/// use era_tools::io::MemIo;
+/// use era_tools::pdata::btree::{pack_node, NodeHeader, NodeView};
+/// use era_tools::pdata::{read_block, write_block};
+/// use era_tools::units::MetaBlock;
+///
+/// let at = MetaBlock::new(1);
+/// let values: Vec<u8> = [10u32, 20, 30].iter().flat_map(|v| v.to_le_bytes()).collect();
+/// let leaf = pack_node(at, NodeHeader::empty(false, 4), &[3, 5, 8], &values);
+/// let io = MemIo::new(2);
+/// write_block(&io, at, &leaf)?;
+///
+/// let data = read_block(&io, at)?;
+/// let node = NodeView::parse(at, &data)?;
+/// assert!(node.is_leaf());
+/// assert_eq!(node.keys(), [3, 5, 8]);
+/// assert_eq!(node.value(1), 20u32.to_le_bytes());
+///
+/// // The node records its own location: the same bytes at block 0 are refused.
+/// assert!(NodeView::parse(MetaBlock::new(0), &data).is_err());
+/// # Ok::<(), era_tools::pdata::Error>(())
+/// ```
 pub fn pack_node(
     location: MetaBlock,
     mut header: NodeHeader,
