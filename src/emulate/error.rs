@@ -45,7 +45,7 @@ pub enum Error {
     /// An `open` while a device is open.
     #[error("a device is already open")]
     AlreadyOpen,
-    /// I/O beyond the end of the device (or of no sectors at all).
+    /// I/O beyond the end of the device, or of zero sectors.
     #[error("I/O to sectors {start}..{end} beyond the end of the device ({length} sectors)")]
     BeyondEnd {
         /// The request's first sector.

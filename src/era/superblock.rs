@@ -79,8 +79,8 @@ impl WritesetRoot {
 /// Every field of the era superblock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Superblock {
-    /// The kernel writes 0 and never reads it; `era_restore` writes 1 ("clean"). Ignored
-    /// on read.
+    /// The kernel and these tools write 0 and never read it (thin-provisioning-tools'
+    /// `era_restore` writes 1, "clean shutdown").
     pub flags: u32,
     /// The block's self-reference: 0 for the live superblock, the copy's location for a
     /// metadata snapshot.

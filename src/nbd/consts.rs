@@ -16,7 +16,8 @@ pub const SIMPLE_REPLY_MAGIC: u32 = 0x6744_6698;
 
 /// The server speaks fixed newstyle negotiation.
 pub const FLAG_FIXED_NEWSTYLE: u16 = 1 << 0;
-/// The server can omit the 124 zero bytes after NBD_OPT_EXPORT_NAME's reply.
+/// The server omits the 124 zero bytes that end NBD_OPT_EXPORT_NAME's reply when the
+/// client sets [`FLAG_C_NO_ZEROES`].
 pub const FLAG_NO_ZEROES: u16 = 1 << 1;
 
 // Client flags, the client's answer to the handshake flags.
