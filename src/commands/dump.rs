@@ -1,11 +1,11 @@
 //! `era_dump`: binary metadata → XML.
 
-use super::counted::{entries, Counted};
+use super::counted::Counted;
 use super::input::open_view_at;
 use super::output::{refuse_output_is_input, Output};
 use super::progress::{Progress, Unit};
 use super::repair::{report, salvage_at};
-use crate::era::repair::RepairOptions;
+use crate::era::repair::{Feed, RepairOptions};
 use crate::era::stream::{MetadataStream, Shape, StreamError};
 use crate::error::{Error, Result};
 use crate::xml::{XmlStyle, XmlWriter};
@@ -31,7 +31,7 @@ pub struct DumpOptions {
 }
 
 /// Runs the dump: streamed from the disk as it is read, or, with `repair`, salvaged
-/// whole in memory first.
+/// first (every block read once to find what is lost) and then streamed.
 pub fn run(opts: &DumpOptions, progress: &Progress) -> Result<()> {
     let style = if opts.compact {
         XmlStyle::Compact
@@ -68,25 +68,31 @@ pub fn run(opts: &DumpOptions, progress: &Progress) -> Result<()> {
         .commit()
 }
 
-/// `--repair`: the salvage is made whole in memory, then written.
+/// `--repair`: the salvage reads the input once to find what is lost, then streams the
+/// repaired metadata from it as the XML is written.
 fn run_repair(opts: &DumpOptions, style: XmlStyle, progress: &Progress) -> Result<()> {
     progress.stage("reading metadata");
     let repair = RepairOptions {
         data_block_size: opts.data_block_size,
         nr_blocks: opts.nr_blocks,
     };
-    let repaired = salvage_at(&opts.input, &repair)?;
+    let (io, repaired) = salvage_at(&opts.input, &repair)?;
     report("era_dump", &repaired);
-    let md = repaired.metadata;
-    let md = if opts.logical { md.into_logical() } else { md };
-    progress.stage_of("writing XML", entries(&md), Unit::Entries);
+    let shape = if opts.logical {
+        Shape::Logical
+    } else {
+        Shape::Full
+    };
+    progress.stage_of("writing XML", repaired.plan.entries(shape), Unit::Entries);
     let out = Output::open(opts.output.as_deref())?;
     let name = out.name().to_string();
     let mut w = Counted {
         inner: XmlWriter::new(out, style),
         progress,
     };
-    md.visit(&mut w).map_err(|e| Error::output(&name, e))?;
+    repaired
+        .stream(&io, &mut w, shape, Feed::Words)
+        .map_err(|e| Error::output(&name, e))?;
     w.inner
         .into_inner()
         .map_err(|e| Error::output(&name, e))?

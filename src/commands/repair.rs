@@ -1,15 +1,15 @@
 //! `era_repair`: damaged metadata → salvaged metadata on another device. The input is
-//! only read; the whole salvage is done before the output is touched, and then the
-//! writer writes it as `era_restore` does.
+//! only read; the salvage reads it whole once (finding everything lost) before the
+//! output is touched, and then the repaired metadata is read again from the input as it
+//! is written, as `era_restore` writes, in memory that does not grow with the origin.
 
 use super::input::open_metadata;
 use super::output::refuse_output_is_input;
 use super::progress::Progress;
 use super::restore::open_output;
 use crate::era::repair::{salvage, RepairOptions, Repaired};
-use crate::era::restore::write_metadata;
 use crate::error::Result;
-use crate::io::OpenMode;
+use crate::io::{FileIo, OpenMode};
 use std::path::{Path, PathBuf};
 
 /// What `era_repair` was asked to do.
@@ -24,10 +24,12 @@ pub struct RepairCmdOptions {
     pub quiet: bool,
 }
 
-/// Salvages the metadata at `path` (opened for reading only, exclusively).
-pub fn salvage_at(path: &Path, opts: &RepairOptions) -> Result<Repaired> {
+/// Salvages the metadata at `path` (opened for reading only, exclusively); the repaired
+/// metadata is read from the device returned with it.
+pub fn salvage_at(path: &Path, opts: &RepairOptions) -> Result<(FileIo, Repaired)> {
     let io = open_metadata(path, OpenMode::ReadExclusive)?;
-    Ok(salvage(&io, opts)?)
+    let repaired = salvage(&io, opts)?;
+    Ok((io, repaired))
 }
 
 /// Prints what the salvage could not read and what it assumed, one line each.
@@ -47,10 +49,10 @@ pub fn report(tool: &str, r: &Repaired) {
 pub fn run(opts: &RepairCmdOptions, progress: &Progress) -> Result<()> {
     refuse_output_is_input(&opts.input, Some(&opts.output))?;
     progress.stage("salvaging metadata");
-    let repaired = salvage_at(&opts.input, &opts.repair)?;
+    let (input, repaired) = salvage_at(&opts.input, &opts.repair)?;
     let out = open_output(&opts.output)?;
     progress.stage("writing metadata");
-    let summary = write_metadata(&out, &repaired.metadata)?;
+    let summary = repaired.write(&input, &out)?;
     drop(out);
     if opts.quiet {
         return Ok(());

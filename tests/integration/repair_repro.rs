@@ -9,7 +9,6 @@ use crate::repair::{folded, promise};
 use era_tools::era::check::{check, CheckOptions};
 use era_tools::era::metadata::read_superblock;
 use era_tools::era::repair::{salvage, RepairOptions};
-use era_tools::era::restore::write_metadata;
 use era_tools::io::{BlockIo, MemIo};
 use std::path::{Path, PathBuf};
 
@@ -39,7 +38,7 @@ fn keeps_promise(damaged: &str, orig: &str, data_block_size: Option<u32>) -> Vec
     )
     .unwrap_or_else(|e| panic!("{damaged}: refused: {e}"));
     let out = MemIo::new(io.nr_blocks());
-    write_metadata(&out, &r.metadata).unwrap();
+    r.write(&io, &out).unwrap();
     let eras = folded(&out);
     if let Err(e) = promise(&truth, &eras, current) {
         panic!(
