@@ -94,6 +94,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         writesets,
         eras: Eras::Versions,
         floor,
+        grow_limit: None,
     };
     let plan = assemble(io, data_block_size, salvaged, &mut notes);
     Ok(Repaired {
@@ -257,7 +258,7 @@ fn unknown_era_blocks(s: &Scan, versions: &Versions, nr_blocks: u32) -> Vec<(u64
 /// checker finds errors): a root pointing at a stale copy, a block swapped. Every
 /// version found is older than or as old as the live one, so this never raises a block
 /// beyond what its history allows but for blocks reused since; the origin size grows
-/// to the longest era array found.
+/// to the longest era array found, within [`Salvaged::grow_limit`].
 pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<String>) {
     let scan = scan(io);
     let cap = capacity(io);
@@ -276,6 +277,7 @@ pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<Str
             }
         }
     }
+    let longest = s.grow_limit.map_or(longest, |l| longest.min(u64::from(l)));
     let nr_blocks = u32::try_from(longest).map_or(s.nr_blocks, |n| n.max(s.nr_blocks));
     for &(era, nr_bits, root) in &scan.writeset_entries {
         let Ok(era) = u32::try_from(era) else {

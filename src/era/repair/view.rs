@@ -51,6 +51,11 @@ pub struct Salvaged {
     pub eras: Eras,
     /// Lower bounds for what was lost.
     pub floor: Floor,
+    /// The most blocks a longer version of the era array found on the device may grow
+    /// the origin to (`None`: no bound): where the era array's index tells its length
+    /// exactly, the larger of that and the superblock's claim, since a longer version
+    /// is then an older one, of an origin since shrunk.
+    pub grow_limit: Option<u32>,
 }
 
 /// A writeset to read: its era, its root as stated, the block holding it, and whether
@@ -102,6 +107,8 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
     let mut bitsets = size_bitsets(io, roots, sources.list, cap, losses);
     let (nr_blocks, last_suspect) = origin_size(roots, &era_extent, &bitsets, cap, losses);
     let era = read_era_array(io, roots, &era_index, nr_blocks, last_suspect);
+    let grow_limit =
+        (era_extent.exact().is_some() && !last_suspect).then_some(nr_blocks.max(roots.nr_blocks));
     let current = current_era(roots, era.max, sources.highest_key, losses);
     if let Some((src, _)) = bitsets.last_mut().filter(|(s, _)| s.current) {
         // Its era is the current era, decided once the era array is read.
@@ -144,6 +151,7 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
             current,
         },
         floor,
+        grow_limit,
     }
 }
 
@@ -401,6 +409,7 @@ pub fn assemble(
         mut writesets,
         eras,
         floor,
+        ..
     } = s;
     if let (Some(&lo), Some(&hi)) = (writesets.keys().next(), writesets.keys().next_back()) {
         let missing: Vec<u32> = (lo..=hi).filter(|e| !writesets.contains_key(e)).collect();
