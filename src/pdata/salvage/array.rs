@@ -73,11 +73,19 @@ pub fn salvage_index(io: &dyn BlockIo, root: MetaBlock, value_size: usize) -> Ar
         crate::pdata::codec::get_block(v, 0)
     });
     let pointers: BTreeMap<u64, MetaBlock> = index.entries.into_iter().collect();
+    // Sorted by block, so that only the blocks listed twice are kept in a map.
+    let mut by_block: Vec<(MetaBlock, u64)> = pointers.iter().map(|(&k, &p)| (p, k)).collect();
+    by_block.sort_unstable();
     let mut shared: HashMap<MetaBlock, Vec<u64>> = HashMap::new();
-    for (&k, &p) in &pointers {
-        shared.entry(p).or_default().push(k);
+    for pair in by_block.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            let keys = shared.entry(pair[0].0).or_default();
+            if keys.last() != Some(&pair[0].1) {
+                keys.push(pair[0].1);
+            }
+            keys.push(pair[1].1);
+        }
     }
-    shared.retain(|_, keys| keys.len() > 1);
     ArrayIndex {
         root,
         value_size,
