@@ -161,7 +161,8 @@ fn structure_blocks(md: &EraMetadata) -> u64 {
     )
 }
 
-/// [`structure_blocks`] of metadata of `nr_blocks` origin blocks with writesets of
+/// Blocks of everything but the space map (the superblock, the bitsets, the writeset
+/// tree and the era array) of metadata of `nr_blocks` origin blocks with writesets of
 /// `writeset_bits` bits each.
 pub fn structure_blocks_for(nr_blocks: u32, writeset_bits: impl Iterator<Item = u32>) -> u64 {
     let (mut bitsets, mut n) = (0, 0u64);

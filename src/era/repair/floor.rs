@@ -2,7 +2,7 @@
 //! affected block must at least have once the metadata is folded, so that
 //! `era_invalidate --written-since N` lists every block it would have listed.
 //!
-//! A bound is kept as ranges of blocks with an era, and as the [`Versions`] found on
+//! A bound is kept as ranges of blocks with an era, and as the versions found on
 //! the device (each block at least the latest era any of them gives it), never as an
 //! era per block: [`Floor::fill`] computes the bound of one run of blocks at a time.
 
