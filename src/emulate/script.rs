@@ -161,7 +161,8 @@ fn parse_line(words: &[&str]) -> Result<Command, String> {
     }
 }
 
-/// Parses a whole script.
+/// Parses a whole script. By hand, not with nom: every line is whitespace-separated
+/// words told apart by the first, which `split_whitespace` and a `match` say directly.
 pub fn parse_script(text: &str) -> Result<Vec<Line>, SyntaxError> {
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {

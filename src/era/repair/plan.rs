@@ -13,10 +13,9 @@
 
 use super::floor::Floor;
 use crate::era::ir::{EraMetadata, SuperblockIr, Visitor, Writeset, WritesetIr};
-use crate::era::ir_builder::set_range;
 use crate::era::stream::Shape;
 use crate::io::BlockIo;
-use crate::pdata::bitset::{for_each_run, mask_tail, nr_words};
+use crate::pdata::bitset::{for_each_run, mask_tail, nr_words, set_range};
 use crate::pdata::codec::{get_u32, get_u64};
 use crate::pdata::salvage::ArrayIndex;
 use crate::units::{DataBlock, Era};
