@@ -108,7 +108,8 @@ fn run_repair(
     } else {
         Shape::Full
     };
-    write_xml(opts, style, progress, repaired.plan.entries(shape), |w, name| {
+    let entries = repaired.plan.entries(shape);
+    write_xml(opts, style, progress, entries, |w, name| {
         repaired
             .stream(&io, w, shape, Feed::Words)
             .map_err(|e| Error::output(name, e))
