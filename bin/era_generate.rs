@@ -1,13 +1,13 @@
 //! `era_generate`: see `era_generate --help`.
 
 use clap::Parser;
-use era_tools::cli::{exit, generate::GenerateArgs};
-use era_tools::era::generate::generate_to_file;
+use era_tools::cli::{self, exit, generate::GenerateArgs};
+use era_tools::commands::generate;
 
 fn main() -> std::process::ExitCode {
     let args = GenerateArgs::parse();
-    let result = generate_to_file(&args.output, &args.params(), args.meta_size)
-        .map(|_| ())
-        .map_err(era_tools::Error::from);
+    let progress = cli::progress();
+    let result = generate::run(&args.options(), &progress);
+    drop(progress);
     exit::finish("era_generate", result)
 }

@@ -9,16 +9,11 @@ fn main() -> std::process::ExitCode {
     cli::signals::remove_staging_on_signals();
     let opts = args.options().unwrap_or_else(|e| e.exit());
     let progress = cli::progress();
-    let result = invalidate::run(&opts, &progress);
+    let result = invalidate::run(
+        &opts,
+        &progress,
+        &mut exit::prefixed_stderr("era_invalidate"),
+    );
     drop(progress);
-    if let Ok(outcome) = &result {
-        if outcome.beyond_current_era() {
-            eprintln!(
-                "era_invalidate: warning: --written-since {} is beyond the current era {}: \
-                 no block has been written in it yet, so the list is empty",
-                outcome.written_since, outcome.current_era
-            );
-        }
-    }
-    exit::finish("era_invalidate", result.map(|_| ()))
+    exit::finish("era_invalidate", result)
 }

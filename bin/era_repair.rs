@@ -12,7 +12,11 @@ fn main() -> std::process::ExitCode {
     } else {
         cli::progress()
     };
-    let result = repair::run(&args.options(), &progress);
+    let result = repair::run(
+        &args.options(),
+        &progress,
+        &mut exit::prefixed_stderr("era_repair"),
+    );
     drop(progress);
     exit::finish("era_repair", result)
 }

@@ -11,12 +11,9 @@ pub mod cli;
 pub mod commands;
 pub mod emulate;
 pub mod era;
-mod error;
 pub mod io;
 pub mod nbd;
 pub mod pdata;
 pub mod serve;
 pub mod units;
 pub mod xml;
-
-pub use error::{Error, Result};

@@ -4,9 +4,13 @@
 // rustdoc link.
 #![allow(rustdoc::broken_intra_doc_links)]
 
+use crate::commands::emulate::{EmulateOptions, TableOptions};
+use crate::serve::server::Options;
+use crate::serve::{DiscardMode, Limits};
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Run the dm-era target on a metadata image and an origin image: from a script
 /// (run), or live over NBD (serve, with message and status).
@@ -53,6 +57,64 @@ impl TableArgs {
     /// The cache limit in 4 KiB blocks.
     pub fn cache_blocks(&self) -> usize {
         usize::try_from(self.cache_mb.saturating_mul(256)).unwrap_or(usize::MAX)
+    }
+
+    /// The table as the command takes it.
+    pub fn table(&self) -> TableOptions {
+        TableOptions {
+            meta: self.meta.clone(),
+            origin: self.origin.clone(),
+            block_size: self.block_size.clone(),
+            length: self.length,
+            sync: !self.unsafe_no_sync,
+            cache_blocks: self.cache_blocks(),
+        }
+    }
+}
+
+impl EmulateArgs {
+    /// Whether the command is `serve` (which stops on SIGTERM and SIGINT).
+    pub fn is_serve(&self) -> bool {
+        matches!(self.command, EmulateCommand::Serve { .. })
+    }
+
+    /// The command's options.
+    pub fn options(&self) -> EmulateOptions {
+        match &self.command {
+            EmulateCommand::Run { table, script } => EmulateOptions::Run {
+                table: table.table(),
+                script: script.clone(),
+            },
+            EmulateCommand::Serve {
+                table,
+                socket,
+                listen,
+                discard,
+                handshake_limit,
+            } => EmulateOptions::Serve {
+                table: table.table(),
+                server: Options {
+                    socket: socket.clone(),
+                    listen: *listen,
+                    limits: Limits {
+                        discard: match discard {
+                            DiscardArg::Mark => DiscardMode::Mark,
+                            DiscardArg::Kernel => DiscardMode::Kernel,
+                            DiscardArg::Ignore => DiscardMode::Ignore,
+                        },
+                        handshake: Duration::from_secs(*handshake_limit),
+                    },
+                },
+            },
+            EmulateCommand::Message { socket, words } => EmulateOptions::Control {
+                socket: socket.clone(),
+                line: format!("message {}", words.join(" ")),
+            },
+            EmulateCommand::Status { socket } => EmulateOptions::Control {
+                socket: socket.clone(),
+                line: "status".into(),
+            },
+        }
     }
 }
 

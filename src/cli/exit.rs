@@ -1,7 +1,7 @@
 //! Exit codes, the same for every tool (documented in the README):
 //! 0 success, 1 failure (damaged metadata, I/O error, bad input), 2 usage error.
 
-use crate::error::Error;
+use crate::commands::error::Error;
 use std::process::ExitCode;
 
 /// Everything went well.
@@ -22,7 +22,7 @@ pub const REPAIR_HINT: &str = "the metadata is damaged: run era_repair to salvag
 pub fn finish(tool: &str, result: Result<(), Error>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::from(SUCCESS),
-        Err(Error::BrokenPipe) => ExitCode::from(FAILURE),
+        Err(Error::BrokenPipe | Error::Reported) => ExitCode::from(FAILURE),
         Err(Error::CheckFailed { damaged }) => {
             if damaged {
                 eprintln!("{tool}: {REPAIR_HINT}");

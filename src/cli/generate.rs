@@ -1,5 +1,6 @@
 //! `era_generate`'s arguments (a developer tool for tests and benchmarks).
 
+use crate::commands::generate::GenerateOptions;
 use crate::era::generate::GenerateParams;
 use clap::{Parser, ValueHint};
 use std::path::PathBuf;
@@ -50,6 +51,15 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
 }
 
 impl GenerateArgs {
+    /// The command's options.
+    pub fn options(&self) -> GenerateOptions {
+        GenerateOptions {
+            params: self.params(),
+            meta_size: self.meta_size,
+            output: self.output.clone(),
+        }
+    }
+
     /// The generator's parameters.
     pub fn params(&self) -> GenerateParams {
         GenerateParams {

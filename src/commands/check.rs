@@ -1,11 +1,10 @@
 //! `era_check`: verify metadata and report every finding, one per line.
 
-use super::input::open_metadata;
+use super::input::open_for_view;
 use super::progress::Progress;
+use crate::commands::error::{Error, Result};
 use crate::era::check::{check, CheckOptions};
 use crate::era::superblock::says_not_metadata;
-use crate::error::{Error, Result};
-use crate::io::OpenMode;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -25,12 +24,7 @@ pub struct CheckCommandOptions {
 /// Runs the check, printing findings to `report`. Fails with [`Error::CheckFailed`]
 /// when an error (or, unless ignored, a warning) was found.
 pub fn run(opts: &CheckCommandOptions, progress: &Progress, report: &mut dyn Write) -> Result<()> {
-    let mode = if opts.metadata_snapshot {
-        OpenMode::ReadShared
-    } else {
-        OpenMode::ReadExclusive
-    };
-    let io = open_metadata(&opts.input, mode)?;
+    let io = open_for_view(&opts.input, opts.metadata_snapshot)?;
     progress.stage("checking metadata");
     let outcome = check(
         &io,

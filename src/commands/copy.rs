@@ -26,9 +26,9 @@ use super::input::open_view_at;
 use super::invalidate::{Scale, Unit};
 use super::output::Output;
 use super::progress::{Progress, Unit as ProgressUnit};
+use crate::commands::error::{Error, Result};
 use crate::era::check::{check, CheckOptions};
-use crate::era::invalidate::{written_since_set, BlockSet};
-use crate::error::{Error, Result};
+use crate::era::invalidate::{written_since_set, DataBlockSet};
 use delta::{DeltaHeader, DeltaWriter};
 use pipeline::{batches, split, Piece, Shape};
 use report::push_failed;
@@ -137,7 +137,10 @@ fn origin_length(src: &Side, block_size: u32, nr_blocks: u32, length: Option<u64
 }
 
 /// The runs of `set` as byte ranges.
-fn byte_ranges<'a>(set: &'a BlockSet, scale: &'a Scale) -> impl Iterator<Item = (u64, u64)> + 'a {
+fn byte_ranges<'a>(
+    set: &'a DataBlockSet,
+    scale: &'a Scale,
+) -> impl Iterator<Item = (u64, u64)> + 'a {
     set.runs().map(|r| scale.run(r)).filter(|(b, e)| e > b)
 }
 
@@ -252,7 +255,8 @@ pub fn run(opts: &CopyOptions, progress: &Progress) -> Result<CopyReport> {
         }
         .into());
     }
-    let set = written_since_set(&io, &view, opts.written_since)?;
+    let set = written_since_set(&io, &view, opts.written_since)
+        .map_err(|e| Error::era_input(&opts.metadata, e))?;
     drop(io);
     let (block_size, nr_blocks) = (view.sb.data_block_size, view.sb.nr_blocks);
     let until = view.sb.current_era.get();
@@ -453,7 +457,7 @@ fn salvage(
 fn verify(
     src: &Side,
     dest: &Side,
-    set: &BlockSet,
+    set: &DataBlockSet,
     scale: &Scale,
     opts: &CopyOptions,
     failed: &[FailedRange],

@@ -1,24 +1,37 @@
 //! Input checks every tool makes before reading: the path exists, is not a directory,
 //! holds at least one metadata block, and is binary metadata rather than XML.
 
+use crate::commands::error::{Error, Result};
 use crate::era::metadata::{open_view, Source, View};
 use crate::era::superblock::{Superblock, SUPERBLOCK_LOCATION};
-use crate::error::{Error, Result};
 use crate::io::{BlockIo, FileIo, OpenMode};
 use crate::units::{BlockBuf, BLOCK_SIZE};
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
-/// Opens the metadata at `path` and the live view, or the held snapshot's (without an
-/// exclusive open, so that it works on a live device).
-pub fn open_view_at(path: &Path, snapshot: bool) -> Result<(FileIo, View)> {
-    let (mode, source) = if snapshot {
+/// How a reader opens the metadata for the view it reads: the live view under an
+/// exclusive open, or (`snapshot`) the held metadata snapshot's view, opened shared so
+/// that it works on a live device.
+fn read_mode(snapshot: bool) -> (OpenMode, Source) {
+    if snapshot {
         (OpenMode::ReadShared, Source::Snapshot)
     } else {
         (OpenMode::ReadExclusive, Source::Live)
-    };
+    }
+}
+
+/// Opens the metadata at `path` for reading the live view, or (`snapshot`) the held
+/// snapshot's, after the input checks.
+pub fn open_for_view(path: &Path, snapshot: bool) -> Result<FileIo> {
+    open_metadata(path, read_mode(snapshot).0)
+}
+
+/// Opens the metadata at `path` and the live view, or the held snapshot's (without an
+/// exclusive open, so that it works on a live device).
+pub fn open_view_at(path: &Path, snapshot: bool) -> Result<(FileIo, View)> {
+    let (mode, source) = read_mode(snapshot);
     let io = open_metadata(path, mode)?;
-    let view = open_view(&io, source)?;
+    let view = open_view(&io, source).map_err(|e| Error::era_input(path, e))?;
     Ok((io, view))
 }
 

@@ -9,13 +9,11 @@ mod ranges;
 pub use json::View;
 pub use offsets::{OffsetError, Scale, Unit};
 
-use super::input::open_metadata;
+use super::input::open_view_at;
 use super::output::{refuse_output_is_input, Output};
 use super::progress::Progress;
+use crate::commands::error::{Error, Result};
 use crate::era::invalidate::written_since_set;
-use crate::era::metadata::{open_view, Source};
-use crate::error::{Error, Result};
-use crate::io::OpenMode;
 use crate::xml::{push_block_run, BLOCKS_HEAD, BLOCKS_TAIL};
 use std::io::Write;
 use std::path::PathBuf;
@@ -48,35 +46,14 @@ pub struct InvalidateOptions {
     pub length: Option<u64>,
 }
 
-/// What the listing found that the user should hear about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InvalidateOutcome {
-    /// The current era of the view read.
-    pub current_era: u32,
-    /// The threshold asked for.
-    pub written_since: u32,
-}
-
-impl InvalidateOutcome {
-    /// Whether the threshold is beyond the current era, so that no block can qualify.
-    pub fn beyond_current_era(&self) -> bool {
-        self.written_since > self.current_era
-    }
-}
-
 /// Runs the listing. The set of blocks is computed as bitsets straight from the disk
 /// ([`written_since_set`]) and its runs are formatted in parallel chunks, written in
-/// order.
-pub fn run(opts: &InvalidateOptions, progress: &Progress) -> Result<InvalidateOutcome> {
+/// order. A threshold beyond the current era (so that the list is empty) is warned of on
+/// `report`.
+pub fn run(opts: &InvalidateOptions, progress: &Progress, report: &mut dyn Write) -> Result<()> {
     refuse_output_is_input(&opts.input, opts.output.as_deref())?;
     progress.stage("reading metadata");
-    let (mode, source) = if opts.metadata_snapshot {
-        (OpenMode::ReadShared, Source::Snapshot)
-    } else {
-        (OpenMode::ReadExclusive, Source::Live)
-    };
-    let io = open_metadata(&opts.input, mode)?;
-    let view = open_view(&io, source).map_err(Error::from)?;
+    let (io, view) = open_view_at(&opts.input, opts.metadata_snapshot)?;
     let sb = &view.sb;
     let header = json::Header {
         view: if opts.metadata_snapshot {
@@ -89,7 +66,8 @@ pub fn run(opts: &InvalidateOptions, progress: &Progress) -> Result<InvalidateOu
         current_era: sb.current_era.get(),
         written_since: opts.written_since,
     };
-    let set = written_since_set(&io, &view, opts.written_since).map_err(Error::from)?;
+    let set = written_since_set(&io, &view, opts.written_since)
+        .map_err(|e| Error::era_input(&opts.input, e))?;
     drop(io);
     let scale = Scale::new(opts.unit, header.block_size, header.nr_blocks, opts.length)?;
     let mut out = Output::open(opts.output.as_deref())?;
@@ -115,8 +93,14 @@ pub fn run(opts: &InvalidateOptions, progress: &Progress) -> Result<InvalidateOu
     };
     written.map_err(|e| Error::output(&name, e))?;
     out.commit()?;
-    Ok(InvalidateOutcome {
-        current_era: header.current_era,
-        written_since: opts.written_since,
-    })
+    if opts.written_since > header.current_era {
+        // A warning that cannot be printed is no reason to fail the listing.
+        let _ = writeln!(
+            report,
+            "warning: --written-since {} is beyond the current era {}: \
+             no block has been written in it yet, so the list is empty",
+            opts.written_since, header.current_era
+        );
+    }
+    Ok(())
 }

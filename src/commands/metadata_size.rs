@@ -1,7 +1,7 @@
 //! `era_metadata_size`: the metadata device size a target needs (era::sizing).
 
+use crate::commands::error::{Error, Result};
 use crate::era::sizing::{human_bytes, MetadataSize};
-use crate::error::{Error, Result};
 use crate::units::ORIGIN_BLOCKS_LIMIT;
 use std::io::Write;
 

@@ -5,6 +5,9 @@ pub mod check;
 pub mod copy;
 mod counted;
 pub mod dump;
+pub mod emulate;
+pub mod error;
+pub mod generate;
 pub(crate) mod input;
 pub mod invalidate;
 pub mod metadata_size;
@@ -12,3 +15,5 @@ pub(crate) mod output;
 pub mod progress;
 pub mod repair;
 pub mod restore;
+
+pub use error::{Error, Result};

@@ -9,8 +9,8 @@ mod staged;
 
 use super::output::refuse_output_is_input;
 use super::progress::{Progress, Unit};
+use crate::commands::error::{Error, Result};
 use crate::era::restore::StreamWriter;
-use crate::error::{Error, Result};
 use crate::io::{BlockIo, FileIo, OpenMode};
 use crate::xml::read_xml;
 use staged::StagedIo;
@@ -83,7 +83,7 @@ pub fn run(opts: &RestoreOptions, progress: &Progress) -> Result<()> {
     let mut writer = StreamWriter::new(io, HOLD_BLOCKS);
     if let Err(source) = read_xml(input, &mut writer) {
         return Err(match writer.take_failure() {
-            Some(e) => Error::Era(e),
+            Some(e) => Error::era_output(&opts.input, &opts.output, e),
             None => Error::Xml {
                 path: opts.input.clone(),
                 source,
@@ -91,7 +91,9 @@ pub fn run(opts: &RestoreOptions, progress: &Progress) -> Result<()> {
         });
     }
     progress.stage("writing metadata");
-    writer.finish()?;
+    writer
+        .finish()
+        .map_err(|e| Error::era_output(&opts.input, &opts.output, e))?;
     if let Some(staged) = staged {
         progress.stage("copying into the output");
         staged

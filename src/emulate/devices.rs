@@ -5,11 +5,12 @@
 use super::origin::FileOrigin;
 use super::{Error, Result};
 use crate::era::sizing::MetadataSize;
-use crate::io::{lock, BlockIo, FileIo, OpenMode};
+use crate::io::alias::ImageId;
+use crate::io::{open_held, BlockIo, FileIo, OpenMode};
 use crate::pdata::read_block;
 use crate::units::MetaBlock;
 use std::io;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 /// The opened devices of a table.
@@ -17,16 +18,6 @@ use std::path::Path;
 pub struct Devices {
     pub meta: FileIo,
     pub origin: FileOrigin,
-}
-
-/// Identifies the storage behind a path: the device number of a block device, else the
-/// file's device and inode.
-fn identity(m: &std::fs::Metadata) -> (u64, u64) {
-    if m.file_type().is_block_device() {
-        (m.rdev(), 0)
-    } else {
-        (m.dev(), m.ino())
-    }
 }
 
 /// Opens `meta` and `origin` read-write and exclusively. `sync` makes the origin's
@@ -50,17 +41,22 @@ pub fn open_devices(meta: &Path, origin: &Path, sync: bool) -> Result<Devices> {
             origin.display()
         )));
     }
-    if identity(&m) == identity(&o) {
+    if ImageId::of(&m).same(&ImageId::of(&o)) {
         return Err(Error::BadTable(format!(
             "the metadata device {} and the data device {} are the same {}: the first write would destroy the metadata",
             meta.display(),
             origin.display(),
-            if m.file_type().is_block_device() { "device" } else { "file" },
+            match (m.file_type().is_block_device(), o.file_type().is_block_device()) {
+                (true, true) => "device",
+                (false, false) => "file",
+                _ => "image (a loop device and its backing file)",
+            },
         )));
     }
     let meta_io = FileIo::open(meta, OpenMode::WriteExclusive)
         .map_err(|e| open_error("metadata device", meta, e))?;
-    let origin_io = open_origin(origin, o.file_type().is_block_device(), sync)
+    let origin_io = open_held(origin, &o, OpenMode::WriteExclusive, false)
+        .and_then(|file| FileOrigin::new(file, sync))
         .map_err(|e| open_error("data device", origin, e))?;
     Ok(Devices {
         meta: meta_io,
@@ -81,27 +77,6 @@ fn open_error(what: &str, path: &Path, e: io::Error) -> Error {
         e.to_string()
     };
     Error::BadTable(format!("Error opening {what} {}: {why}", path.display()))
-}
-
-/// Opens the origin read-write: a block device with `O_EXCL`, a file with an exclusive
-/// lock.
-fn open_origin(path: &Path, is_block_device: bool, sync: bool) -> io::Result<FileOrigin> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true).write(true);
-    if is_block_device {
-        opts.custom_flags(libc::O_EXCL);
-    }
-    let file = opts.open(path).map_err(|e| {
-        if e.raw_os_error() == Some(libc::EBUSY) {
-            io::Error::new(io::ErrorKind::ResourceBusy, "in use by another program")
-        } else {
-            e
-        }
-    })?;
-    if !is_block_device {
-        lock(&file, OpenMode::WriteExclusive)?;
-    }
-    FileOrigin::new(file, sync)
 }
 
 /// Refuses to format a metadata device too small for a table of `length` sectors in

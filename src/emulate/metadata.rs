@@ -5,10 +5,11 @@
 use super::{Error, Result};
 use crate::era::superblock::{Superblock, WritesetRoot, SUPERBLOCK_LOCATION, WRITESET_ROOT_SIZE};
 use crate::io::BlockIo;
+use crate::pdata::array_cow;
+use crate::pdata::bitset::cow as bitset_cow;
 use crate::pdata::btree::cow::{self as btree_cow, ArrayRoots, ARRAY_INDEX_TREE};
 use crate::pdata::checksum::BlockKind;
 use crate::pdata::transaction::TransactionManager;
-use crate::pdata::{array_cow, bitset_cow};
 use crate::pdata::{narrow, read_block};
 use crate::units::{BlockBuf, MetaBlock};
 use crate::units::{DataBlock, Era};
@@ -21,11 +22,6 @@ pub const WRITESET_TREE: ArrayRoots = ArrayRoots {
 };
 
 const ERA_SIZE: usize = 4;
-
-/// Words of a bitset of `nr_bits` bits.
-pub fn nr_words(nr_bits: u32) -> u64 {
-    (nr_bits as u64).div_ceil(64)
-}
 
 /// In-core copy of the metadata fields and the open transaction.
 #[derive(Debug)]

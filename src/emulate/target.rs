@@ -123,16 +123,6 @@ impl std::fmt::Debug for Target {
     }
 }
 
-/// Parses a block size as the kernel's `sscanf("%u%c")` would accept it.
-pub fn parse_block_size(s: &str) -> Result<u32> {
-    let t = s.trim_start();
-    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::BadTable("Error parsing block size".into()));
-    }
-    t.parse::<u32>()
-        .map_err(|_| Error::BadTable("Error parsing block size".into()))
-}
-
 /// The constructor's block-size rule (target.md §2, check 7): a positive multiple of 8.
 pub fn check_block_size(block_size: u32) -> Result<()> {
     if block_size == 0 || !block_size.is_multiple_of(8) {

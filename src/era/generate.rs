@@ -7,12 +7,11 @@
 //! draws from its own generator seeded from `(seed, stream, chunk)`.
 
 use super::ir::{EraMetadata, SuperblockIr, Writeset};
-use super::restore::{blocks_needed, check_geometry, validate, write_metadata, WriteSummary};
+use super::restore::{check_geometry, validate};
 use super::{Error, Result};
-use crate::io::{FileIo, OpenMode};
-use crate::units::{Era, BLOCK_SIZE};
+use crate::pdata::bitset::nr_words;
+use crate::units::Era;
 use rayon::prelude::*;
-use std::path::Path;
 
 /// Values drawn per generator (one chunk of work).
 const CHUNK: usize = 64 * 1024;
@@ -84,7 +83,7 @@ pub fn generate(p: &GenerateParams) -> Result<EraMetadata> {
     let threshold = (p.density * 4_294_967_296.0) as u64;
     let writesets = (0..p.nr_writesets)
         .map(|i| {
-            let mut bits = vec![0u64; n.div_ceil(64)];
+            let mut bits = vec![0u64; nr_words(n as u64) as usize];
             bits.par_chunks_mut(CHUNK / 64)
                 .enumerate()
                 .for_each(|(ci, words)| {
@@ -117,45 +116,6 @@ pub fn generate(p: &GenerateParams) -> Result<EraMetadata> {
     };
     validate(&md)?;
     Ok(md)
-}
-
-/// Writes `md` to the file at `path`, creating it or extending it to at least
-/// `min_size` bytes and at least the size the metadata needs (an existing larger file
-/// keeps its size; a block device is written as it is).
-pub fn write_to_file(path: &Path, md: &EraMetadata, min_size: Option<u64>) -> Result<WriteSummary> {
-    validate(md)?;
-    let needed = blocks_needed(md).ok_or_else(|| Error::InvalidInput {
-        reason: "the metadata is larger than any metadata device can hold".into(),
-    })? * BLOCK_SIZE as u64;
-    let file_err = |source| Error::File {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(file_err)?;
-    let meta = file.metadata().map_err(file_err)?;
-    let want = needed.max(min_size.unwrap_or(0));
-    // Only regular files are sized; a block device keeps its size (and the writer says
-    // if it is too small).
-    if meta.is_file() && meta.len() < want {
-        file.set_len(want).map_err(file_err)?;
-    }
-    drop(file);
-    let io = FileIo::open(path, OpenMode::WriteExclusive).map_err(file_err)?;
-    write_metadata(&io, md)
-}
-
-/// Generates metadata and writes it to `path` (see [`write_to_file`]).
-pub fn generate_to_file(
-    path: &Path,
-    p: &GenerateParams,
-    min_size: Option<u64>,
-) -> Result<WriteSummary> {
-    write_to_file(path, &generate(p)?, min_size)
 }
 
 #[cfg(test)]

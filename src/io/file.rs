@@ -12,7 +12,9 @@ use super::alias::hold_loop_devices;
 use super::aligned::with_bounce;
 use super::{check_bounds, BlockIo};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
-use std::fs::{File, OpenOptions, TryLockError};
+use rustix::fs::OFlags;
+use rustix::io::Errno;
+use std::fs::{File, Metadata, OpenOptions, TryLockError};
 use std::io;
 use std::os::unix::fs::{FileExt, FileTypeExt, OpenOptionsExt};
 use std::path::Path;
@@ -50,28 +52,10 @@ impl FileIo {
     pub fn open(path: &Path, mode: OpenMode) -> io::Result<FileIo> {
         let meta = std::fs::metadata(path)?;
         let is_block_device = meta.file_type().is_block_device();
-        let mut opts = OpenOptions::new();
-        opts.read(true);
-        if mode == OpenMode::WriteExclusive {
-            opts.write(true);
-        }
-        if is_block_device {
-            let excl = if mode == OpenMode::ReadShared {
-                0
-            } else {
-                libc::O_EXCL
-            };
-            opts.custom_flags(libc::O_DIRECT | excl);
-        }
-        let file = opts
-            .open(path)
-            .map_err(|e| open_error(is_block_device, e))?;
+        let file = open_held(path, &meta, mode, true)?;
         let mut loops = Vec::new();
-        if !is_block_device {
-            lock(&file, mode)?;
-            if mode == OpenMode::WriteExclusive {
-                loops = hold_loop_devices(&file.metadata()?)?;
-            }
+        if !is_block_device && mode == OpenMode::WriteExclusive {
+            loops = hold_loop_devices(&file.metadata()?)?;
         }
         let bytes = if is_block_device {
             use std::io::Seek;
@@ -132,14 +116,48 @@ impl FileIo {
     }
 }
 
+/// Opens `path` (whose metadata is `meta`) and holds it as `mode` says: a block device
+/// with `O_EXCL` (none for [`OpenMode::ReadShared`]) and, when `direct`, `O_DIRECT`; a
+/// regular file under the [`lock`] of `mode`. It is opened for writing only in
+/// [`OpenMode::WriteExclusive`]. A device or file that another program holds is a
+/// `ResourceBusy` error saying so, without the path (the caller names it).
+pub fn open_held(path: &Path, meta: &Metadata, mode: OpenMode, direct: bool) -> io::Result<File> {
+    let is_block_device = meta.file_type().is_block_device();
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    if mode == OpenMode::WriteExclusive {
+        opts.write(true);
+    }
+    if is_block_device {
+        let excl = if mode == OpenMode::ReadShared {
+            OFlags::empty()
+        } else {
+            OFlags::EXCL
+        };
+        let direct = if direct {
+            OFlags::DIRECT
+        } else {
+            OFlags::empty()
+        };
+        opts.custom_flags((direct | excl).bits().cast_signed());
+    }
+    let file = opts
+        .open(path)
+        .map_err(|e| open_error(is_block_device, direct, e))?;
+    if !is_block_device {
+        lock(&file, mode)?;
+    }
+    Ok(file)
+}
+
 /// Explains the open errors a user can act on (without the path: the caller names it).
-fn open_error(is_block_device: bool, e: io::Error) -> io::Error {
-    match e.raw_os_error() {
-        Some(libc::EBUSY) if is_block_device => io::Error::new(
+fn open_error(is_block_device: bool, direct: bool, e: io::Error) -> io::Error {
+    match Errno::from_io_error(&e) {
+        Some(Errno::BUSY) if is_block_device => io::Error::new(
             io::ErrorKind::ResourceBusy,
             "in use by another program (a live era target holds its metadata device exclusively; era_dump and era_invalidate can read a live device through --metadata-snapshot)",
         ),
-        Some(libc::EINVAL) if is_block_device => io::Error::new(
+        Some(Errno::INVAL) if is_block_device && direct => io::Error::new(
             io::ErrorKind::Unsupported,
             "the device refuses direct I/O (O_DIRECT), which the era tools need so that they never read stale metadata from the page cache",
         ),

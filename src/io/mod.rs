@@ -12,7 +12,7 @@ mod file;
 mod mem;
 pub mod staging;
 
-pub use file::{lock, FileIo, OpenMode};
+pub use file::{lock, open_held, FileIo, OpenMode};
 pub use mem::MemIo;
 
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};

@@ -277,7 +277,7 @@ mod tests {
         point(&io, root, 1, child(&io, root, 0));
         let e = ArrayReader::open(&io, root, len.into(), 4).err().unwrap();
         assert!(matches!(e, Error::Cycle { .. }), "{e}");
-        assert_eq!(e.block(), child(&io, root, 0));
+        assert_eq!(e.block(), Some(child(&io, root, 0)));
         assert!(
             e.to_string().ends_with(&format!(
                 "from entry 0 of node {root} and from entry 1 of node {root}"

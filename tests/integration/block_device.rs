@@ -50,7 +50,7 @@ impl Loop {
     fn hold(&self) -> std::fs::File {
         std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_EXCL)
+            .custom_flags(rustix::fs::OFlags::EXCL.bits().cast_signed())
             .open(&self.dev)
             .unwrap()
     }
@@ -243,7 +243,7 @@ fn a_device_under_another_name_is_not_the_output() {
     let dir = tempfile::tempdir().unwrap();
     let node = dir.path().join("node");
     let rdev = std::fs::metadata(&lo.dev).unwrap().rdev();
-    let (major, minor) = (libc::major(rdev), libc::minor(rdev));
+    let (major, minor) = (rustix::fs::major(rdev), rustix::fs::minor(rdev));
     let made = std::process::Command::new("mknod")
         .arg(&node)
         .args(["b", &major.to_string(), &minor.to_string()])
@@ -333,5 +333,34 @@ fn a_held_device_is_not_written_as_an_output() {
         assert!(err.contains("in use"), "{tool}: {err}");
         let now = std::fs::read(lo.image.path()).unwrap();
         assert!(now == before, "{tool} wrote the held device");
+    }
+}
+
+/// A loop device and its backing file are one image: `era_emulate` refuses them as the
+/// metadata and the origin of one table, either way round, and writes neither.
+#[test]
+fn a_loop_device_and_its_backing_file_are_not_two_devices_of_a_table() {
+    let Some(lo) = Loop::attach("crash") else {
+        return;
+    };
+    let backing = lo.image.path().to_path_buf();
+    let before = std::fs::read(&backing).unwrap();
+    for (meta, origin) in [(&lo.dev, &backing), (&backing, &lo.dev)] {
+        let o = Command::cargo_bin("era_emulate")
+            .unwrap()
+            .args(["run", "--block-size", "8", "--meta"])
+            .arg(meta)
+            .arg("--origin")
+            .arg(origin)
+            .write_stdin("write 0 8\n")
+            .output()
+            .unwrap();
+        let (code, _, err) = outcome(&o);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains("are the same image (a loop device and its backing file)"),
+            "{err}"
+        );
+        assert!(std::fs::read(&backing).unwrap() == before, "written: {err}");
     }
 }

@@ -3,7 +3,7 @@
 //! after a run that completed.
 
 use super::error::CopyError;
-use crate::error::Result;
+use crate::commands::error::Result;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;

@@ -1,5 +1,4 @@
 use super::*;
-use crate::era::metadata::{open_view, read_metadata, Source};
 
 fn params() -> GenerateParams {
     GenerateParams {
@@ -90,28 +89,4 @@ fn bad_parameters_are_refused() {
             "{p:?}"
         );
     }
-}
-
-#[test]
-fn a_generated_file_reads_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("meta");
-    let p = GenerateParams {
-        nr_blocks: 5000,
-        ..params()
-    };
-    let s = generate_to_file(&path, &p, None).unwrap();
-    let len = std::fs::metadata(&path).unwrap().len();
-    assert_eq!(Some(len), bytes_needed_for(&p));
-    assert_eq!(s.blocks_managed * 4096, len);
-    let io = FileIo::open(&path, OpenMode::ReadShared).unwrap();
-    let view = open_view(&io, Source::Live).unwrap();
-    assert_eq!(read_metadata(&io, &view).unwrap(), generate(&p).unwrap());
-    // A larger minimum size is honoured.
-    generate_to_file(&path, &p, Some(1 << 20)).unwrap();
-    assert_eq!(std::fs::metadata(&path).unwrap().len(), 1 << 20);
-}
-
-fn bytes_needed_for(p: &GenerateParams) -> Option<u64> {
-    crate::era::restore::bytes_needed(&generate(p).unwrap())
 }

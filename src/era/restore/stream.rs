@@ -21,17 +21,17 @@ use super::held::HeldIo;
 use super::writesets::Placement;
 use super::{Error, Result, WriteSummary};
 use crate::era::interrupted::interrupted_marker;
-use crate::era::ir::{SuperblockIr, Visitor, WritesetIr};
-use crate::era::ir_builder::{set_range, BuildError, Checker, Stage};
+use crate::era::ir::{visit_runs, SuperblockIr, Visitor, WritesetIr};
+use crate::era::ir_builder::{BuildError, Checker, Stage};
 use crate::era::superblock::{Superblock, WritesetRoot, SUPERBLOCK_LOCATION, WRITESET_ROOT_SIZE};
 use crate::era::writeset::writeset_eras_fault;
 use crate::io::BlockIo;
 use crate::pdata::alloc::BlockAllocator;
-use crate::pdata::bitset::{mask_tail, nr_words};
+use crate::pdata::bitset::{mask_tail, nr_words, or_words, set_range};
 use crate::pdata::btree::BtreeBuilder;
 use crate::pdata::space_map::{managed_blocks, write_space_map};
 use crate::pdata::write_block;
-use crate::units::{DataBlock, MetaBlock};
+use crate::units::{DataBlock, MetaBlock, BLOCK_SIZE};
 
 /// Why a [`StreamWriter`] stopped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +99,25 @@ impl<'a> StreamWriter<'a> {
     /// Whether the output is still written: nothing failed, no check failed.
     fn writing(&self) -> bool {
         self.failure.is_none() && self.eras_fault.is_none() && self.later.is_none()
+    }
+
+    /// A check's refusal: a device too small for the metadata is the output's fault,
+    /// kept for [`StreamWriter::take_failure`] as a failed write is; anything else is
+    /// the input's.
+    fn refused(&mut self, e: BuildError) -> StreamError {
+        if let BuildError::DeviceTooSmall {
+            needed_bytes,
+            device_bytes,
+        } = e
+        {
+            self.failure = Some(Error::DeviceTooSmall {
+                needed_bytes,
+                needed_blocks: needed_bytes / BLOCK_SIZE as u64,
+                device_bytes,
+            });
+            return StreamError::WriteFailed;
+        }
+        StreamError::Build(e)
     }
 
     /// Keeps the error of a write, if any, for [`StreamWriter::take_failure`].
@@ -204,7 +223,9 @@ impl Visitor for StreamWriter<'_> {
     type Error = StreamError;
 
     fn superblock_begin(&mut self, sb: &SuperblockIr) -> std::result::Result<(), StreamError> {
-        self.checks.superblock_begin(sb)?;
+        self.checks
+            .superblock_begin(sb)
+            .map_err(|e| self.refused(e))?;
         self.era_array = Some(EraArrayWriter::new(sb.nr_blocks));
         // Block 0 first: the mark of a restore under way.
         let r = write_block(&self.io, SUPERBLOCK_LOCATION, &interrupted_marker())
@@ -216,7 +237,9 @@ impl Visitor for StreamWriter<'_> {
     }
 
     fn writeset_begin(&mut self, ws: &WritesetIr) -> std::result::Result<(), StreamError> {
-        self.checks.writeset_begin(ws)?;
+        self.checks
+            .writeset_begin(ws)
+            .map_err(|e| self.refused(e))?;
         self.open = Some(Open {
             era: ws.era.get(),
             nr_bits: ws.nr_bits,
@@ -227,7 +250,10 @@ impl Visitor for StreamWriter<'_> {
     }
 
     fn writeset_run(&mut self, begin: DataBlock, len: u32) -> std::result::Result<(), StreamError> {
-        let end = self.checks.writeset_run(begin, len)?;
+        let end = self
+            .checks
+            .writeset_run(begin, len)
+            .map_err(|e| self.refused(e))?;
         let begin = begin.get();
         if let Some(open) = &mut self.open {
             set_range(&mut open.words, u64::from(begin), u64::from(end));
@@ -247,25 +273,17 @@ impl Visitor for StreamWriter<'_> {
             && words.len() as u64 == nr_words(u64::from(nr_bits));
         if !whole {
             // Any other shape goes run by run, checked as such.
-            let mut result = Ok(());
-            crate::pdata::bitset::for_each_run(words, u64::from(nr_bits), |b, e| {
-                if result.is_ok() {
-                    result = self.writeset_run(DataBlock::new(b as u32), (e - b) as u32);
-                }
-            });
-            return result;
+            return visit_runs(words, nr_bits, |b, len| self.writeset_run(b, len));
         }
         if let Some(open) = &mut self.open {
-            for (dst, src) in open.words.iter_mut().zip(words) {
-                *dst |= src;
-            }
+            or_words(&mut open.words, words);
             mask_tail(&mut open.words, u64::from(nr_bits));
         }
         Ok(())
     }
 
     fn writeset_end(&mut self) -> std::result::Result<(), StreamError> {
-        self.checks.writeset_end()?;
+        self.checks.writeset_end().map_err(|e| self.refused(e))?;
         let Some(open) = self.open.take() else {
             return Ok(());
         };
@@ -283,7 +301,7 @@ impl Visitor for StreamWriter<'_> {
     }
 
     fn era_array_begin(&mut self) -> std::result::Result<(), StreamError> {
-        self.checks.era_array_begin()?;
+        self.checks.era_array_begin().map_err(|e| self.refused(e))?;
         let mut eras: Vec<u64> = self
             .checks
             .writeset_eras
@@ -300,7 +318,7 @@ impl Visitor for StreamWriter<'_> {
     }
 
     fn eras(&mut self, first: DataBlock, eras: &[u32]) -> std::result::Result<(), StreamError> {
-        self.checks.eras(first, eras)?;
+        self.checks.eras(first, eras).map_err(|e| self.refused(e))?;
         let first = first.get();
         let current = self.checks.superblock.current_era;
         if let Some(i) = eras.iter().position(|&e| e > current.get()) {
@@ -320,11 +338,11 @@ impl Visitor for StreamWriter<'_> {
     }
 
     fn era_array_end(&mut self) -> std::result::Result<(), StreamError> {
-        Ok(self.checks.era_array_end()?)
+        self.checks.era_array_end().map_err(|e| self.refused(e))
     }
 
     fn superblock_end(&mut self) -> std::result::Result<(), StreamError> {
-        Ok(self.checks.superblock_end()?)
+        self.checks.superblock_end().map_err(|e| self.refused(e))
     }
 }
 

@@ -406,3 +406,88 @@ fn logical_compact_is_accepted_and_documented() {
         "{help}"
     );
 }
+
+/// Damaged metadata is named: the file, then the block, in every reader's message.
+#[test]
+fn damage_names_the_file_and_the_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let damaged = damaged_example(dir.path(), 9);
+    let path = damaged.display().to_string();
+    for (name, args) in [
+        ("era_dump", &[][..]),
+        ("era_invalidate", &["--written-since", "1"][..]),
+    ] {
+        let (code, _, err) = run(name, args, &damaged);
+        assert_eq!(code, 1, "{name}: {err}");
+        let named = format!("{name}: {path}: block 9: array block: bad checksum");
+        assert!(err.starts_with(&named), "{name}: {err}");
+    }
+}
+
+/// A metadata error of era_restore and era_repair says which side it is: the input is
+/// named as it is, a failure to write the output is "writing OUTPUT".
+#[test]
+fn restore_and_repair_tell_the_input_from_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/example/meta.img");
+    let xml = dir.path().join("in.xml");
+    let (code, _, err) = run_to_file("era_dump", &[], &xml, &example);
+    assert_eq!(code, 0, "{err}");
+    let small = dir.path().join("small.img");
+    std::fs::File::create(&small)
+        .unwrap()
+        .set_len(8192)
+        .unwrap();
+    let writing = format!(
+        "writing {}: the metadata device is too small",
+        small.display()
+    );
+    // The output is too small.
+    let out = tool("era_restore")
+        .arg("-i")
+        .arg(&xml)
+        .arg("-o")
+        .arg(&small)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.starts_with(&format!("era_restore: {writing}")), "{err}");
+    let out = tool("era_repair")
+        .arg("-i")
+        .arg(&example)
+        .arg("-o")
+        .arg(&small)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.starts_with(&format!("era_repair: {writing}")), "{err}");
+    // The input describes metadata that cannot be: named after the input.
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(
+        &bad,
+        "<superblock uuid=\"\" block_size=\"8\" nr_blocks=\"16\" current_era=\"1\">\n<writeset era=\"2\" nr_bits=\"16\">\n",
+    )
+    .unwrap();
+    let big = dir.path().join("big.img");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    let out = tool("era_restore")
+        .arg("-i")
+        .arg(&bad)
+        .arg("-o")
+        .arg(&big)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with(&format!("era_restore: {}: line 2", bad.display())),
+        "{err}"
+    );
+    assert!(!err.contains("writing"), "{err}");
+}

@@ -8,9 +8,28 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The metadata is damaged or inconsistent.
-    #[error(transparent)]
-    Era(#[from] crate::era::Error),
+    /// The metadata read from `path` is damaged or inconsistent, or could not be read
+    /// (the error names the block where there is one).
+    #[error("{}: {source}", path.display())]
+    Era {
+        path: PathBuf,
+        #[source]
+        source: crate::era::Error,
+    },
+    /// The metadata could not be written to the output `path`: the device is too small,
+    /// or a block could not be written.
+    #[error("writing {}: {source}", path.display())]
+    EraOutput {
+        path: PathBuf,
+        #[source]
+        source: crate::era::Error,
+    },
+    /// Generator parameters that describe no metadata (`era_generate`).
+    #[error("{source}")]
+    BadParams {
+        #[source]
+        source: crate::era::Error,
+    },
     /// The input is not something the tool can read (missing, a directory, too small,
     /// XML where binary metadata is expected…).
     #[error("{path}: {reason}")]
@@ -24,7 +43,7 @@ pub enum Error {
     },
     /// Block runs cannot be turned into the offsets asked for.
     #[error(transparent)]
-    Offsets(#[from] crate::commands::invalidate::OffsetError),
+    Offsets(#[from] super::invalidate::OffsetError),
     /// The XML input is not era metadata as `era_dump` writes it.
     #[error("{path}: {source}")]
     Xml {
@@ -53,7 +72,7 @@ pub enum Error {
     BrokenPipe,
     /// `era_copy` refused or failed.
     #[error(transparent)]
-    Copy(#[from] crate::commands::copy::CopyError),
+    Copy(#[from] super::copy::CopyError),
     /// The request cannot be met whatever the input (exit status 2, as a usage error).
     #[error("{0}")]
     Usage(String),
@@ -61,6 +80,10 @@ pub enum Error {
     /// of them is an error, not only a warning, and the findings were printed.
     #[error("the metadata has errors")]
     CheckFailed { damaged: bool },
+    /// Some of the work failed and every failure was already reported, each on its own
+    /// line (`era_emulate run`'s script commands): nothing more is printed.
+    #[error("a command failed")]
+    Reported,
     /// The emulated target refused or failed (`era_emulate`).
     #[error(transparent)]
     Emulate(#[from] crate::emulate::Error),
@@ -97,9 +120,31 @@ impl Error {
     /// not an I/O error, a missing file or a usage error.
     pub fn is_damage(&self) -> bool {
         match self {
-            Error::Era(e) => e.is_damage(),
+            Error::Era { source, .. } => source.is_damage(),
             Error::CheckFailed { damaged } => *damaged,
             _ => false,
+        }
+    }
+
+    /// An error reading the metadata at `path` (or, for `era_restore`, the metadata the
+    /// XML at `path` describes).
+    pub fn era_input(path: &Path, source: crate::era::Error) -> Error {
+        Error::Era {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// An error writing the metadata to the output `path`. Metadata that cannot be
+    /// written whatever the output ([`crate::era::Error::InvalidInput`]) is the input's
+    /// fault, and is named after `input`.
+    pub fn era_output(input: &Path, path: &Path, source: crate::era::Error) -> Error {
+        if matches!(source, crate::era::Error::InvalidInput { .. }) {
+            return Error::era_input(input, source);
+        }
+        Error::EraOutput {
+            path: path.to_path_buf(),
+            source,
         }
     }
 
