@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(repaired) = salvage(&d.io, &opts) else {
         return;
     };
-    let md = &repaired.metadata;
+    let md = &repaired.metadata(&d.io);
     if let Err(e) = validate(md) {
         panic!("the salvage returned invalid metadata: {e}");
     }

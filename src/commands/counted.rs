@@ -2,19 +2,13 @@
 //! era-array entries) it has passed on as progress.
 
 use super::progress::Progress;
-use crate::era::ir::{EraMetadata, SuperblockIr, Visitor, WritesetIr};
+use crate::era::ir::{SuperblockIr, Visitor, WritesetIr};
 use crate::units::DataBlock;
 
 /// Forwards to `inner`, counting on `progress`.
 pub struct Counted<'a, V> {
     pub inner: V,
     pub progress: &'a Progress,
-}
-
-/// The entries a visit of `md` passes: every writeset bit and every era-array entry.
-pub fn entries(md: &EraMetadata) -> u64 {
-    let bits: u64 = md.writesets.iter().map(|w| u64::from(w.nr_bits)).sum();
-    bits + md.era_array.len() as u64
 }
 
 impl<V: Visitor> Visitor for Counted<'_, V> {

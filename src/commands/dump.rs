@@ -1,12 +1,12 @@
 //! `era_dump`: binary metadata → XML.
 
-use super::counted::{entries, Counted};
+use super::counted::Counted;
 use super::input::open_view_at;
 use super::output::{refuse_output_is_input, Output};
 use super::progress::{Progress, Unit};
 use super::repair::{report_salvage, salvage_at};
 use crate::commands::error::{Error, Result};
-use crate::era::repair::RepairOptions;
+use crate::era::repair::{Feed, RepairOptions};
 use crate::era::stream::{MetadataStream, Shape, StreamError};
 use crate::xml::{XmlStyle, XmlWriter};
 use std::io::Write;
@@ -32,7 +32,8 @@ pub struct DumpOptions {
 }
 
 /// Runs the dump: streamed from the disk as it is read, or, with `repair`, salvaged
-/// whole in memory first (what the salvage could not read is printed on `report`).
+/// first (every block read once to find what is lost) and then streamed (what the
+/// salvage could not read is printed on `report`).
 pub fn run(opts: &DumpOptions, progress: &Progress, report: &mut dyn Write) -> Result<()> {
     let style = if opts.compact {
         XmlStyle::Compact
@@ -87,7 +88,8 @@ fn write_xml(
         .commit()
 }
 
-/// `--repair`: the salvage is made whole in memory, then written.
+/// `--repair`: the salvage reads the input once to find what is lost, then streams the
+/// repaired metadata from it as the XML is written.
 fn run_repair(
     opts: &DumpOptions,
     style: XmlStyle,
@@ -99,11 +101,17 @@ fn run_repair(
         data_block_size: opts.data_block_size,
         nr_blocks: opts.nr_blocks,
     };
-    let repaired = salvage_at(&opts.input, &repair)?;
+    let (io, repaired) = salvage_at(&opts.input, &repair)?;
     report_salvage(report, &repaired);
-    let md = repaired.metadata;
-    let md = if opts.logical { md.into_logical() } else { md };
-    write_xml(opts, style, progress, entries(&md), |w, name| {
-        md.visit(w).map_err(|e| Error::output(name, e))
+    let shape = if opts.logical {
+        Shape::Logical
+    } else {
+        Shape::Full
+    };
+    let entries = repaired.plan.entries(shape);
+    write_xml(opts, style, progress, entries, |w, name| {
+        repaired
+            .stream(&io, w, shape, Feed::Words)
+            .map_err(|e| Error::output(name, e))
     })
 }

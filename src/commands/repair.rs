@@ -1,6 +1,7 @@
 //! `era_repair`: damaged metadata → salvaged metadata on another device. The input is
-//! only read; the whole salvage is done before the output is touched, and then the
-//! writer writes it as `era_restore` does.
+//! only read; the salvage reads it whole once (finding everything lost) before the
+//! output is touched, and then the repaired metadata is read again from the input as it
+//! is written, as `era_restore` writes, in memory that does not grow with the origin.
 
 use super::input::open_metadata;
 use super::output::refuse_output_is_input;
@@ -8,8 +9,7 @@ use super::progress::Progress;
 use super::restore::open_output;
 use crate::commands::error::{Error, Result};
 use crate::era::repair::{salvage, RepairOptions, Repaired};
-use crate::era::restore::write_metadata;
-use crate::io::OpenMode;
+use crate::io::{FileIo, OpenMode};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -25,10 +25,12 @@ pub struct RepairCmdOptions {
     pub quiet: bool,
 }
 
-/// Salvages the metadata at `path` (opened for reading only, exclusively).
-pub fn salvage_at(path: &Path, opts: &RepairOptions) -> Result<Repaired> {
+/// Salvages the metadata at `path` (opened for reading only, exclusively); the repaired
+/// metadata is read from the device returned with it.
+pub fn salvage_at(path: &Path, opts: &RepairOptions) -> Result<(FileIo, Repaired)> {
     let io = open_metadata(path, OpenMode::ReadExclusive)?;
-    salvage(&io, opts).map_err(|e| Error::era_input(path, e))
+    let repaired = salvage(&io, opts).map_err(|e| Error::era_input(path, e))?;
+    Ok((io, repaired))
 }
 
 /// Prints what the salvage could not read and what it assumed on `report`, one line
@@ -49,10 +51,13 @@ pub fn report_salvage(report: &mut dyn Write, r: &Repaired) {
 pub fn run(opts: &RepairCmdOptions, progress: &Progress, report: &mut dyn Write) -> Result<()> {
     refuse_output_is_input(&opts.input, Some(&opts.output))?;
     progress.stage("salvaging metadata");
-    let repaired = salvage_at(&opts.input, &opts.repair)?;
+    let (input, repaired) = salvage_at(&opts.input, &opts.repair)?;
     let out = open_output(&opts.output)?;
     progress.stage("writing metadata");
-    let summary = write_metadata(&out, &repaired.metadata)
+    // Writing reads the input again (pass 1 read all of it once): a failure here is
+    // the output's, but for metadata no output could hold (the input's).
+    let summary = repaired
+        .write(&input, &out)
         .map_err(|e| Error::era_output(&opts.input, &opts.output, e))?;
     drop(out);
     if opts.quiet {

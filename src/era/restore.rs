@@ -155,14 +155,22 @@ pub fn writeset_tree_blocks(nr_writesets: u64) -> u64 {
 /// Blocks of everything but the space map: the superblock, the bitsets, the writeset
 /// tree and the era array.
 fn structure_blocks(md: &EraMetadata) -> u64 {
-    let bitsets: u64 = md
-        .writesets
-        .iter()
-        .map(|ws| bitset_blocks(ws.nr_bits))
-        .sum();
-    1 + bitsets
-        + writeset_tree_blocks(md.writesets.len() as u64)
-        + era_array_blocks(md.superblock.nr_blocks)
+    structure_blocks_for(
+        md.superblock.nr_blocks,
+        md.writesets.iter().map(|ws| ws.nr_bits),
+    )
+}
+
+/// Blocks of everything but the space map (the superblock, the bitsets, the writeset
+/// tree and the era array) of metadata of `nr_blocks` origin blocks with writesets of
+/// `writeset_bits` bits each.
+pub fn structure_blocks_for(nr_blocks: u32, writeset_bits: impl Iterator<Item = u32>) -> u64 {
+    let (mut bitsets, mut n) = (0, 0u64);
+    for nr_bits in writeset_bits {
+        bitsets += bitset_blocks(nr_bits);
+        n += 1;
+    }
+    1 + bitsets + writeset_tree_blocks(n) + era_array_blocks(nr_blocks)
 }
 
 /// Whether `structure` blocks (everything but the space map) fit on a device of

@@ -140,7 +140,7 @@ pub fn salvage_btree<T>(
 mod array;
 #[cfg(test)]
 pub use array::salvage_array;
-pub use array::{salvage_index, ArrayExtent, LostValues};
+pub use array::{salvage_index, ArrayExtent, ArrayIndex, LostValues};
 
 #[cfg(test)]
 mod tests;

@@ -20,7 +20,6 @@ use era_tools::era::check::{check, CheckOptions};
 use era_tools::era::invalidate::runs_at_least;
 use era_tools::era::metadata::{open_view, read_metadata, read_superblock, Source};
 use era_tools::era::repair::{salvage, RepairOptions};
-use era_tools::era::restore::write_metadata;
 use era_tools::io::{BlockIo, MemIo};
 use era_tools::pdata::checksum::{self, BlockKind};
 use era_tools::pdata::space_map::read_ref_counts;
@@ -82,7 +81,8 @@ pub(crate) fn folded(io: &dyn BlockIo) -> Vec<u32> {
 pub(crate) fn repair(io: &dyn BlockIo, opts: &RepairOptions) -> Result<Vec<u32>, String> {
     let r = salvage(io, opts).map_err(|e| e.to_string())?;
     let out = MemIo::new(io.nr_blocks());
-    write_metadata(&out, &r.metadata).map_err(|e| format!("the writer refused: {e}"))?;
+    r.write(io, &out)
+        .map_err(|e| format!("the writer refused: {e}"))?;
     Ok(folded(&out))
 }
 

@@ -8,8 +8,7 @@ use crate::common::gunzip;
 use crate::repair::{folded, promise};
 use era_tools::era::check::{check, CheckOptions};
 use era_tools::era::metadata::read_superblock;
-use era_tools::era::repair::{salvage, RepairOptions};
-use era_tools::era::restore::write_metadata;
+use era_tools::era::repair::{salvage, Lost, RepairOptions};
 use era_tools::io::{BlockIo, MemIo};
 use std::path::{Path, PathBuf};
 
@@ -39,7 +38,7 @@ fn keeps_promise(damaged: &str, orig: &str, data_block_size: Option<u32>) -> Vec
     )
     .unwrap_or_else(|e| panic!("{damaged}: refused: {e}"));
     let out = MemIo::new(io.nr_blocks());
-    write_metadata(&out, &r.metadata).unwrap();
+    r.write(&io, &out).unwrap();
     let eras = folded(&out);
     if let Err(e) = promise(&truth, &eras, current) {
         panic!(
@@ -101,4 +100,25 @@ fn r5_live_writeset_bits_beyond_a_lowered_nr_bits_are_kept() {
 #[test]
 fn r6_an_array_block_listed_twice_is_damage_in_both_places() {
     keeps_promise("long_history_dup_ref_9973", "long_history", None);
+}
+
+#[test]
+fn r2_the_report_names_the_origin_size_written() {
+    // A lying nr_blocks (1024) beside an era array whose index tells its length (5459)
+    // exactly, and an older, longer era array (5462 values) left on the device: the
+    // live array's length is the origin's, and the report says the size written.
+    let io = image("repair/rand_23_22_sb_field_17474.img.gz");
+    let r = salvage(&io, &RepairOptions::default()).unwrap();
+    let used = r
+        .losses
+        .iter()
+        .find_map(|l| match l.lost {
+            Lost::NrBlocks { used, .. } => Some(used),
+            _ => None,
+        })
+        .expect("the lying nr_blocks is reported");
+    let out = MemIo::new(io.nr_blocks());
+    let summary = r.write(&io, &out).unwrap();
+    assert_eq!(summary.superblock.nr_blocks, used, "{:#?}", r.notes);
+    assert_eq!(used, 5459);
 }

@@ -1,15 +1,22 @@
 //! The lower bounds a repair must keep: where something could not be read, the era each
 //! affected block must at least have once the metadata is folded, so that
 //! `era_invalidate --written-since N` lists every block it would have listed.
+//!
+//! A bound is kept as ranges of blocks with an era, and as the versions found on
+//! the device (each block at least the latest era any of them gives it), never as an
+//! era per block: [`Floor::fill`] computes the bound of one run of blocks at a time.
 
-use crate::era::ir::EraMetadata;
-use crate::pdata::bitset::clear_bit;
+use super::versions::Versions;
+use crate::io::BlockIo;
 
-/// A per-block lower bound on the folded era, allocated only once something is lost.
+/// Lower bounds on the folded eras of `nr_blocks` blocks.
 #[derive(Debug, Clone, Default)]
 pub struct Floor {
     nr_blocks: u32,
-    eras: Option<Vec<u32>>,
+    /// Blocks `[first, end)` at least `era`.
+    ranges: Vec<(u64, u64, u32)>,
+    /// Every block at least the latest era these versions give it.
+    versions: Option<Versions>,
 }
 
 impl Floor {
@@ -17,33 +24,27 @@ impl Floor {
     pub fn new(nr_blocks: u32) -> Floor {
         Floor {
             nr_blocks,
-            eras: None,
+            ranges: Vec::new(),
+            versions: None,
         }
     }
 
     /// Raises the bound of blocks `[first, end)` (clipped to `nr_blocks`) to `era`.
     pub fn raise(&mut self, first: u64, end: u64, era: u32) {
         let n = u64::from(self.nr_blocks);
-        let (first, end) = (first.min(n) as usize, end.min(n) as usize);
+        let (first, end) = (first.min(n), end.min(n));
         if first >= end || era == 0 {
             return;
         }
-        let eras = self
-            .eras
-            .get_or_insert_with(|| vec![0; self.nr_blocks as usize]);
-        for e in &mut eras[first..end] {
-            *e = (*e).max(era);
+        match self.ranges.last_mut() {
+            Some(last) if last.0 == first && last.1 == end => last.2 = last.2.max(era),
+            _ => self.ranges.push((first, end, era)),
         }
     }
 
     /// Extends the bound to `nr_blocks` blocks (the new ones unbounded), if more.
     pub fn grow(&mut self, nr_blocks: u32) {
-        if nr_blocks > self.nr_blocks {
-            self.nr_blocks = nr_blocks;
-            if let Some(e) = &mut self.eras {
-                e.resize(nr_blocks as usize, 0);
-            }
-        }
+        self.nr_blocks = self.nr_blocks.max(nr_blocks);
     }
 
     /// Raises the bound of every block to `era`.
@@ -51,68 +52,65 @@ impl Floor {
         self.raise(0, u64::from(self.nr_blocks), era);
     }
 
-    /// The bound of `block` (0 when nothing is known to be lost about it).
-    pub fn get(&self, block: usize) -> u32 {
-        self.eras
-            .as_ref()
-            .and_then(|e| e.get(block).copied())
-            .unwrap_or(0)
+    /// Raises the bound of every block to the latest era `versions` give it.
+    pub fn raise_to(&mut self, versions: Versions) {
+        self.versions = Some(versions);
     }
 
-    /// Makes `md` meet the bound: every block whose folded era is below its bound gets
-    /// the bound as its era-array entry and is cleared from every writeset (all of them
-    /// older than the bound), so that the fold gives it exactly the bound. Returns how
-    /// many blocks were raised.
-    pub fn apply(&self, md: &mut EraMetadata) -> u64 {
-        let Some(floor) = &self.eras else {
-            return 0;
-        };
-        let folded = md.folded_eras();
-        let mut raised = 0;
-        for (b, (&f, &need)) in folded.iter().zip(floor).enumerate() {
-            if f >= need {
-                continue;
-            }
-            raised += 1;
-            if let Some(e) = md.era_array.get_mut(b) {
-                *e = need;
-            }
-            for ws in &mut md.writesets {
-                clear_bit(&mut ws.bits, b as u64);
+    /// The versions the bound keeps, if any.
+    pub fn versions(&self) -> Option<&Versions> {
+        self.versions.as_ref()
+    }
+
+    /// Whether no block has a bound.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty() && self.versions.is_none()
+    }
+
+    /// The bounds of blocks `first, first + 1, …` into `need` (0: none; blocks at or
+    /// beyond `nr_blocks` get none).
+    pub fn fill(&self, io: &dyn BlockIo, first: u64, need: &mut [u32]) {
+        need.fill(0);
+        let end = first + need.len() as u64;
+        for &(a, b, era) in &self.ranges {
+            let (a, b) = (a.max(first), b.min(end));
+            if a < b {
+                for e in &mut need[(a - first) as usize..(b - first) as usize] {
+                    *e = (*e).max(era);
+                }
             }
         }
-        raised
+        if let Some(v) = &self.versions {
+            v.raise(io, first, need);
+        }
+        let n = u64::from(self.nr_blocks);
+        if end > n {
+            let from = n.saturating_sub(first).min(need.len() as u64) as usize;
+            need[from..].fill(0);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::era::ir::{SuperblockIr, Writeset};
-    use crate::units::Era;
+    use crate::io::MemIo;
 
     #[test]
-    fn raised_blocks_fold_to_their_bound_and_others_keep_their_era() {
-        let mut md = EraMetadata {
-            superblock: SuperblockIr {
-                current_era: Era::new(9),
-                nr_blocks: 130,
-                ..Default::default()
-            },
-            writesets: vec![Writeset {
-                era: Era::new(7),
-                nr_bits: 130,
-                bits: vec![0b1111, 0, 0],
-            }],
-            era_array: vec![2; 130],
-        };
+    fn bounds_are_the_highest_range_over_each_block_within_the_size() {
+        let io = MemIo::new(1);
         let mut floor = Floor::new(130);
+        assert!(floor.is_empty());
         floor.raise(1, 3, 8);
         floor.raise(100, 200, 5);
-        assert_eq!(floor.apply(&mut md), 2 + 30);
-        let f = md.folded_eras();
-        assert_eq!(&f[..5], &[7, 8, 8, 7, 2]);
-        assert_eq!(f[99], 2);
-        assert!(f[100..].iter().all(|&e| e == 5));
+        floor.raise(2, 4, 9);
+        let mut need = vec![7; 140];
+        floor.fill(&io, 0, &mut need);
+        assert_eq!(&need[..5], &[0, 8, 9, 9, 0]);
+        assert!(need[100..130].iter().all(|&e| e == 5));
+        assert!(need[130..].iter().all(|&e| e == 0));
+        let mut part = vec![0; 4];
+        floor.fill(&io, 2, &mut part);
+        assert_eq!(part, [9, 9, 0, 0]);
     }
 }

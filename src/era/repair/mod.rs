@@ -12,42 +12,30 @@
 //! still agree exactly with the rest of the metadata is used as it is (`hint`);
 //! otherwise the superblock is rebuilt from a scan of the device (`rebuild`).
 
+mod bits;
 mod evidence;
 pub mod floor;
 pub(crate) mod hint;
+pub mod loss;
+pub mod plan;
 pub(crate) mod rebuild;
+mod scan;
+mod versions;
 pub(crate) mod view;
 
 use super::check::{check, CheckOptions};
-use super::ir::EraMetadata;
+use super::ir::{EraMetadata, Visitor};
 use super::metadata::read_superblock;
+use super::restore::{fits, structure_blocks_for, too_small, StreamWriter, WriteSummary};
+use super::stream::Shape;
 use super::superblock::Superblock;
 use super::{Error, Result};
 use crate::io::BlockIo;
 use crate::pdata::check::Severity;
-use crate::units::{MetaBlock, BLOCK_SECTORS};
-use std::fmt;
+use crate::units::BLOCK_SECTORS;
+pub use loss::{Loss, Lost, NoBitset, Whose};
+pub use plan::{Feed, Plan};
 use view::{assemble, salvage_roots, Roots};
-
-/// Something that could not be read, and how the repair covered it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Loss {
-    /// The block at fault.
-    pub block: MetaBlock,
-    pub message: String,
-}
-
-impl Loss {
-    pub fn new(block: MetaBlock, message: String) -> Loss {
-        Loss { block, message }
-    }
-}
-
-impl fmt::Display for Loss {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "block {}: {}", self.block, self.message)
-    }
-}
 
 /// What a repair may assume about the damaged device.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -60,11 +48,12 @@ pub struct RepairOptions {
     pub nr_blocks: Option<u32>,
 }
 
-/// The outcome of a salvage.
+/// The outcome of a salvage: what was lost and noted, and the repaired metadata as a
+/// [`Plan`] to read from the damaged device ([`Repaired::stream`]).
 #[derive(Debug, Clone)]
 pub struct Repaired {
     /// Valid metadata covering everything the damaged metadata recorded.
-    pub metadata: EraMetadata,
+    pub plan: Plan,
     /// What could not be read, each with how it was covered.
     pub losses: Vec<Loss>,
     /// Other things the user should know (a dropped snapshot, a rebuilt superblock).
@@ -76,8 +65,49 @@ pub struct Repaired {
     pub lossless: bool,
 }
 
-/// Salvages the metadata on `io`. Fails only when not even the geometry can be
-/// recovered; the error then says exactly why.
+impl Repaired {
+    /// Passes the repaired metadata, read from `io` (the device it was salvaged from),
+    /// to `v` in document order; see [`Plan::stream`].
+    pub fn stream<V: Visitor>(
+        &self,
+        io: &dyn BlockIo,
+        v: &mut V,
+        shape: Shape,
+        feed: Feed,
+    ) -> std::result::Result<(), V::Error> {
+        self.plan.stream(io, v, shape, feed)
+    }
+
+    /// Writes the repaired metadata, read from `input` (the device it was salvaged
+    /// from), to `out` as `era_restore` writes: refused from its sizes before anything
+    /// is written if `out` cannot hold it, then streamed (one writeset's bitset held).
+    pub fn write(&self, input: &dyn BlockIo, out: &dyn BlockIo) -> Result<WriteSummary> {
+        let sb = &self.plan.superblock;
+        let structure =
+            structure_blocks_for(sb.nr_blocks, self.plan.writesets.iter().map(|w| w.nr_bits));
+        if !fits(structure, out.nr_blocks()) {
+            return Err(too_small(structure, out.nr_blocks()));
+        }
+        // Nothing to hold back: the salvage has read and checked everything already.
+        let mut w = StreamWriter::new(out, 0);
+        if let Err(e) = self.stream(input, &mut w, Shape::Full, Feed::Runs) {
+            return Err(w.take_failure().unwrap_or(Error::InvalidInput {
+                reason: e.to_string(),
+            }));
+        }
+        w.finish()
+    }
+
+    /// The whole repaired metadata in memory, read from `io` (the device it was
+    /// salvaged from): 4.5 bytes per origin block, for tests and small metadata.
+    pub fn metadata(&self, io: &dyn BlockIo) -> EraMetadata {
+        self.plan.metadata(io)
+    }
+}
+
+/// Salvages the metadata on `io`: reads its indexes and every block once to find what
+/// is lost, keeping no values. Fails only when not even the geometry can be recovered;
+/// the error then says exactly why.
 pub fn salvage(io: &dyn BlockIo, opts: &RepairOptions) -> Result<Repaired> {
     let mut notes = Vec::new();
     let mut rebuilt_superblock = false;
@@ -126,9 +156,9 @@ pub fn salvage(io: &dyn BlockIo, opts: &RepairOptions) -> Result<Repaired> {
         }
     }
     let lossless = losses.is_empty() && !rebuilt_superblock && !report.has_errors();
-    let metadata = assemble(&roots, s, &mut notes);
+    let plan = assemble(io, roots.data_block_size, s, &mut notes);
     Ok(Repaired {
-        metadata,
+        plan,
         losses,
         notes,
         rebuilt_superblock,

@@ -24,157 +24,24 @@
 //!   the device), else the damaged superblock's if its magic is intact and the value
 //!   plausible, else `--data-block-size`; otherwise the rebuild fails and says so.
 
-use super::evidence::{capacity, lose_last_block, nr_bits as nr_bits_of};
+use super::bits;
+use super::evidence::capacity;
 use super::floor::Floor;
-use super::view::{assemble, merge_writeset, Roots, Salvaged};
-use super::{check_block_size, Loss, RepairOptions, Repaired};
-use crate::era::ir::Writeset;
-use crate::era::superblock::{Superblock, WritesetRoot, MAGIC, VERSION};
+use super::loss::{Loss, Lost, NoBitset, Whose};
+use super::plan::{Bits, Eras, WritesetPlan, CHUNK};
+use super::scan::{array_values, scan, Scan};
+use super::versions::{Versions, WritesetVersion};
+use super::view::{assemble, merge, Salvaged};
+use super::{check_block_size, RepairOptions, Repaired};
+use crate::era::superblock::{Superblock, MAGIC};
 use crate::era::{Error, Result};
 use crate::io::BlockIo;
-use crate::pdata::array_block::{array_max_entries, values, ArrayHeader};
+use crate::pdata::array_block::array_max_entries;
 use crate::pdata::bitset::{mask_tail, nr_words};
-use crate::pdata::btree::NodeView;
-use crate::pdata::checksum::{self, BlockKind};
-use crate::pdata::codec::{get_u32, get_u64};
+use crate::pdata::codec::get_u64;
 use crate::pdata::salvage::salvage_index;
-use crate::pdata::space_map::MAX_METADATA_BLOCKS;
-use crate::units::{BlockBuf, Era, MetaBlock, BLOCK_SIZE};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-
-/// Blocks read at once during the scan.
-const SCAN_CHUNK: u64 = 256;
-
-/// An array block found by the scan.
-#[derive(Debug, Clone)]
-struct ArrayBlock {
-    value_size: u32,
-    /// The values in use, raw.
-    values: Vec<u8>,
-}
-
-/// A btree node with 8-byte values found by the scan.
-#[derive(Debug, Clone)]
-struct Node8 {
-    leaf: bool,
-    entries: Vec<(u64, MetaBlock)>,
-}
-
-/// Everything the scan found.
-#[derive(Debug, Default)]
-struct Scan {
-    blocks: u64,
-    snapshots: Vec<(MetaBlock, Superblock)>,
-    nodes8: HashMap<MetaBlock, Node8>,
-    /// Writeset-tree leaf entries: (era, root).
-    writeset_entries: BTreeSet<(u64, u32, MetaBlock)>,
-    arrays: HashMap<MetaBlock, ArrayBlock>,
-}
-
-impl Scan {
-    fn take(&mut self, block: MetaBlock, data: &BlockBuf) {
-        let Some(kind) = checksum::identify(data) else {
-            return;
-        };
-        if checksum::verify(data, kind, block).is_err() {
-            return;
-        }
-        match kind {
-            BlockKind::Superblock => {
-                let sb = Superblock::decode(data);
-                if sb.magic == MAGIC && sb.version == VERSION {
-                    self.snapshots.push((block, sb));
-                }
-            }
-            BlockKind::BtreeNode => {
-                let Ok(node) = NodeView::parse(block, data) else {
-                    return;
-                };
-                let n = node.nr_entries as usize;
-                match node.value_size {
-                    8 => {
-                        let entries = (0..n).map(|i| (node.key(i), node.value_block(i))).collect();
-                        self.nodes8.insert(
-                            block,
-                            Node8 {
-                                leaf: node.is_leaf(),
-                                entries,
-                            },
-                        );
-                    }
-                    12 if node.is_leaf() => {
-                        for i in 0..n {
-                            let ws = WritesetRoot::unpack(node.value(i));
-                            self.writeset_entries
-                                .insert((node.key(i), ws.nr_bits, ws.root));
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            BlockKind::ArrayBlock => {
-                let h = ArrayHeader::decode(data);
-                let (max, nr, vs) = (h.max_entries, h.nr_entries, h.value_size);
-                if (vs == 4 || vs == 8) && max == array_max_entries(vs as usize) && nr <= max {
-                    self.arrays.insert(
-                        block,
-                        ArrayBlock {
-                            value_size: vs,
-                            values: values(data, vs as usize, nr as usize).to_vec(),
-                        },
-                    );
-                }
-            }
-            BlockKind::Bitmap | BlockKind::Index => {}
-        }
-    }
-
-    /// Whether a leaf indexes an array of value size `vs`: at least one of the blocks it
-    /// points to is such an array block and none is another kind of array block (the
-    /// others are lost: a stale leaf whose blocks were reused points to other kinds).
-    fn leaf_targets(&self, node: &Node8, vs: u32) -> bool {
-        let mut found = false;
-        for (_, p) in &node.entries {
-            match self.arrays.get(p) {
-                Some(a) if a.value_size == vs => found = true,
-                Some(_) => return false,
-                None => {}
-            }
-        }
-        node.leaf && found
-    }
-}
-
-/// Reads every block of the device once (up to the format's limit).
-fn scan(io: &dyn BlockIo) -> Scan {
-    let mut s = Scan {
-        blocks: io.nr_blocks().min(MAX_METADATA_BLOCKS),
-        ..Scan::default()
-    };
-    // Block 0 too: a superblock swapped away leaves something else there.
-    let mut first = 0;
-    while first < s.blocks {
-        let n = SCAN_CHUNK.min(s.blocks - first);
-        let mut buf = vec![0u8; n as usize * BLOCK_SIZE];
-        if io.read_blocks(MetaBlock::new(first), &mut buf).is_ok() {
-            for (i, chunk) in buf.chunks_exact(BLOCK_SIZE).enumerate() {
-                if let Ok(data) = <&BlockBuf>::try_from(chunk) {
-                    s.take(MetaBlock::new(first + i as u64), data);
-                }
-            }
-        } else {
-            // Read one by one: an unreadable block is just not found.
-            for b in (first..first + n).map(MetaBlock::new) {
-                let mut data = [0u8; BLOCK_SIZE];
-                if io.read_block(b, &mut data).is_ok() {
-                    s.take(b, &data);
-                }
-            }
-        }
-        first += n;
-    }
-    s
-}
+use crate::units::{MetaBlock, BLOCK_SIZE};
+use std::collections::{BTreeMap, HashSet};
 
 /// Rebuilds the metadata of a device whose superblock is unreadable (`why`).
 pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Repaired> {
@@ -185,154 +52,14 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
     )];
     let mut losses = Vec::new();
     let data_block_size = block_size(io, &s, opts, why, &mut notes)?;
-
     // The era array: every era-array leaf's candidates, the latest era winning.
-    let m = u64::from(array_max_entries(4));
-    let cap = capacity(io);
-    let mut candidates: BTreeMap<u64, Vec<MetaBlock>> = BTreeMap::new();
-    for node in s.nodes8.values().filter(|n| s.leaf_targets(n, 4)) {
-        for &(k, p) in &node.entries {
-            candidates.entry(k).or_default().push(p);
-        }
-    }
-    let nr_blocks = origin_size(io, &s, &candidates, opts.nr_blocks, &mut notes)?;
-    let mut era_array = vec![0u32; nr_blocks as usize];
-    let mut known = vec![false; u64::from(nr_blocks).div_ceil(m) as usize];
-    for (&k, ps) in &candidates {
-        for p in ps {
-            let Some(a) = s.arrays.get(p) else { continue };
-            for (j, v) in a.values.chunks_exact(4).enumerate() {
-                let b = k * m + j as u64;
-                if let Some(e) = era_array.get_mut(b as usize) {
-                    *e = (*e).max(get_u32(v, 0));
-                }
-            }
-            if let Some(flag) = known.get_mut(k as usize) {
-                *flag = true;
-            }
-        }
-    }
-
-    // The writesets: every one any writeset-tree leaf names. What cannot be read of
-    // one counts as written in its era: nothing tells a stale copy from the live one.
+    let versions = Versions::era_arrays(&s);
+    let nr_blocks = origin_size(io, &s, &versions.eras, opts.nr_blocks, &mut notes)?;
     let mut floor = Floor::new(nr_blocks);
-    let mut writesets: BTreeMap<u32, Writeset> = BTreeMap::new();
-    let mut referenced: HashSet<MetaBlock> = HashSet::new();
-    for &(era, nr_bits, root) in &s.writeset_entries {
-        let Ok(era) = u32::try_from(era) else {
-            continue;
-        };
-        if root.is_zero() {
-            losses.push(Loss::new(
-                MetaBlock::new(0),
-                format!("a writeset of era {era} has bitset root 0; every block counts as written in era {era}"),
-            ));
-            floor.raise_all(era);
-            continue;
-        }
-        mark_reachable(&s, root, &mut referenced, 0);
-        let index = salvage_index(io, root, 8);
-        let stated = nr_bits;
-        let (nr_bits, suspect) = nr_bits_of(stated, &index.extent(io), nr_blocks, cap);
-        let words = nr_words(u64::from(nr_bits));
-        let mut a = index.values(io, words, &|b| get_u64(b, 0));
-        if suspect {
-            lose_last_block(
-                &mut a.lost,
-                words,
-                u64::from(array_max_entries(8)),
-                root,
-                format!("its bitset's last block and its nr_bits {stated} disagree on the bitset's length; one of them is wrong"),
-            );
-        }
-        for l in &a.lost {
-            let (first, end) = (l.first * 64, (l.end * 64).min(u64::from(nr_bits)));
-            losses.push(Loss::new(
-                l.block,
-                format!(
-                    "a writeset of era {era} found by the scan: the bits of blocks {first}..{end} could not be read ({}); they count as written in era {era}",
-                    l.reason
-                ),
-            ));
-            floor.raise(first, end, era);
-        }
-        let mut bits = a.values;
-        mask_tail(&mut bits, u64::from(nr_bits));
-        merge_writeset(
-            &mut writesets,
-            Writeset {
-                era: Era::new(era),
-                nr_bits,
-                bits,
-            },
-        );
-    }
-
-    // Bitsets no writeset-tree leaf refers to: perhaps the live current writeset.
-    let mut orphan = vec![0u64; nr_words(u64::from(nr_blocks)) as usize];
-    let wm = u64::from(array_max_entries(8));
-    for (block, node) in &s.nodes8 {
-        if referenced.contains(block) || !node.leaf || s.leaf_targets(node, 4) {
-            continue;
-        }
-        let bitset = s.leaf_targets(node, 8);
-        for &(k, p) in &node.entries {
-            let Some(a) = s.arrays.get(&p) else {
-                // A lost block of what may be the live writeset: every bit it holds
-                // counts as set.
-                let first = word_at(k, wm, 0).unwrap_or(usize::MAX);
-                let end = word_at(k.saturating_add(1), wm, 0).unwrap_or(usize::MAX);
-                for w in orphan.iter_mut().take(end).skip(first) {
-                    *w = u64::MAX;
-                }
-                continue;
-            };
-            if !bitset {
-                continue;
-            }
-            for (j, v) in a.values.chunks_exact(8).enumerate() {
-                if let Some(w) = word_at(k, wm, j).and_then(|i| orphan.get_mut(i)) {
-                    *w |= get_u64(v, 0);
-                }
-            }
-        }
-    }
-    // Bitset blocks no leaf found refers to (their index is lost): they may be the
-    // live writeset's at any place, so their bits count at every place.
-    let listed: HashSet<MetaBlock> = s
-        .nodes8
-        .values()
-        .filter(|n| n.leaf)
-        .flat_map(|n| n.entries.iter().map(|e| e.1))
-        .collect();
-    let places = (orphan.len() as u64).div_ceil(wm);
-    for (block, a) in &s.arrays {
-        if a.value_size != 8 || listed.contains(block) {
-            continue;
-        }
-        for k in 0..places {
-            for (j, v) in a.values.chunks_exact(8).enumerate() {
-                if let Some(w) = word_at(k, wm, j).and_then(|i| orphan.get_mut(i)) {
-                    *w |= get_u64(v, 0);
-                }
-            }
-        }
-    }
-    mask_tail(&mut orphan, u64::from(nr_blocks));
+    let (mut writesets, referenced) = scanned_writesets(io, &s, nr_blocks, &mut losses, &mut floor);
+    let orphan = orphan_bits(io, &s, &referenced, nr_blocks);
     let orphan_bits = orphan.iter().any(|&w| w != 0);
-
-    let highest = era_array
-        .iter()
-        .copied()
-        .chain(writesets.keys().copied())
-        .chain(s.snapshots.iter().map(|(_, sb)| sb.current_era.get()))
-        .max()
-        .unwrap_or(0);
-    let current_era = if orphan_bits {
-        highest.saturating_add(1)
-    } else {
-        highest
-    };
+    let current_era = rebuilt_current_era(io, &s, &versions, &writesets, nr_blocks, orphan_bits);
     notes.push(format!(
         "rebuilt superblock: data block size {data_block_size}, nr_blocks {nr_blocks}, current era {current_era} (the highest era found{})",
         if orphan_bits {
@@ -345,53 +72,33 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         "the true current era may be higher than the rebuilt one if eras passed without writes the metadata still shows".into(),
     );
     if orphan_bits {
-        merge_writeset(
-            &mut writesets,
-            Writeset {
-                era: Era::new(current_era),
-                nr_bits: nr_blocks,
-                bits: orphan,
+        merge(&mut writesets, current_era, nr_blocks, Bits::Words(orphan));
+    }
+    // Every block keeps the latest era any version gives it; the blocks of an index no
+    // readable version covers get the current era.
+    for (first, end) in unknown_era_blocks(&s, &versions, nr_blocks) {
+        losses.push(Loss::new(
+            MetaBlock::new(0),
+            Lost::EraArrayNotFound {
+                first,
+                end,
+                current: current_era,
             },
-        );
+        ));
+        floor.raise(first, end, current_era);
     }
-
-    // Every block keeps the latest era any version gives it.
-    for (i, &e) in era_array.iter().enumerate() {
-        floor.raise(i as u64, i as u64 + 1, e);
-    }
-    for (k, &ok) in known.iter().enumerate() {
-        if !ok {
-            let (first, end) = (k as u64 * m, ((k as u64 + 1) * m).min(u64::from(nr_blocks)));
-            losses.push(Loss::new(
-                MetaBlock::new(0),
-                format!(
-                    "era array: no readable era-array block was found for blocks {first}..{end}; they get the current era {current_era}"
-                ),
-            ));
-            floor.raise(first, end, current_era);
-        }
-    }
-    let roots = Roots {
-        data_block_size,
+    floor.raise_to(versions);
+    let salvaged = Salvaged {
         nr_blocks,
         current_era,
-        writeset_tree_root: MetaBlock::new(0),
-        era_array_root: MetaBlock::new(0),
-        current_writeset: None,
+        writesets,
+        eras: Eras::Versions,
+        floor,
+        grow_limit: None,
     };
-    let metadata = assemble(
-        &roots,
-        Salvaged {
-            nr_blocks,
-            current_era,
-            writesets,
-            era_array,
-            floor,
-        },
-        &mut notes,
-    );
+    let plan = assemble(io, data_block_size, salvaged, &mut notes);
     Ok(Repaired {
-        metadata,
+        plan,
         losses,
         notes,
         rebuilt_superblock: true,
@@ -399,35 +106,179 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
     })
 }
 
+/// The writesets every writeset-tree leaf found names, merged per era, and the bitset
+/// nodes they reach. What cannot be read of one counts as written in its era: nothing
+/// tells a stale copy from the live one.
+fn scanned_writesets(
+    io: &dyn BlockIo,
+    s: &Scan,
+    nr_blocks: u32,
+    losses: &mut Vec<Loss>,
+    floor: &mut Floor,
+) -> (BTreeMap<u32, WritesetPlan>, HashSet<MetaBlock>) {
+    let cap = capacity(io);
+    let mut writesets = BTreeMap::new();
+    let mut referenced: HashSet<MetaBlock> = HashSet::new();
+    for &(era, nr_bits, root) in &s.writeset_entries {
+        let Ok(era) = u32::try_from(era) else {
+            continue;
+        };
+        let whose = Whose::Scanned(era);
+        if root.is_zero() {
+            losses.push(Loss::new(
+                MetaBlock::new(0),
+                Lost::Bitset {
+                    whose,
+                    why: NoBitset::RootZero,
+                },
+            ));
+            floor.raise_all(era);
+            continue;
+        }
+        mark_reachable(s, root, &mut referenced, 0);
+        let ws = crate::era::superblock::WritesetRoot { nr_bits, root };
+        let sized = bits::size(io, ws, nr_blocks, cap);
+        let used = sized.nr_bits;
+        let b = bits::salvage(io, whose, ws, sized, losses, floor);
+        merge(&mut writesets, era, used, b);
+    }
+    (writesets, referenced)
+}
+
+/// The bits of bitsets no writeset-tree leaf refers to: perhaps the live current
+/// writeset's. Held in memory: one bitset of `nr_blocks` bits.
+fn orphan_bits(
+    io: &dyn BlockIo,
+    s: &Scan,
+    referenced: &HashSet<MetaBlock>,
+    nr_blocks: u32,
+) -> Vec<u64> {
+    let mut orphan = vec![0u64; nr_words(u64::from(nr_blocks)) as usize];
+    let wm = u64::from(array_max_entries(8));
+    let or_block = |orphan: &mut Vec<u64>, k: u64, raw: &[u8]| {
+        for (j, v) in raw.chunks_exact(8).enumerate() {
+            if let Some(w) = word_at(k, wm, j).and_then(|i| orphan.get_mut(i)) {
+                *w |= get_u64(v, 0);
+            }
+        }
+    };
+    for (block, node) in &s.nodes8 {
+        if referenced.contains(block) || !node.leaf || s.leaf_targets(node, 4) {
+            continue;
+        }
+        let bitset = s.leaf_targets(node, 8);
+        for &(k, p) in &node.entries {
+            if !s.arrays.contains_key(&p) {
+                // A lost block of what may be the live writeset: every bit it holds
+                // counts as set.
+                let first = word_at(k, wm, 0).unwrap_or(usize::MAX);
+                let end = word_at(k.saturating_add(1), wm, 0).unwrap_or(usize::MAX);
+                for w in orphan.iter_mut().take(end).skip(first) {
+                    *w = u64::MAX;
+                }
+                continue;
+            }
+            if let Some(raw) = array_values(io, p, 8).filter(|_| bitset) {
+                or_block(&mut orphan, k, &raw);
+            }
+        }
+    }
+    // Bitset blocks no leaf found refers to (their index is lost): they may be the
+    // live writeset's at any place, so their bits count at every place.
+    let listed: HashSet<MetaBlock> = s
+        .nodes8
+        .values()
+        .filter(|n| n.leaf)
+        .flat_map(|n| n.entries.iter().map(|e| e.1))
+        .collect();
+    let places = (orphan.len() as u64).div_ceil(wm);
+    for (&block, a) in &s.arrays {
+        if a.value_size != 8 || listed.contains(&block) {
+            continue;
+        }
+        let Some(raw) = array_values(io, block, 8) else {
+            continue;
+        };
+        for k in 0..places {
+            or_block(&mut orphan, k, &raw);
+        }
+    }
+    mask_tail(&mut orphan, u64::from(nr_blocks));
+    orphan
+}
+
+/// The highest era any structure or snapshot copy shows, one more if bitsets no
+/// writeset tree refers to have bits set.
+fn rebuilt_current_era(
+    io: &dyn BlockIo,
+    s: &Scan,
+    versions: &Versions,
+    writesets: &BTreeMap<u32, WritesetPlan>,
+    nr_blocks: u32,
+    orphan_bits: bool,
+) -> u32 {
+    let mut highest = 0u32;
+    versions.for_each_era_block(io, |first, eras| {
+        let n = u64::from(nr_blocks)
+            .saturating_sub(first)
+            .min(eras.len() as u64) as usize;
+        if let Some(&top) = eras[..n].iter().max() {
+            highest = highest.max(top);
+        }
+    });
+    let highest = writesets
+        .keys()
+        .copied()
+        .chain(s.snapshots.iter().map(|(_, sb)| sb.current_era.get()))
+        .fold(highest, u32::max);
+    if orphan_bits {
+        highest.saturating_add(1)
+    } else {
+        highest
+    }
+}
+
+/// The ranges of blocks (one era-array block each) no readable version covers.
+fn unknown_era_blocks(s: &Scan, versions: &Versions, nr_blocks: u32) -> Vec<(u64, u64)> {
+    let m = u64::from(array_max_entries(4));
+    let n = u64::from(nr_blocks);
+    (0..n.div_ceil(m))
+        .filter(|k| {
+            !versions
+                .eras
+                .get(k)
+                .is_some_and(|ps| ps.iter().any(|p| s.arrays.contains_key(p)))
+        })
+        .map(|k| (k * m, ((k + 1) * m).min(n)))
+        .collect()
+}
+
 /// Raises `s` to the latest era any version of the era array or of a writeset found on
 /// the device gives each block, for when the roots `s` was read from may be wrong (the
 /// checker finds errors): a root pointing at a stale copy, a block swapped. Every
 /// version found is older than or as old as the live one, so this never raises a block
 /// beyond what its history allows but for blocks reused since; the origin size grows
-/// to the longest era array found.
+/// to the longest era array found, within [`Salvaged::grow_limit`].
 pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<String>) {
     let scan = scan(io);
-    let cap = usize::try_from(capacity(io)).unwrap_or(usize::MAX);
+    let cap = capacity(io);
     let m = u64::from(array_max_entries(4));
-    let mut latest: Vec<u32> = Vec::new();
-    for node in scan.nodes8.values().filter(|n| scan.leaf_targets(n, 4)) {
-        for &(k, p) in &node.entries {
-            let Some(a) = scan.arrays.get(&p).filter(|a| a.value_size == 4) else {
-                continue;
-            };
-            for (j, v) in a.values.chunks_exact(4).enumerate() {
-                let Some(b) = usize::try_from(k * m + j as u64).ok().filter(|&b| b < cap) else {
-                    break;
-                };
-                if latest.len() <= b {
-                    latest.resize(b + 1, 0);
-                }
-                latest[b] = latest[b].max(get_u32(v, 0));
+    let mut versions = Versions::era_arrays(&scan);
+    let mut longest = 0u64;
+    for (&k, ps) in &versions.eras {
+        for p in ps {
+            if let Some(h) = scan
+                .arrays
+                .get(p)
+                .filter(|h| h.value_size == 4 && h.nr_entries > 0)
+            {
+                let end = k.saturating_mul(m).saturating_add(u64::from(h.nr_entries));
+                longest = longest.max(end.min(cap));
             }
         }
     }
-    let nr_blocks = u32::try_from(latest.len()).map_or(s.nr_blocks, |n| n.max(s.nr_blocks));
-    latest.resize(nr_blocks as usize, 0);
+    let longest = s.grow_limit.map_or(longest, |l| longest.min(u64::from(l)));
+    let nr_blocks = u32::try_from(longest).map_or(s.nr_blocks, |n| n.max(s.nr_blocks));
     for &(era, nr_bits, root) in &scan.writeset_entries {
         let Ok(era) = u32::try_from(era) else {
             continue;
@@ -435,42 +286,52 @@ pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<Str
         if root.is_zero() {
             continue;
         }
-        let bits = u64::from(nr_bits.min(nr_blocks));
-        let a = salvage_index(io, root, 8).values(io, nr_words(bits), &|b| get_u64(b, 0));
-        for (w, &word) in a.values.iter().enumerate() {
-            for bit in (0..64).filter(|i| word >> i & 1 == 1) {
-                if let Some(e) = latest
-                    .get_mut(w * 64 + bit)
-                    .filter(|_| ((w * 64 + bit) as u64) < bits)
-                {
-                    *e = (*e).max(era);
-                }
-            }
-        }
+        versions.writesets.push(WritesetVersion {
+            era,
+            nr_bits: u64::from(nr_bits.min(nr_blocks)),
+            index: salvage_index(io, root, 8),
+        });
     }
     if nr_blocks > s.nr_blocks {
         notes.push(format!(
             "nr_blocks {nr_blocks} is taken from the longest era array found on the device, longer than the one the superblock names ({})",
             s.nr_blocks
         ));
-        s.era_array.resize(nr_blocks as usize, 0);
         s.floor.grow(nr_blocks);
         s.nr_blocks = nr_blocks;
     }
-    let mut raised = 0u64;
-    for (b, &e) in latest.iter().enumerate() {
-        if e > 0 {
-            s.floor.raise(b as u64, b as u64 + 1, e);
-            raised += 1;
-        }
-    }
-    if let Some(&top) = latest.iter().max() {
+    let (raised, top) = versions_reach(io, &versions, nr_blocks);
+    if let Some(top) = top {
         s.current_era = s.current_era.max(top);
     }
+    s.floor.raise_to(versions);
     notes.push(format!(
         "era_check finds errors, so the roots may be wrong: every block keeps the latest era any version of the era array or of a writeset found by a scan of {} blocks gives it ({raised} blocks have one)",
         scan.blocks
     ));
+}
+
+/// How many of `nr_blocks` blocks `versions` give an era, and the latest era they give
+/// (`None` for no blocks), read a run of blocks at a time.
+fn versions_reach(io: &dyn BlockIo, versions: &Versions, nr_blocks: u32) -> (u64, Option<u32>) {
+    let n = u64::from(nr_blocks);
+    let (mut count, mut top) = (0u64, (n > 0).then_some(0u32));
+    let mut eras = Vec::new();
+    let mut first = 0;
+    while first < n {
+        let len = (n - first).min(CHUNK as u64) as usize;
+        eras.clear();
+        eras.resize(len, 0);
+        versions.raise(io, first, &mut eras);
+        for &e in &eras {
+            if e > 0 {
+                count += 1;
+                top = top.map(|t| t.max(e));
+            }
+        }
+        first += len as u64;
+    }
+    (count, top)
 }
 
 /// The origin size, as the largest any surviving structure describes: the era-array
@@ -491,7 +352,7 @@ fn origin_size(
         let lens = ps
             .iter()
             .filter_map(|p| s.arrays.get(p))
-            .map(|a| (a.values.len() / 4) as u64)
+            .map(|a| u64::from(a.nr_entries))
             .filter(|&nr| nr > 0);
         match lens.max() {
             Some(nr) => found = found.max(k * m + nr),

@@ -5,18 +5,24 @@
 //! writeset bits count as written in their writeset's era, and a writeset-tree subtree
 //! whose eras are unknown counts every block as written in the latest era it may hold
 //! (the last two through the [`Floor`]).
+//!
+//! This reads the indexes, and every array block once to find what is lost, keeping no
+//! values: the result is a [`Plan`] to read them again as they are written.
 
-use super::evidence::{self, capacity, lose_last_block, nr_bits};
+use super::bits::{self, Sized};
+use super::evidence::{self, capacity, lose_last_block};
 use super::floor::Floor;
-use super::Loss;
-use crate::era::ir::{EraMetadata, SuperblockIr, Writeset};
+use super::loss::{Loss, Lost, NoBitset, Whose};
+use super::plan::{Bits, Eras, Plan, WritesetPlan};
+use crate::era::ir::SuperblockIr;
 use crate::era::superblock::WritesetRoot;
 use crate::era::writeset::WRITESET_VALUE_SIZE;
 use crate::io::BlockIo;
 use crate::pdata::array_block::array_max_entries;
-use crate::pdata::bitset::{mask_tail, nr_words};
-use crate::pdata::codec::{get_u32, get_u64};
-use crate::pdata::salvage::{salvage_btree, salvage_index};
+use crate::pdata::codec::get_u32;
+use crate::pdata::salvage::{
+    salvage_btree, salvage_index, ArrayExtent, ArrayIndex, LostValues, TreeSalvage,
+};
 use crate::units::{Era, MetaBlock};
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,20 +45,52 @@ pub struct Salvaged {
     pub nr_blocks: u32,
     /// The current era, as the structures evidence it.
     pub current_era: u32,
-    /// Writesets by era, bits as read (lost words zero).
-    pub writesets: BTreeMap<u32, Writeset>,
-    /// The era array as read (lost entries zero).
-    pub era_array: Vec<u32>,
+    /// Writesets by era.
+    pub writesets: BTreeMap<u32, WritesetPlan>,
+    /// The era array.
+    pub eras: Eras,
     /// Lower bounds for what was lost.
     pub floor: Floor,
+    /// The most blocks a longer version of the era array found on the device may grow
+    /// the origin to (`None`: no bound): where the era array's index tells its length
+    /// exactly, the larger of that and the superblock's claim, since a longer version
+    /// is then an older one, of an origin since shrunk.
+    pub grow_limit: Option<u32>,
 }
 
-/// A writeset to read: its era, its root as stated, the block holding it and its name.
+/// A writeset to read: its era, its root as stated, the block holding it, and whether
+/// it is the superblock's current writeset.
 struct Source {
     era: u32,
     ws: WritesetRoot,
     holder: MetaBlock,
-    name: &'static str,
+    current: bool,
+}
+
+impl Source {
+    fn whose(&self) -> Whose {
+        if self.current {
+            Whose::Current(self.era)
+        } else {
+            Whose::Writeset(self.era)
+        }
+    }
+}
+
+/// The writesets of the tree and the current writeset.
+struct Sources {
+    list: Vec<Source>,
+    /// Tree keys that are no era.
+    beyond_u32: Vec<u64>,
+    /// The highest era a tree key gives.
+    highest_key: Option<u32>,
+}
+
+/// What the read of the era array found.
+struct EraRead {
+    lost: Vec<LostValues>,
+    /// The highest era read (lost entries counting as 0), `None` for no entries.
+    max: Option<u32>,
 }
 
 /// Reads everything `roots` refers to, recording every loss in `losses`. The sizes and
@@ -60,39 +98,105 @@ struct Source {
 /// structures evidence ([`evidence`]), and every change is a loss on block 0.
 pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) -> Salvaged {
     let cap = capacity(io);
-    let sb = MetaBlock::new(0);
     let era_index = salvage_index(io, roots.era_array_root, 4);
     let era_extent = era_index.extent(io);
     let tree = salvage_btree(io, roots.writeset_tree_root, WRITESET_VALUE_SIZE, &|v| {
         WritesetRoot::unpack(v)
     });
+    let sources = sources(roots, &tree);
+    let mut bitsets = size_bitsets(io, roots, sources.list, cap, losses);
+    let (nr_blocks, last_suspect) = origin_size(roots, &era_extent, &bitsets, cap, losses);
+    let era = read_era_array(io, roots, &era_index, nr_blocks, last_suspect);
+    let grow_limit =
+        (era_extent.exact().is_some() && !last_suspect).then_some(nr_blocks.max(roots.nr_blocks));
+    let current = current_era(roots, era.max, sources.highest_key, losses);
+    if let Some((src, _)) = bitsets.last_mut().filter(|(s, _)| s.current) {
+        // Its era is the current era, decided once the era array is read.
+        src.era = current;
+    }
+    let mut floor = Floor::new(nr_blocks);
+    tree_losses(
+        roots,
+        &tree,
+        sources.beyond_u32,
+        current,
+        losses,
+        &mut floor,
+    );
+    let mut writesets = BTreeMap::new();
+    for (src, sized) in bitsets {
+        if let Some((era, nr_bits, bits)) = read_bitset(io, src, sized, losses, &mut floor) {
+            merge(&mut writesets, era, nr_bits, bits);
+        }
+    }
+    for l in &era.lost {
+        losses.push(Loss::new(
+            l.block,
+            Lost::EraArray {
+                first: l.first,
+                end: l.end,
+                reason: l.reason.clone(),
+                current,
+            },
+        ));
+    }
+    Salvaged {
+        nr_blocks,
+        current_era: current,
+        writesets,
+        eras: Eras::Array {
+            index: era_index,
+            len: u64::from(nr_blocks),
+            lost: era.lost.iter().map(|l| (l.first, l.end)).collect(),
+            current,
+        },
+        floor,
+        grow_limit,
+    }
+}
 
-    // The writesets, each sized by how far its bitset reaches.
-    let mut sources = Vec::new();
+/// The writesets to read: every tree entry whose key is an era, then the current
+/// writeset (given the superblock's current era for now).
+fn sources(roots: &Roots, tree: &TreeSalvage<WritesetRoot>) -> Sources {
+    let mut list = Vec::new();
     let mut beyond_u32 = Vec::new();
     for &(key, ws) in &tree.entries {
         match u32::try_from(key) {
-            Ok(era) => sources.push(Source {
+            Ok(era) => list.push(Source {
                 era,
                 ws,
                 holder: roots.writeset_tree_root,
-                name: "writeset",
+                current: false,
             }),
             Err(_) => beyond_u32.push(key),
         }
     }
-    let highest_key = sources.last().map(|s| s.era);
+    let highest_key = list.last().map(|s| s.era);
     if let Some(cw) = roots.current_writeset {
-        // Its era is the current era, decided once the era array is read.
-        sources.push(Source {
+        list.push(Source {
             era: roots.current_era,
             ws: cw,
-            holder: sb,
-            name: "current writeset",
+            holder: MetaBlock::new(0),
+            current: true,
         });
     }
-    // A bitset root two writesets name is damage in both: neither can be told to
-    // be the right one.
+    Sources {
+        list,
+        beyond_u32,
+        highest_key,
+    }
+}
+
+/// Each writeset's bitset index, sized by how far it reaches; or why it cannot be read.
+/// A bitset root two writesets name is damage in both: neither can be told to be the
+/// right one.
+fn size_bitsets(
+    io: &dyn BlockIo,
+    roots: &Roots,
+    sources: Vec<Source>,
+    cap: u64,
+    losses: &mut Vec<Loss>,
+) -> Vec<(Source, Result<Sized, NoBitset>)> {
     let mut named: HashMap<MetaBlock, Vec<u32>> = HashMap::new();
     for src in &sources {
         named.entry(src.ws.root).or_default().push(src.era);
@@ -100,64 +204,84 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
     let mut bitsets = Vec::new();
     for src in sources {
         if src.ws.root.is_zero() {
-            bitsets.push((src, Err("its bitset root is 0".to_string())));
+            bitsets.push((src, Err(NoBitset::RootZero)));
             continue;
         }
         if let Some(eras) = named.get(&src.ws.root).filter(|e| e.len() > 1) {
-            let why = format!(
-                "its bitset root {} is named by the writesets of eras {eras:?} too (at most one can be right)",
-                src.ws.root
-            );
+            let why = NoBitset::Shared {
+                root: src.ws.root,
+                eras: eras.clone(),
+            };
             bitsets.push((src, Err(why)));
             continue;
         }
-        let index = salvage_index(io, src.ws.root, 8);
-        let words = index.extent(io);
-        let (nr, suspect) = nr_bits(src.ws.nr_bits, &words, roots.nr_blocks, cap);
-        if nr != src.ws.nr_bits {
+        let sized = bits::size(io, src.ws, roots.nr_blocks, cap);
+        if sized.nr_bits != src.ws.nr_bits {
             losses.push(Loss::new(
                 src.holder,
-                format!(
-                    "{} of era {}: nr_bits {} disagrees with its bitset, which reaches {}..={} bits; {nr} is used",
-                    src.name,
-                    src.era,
-                    src.ws.nr_bits,
-                    words.min.saturating_sub(1) * 64 + 1,
-                    words.max.map_or("?".into(), |w| (w * 64).to_string())
-                ),
+                Lost::NrBits {
+                    whose: src.whose(),
+                    stated: src.ws.nr_bits,
+                    words: sized.words,
+                    used: sized.nr_bits,
+                },
             ));
         }
-        bitsets.push((src, Ok((index, nr, suspect))));
+        bitsets.push((src, Ok(sized)));
     }
+    bitsets
+}
 
+/// The origin size the structures evidence, and whether the era array's last block must
+/// be taken as lost.
+fn origin_size(
+    roots: &Roots,
+    era_extent: &ArrayExtent,
+    bitsets: &[(Source, Result<Sized, NoBitset>)],
+    cap: u64,
+    losses: &mut Vec<Loss>,
+) -> (u32, bool) {
     let (nr_blocks, last_suspect) = evidence::nr_blocks(
         roots.nr_blocks,
-        &era_extent,
+        era_extent,
         bitsets
             .iter()
-            .filter_map(|(_, b)| b.as_ref().ok().map(|b| b.1)),
+            .filter_map(|(_, b)| b.as_ref().ok().map(|b| b.nr_bits)),
         cap,
     );
     if nr_blocks != roots.nr_blocks {
         losses.push(Loss::new(
-            sb,
-            format!(
-                "superblock: nr_blocks {} disagrees with the era array, whose index holds {}{} values; {nr_blocks} is used",
-                roots.nr_blocks,
-                era_extent.min,
-                match era_extent.max {
-                    Some(m) if m == era_extent.min => String::new(),
-                    Some(m) => format!("..={m}"),
-                    None => " or more".into(),
-                }
-            ),
+            MetaBlock::new(0),
+            Lost::NrBlocks {
+                stated: roots.nr_blocks,
+                era_array: *era_extent,
+                used: nr_blocks,
+            },
         ));
     }
-    let mut s = era_index.values(io, u64::from(nr_blocks), &|b| get_u32(b, 0));
+    (nr_blocks, last_suspect)
+}
+
+/// Reads the era array once, an array block at a time: what is lost and the highest
+/// era it holds.
+fn read_era_array(
+    io: &dyn BlockIo,
+    roots: &Roots,
+    index: &ArrayIndex,
+    nr_blocks: u32,
+    last_suspect: bool,
+) -> EraRead {
+    let len = u64::from(nr_blocks);
+    let mut max = (len > 0).then_some(0u32);
+    let mut lost = index.read_blocks(io, len, 0..u64::MAX, &|b| get_u32(b, 0), &mut |_, vs| {
+        if let Some(top) = vs.iter().copied().max() {
+            max = max.map(|m| m.max(top));
+        }
+    });
     if last_suspect {
         lose_last_block(
-            &mut s.lost,
-            u64::from(nr_blocks),
+            &mut lost,
+            len,
             u64::from(array_max_entries(4)),
             roots.era_array_root,
             format!(
@@ -166,37 +290,51 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
             ),
         );
     }
-    let mut era_array = s.values;
-    // Every recorded era is at most the current one, and below it while a live
-    // writeset records the current era.
-    let recorded = era_array.iter().copied().chain(highest_key).max();
+    EraRead { lost, max }
+}
+
+/// The current era: every recorded era is at most the current one, and below it while
+/// a live writeset records the current era.
+fn current_era(
+    roots: &Roots,
+    era_max: Option<u32>,
+    highest_key: Option<u32>,
+    losses: &mut Vec<Loss>,
+) -> u32 {
+    let recorded = era_max.into_iter().chain(highest_key).max();
     let live = u32::from(roots.current_writeset.is_some());
     let current = recorded.map_or(roots.current_era, |r| {
         roots.current_era.max(r.saturating_add(live))
     });
-    if let Some((src, _)) = bitsets
-        .last_mut()
-        .filter(|(s, _)| s.name == "current writeset")
-    {
-        src.era = current;
-    }
     if current != roots.current_era {
         losses.push(Loss::new(
-            sb,
-            format!(
-                "superblock: current_era {} is below the eras the metadata records; {current} is used",
-                roots.current_era
-            ),
+            MetaBlock::new(0),
+            Lost::CurrentEra {
+                stated: roots.current_era,
+                used: current,
+            },
         ));
     }
+    current
+}
 
-    let mut floor = Floor::new(nr_blocks);
+/// The writeset-tree entries lost or unusable: every block counts as written in the
+/// latest era each may hold.
+fn tree_losses(
+    roots: &Roots,
+    tree: &TreeSalvage<WritesetRoot>,
+    beyond_u32: Vec<u64>,
+    current: u32,
+    losses: &mut Vec<Loss>,
+    floor: &mut Floor,
+) {
     for key in beyond_u32 {
         losses.push(Loss::new(
             roots.writeset_tree_root,
-            format!(
-                "writeset tree: an entry for era {key} is not a valid era; every block counts as written in era {current}"
-            ),
+            Lost::InvalidEra {
+                key,
+                covered: current,
+            },
         ));
         floor.raise_all(current);
     }
@@ -207,128 +345,71 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
         let top = l.hi.map_or(current, |h| {
             h.saturating_sub(1).min(u64::from(current)) as u32
         });
-        let eras = match l.hi {
-            Some(h) => format!("eras {}..{}", l.lo, h.min(u64::from(current) + 1)),
-            None => format!("eras from {}", l.lo),
-        };
         losses.push(Loss::new(
             l.block,
-            format!(
-                "writeset tree: the writesets of {eras} could not be read ({}); every block counts as written in era {top}",
-                l.reason
-            ),
+            Lost::WritesetTree {
+                lo: l.lo,
+                hi: l.hi,
+                current,
+                reason: l.reason.clone(),
+                covered: top,
+            },
         ));
         floor.raise_all(top);
     }
-    let mut writesets: BTreeMap<u32, Writeset> = BTreeMap::new();
-    for (src, bitset) in bitsets {
-        let Source {
-            era, holder, name, ..
-        } = src;
-        let (index, nr_bits, suspect) = match bitset {
-            Ok(b) => b,
-            Err(why) => {
-                losses.push(Loss::new(
-                    holder,
-                    format!(
-                        "{name} of era {era}: {why}; every block counts as written in era {era}"
-                    ),
-                ));
-                floor.raise_all(era);
-                continue;
-            }
-        };
-        let words = nr_words(u64::from(nr_bits));
-        let mut s = index.values(io, words, &|b| get_u64(b, 0));
-        if suspect {
-            lose_last_block(
-                &mut s.lost,
-                words,
-                u64::from(array_max_entries(8)),
-                src.ws.root,
-                format!(
-                    "its bitset's last block and its nr_bits {} disagree on the bitset's length; one of them is wrong",
-                    src.ws.nr_bits
-                ),
-            );
-        }
-        for l in &s.lost {
-            let (first, end) = (l.first * 64, (l.end * 64).min(u64::from(nr_bits)));
-            losses.push(Loss::new(
-                l.block,
-                format!(
-                    "{name} of era {era}: the bits of blocks {first}..{end} could not be read ({}); they count as written in era {era}",
-                    l.reason
-                ),
-            ));
-            floor.raise(first, end, era);
-        }
-        let mut bits = s.values;
-        mask_tail(&mut bits, u64::from(nr_bits));
-        merge_writeset(
-            &mut writesets,
-            Writeset {
-                era: Era::new(era),
-                nr_bits,
-                bits,
-            },
-        );
-    }
+}
 
-    for l in &s.lost {
-        losses.push(Loss::new(
-            l.block,
-            format!(
-                "era array: the eras of blocks {}..{} could not be read ({}); blocks no writeset names get the current era {current}",
-                l.first, l.end, l.reason
-            ),
-        ));
-    }
-    // The fold still gives a block any writeset names that writeset's era: the era
-    // array only decides for the others.
-    for l in &s.lost {
-        let end = l.end.min(era_array.len() as u64) as usize;
-        for e in &mut era_array[(l.first as usize).min(end)..end] {
-            *e = current;
+/// One writeset's bitset ([`bits::salvage`]), or, when it cannot be read at all, every
+/// block counted as written in its era.
+fn read_bitset(
+    io: &dyn BlockIo,
+    src: Source,
+    sized: Result<Sized, NoBitset>,
+    losses: &mut Vec<Loss>,
+    floor: &mut Floor,
+) -> Option<(u32, u32, Bits)> {
+    let whose = src.whose();
+    match sized {
+        Err(why) => {
+            losses.push(Loss::new(src.holder, Lost::Bitset { whose, why }));
+            floor.raise_all(src.era);
+            None
         }
-    }
-    Salvaged {
-        nr_blocks,
-        current_era: current,
-        writesets,
-        era_array,
-        floor,
+        Ok(sized) => {
+            let nr_bits = sized.nr_bits;
+            let bits = bits::salvage(io, whose, src.ws, sized, losses, floor);
+            Some((src.era, nr_bits, bits))
+        }
     }
 }
 
-/// Adds `ws`, OR-ing its bits into a writeset of the same era already there.
-pub fn merge_writeset(writesets: &mut BTreeMap<u32, Writeset>, ws: Writeset) {
-    match writesets.get_mut(&ws.era.get()) {
-        None => {
-            writesets.insert(ws.era.get(), ws);
-        }
-        Some(old) => {
-            if ws.bits.len() > old.bits.len() {
-                old.bits.resize(ws.bits.len(), 0);
-            }
-            old.nr_bits = old.nr_bits.max(ws.nr_bits);
-            for (o, n) in old.bits.iter_mut().zip(&ws.bits) {
-                *o |= n;
-            }
-        }
-    }
+/// Adds bits to the writeset of `era`, merging them with those already there.
+pub fn merge(writesets: &mut BTreeMap<u32, WritesetPlan>, era: u32, nr_bits: u32, bits: Bits) {
+    let ws = writesets.entry(era).or_insert_with(|| WritesetPlan {
+        era,
+        nr_bits,
+        sources: Vec::new(),
+    });
+    ws.nr_bits = ws.nr_bits.max(nr_bits);
+    ws.sources.push(bits);
 }
 
 /// The metadata to write: the salvaged writesets (with an empty writeset for every era
 /// missing between the first and the last, so that their eras stay one contiguous range
 /// as the kernel leaves them), the era array, then the floor applied.
-pub fn assemble(roots: &Roots, s: Salvaged, notes: &mut Vec<String>) -> EraMetadata {
+pub fn assemble(
+    io: &dyn BlockIo,
+    data_block_size: u32,
+    s: Salvaged,
+    notes: &mut Vec<String>,
+) -> Plan {
     let Salvaged {
         nr_blocks,
         current_era,
         mut writesets,
-        era_array,
+        eras,
         floor,
+        ..
     } = s;
     if let (Some(&lo), Some(&hi)) = (writesets.keys().next(), writesets.keys().next_back()) {
         let missing: Vec<u32> = (lo..=hi).filter(|e| !writesets.contains_key(e)).collect();
@@ -340,29 +421,26 @@ pub fn assemble(roots: &Roots, s: Salvaged, notes: &mut Vec<String>) -> EraMetad
         for era in missing {
             writesets.insert(
                 era,
-                Writeset {
-                    era: Era::new(era),
+                WritesetPlan {
+                    era,
                     nr_bits: nr_blocks,
-                    bits: vec![0; nr_words(u64::from(nr_blocks)) as usize],
+                    sources: Vec::new(),
                 },
             );
         }
     }
-    let mut md = EraMetadata {
-        superblock: SuperblockIr {
-            uuid: String::new(),
-            block_size: roots.data_block_size,
-            nr_blocks,
-            current_era: Era::new(current_era),
-        },
-        writesets: writesets.into_values().collect(),
-        era_array,
+    let superblock = SuperblockIr {
+        uuid: String::new(),
+        block_size: data_block_size,
+        nr_blocks,
+        current_era: Era::new(current_era),
     };
-    let raised = floor.apply(&mut md);
+    let mut plan = Plan::new(superblock, writesets.into_values().collect(), eras, floor);
+    let raised = plan.settle(io);
     if raised > 0 {
         notes.push(format!(
             "{raised} blocks were given a later era than the readable metadata shows, to cover what was lost"
         ));
     }
-    md
+    plan
 }

@@ -11,6 +11,7 @@ use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::read_block;
 use crate::units::MetaBlock;
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 
 /// Values `[first, end)` of an array that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +62,8 @@ pub struct ArrayIndex {
     root: MetaBlock,
     value_size: usize,
     pointers: BTreeMap<u64, MetaBlock>,
+    /// The keys of every array block listed at more than one key.
+    shared: HashMap<MetaBlock, Vec<u64>>,
     lost: Vec<LostKeys>,
 }
 
@@ -69,10 +72,25 @@ pub fn salvage_index(io: &dyn BlockIo, root: MetaBlock, value_size: usize) -> Ar
     let index = salvage_btree(io, root, 8, &|v: &[u8]| {
         crate::pdata::codec::get_block(v, 0)
     });
+    let pointers: BTreeMap<u64, MetaBlock> = index.entries.into_iter().collect();
+    // Sorted by block, so that only the blocks listed twice are kept in a map.
+    let mut by_block: Vec<(MetaBlock, u64)> = pointers.iter().map(|(&k, &p)| (p, k)).collect();
+    by_block.sort_unstable();
+    let mut shared: HashMap<MetaBlock, Vec<u64>> = HashMap::new();
+    for pair in by_block.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            let keys = shared.entry(pair[0].0).or_default();
+            if keys.last() != Some(&pair[0].1) {
+                keys.push(pair[0].1);
+            }
+            keys.push(pair[1].1);
+        }
+    }
     ArrayIndex {
         root,
         value_size,
-        pointers: index.entries.into_iter().collect(),
+        pointers,
+        shared,
         lost: index.lost,
     }
 }
@@ -142,13 +160,37 @@ impl ArrayIndex {
         len: u64,
         decode: &dyn Fn(&[u8]) -> T,
     ) -> ArraySalvage<T> {
+        let mut values = vec![T::default(); usize::try_from(len).unwrap_or(0)];
+        let want = nr_array_blocks(len, self.value_size);
+        let lost = self.read_blocks(io, len, 0..want, decode, &mut |first, vals| {
+            let first = first as usize;
+            if let Some(dst) = values.get_mut(first..first + vals.len()) {
+                dst.copy_from_slice(vals);
+            }
+        });
+        ArraySalvage { values, lost }
+    }
+
+    /// The array blocks holding values `[first, end)` of the array.
+    pub fn blocks_of(&self, first: u64, end: u64) -> Range<u64> {
+        let m = self.per_block();
+        first / m..end.div_ceil(m)
+    }
+
+    /// Reads array blocks `blocks` of the array of `len` values, as [`ArrayIndex::values`]
+    /// does, passing the values of each one that passes the checks to `f` (with the index
+    /// of its first value) and returning the value ranges lost among them: memory for one
+    /// array block, whatever the array's length.
+    pub fn read_blocks<T: Copy + Default>(
+        &self,
+        io: &dyn BlockIo,
+        len: u64,
+        blocks: Range<u64>,
+        decode: &dyn Fn(&[u8]) -> T,
+        f: &mut dyn FnMut(u64, &[T]),
+    ) -> Vec<LostValues> {
         let (m, vs, root) = (self.per_block(), self.value_size, self.root);
         let want = nr_array_blocks(len, vs);
-        let mut places: HashMap<MetaBlock, Vec<u64>> = HashMap::new();
-        for (&k, &p) in self.pointers.range(..want) {
-            places.entry(p).or_default().push(k);
-        }
-        let mut values = vec![T::default(); usize::try_from(len).unwrap_or(0)];
         let mut lost: Vec<LostValues> = Vec::new();
         let mut push_lost = |l: LostValues| match lost.last_mut() {
             Some(prev)
@@ -158,7 +200,8 @@ impl ArrayIndex {
             }
             _ => lost.push(l),
         };
-        for i in 0..want {
+        let mut buf: Vec<T> = Vec::with_capacity(m as usize);
+        for i in blocks.start..blocks.end.min(want) {
             let first = i * m;
             let end = ((i + 1) * m).min(len);
             let Some(&ptr) = self.pointers.get(&i) else {
@@ -181,7 +224,12 @@ impl ArrayIndex {
                 });
                 continue;
             };
-            if let Some(keys) = places.get(&ptr).filter(|k| k.len() > 1) {
+            let keys: Vec<u64> = self
+                .shared
+                .get(&ptr)
+                .map(|ks| ks.iter().copied().filter(|&k| k < want).collect())
+                .unwrap_or_default();
+            if keys.len() > 1 {
                 push_lost(LostValues {
                     first,
                     end,
@@ -199,9 +247,9 @@ impl ArrayIndex {
             });
             match read {
                 Ok(data) => {
-                    for (k, v) in values[first as usize..end as usize].iter_mut().enumerate() {
-                        *v = decode(value(&data, vs, k));
-                    }
+                    buf.clear();
+                    buf.extend((0..nr as usize).map(|k| decode(value(&data, vs, k))));
+                    f(first, &buf);
                 }
                 Err(e) => push_lost(LostValues {
                     first,
@@ -211,7 +259,7 @@ impl ArrayIndex {
                 }),
             }
         }
-        ArraySalvage { values, lost }
+        lost
     }
 }
 
