@@ -5,10 +5,11 @@
 use super::{Error, Result};
 use crate::era::superblock::{Superblock, WritesetRoot, SUPERBLOCK_LOCATION, WRITESET_ROOT_SIZE};
 use crate::io::BlockIo;
+use crate::pdata::array::cow as array_cow;
+use crate::pdata::bitset_cow;
 use crate::pdata::btree::cow::{self as btree_cow, ArrayRoots, ARRAY_INDEX_TREE};
 use crate::pdata::checksum::BlockKind;
 use crate::pdata::transaction::TransactionManager;
-use crate::pdata::{array_cow, bitset_cow};
 use crate::pdata::{narrow, read_block};
 use crate::units::{BlockBuf, MetaBlock};
 use crate::units::{DataBlock, Era};

@@ -20,7 +20,7 @@ use super::ir::EraMetadata;
 use super::metadata::{writeset_sources, View};
 use super::Result;
 use crate::io::BlockIo;
-use crate::pdata::array_reader::ArrayReader;
+use crate::pdata::array::reader::ArrayReader;
 use crate::pdata::bitset::nr_words;
 use crate::pdata::codec::{get_u32, get_u64};
 use crate::units::DataBlock;

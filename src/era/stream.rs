@@ -15,7 +15,7 @@ use super::metadata::{superblock_ir, writeset_sources, View};
 use super::writeset::WritesetSource;
 use super::Error;
 use crate::io::BlockIo;
-use crate::pdata::array_reader::ArrayReader;
+use crate::pdata::array::reader::ArrayReader;
 use crate::pdata::bitset::{mask_tail, nr_words};
 use crate::pdata::codec::{get_u32, get_u64};
 use crate::units::DataBlock;

@@ -2,7 +2,7 @@
 //! or beyond `nr_bits` cleared.
 
 use super::alloc::BlockAllocator;
-use super::array_builder::ArrayBuilder;
+use super::array::builder::ArrayBuilder;
 use super::bitset::{mask_tail, nr_words};
 use super::checksum::BlockKind;
 use super::{Error, Result};

@@ -3,7 +3,7 @@
 //! a one-word cache and flushes it before each commit; the blocks that reach the disk
 //! are the same).
 
-use super::array_cow;
+use super::array::cow as array_cow;
 use super::transaction::TransactionManager;
 use super::Result;
 use crate::units::MetaBlock;

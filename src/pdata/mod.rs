@@ -4,10 +4,6 @@
 
 pub(crate) mod alloc;
 pub mod array;
-pub(crate) mod array_block;
-pub(crate) mod array_builder;
-pub(crate) mod array_cow;
-pub(crate) mod array_reader;
 pub mod bitset;
 pub(crate) mod bitset_builder;
 pub mod bitset_cow;

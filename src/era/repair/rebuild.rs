@@ -32,7 +32,7 @@ use crate::era::ir::Writeset;
 use crate::era::superblock::{Superblock, WritesetRoot, MAGIC, VERSION};
 use crate::era::{Error, Result};
 use crate::io::BlockIo;
-use crate::pdata::array_block::{array_max_entries, values, ArrayHeader};
+use crate::pdata::array::block::{array_max_entries, values, ArrayHeader};
 use crate::pdata::bitset::{mask_tail, nr_words};
 use crate::pdata::btree::NodeView;
 use crate::pdata::checksum::{self, BlockKind};

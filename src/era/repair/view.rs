@@ -13,7 +13,7 @@ use crate::era::ir::{EraMetadata, SuperblockIr, Writeset};
 use crate::era::superblock::WritesetRoot;
 use crate::era::writeset::WRITESET_VALUE_SIZE;
 use crate::io::BlockIo;
-use crate::pdata::array_block::array_max_entries;
+use crate::pdata::array::block::array_max_entries;
 use crate::pdata::bitset::{mask_tail, nr_words};
 use crate::pdata::codec::{get_u32, get_u64};
 use crate::pdata::salvage::{salvage_btree, salvage_index};

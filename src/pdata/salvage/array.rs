@@ -5,8 +5,8 @@
 
 use super::{salvage_btree, LostKeys};
 use crate::io::BlockIo;
+use crate::pdata::array::block::{array_max_entries, value, ArrayHeader};
 use crate::pdata::array::{check_array_block, nr_array_blocks};
-use crate::pdata::array_block::{array_max_entries, value, ArrayHeader};
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::read_block;
 use crate::units::MetaBlock;

@@ -1,7 +1,7 @@
 use super::*;
 use crate::io::MemIo;
 use crate::pdata::alloc::BlockAllocator;
-use crate::pdata::array_builder::write_array;
+use crate::pdata::array::builder::write_array;
 use crate::pdata::codec::get_u32;
 use crate::pdata::write_block;
 use crate::units::zeroed_block;

@@ -2,12 +2,12 @@
 //! batch at a time and written at once, and their index btree is built as they go. Only
 //! one partly filled array block and the builder's two pending leaves stay in memory.
 
-use super::alloc::BlockAllocator;
-use super::array_block::{array_max_entries, pack_array_block_with};
-use super::btree::BtreeBuilder;
-use super::codec::{put_u32, put_u64};
-use super::{write_block, Result};
+use super::block::{array_max_entries, pack_array_block_with};
 use crate::io::BlockIo;
+use crate::pdata::alloc::BlockAllocator;
+use crate::pdata::btree::BtreeBuilder;
+use crate::pdata::codec::{put_u32, put_u64};
+use crate::pdata::{write_block, Result};
 use crate::units::{BlockBuf, MetaBlock};
 use rayon::prelude::*;
 

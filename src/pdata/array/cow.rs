@@ -2,12 +2,12 @@
 //! an array of little-endian values of 4 or 8 bytes, through the
 //! [`TransactionManager`]. A bitset is an array of u64 words.
 
-use super::array_block::{array_max_entries, value, value_mut, ArrayHeader};
-use super::btree::cow::{self as btree_cow, ARRAY_INDEX_TREE};
-use super::checksum::BlockKind;
-use super::codec::{get_block, get_u32, get_u64, put_u32, put_u64};
-use super::transaction::TransactionManager;
-use super::{Error, Result};
+use super::block::{array_max_entries, value, value_mut, ArrayHeader};
+use crate::pdata::btree::cow::{self as btree_cow, ARRAY_INDEX_TREE};
+use crate::pdata::checksum::BlockKind;
+use crate::pdata::codec::{get_block, get_u32, get_u64, put_u32, put_u64};
+use crate::pdata::transaction::TransactionManager;
+use crate::pdata::{Error, Result};
 use crate::units::{BlockBuf, MetaBlock};
 
 fn bad(block: MetaBlock, reason: String) -> Error {

@@ -1,16 +1,21 @@
 //! dm-array (format.md §5): a btree from array-block index to array block, each array
-//! block holding `max_entries` packed values (layout in `array_block`).
+//! block holding `max_entries` packed values (layout in [`block`]).
 //! The length is stored by the owner.
 
-pub use super::array_block::{array_max_entries, ArrayHeader};
-use super::array_block::{value, values};
-use super::block_set::BlockSet;
-use super::btree::walk_leaves;
-use super::checksum::{self, BlockKind};
-use super::codec::get_block;
-use super::{Error, Result};
+pub(crate) mod block;
+pub(crate) mod builder;
+pub(crate) mod cow;
+pub(crate) mod reader;
+
 use crate::io::BlockIo;
+use crate::pdata::block_set::BlockSet;
+use crate::pdata::btree::walk_leaves;
+use crate::pdata::checksum::{self, BlockKind};
+use crate::pdata::codec::get_block;
+use crate::pdata::{Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
+pub use block::{array_max_entries, ArrayHeader};
+use block::{value, values};
 use rayon::prelude::*;
 
 /// Number of array blocks of an array of `len` values.
@@ -248,57 +253,4 @@ pub(super) fn consecutive_runs(ptrs: &[MetaBlock], max: usize) -> Vec<(usize, us
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn max_entries_match_spec() {
-        assert_eq!(array_max_entries(4), 1018);
-        assert_eq!(array_max_entries(8), 509);
-    }
-
-    #[test]
-    fn shapes_match_spec_vectors() {
-        assert_eq!(nr_array_blocks(0, 4), 0);
-        assert_eq!(nr_array_blocks(1018, 4), 1);
-        assert_eq!(nr_array_blocks(1019, 4), 2);
-        assert_eq!(nr_array_blocks(16_384_000, 4), 16095);
-        assert_eq!(nr_array_blocks(2_147_483_647, 4), 2_109_513);
-        assert_eq!(nr_array_blocks(33_554_432, 8), 65923);
-    }
-
-    #[test]
-    fn runs_split_on_gaps_and_length() {
-        assert_eq!(
-            consecutive_runs(
-                &[
-                    MetaBlock::new(5),
-                    MetaBlock::new(6),
-                    MetaBlock::new(7),
-                    MetaBlock::new(9),
-                    MetaBlock::new(10),
-                    MetaBlock::new(3)
-                ],
-                2
-            ),
-            vec![(0, 2), (2, 1), (3, 2), (5, 1)]
-        );
-    }
-
-    #[test]
-    fn runs_of_pointers_at_the_top_of_u64_do_not_overflow() {
-        // Damaged array blocks pointers (fuzz/regressions/read_metadata/).
-        assert_eq!(
-            consecutive_runs(
-                &[
-                    MetaBlock::new(u64::MAX - 1),
-                    MetaBlock::new(u64::MAX),
-                    MetaBlock::new(0),
-                    MetaBlock::new(1)
-                ],
-                256
-            ),
-            vec![(0, 2), (2, 2)]
-        );
-    }
-}
+mod tests;

@@ -6,8 +6,8 @@
 //! 0 csum | 4 max_entries | 8 nr_entries | 12 value_size | 16 blocknr | 24 values
 //! ```
 
-use super::checksum::{self, BlockKind};
-use super::codec::{get_block, get_u32, put_block, put_u32};
+use crate::pdata::checksum::{self, BlockKind};
+use crate::pdata::codec::{get_block, get_u32, put_block, put_u32};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 
 /// Size of the array-block header.
