@@ -19,6 +19,7 @@ pub mod space_map;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod transaction;
+pub mod value;
 
 pub use error::{narrow, Error, Referrer, Result};
 

@@ -231,11 +231,11 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
             continue;
         }
         mark_reachable(&s, root, &mut referenced, 0);
-        let index = salvage_index(io, root, 8);
+        let index = salvage_index::<u64>(io, root);
         let stated = nr_bits;
         let (nr_bits, suspect) = nr_bits_of(stated, &index.extent(io), nr_blocks, cap);
         let words = nr_words(u64::from(nr_bits));
-        let mut a = index.values(io, words, &|b| get_u64(b, 0));
+        let mut a = index.values(io, words);
         if suspect {
             lose_last_block(
                 &mut a.lost,
@@ -436,7 +436,7 @@ pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<Str
             continue;
         }
         let bits = u64::from(nr_bits.min(nr_blocks));
-        let a = salvage_index(io, root, 8).values(io, nr_words(bits), &|b| get_u64(b, 0));
+        let a = salvage_index::<u64>(io, root).values(io, nr_words(bits));
         for (w, &word) in a.values.iter().enumerate() {
             for bit in (0..64).filter(|i| word >> i & 1 == 1) {
                 if let Some(e) = latest
@@ -506,7 +506,7 @@ fn origin_size(
         evidence.push((u64::from(n), "--nr-blocks".into()));
     }
     for (at, sb) in &s.snapshots {
-        let len = salvage_index(io, sb.era_array_root, 4).extent(io).min;
+        let len = salvage_index::<u32>(io, sb.era_array_root).extent(io).min;
         let n = u64::from(sb.nr_blocks).min(len.max(found));
         evidence.push((n, format!("the metadata snapshot copy at block {at}")));
     }

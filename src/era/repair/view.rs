@@ -11,11 +11,9 @@ use super::floor::Floor;
 use super::Loss;
 use crate::era::ir::{EraMetadata, SuperblockIr, Writeset};
 use crate::era::superblock::WritesetRoot;
-use crate::era::writeset::WRITESET_VALUE_SIZE;
 use crate::io::BlockIo;
 use crate::pdata::array::block::array_max_entries;
 use crate::pdata::bitset::{mask_tail, nr_words};
-use crate::pdata::codec::{get_u32, get_u64};
 use crate::pdata::salvage::{salvage_btree, salvage_index};
 use crate::units::{Era, MetaBlock};
 use std::collections::{BTreeMap, HashMap};
@@ -61,11 +59,9 @@ struct Source {
 pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) -> Salvaged {
     let cap = capacity(io);
     let sb = MetaBlock::new(0);
-    let era_index = salvage_index(io, roots.era_array_root, 4);
+    let era_index = salvage_index::<u32>(io, roots.era_array_root);
     let era_extent = era_index.extent(io);
-    let tree = salvage_btree(io, roots.writeset_tree_root, WRITESET_VALUE_SIZE, &|v| {
-        WritesetRoot::unpack(v)
-    });
+    let tree = salvage_btree::<WritesetRoot>(io, roots.writeset_tree_root);
 
     // The writesets, each sized by how far its bitset reaches.
     let mut sources = Vec::new();
@@ -111,7 +107,7 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
             bitsets.push((src, Err(why)));
             continue;
         }
-        let index = salvage_index(io, src.ws.root, 8);
+        let index = salvage_index::<u64>(io, src.ws.root);
         let words = index.extent(io);
         let (nr, suspect) = nr_bits(src.ws.nr_bits, &words, roots.nr_blocks, cap);
         if nr != src.ws.nr_bits {
@@ -153,7 +149,7 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
             ),
         ));
     }
-    let mut s = era_index.values(io, u64::from(nr_blocks), &|b| get_u32(b, 0));
+    let mut s = era_index.values(io, u64::from(nr_blocks));
     if last_suspect {
         lose_last_block(
             &mut s.lost,
@@ -239,7 +235,7 @@ pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) ->
             }
         };
         let words = nr_words(u64::from(nr_bits));
-        let mut s = index.values(io, words, &|b| get_u64(b, 0));
+        let mut s = index.values(io, words);
         if suspect {
             lose_last_block(
                 &mut s.lost,

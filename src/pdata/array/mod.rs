@@ -11,7 +11,7 @@ use crate::io::BlockIo;
 use crate::pdata::block_set::BlockSet;
 use crate::pdata::btree::walk_leaves;
 use crate::pdata::checksum::{self, BlockKind};
-use crate::pdata::codec::get_block;
+use crate::pdata::value::{decode_in, Value};
 use crate::pdata::{Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 pub use block::{array_max_entries, ArrayHeader};
@@ -23,14 +23,29 @@ pub fn nr_array_blocks(len: u64, value_size: usize) -> u64 {
     len.div_ceil(array_max_entries(value_size) as u64)
 }
 
-/// Validates an array block read from `block` and returns its header. `expected_nr` is
-/// the number of values this block must hold given its position in the array.
-pub fn check_array_block(
+/// Appends the `nr` values of array block `block` (checked) to `out`, decoded.
+pub(crate) fn decode_values<V: Value>(
     block: MetaBlock,
     data: &BlockBuf,
-    value_size: u32,
-    expected_nr: u32,
+    nr: usize,
+    out: &mut Vec<V>,
+) -> Result<()> {
+    out.reserve(nr);
+    for (i, v) in values(data, V::SIZE, nr).chunks_exact(V::SIZE).enumerate() {
+        out.push(decode_in(block, BlockKind::ArrayBlock, i, v)?);
+    }
+    Ok(())
+}
+
+/// Validates an array block of `V` values read from `block` and returns its header.
+/// `expected_nr` is the number of values this block must hold given its position in
+/// the array.
+pub fn check_array_block<V: Value>(
+    block: MetaBlock,
+    data: &BlockBuf,
+    expected_nr: usize,
 ) -> Result<ArrayHeader> {
+    let value_size = V::SIZE_U32;
     checksum::verify(data, BlockKind::ArrayBlock, block)?;
     let h = ArrayHeader::decode(data);
     let bad = |reason: String| Error::invalid(block, BlockKind::ArrayBlock, reason);
@@ -40,11 +55,11 @@ pub fn check_array_block(
             h.value_size
         )));
     }
-    let m = array_max_entries(value_size as usize);
+    let m = array_max_entries(V::SIZE);
     if h.max_entries != m {
         return Err(bad(format!("max_entries {}, expected {m}", h.max_entries)));
     }
-    if h.nr_entries != expected_nr {
+    if u64::from(h.nr_entries) != expected_nr as u64 {
         return Err(bad(format!(
             "nr_entries {}, expected {expected_nr} for its place in the array",
             h.nr_entries
@@ -73,12 +88,11 @@ pub fn array_block_pointers(
     let mut listed = BlockSet::new();
     let mut twice: Option<usize> = None;
     let device = io.nr_blocks();
-    walk_leaves(io, root, 8, &mut |k, v| {
+    walk_leaves(io, root, &mut |k, block: MetaBlock| {
         let i = ptrs.len();
         if gap.is_none() && k != i as u64 {
             gap = Some((k, i));
         }
-        let block = get_block(v, 0);
         if block.is_below(device) && !listed.insert(block) && twice.is_none() {
             twice = Some(i);
         }
@@ -115,22 +129,20 @@ pub fn array_block_pointers(
     Ok(ptrs)
 }
 
-/// Reads a whole array of `len` values of `value_size` bytes, decoding each value with
-/// `decode`. Array blocks are read in parallel, consecutive block numbers in one read.
-pub fn read_array<T: Send + Copy + Default>(
+/// Reads a whole array of `len` values. Array blocks are read in parallel, consecutive
+/// block numbers in one read.
+pub fn read_array<V: Value + Default>(
     io: &dyn BlockIo,
     root: MetaBlock,
     len: u64,
-    value_size: usize,
-    decode: impl Fn(&[u8]) -> T + Sync,
-) -> Result<Vec<T>> {
-    let ptrs = array_block_pointers(io, root, len, value_size)?;
-    let m = array_max_entries(value_size) as usize;
-    let mut out = vec![T::default(); len as usize];
+) -> Result<Vec<V>> {
+    let ptrs = array_block_pointers(io, root, len, V::SIZE)?;
+    let m = array_max_entries(V::SIZE) as usize;
+    let mut out = vec![V::default(); len as usize];
     let runs = consecutive_runs(&ptrs, 256);
     // Split the output along the runs so that each run fills its own slice.
     let mut slices = Vec::with_capacity(runs.len());
-    let mut rest: &mut [T] = &mut out;
+    let mut rest: &mut [V] = &mut out;
     for &(first_idx, count) in &runs {
         let start = first_idx * m;
         let end = ((first_idx + count) * m).min(len as usize);
@@ -155,10 +167,10 @@ pub fn read_array<T: Send + Copy + Default>(
                     .try_into()
                     .map_err(|_| Error::invalid(block, BlockKind::ArrayBlock, "short read"))?;
                 let nr = (len as usize - idx * m).min(m);
-                check_array_block(block, data, value_size as u32, nr as u32)?;
+                check_array_block::<V>(block, data, nr)?;
                 let d = &mut dest[j * m..j * m + nr];
                 for (k, v) in d.iter_mut().enumerate() {
-                    *v = decode(value(data, value_size, k));
+                    *v = decode_in(block, BlockKind::ArrayBlock, k, value(data, V::SIZE, k))?;
                 }
             }
             Ok(())
@@ -166,32 +178,37 @@ pub fn read_array<T: Send + Copy + Default>(
     Ok(out)
 }
 
-/// Streams an array of `len` values of `value_size` bytes without holding it: the
-/// array blocks are taken in groups of `group_blocks`, read in parallel (consecutive
-/// block numbers in one read) and decoded with `decode`; `f(values, dest)` then receives
-/// each group's values with its own `dest_per_group` elements of `dest` (group `g` gets
+/// How [`read_array_groups`] cuts an array and its output into groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Groups {
+    /// Array blocks per group (at least 1).
+    pub group_blocks: usize,
+    /// Elements of the output each group receives (at least 1).
+    pub dest_per_group: usize,
+}
+
+/// Streams an array of `len` values without holding it: the array blocks are taken in
+/// groups of `groups.group_blocks`, read in parallel (consecutive block numbers in one
+/// read) and decoded; `f(values, dest)` then receives each group's values with its own
+/// `groups.dest_per_group` elements of `dest` (group `g` gets
 /// `dest[g * dest_per_group..]`, the last group what remains). Every array block is
 /// checked as [`read_array`] checks it. Memory: one group's blocks and values per thread.
-#[allow(clippy::too_many_arguments)]
-pub fn read_array_groups<T: Send + Copy + Default, O: Send>(
+pub fn read_array_groups<V: Value, O: Send>(
     io: &dyn BlockIo,
     root: MetaBlock,
     len: u64,
-    value_size: usize,
-    group_blocks: usize,
-    decode: impl Fn(&[u8]) -> T + Sync,
+    groups: Groups,
     dest: &mut [O],
-    dest_per_group: usize,
-    f: impl Fn(&[T], &mut [O]) + Sync,
+    f: impl Fn(&[V], &mut [O]) + Sync,
 ) -> Result<()> {
-    let ptrs = array_block_pointers(io, root, len, value_size)?;
-    let m = array_max_entries(value_size) as usize;
-    let group_blocks = group_blocks.max(1);
+    let ptrs = array_block_pointers(io, root, len, V::SIZE)?;
+    let m = array_max_entries(V::SIZE) as usize;
+    let group_blocks = groups.group_blocks.max(1);
     let nr_groups = ptrs.len().div_ceil(group_blocks);
     if nr_groups == 0 {
         return Ok(());
     }
-    let dest_per_group = dest_per_group.max(1);
+    let dest_per_group = groups.dest_per_group.max(1);
     let len = usize::try_from(len).map_err(|_| {
         Error::invalid(
             root,
@@ -204,7 +221,7 @@ pub fn read_array_groups<T: Send + Copy + Default, O: Send>(
         .enumerate()
         .try_for_each_init(
             || (Vec::new(), Vec::new()),
-            |(buf, values): &mut (Vec<u8>, Vec<T>), (g, dest)| -> Result<()> {
+            |(buf, values): &mut (Vec<u8>, Vec<V>), (g, dest)| -> Result<()> {
                 let first = g * group_blocks;
                 let group = &ptrs[first..(first + group_blocks).min(ptrs.len())];
                 buf.resize(group.len() * BLOCK_SIZE, 0);
@@ -222,12 +239,8 @@ pub fn read_array_groups<T: Send + Copy + Default, O: Send>(
                         .try_into()
                         .map_err(|_| Error::invalid(block, BlockKind::ArrayBlock, "short read"))?;
                     let nr = (len - idx * m).min(m);
-                    check_array_block(block, data, value_size as u32, nr as u32)?;
-                    values.extend(
-                        self::values(data, value_size, nr)
-                            .chunks_exact(value_size)
-                            .map(&decode),
-                    );
+                    check_array_block::<V>(block, data, nr)?;
+                    decode_values(block, data, nr, values)?;
                 }
                 f(values, dest);
                 Ok(())

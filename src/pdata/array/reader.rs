@@ -8,36 +8,33 @@ use super::block::values;
 use super::{array_block_pointers, array_max_entries, check_array_block, consecutive_runs};
 use crate::io::BlockIo;
 use crate::pdata::checksum::BlockKind;
+use crate::pdata::value::{decode_in, Value};
 use crate::pdata::{Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 use rayon::prelude::*;
+use std::marker::PhantomData;
 use std::ops::Range;
 
 /// Array blocks read by one task at most: enough for a few large reads per thread.
 const BLOCKS_PER_TASK: usize = 16;
 
-/// An array of `len` values of `value_size` bytes, its index read.
-pub struct ArrayReader<'a> {
+/// An array of `len` values of type `V`, its index read.
+pub struct ArrayReader<'a, V: Value> {
     io: &'a dyn BlockIo,
     ptrs: Vec<MetaBlock>,
     len: u64,
-    value_size: usize,
+    value: PhantomData<V>,
 }
 
-impl<'a> ArrayReader<'a> {
+impl<'a, V: Value + Default> ArrayReader<'a, V> {
     /// Reads and checks the index of the array at `root`: exactly the array blocks an
     /// array of `len` values needs ([`array_block_pointers`]).
-    pub fn open(
-        io: &'a dyn BlockIo,
-        root: MetaBlock,
-        len: u64,
-        value_size: usize,
-    ) -> Result<ArrayReader<'a>> {
+    pub fn open(io: &'a dyn BlockIo, root: MetaBlock, len: u64) -> Result<ArrayReader<'a, V>> {
         Ok(ArrayReader {
             io,
-            ptrs: array_block_pointers(io, root, len, value_size)?,
+            ptrs: array_block_pointers(io, root, len, V::SIZE)?,
             len,
-            value_size,
+            value: PhantomData,
         })
     }
 
@@ -53,44 +50,38 @@ impl<'a> ArrayReader<'a> {
 
     /// Values per array block.
     pub fn entries_per_block(&self) -> u64 {
-        u64::from(array_max_entries(self.value_size))
+        u64::from(array_max_entries(V::SIZE))
     }
 
     /// The values of array blocks `blocks` (indices, clipped to the array), decoded
-    /// with `decode` into `out`, which is cleared first. Runs of consecutive block
+    /// into `out`, which is cleared first. Runs of consecutive block
     /// numbers are read with one call each, in parallel. Every block is checked; the
     /// error names the first bad block of the range.
-    pub fn read_blocks<T: Send + Copy + Default>(
-        &self,
-        blocks: Range<usize>,
-        decode: impl Fn(&[u8]) -> T + Sync,
-        out: &mut Vec<T>,
-    ) -> Result<()> {
+    pub fn read_blocks(&self, blocks: Range<usize>, out: &mut Vec<V>) -> Result<()> {
         out.clear();
         let end = blocks.end.min(self.ptrs.len());
         let start = blocks.start.min(end);
         if start == end {
             return Ok(());
         }
-        let m = array_max_entries(self.value_size) as usize;
+        let m = array_max_entries(V::SIZE) as usize;
         // At most `len` values: `start < end <= ptrs.len() = ceil(len / m)`.
         let nr_values = |idx: usize| -> usize {
             let before = (idx as u64).saturating_mul(m as u64);
             self.len.saturating_sub(before).min(m as u64) as usize
         };
         let total: usize = (start..end).map(nr_values).sum();
-        out.resize(total, T::default());
+        out.resize(total, V::default());
         let ptrs = &self.ptrs[start..end];
         let runs = consecutive_runs(ptrs, BLOCKS_PER_TASK);
         let mut pieces = Vec::with_capacity(runs.len());
-        let mut rest: &mut [T] = out;
+        let mut rest: &mut [V] = out;
         for &(first, count) in &runs {
             let n: usize = (start + first..start + first + count).map(nr_values).sum();
             let (head, tail) = std::mem::take(&mut rest).split_at_mut(n);
             pieces.push((first, count, head));
             rest = tail;
         }
-        let value_size = self.value_size;
         let results: Vec<Result<()>> = pieces
             .into_par_iter()
             .map_init(Vec::new, |buf: &mut Vec<u8>, (first, count, dest)| {
@@ -109,13 +100,14 @@ impl<'a> ArrayReader<'a> {
                         .try_into()
                         .map_err(|_| Error::invalid(block, BlockKind::ArrayBlock, "short read"))?;
                     let nr = nr_values(start + first + j);
-                    check_array_block(block, data, value_size as u32, nr as u32)?;
-                    let values = values(data, value_size, nr);
-                    for (d, v) in dest[at..at + nr]
+                    check_array_block::<V>(block, data, nr)?;
+                    let values = values(data, V::SIZE, nr);
+                    for (k, (d, v)) in dest[at..at + nr]
                         .iter_mut()
-                        .zip(values.chunks_exact(value_size))
+                        .zip(values.chunks_exact(V::SIZE))
+                        .enumerate()
                     {
-                        *d = decode(v);
+                        *d = decode_in(block, BlockKind::ArrayBlock, k, v)?;
                     }
                     at += nr;
                 }
@@ -130,9 +122,9 @@ impl<'a> ArrayReader<'a> {
     /// reader that took only some ranges, so that damage anywhere is found as a whole
     /// read finds it.
     pub fn check_from(&self, from: usize, group: usize) -> Result<()> {
-        let mut none: Vec<()> = Vec::new();
+        let mut scratch: Vec<V> = Vec::new();
         for g in (from..self.nr_blocks()).step_by(group.max(1)) {
-            self.read_blocks(g..g + group, |_| (), &mut none)?;
+            self.read_blocks(g..g + group, &mut scratch)?;
         }
         Ok(())
     }

@@ -9,8 +9,10 @@ use crate::pdata::array::block::{array_max_entries, value, ArrayHeader};
 use crate::pdata::array::{check_array_block, nr_array_blocks};
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::read_block;
+use crate::pdata::value::Value;
 use crate::units::MetaBlock;
 use std::collections::{BTreeMap, HashMap};
+use std::marker::PhantomData;
 
 /// Values `[first, end)` of an array that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,29 +59,27 @@ impl ArrayExtent {
 /// An array's index as salvaged: the array block each readable key names, and the key
 /// ranges below index nodes that could not be read.
 #[derive(Debug, Clone)]
-pub struct ArrayIndex {
+pub struct ArrayIndex<V> {
     root: MetaBlock,
-    value_size: usize,
+    value: PhantomData<V>,
     pointers: BTreeMap<u64, MetaBlock>,
     lost: Vec<LostKeys>,
 }
 
-/// Reads the index of the array at `root` (array blocks of `value_size`-byte values).
-pub fn salvage_index(io: &dyn BlockIo, root: MetaBlock, value_size: usize) -> ArrayIndex {
-    let index = salvage_btree(io, root, 8, &|v: &[u8]| {
-        crate::pdata::codec::get_block(v, 0)
-    });
+/// Reads the index of the array at `root` (array blocks of `V` values).
+pub fn salvage_index<V: Value>(io: &dyn BlockIo, root: MetaBlock) -> ArrayIndex<V> {
+    let index = salvage_btree::<MetaBlock>(io, root);
     ArrayIndex {
         root,
-        value_size,
+        value: PhantomData,
         pointers: index.entries.into_iter().collect(),
         lost: index.lost,
     }
 }
 
-impl ArrayIndex {
+impl<V: Value> ArrayIndex<V> {
     fn per_block(&self) -> u64 {
-        u64::from(array_max_entries(self.value_size))
+        u64::from(array_max_entries(V::SIZE))
     }
 
     /// The length the index evidences: the last listed array block's `nr_entries` after
@@ -96,8 +96,8 @@ impl ArrayIndex {
                 let nr = read_block(io, ptr).ok().and_then(|data| {
                     checksum::verify(&data, BlockKind::ArrayBlock, ptr).ok()?;
                     let h = ArrayHeader::decode(&data);
-                    let ok = h.value_size as usize == self.value_size
-                        && h.max_entries == array_max_entries(self.value_size)
+                    let ok = h.value_size == V::SIZE_U32
+                        && h.max_entries == array_max_entries(V::SIZE)
                         && (1..=h.max_entries).contains(&h.nr_entries);
                     ok.then_some(u64::from(h.nr_entries))
                 });
@@ -136,19 +136,17 @@ impl ArrayIndex {
     /// Reads the `len` values of the array, keeping every array block that passes the
     /// strict reader's checks for its place and recording the values of every other one
     /// (and of every block listed at two places) as lost.
-    pub fn values<T: Copy + Default>(
-        &self,
-        io: &dyn BlockIo,
-        len: u64,
-        decode: &dyn Fn(&[u8]) -> T,
-    ) -> ArraySalvage<T> {
-        let (m, vs, root) = (self.per_block(), self.value_size, self.root);
+    pub fn values(&self, io: &dyn BlockIo, len: u64) -> ArraySalvage<V>
+    where
+        V: Default,
+    {
+        let (m, vs, root) = (self.per_block(), V::SIZE, self.root);
         let want = nr_array_blocks(len, vs);
         let mut places: HashMap<MetaBlock, Vec<u64>> = HashMap::new();
         for (&k, &p) in self.pointers.range(..want) {
             places.entry(p).or_default().push(k);
         }
-        let mut values = vec![T::default(); usize::try_from(len).unwrap_or(0)];
+        let mut values = vec![V::default(); usize::try_from(len).unwrap_or(0)];
         let mut lost: Vec<LostValues> = Vec::new();
         let mut push_lost = |l: LostValues| match lost.last_mut() {
             Some(prev)
@@ -192,15 +190,18 @@ impl ArrayIndex {
                 });
                 continue;
             }
-            let nr = (end - first) as u32;
+            let nr = (end - first) as usize;
             let read = read_block(io, ptr).and_then(|data| {
-                check_array_block(ptr, &data, vs as u32, nr)?;
+                check_array_block::<V>(ptr, &data, nr)?;
                 Ok(data)
             });
             match read {
                 Ok(data) => {
                     for (k, v) in values[first as usize..end as usize].iter_mut().enumerate() {
-                        *v = decode(value(&data, vs, k));
+                        // A value that does not decode keeps the default.
+                        if let Ok(d) = V::decode(value(&data, vs, k)) {
+                            *v = d;
+                        }
                     }
                 }
                 Err(e) => push_lost(LostValues {
@@ -215,15 +216,12 @@ impl ArrayIndex {
     }
 }
 
-/// Reads the array at `root` of `len` values of `value_size` bytes (see
-/// [`ArrayIndex::values`]).
+/// Reads the array at `root` of `len` values (see [`ArrayIndex::values`]).
 #[cfg(test)]
-pub fn salvage_array<T: Copy + Default>(
+pub fn salvage_array<V: Value + Default>(
     io: &dyn BlockIo,
     root: MetaBlock,
     len: u64,
-    value_size: usize,
-    decode: &dyn Fn(&[u8]) -> T,
-) -> ArraySalvage<T> {
-    salvage_index(io, root, value_size).values(io, len, decode)
+) -> ArraySalvage<V> {
+    salvage_index::<V>(io, root).values(io, len)
 }

@@ -7,7 +7,6 @@ use crate::pdata::bitset::{mask_tail, nr_words, read_bitset};
 use crate::pdata::bitset_builder::write_bitset;
 use crate::pdata::btree::{put_value, NodeHeader, NodeView};
 use crate::pdata::checksum::seal;
-use crate::pdata::codec::get_u32;
 use crate::pdata::{read_block, write_block};
 
 #[test]
@@ -18,21 +17,20 @@ fn ranges_of_blocks_read_what_the_whole_array_holds() {
         .map(|i| i.wrapping_mul(2_654_435_761))
         .collect();
     let root = write_array(&mut alloc, &io, &values).unwrap();
-    let whole = read_array(&io, root, values.len() as u64, 4, |b| get_u32(b, 0)).unwrap();
+    let whole = read_array::<u32>(&io, root, values.len() as u64).unwrap();
     assert_eq!(whole, values);
-    let r = ArrayReader::open(&io, root, values.len() as u64, 4).unwrap();
+    let r = ArrayReader::<u32>::open(&io, root, values.len() as u64).unwrap();
     assert_eq!(r.nr_blocks(), 5);
     let mut out = Vec::new();
     let mut joined = Vec::new();
     for b in 0..r.nr_blocks() {
-        r.read_blocks(b..b + 1, |v| get_u32(v, 0), &mut out)
-            .unwrap();
+        r.read_blocks(b..b + 1, &mut out).unwrap();
         joined.extend_from_slice(&out);
     }
     assert_eq!(joined, values);
-    r.read_blocks(1..99, |v| get_u32(v, 0), &mut out).unwrap();
+    r.read_blocks(1..99, &mut out).unwrap();
     assert_eq!(out, values[1018..]);
-    r.read_blocks(7..9, |v| get_u32(v, 0), &mut out).unwrap();
+    r.read_blocks(7..9, &mut out).unwrap();
     assert!(out.is_empty());
     assert_eq!(r.blocks_of(1017..1019), 0..2);
     assert_eq!(r.blocks_of(1018..2036), 1..2);
@@ -67,7 +65,7 @@ fn an_array_block_listed_twice_is_refused() {
         "array block {} is listed twice in the array index at block {root}: at index 1 and at index 3",
         child(&io, root, 1)
     );
-    let e = ArrayReader::open(&io, root, 5000, 4).err().unwrap();
+    let e = ArrayReader::<u32>::open(&io, root, 5000).err().unwrap();
     assert!(
         matches!(
             e,
@@ -80,7 +78,7 @@ fn an_array_block_listed_twice_is_refused() {
         "{e}"
     );
     assert_eq!(e.to_string(), want);
-    let e = read_array(&io, root, 5000, 4, |b| get_u32(b, 0)).unwrap_err();
+    let e = read_array::<u32>(&io, root, 5000).unwrap_err();
     assert_eq!(e.to_string(), want);
 }
 
@@ -122,7 +120,9 @@ fn an_index_leaf_reached_twice_is_refused() {
     let n = NodeView::parse(root, &data).unwrap();
     assert!(!n.is_leaf() && n.nr_entries == 2, "a two-level index");
     point(&io, root, 1, child(&io, root, 0));
-    let e = ArrayReader::open(&io, root, len.into(), 4).err().unwrap();
+    let e = ArrayReader::<u32>::open(&io, root, len.into())
+        .err()
+        .unwrap();
     assert!(matches!(e, Error::Cycle { .. }), "{e}");
     assert_eq!(e.block(), child(&io, root, 0));
     assert!(
