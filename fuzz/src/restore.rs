@@ -23,7 +23,7 @@ use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::era::restore::{blocks_needed, validate, write_metadata};
 use era_tools::era::Error;
 use era_tools::io::MemIo;
-use era_tools::pdata::bitset::for_each_run;
+use era_tools::pdata::bitset::{for_each_run, nr_words, set_range};
 use era_tools::units::{Era, BLOCK_SIZE};
 
 /// Devices larger than this (in blocks) are not restored: the round trip would cost
@@ -31,14 +31,7 @@ use era_tools::units::{Era, BLOCK_SIZE};
 pub const MAX_RESTORE_BLOCKS: u64 = 1024;
 
 fn words(nr_bits: u32) -> usize {
-    (nr_bits as usize).div_ceil(64)
-}
-
-fn set_bits(bits: &mut [u64], begin: u64, len: u64) {
-    let cap = bits.len() as u64 * 64;
-    for b in begin.min(cap)..(begin + len).min(cap) {
-        bits[(b / 64) as usize] |= 1 << (b % 64);
-    }
+    nr_words(u64::from(nr_bits)) as usize
 }
 
 /// Decodes metadata in the format of the module docs.
@@ -54,7 +47,11 @@ pub fn decode_metadata(data: &[u8]) -> EraMetadata {
         let mut bits = vec![0u64; words(nr_bits)];
         for _ in 0..r.u8() {
             let (begin, len) = (r.u16(), r.u16());
-            set_bits(&mut bits, begin as u64, len as u64);
+            set_range(
+                &mut bits,
+                u64::from(begin),
+                u64::from(begin) + u64::from(len),
+            );
         }
         writesets.push(Writeset {
             era: Era::new(era),

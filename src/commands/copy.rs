@@ -26,7 +26,7 @@ use super::invalidate::{Scale, Unit};
 use super::output::Output;
 use super::progress::{Progress, Unit as ProgressUnit};
 use crate::era::check::{check, CheckOptions};
-use crate::era::invalidate::{written_since_set, BlockSet};
+use crate::era::invalidate::{written_since_set, DataBlockSet};
 use crate::error::{Error, Result};
 use delta::{DeltaHeader, DeltaWriter};
 use pipeline::{batches, split, Piece, Shape};
@@ -136,7 +136,10 @@ fn origin_length(src: &Side, block_size: u32, nr_blocks: u32, length: Option<u64
 }
 
 /// The runs of `set` as byte ranges.
-fn byte_ranges<'a>(set: &'a BlockSet, scale: &'a Scale) -> impl Iterator<Item = (u64, u64)> + 'a {
+fn byte_ranges<'a>(
+    set: &'a DataBlockSet,
+    scale: &'a Scale,
+) -> impl Iterator<Item = (u64, u64)> + 'a {
     set.runs().map(|r| scale.run(r)).filter(|(b, e)| e > b)
 }
 
@@ -390,7 +393,7 @@ fn salvage(
 fn verify(
     src: &Side,
     dest: &Side,
-    set: &BlockSet,
+    set: &DataBlockSet,
     scale: &Scale,
     opts: &CopyOptions,
     failed: &[FailedRange],

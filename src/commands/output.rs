@@ -8,6 +8,8 @@
 use crate::error::{Error, Result};
 use crate::io::alias::{hold_loop_devices, ImageId};
 use crate::io::staging::StagedFile;
+use rustix::fs::OFlags;
+use rustix::io::Errno;
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
@@ -58,7 +60,7 @@ impl Output {
                 opts.write(true);
                 if m.file_type().is_block_device() {
                     // Held exclusively, as every writer of a device holds it.
-                    opts.custom_flags(libc::O_EXCL);
+                    opts.custom_flags(OFlags::EXCL.bits().cast_signed());
                 }
                 let f = opts.open(path).map_err(|e| err(busy_device(e)))?;
                 Target::Direct(BufWriter::with_capacity(BUFFER, f))
@@ -117,7 +119,7 @@ impl Output {
 
 /// Explains a block device that another program holds.
 fn busy_device(e: io::Error) -> io::Error {
-    if e.raw_os_error() == Some(libc::EBUSY) {
+    if Errno::from_io_error(&e) == Some(Errno::BUSY) {
         io::Error::new(
             io::ErrorKind::ResourceBusy,
             "in use by another program (held exclusively, as by a live era target)",

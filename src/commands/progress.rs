@@ -3,8 +3,8 @@
 //! where the amount of work is known, a bar with percentage, rate (bytes/s or
 //! entries/s) and time left.
 
-use indicatif::{HumanCount, ProgressBar, ProgressState, ProgressStyle};
-use std::io::{self, Read};
+use indicatif::{HumanCount, ProgressBar, ProgressBarIter, ProgressState, ProgressStyle};
+use std::io::Read;
 use std::time::Duration;
 
 /// What a bar counts.
@@ -79,26 +79,13 @@ impl Progress {
         }
     }
 
-    /// Wraps `inner` so that every byte read counts as work done.
-    pub fn reader<R: Read>(&self, inner: R) -> ProgressRead<'_, R> {
-        ProgressRead {
-            inner,
-            progress: self,
-        }
-    }
-}
-
-/// A reader that counts what it reads on a [`Progress`].
-pub struct ProgressRead<'a, R> {
-    inner: R,
-    progress: &'a Progress,
-}
-
-impl<R: Read> Read for ProgressRead<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.progress.inc(n as u64);
-        Ok(n)
+    /// Wraps `inner` so that every byte read counts as work done (on a hidden bar when
+    /// the indicator is silent).
+    pub fn reader<R: Read>(&self, inner: R) -> ProgressBarIter<R> {
+        self.bar
+            .clone()
+            .unwrap_or_else(ProgressBar::hidden)
+            .wrap_read(inner)
     }
 }
 

@@ -8,6 +8,8 @@ use crate::era::sizing::MetadataSize;
 use crate::io::{lock, BlockIo, FileIo, OpenMode};
 use crate::pdata::read_block;
 use crate::units::MetaBlock;
+use rustix::fs::OFlags;
+use rustix::io::Errno;
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
@@ -89,10 +91,10 @@ fn open_origin(path: &Path, is_block_device: bool, sync: bool) -> io::Result<Fil
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true).write(true);
     if is_block_device {
-        opts.custom_flags(libc::O_EXCL);
+        opts.custom_flags(OFlags::EXCL.bits().cast_signed());
     }
     let file = opts.open(path).map_err(|e| {
-        if e.raw_os_error() == Some(libc::EBUSY) {
+        if Errno::from_io_error(&e) == Some(Errno::BUSY) {
             io::Error::new(io::ErrorKind::ResourceBusy, "in use by another program")
         } else {
             e

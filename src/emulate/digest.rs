@@ -3,6 +3,7 @@
 
 use super::metadata::LiveMetadata;
 use super::Result;
+use crate::pdata::bitset::test_bit;
 use crate::units::DataBlock;
 
 /// Bits examined by one transcribe step.
@@ -57,10 +58,7 @@ impl Digest {
             } => {
                 let end = next.saturating_add(BITS_PER_STEP).min(n);
                 for b in next..end {
-                    let set = words
-                        .get((b / 64) as usize)
-                        .is_some_and(|w| (w >> (b % 64)) & 1 == 1);
-                    if set {
+                    if test_bit(&words, u64::from(b)) {
                         md.set_era(DataBlock::new(b), era)?;
                     }
                 }

@@ -3,6 +3,7 @@
 //! worker. The worker sets bits after each commit and swaps in an empty bitset at each
 //! new era.
 
+use crate::pdata::bitset::nr_words;
 use crate::units::DataBlock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -35,7 +36,7 @@ impl EraMap {
             let mut g = self.bits.write().unwrap_or_else(|e| e.into_inner());
             *g = Arc::new([]);
         }
-        let fresh: Arc<[AtomicU64]> = (0..(nr_blocks as u64).div_ceil(64))
+        let fresh: Arc<[AtomicU64]> = (0..nr_words(u64::from(nr_blocks)))
             .map(|_| AtomicU64::new(0))
             .collect();
         let mut g = self.bits.write().unwrap_or_else(|e| e.into_inner());

@@ -13,7 +13,9 @@ pub enum Error {
     /// The origin image could not be read or written.
     #[error("origin I/O error at byte {offset}: {source}")]
     Origin {
+        /// Byte offset into the origin image of the failed request.
         offset: u64,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
@@ -23,7 +25,9 @@ pub enum Error {
     /// The metadata device is too small for the table; nothing was written.
     #[error("{}", too_small(*.device_blocks, .needed))]
     MetadataTooSmall {
+        /// The metadata device's size in 4096-byte blocks.
         device_blocks: u64,
+        /// What the table's origin blocks need.
         needed: crate::era::sizing::MetadataSize,
     },
     /// The resume was refused (EINVAL); the device stays suspended.
@@ -41,9 +45,16 @@ pub enum Error {
     /// An `open` while a device is open.
     #[error("a device is already open")]
     AlreadyOpen,
-    /// I/O beyond the end of the device.
+    /// I/O beyond the end of the device, or of zero sectors.
     #[error("I/O to sectors {start}..{end} beyond the end of the device ({length} sectors)")]
-    BeyondEnd { start: u64, end: u64, length: u64 },
+    BeyondEnd {
+        /// The request's first sector.
+        start: u64,
+        /// The sector after its last (saturating).
+        end: u64,
+        /// The device's length in sectors.
+        length: u64,
+    },
     /// A write failed because its mark could not be committed (EIO).
     #[error("write failed (EIO): the mark could not be committed: {0}")]
     WriteMark(std::sync::Arc<Error>),

@@ -6,7 +6,7 @@ use super::{Error, Result};
 use crate::era::superblock::{Superblock, WritesetRoot, SUPERBLOCK_LOCATION};
 use crate::io::BlockIo;
 use crate::pdata::array::cow as array_cow;
-use crate::pdata::bitset_cow;
+use crate::pdata::bitset::cow as bitset_cow;
 use crate::pdata::btree::cow as btree_cow;
 use crate::pdata::checksum::BlockKind;
 use crate::pdata::transaction::TransactionManager;
@@ -14,11 +14,6 @@ use crate::pdata::{narrow, read_block};
 use crate::units::{BlockBuf, MetaBlock};
 use crate::units::{DataBlock, Era};
 use std::sync::Arc;
-
-/// Words of a bitset of `nr_bits` bits.
-pub fn nr_words(nr_bits: u32) -> u64 {
-    (nr_bits as u64).div_ceil(64)
-}
 
 /// In-core copy of the metadata fields and the open transaction.
 #[derive(Debug)]

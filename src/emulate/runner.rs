@@ -12,7 +12,9 @@ use std::sync::Arc;
 /// The devices and table of a run.
 #[derive(Clone)]
 pub struct RunConfig {
+    /// The metadata device.
     pub meta: Arc<dyn BlockIo>,
+    /// The origin device, which writes reach after their blocks are marked.
     pub origin: Arc<dyn Origin>,
     /// Block size in sectors.
     pub block_size: u32,
@@ -20,8 +22,9 @@ pub struct RunConfig {
     pub length: Option<u64>,
     /// Flush (fdatasync) at every commit.
     pub sync: bool,
-    /// Names printed by `table`.
+    /// The metadata device's name, printed by `table`.
     pub meta_name: String,
+    /// The origin's name, printed by `table`.
     pub origin_name: String,
 }
 

@@ -7,11 +7,28 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// `write SECTOR COUNT [BYTE]`: write COUNT sectors filled with BYTE (default 0xff).
-    Write { sector: u64, count: u64, byte: u8 },
+    Write {
+        /// First 512-byte sector.
+        sector: u64,
+        /// Number of sectors.
+        count: u64,
+        /// The byte every sector is filled with.
+        byte: u8,
+    },
     /// `read SECTOR COUNT`: print a checksum of the data.
-    Read { sector: u64, count: u64 },
+    Read {
+        /// First 512-byte sector.
+        sector: u64,
+        /// Number of sectors.
+        count: u64,
+    },
     /// `discard SECTOR COUNT`: one discard request (marks the block of SECTOR only).
-    Discard { sector: u64, count: u64 },
+    Discard {
+        /// First 512-byte sector.
+        sector: u64,
+        /// Number of sectors.
+        count: u64,
+    },
     /// `flush`: an empty flush.
     Flush,
     /// `checkpoint`, `take_metadata_snap`, `drop_metadata_snap`, or `message WORD...`
@@ -38,7 +55,9 @@ pub enum Command {
 /// A command and its line number (1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
+    /// The line's number in the script, from 1.
     pub number: usize,
+    /// What the line says to do.
     pub command: Command,
 }
 
@@ -46,7 +65,9 @@ pub struct Line {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {msg}")]
 pub struct SyntaxError {
+    /// The line at fault, from 1.
     pub line: usize,
+    /// What is wrong with it.
     pub msg: String,
 }
 
@@ -161,7 +182,8 @@ fn parse_line(words: &[&str]) -> Result<Command, String> {
     }
 }
 
-/// Parses a whole script.
+/// Parses a whole script. By hand, not with nom: every line is whitespace-separated
+/// words told apart by the first, which `split_whitespace` and a `match` say directly.
 pub fn parse_script(text: &str) -> Result<Vec<Line>, SyntaxError> {
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {

@@ -11,30 +11,51 @@ pub enum Error {
     Pdata(#[from] crate::pdata::Error),
     /// The superblock (or snapshot copy) at `block` is not usable.
     #[error("block {block}: {reason}")]
-    BadSuperblock { block: MetaBlock, reason: String },
+    BadSuperblock {
+        /// Where the superblock was read from.
+        block: MetaBlock,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The era structures disagree with each other.
     #[error("block {block}: {reason}")]
-    Inconsistent { block: MetaBlock, reason: String },
+    Inconsistent {
+        /// The block holding the structure at fault.
+        block: MetaBlock,
+        /// What disagrees with what.
+        reason: String,
+    },
     /// `--metadata-snapshot` was asked for but none is held.
     #[error("no metadata snapshot is held (the superblock's metadata_snap is 0): take one with dmsetup message DEVICE 0 take_metadata_snap (era_emulate message --socket PATH take_metadata_snap for era_emulate serve)")]
     NoSnapshot,
     /// Metadata given to a writer (or generator parameters) that cannot be written.
     #[error("invalid metadata: {reason}")]
-    InvalidInput { reason: String },
+    InvalidInput {
+        /// What is wrong with the input.
+        reason: String,
+    },
     /// The metadata device is too small for the metadata; nothing was written.
     #[error("the metadata device is too small: {needed_bytes} bytes ({needed_blocks} blocks of 4096) are needed, the device has {device_bytes}")]
     DeviceTooSmall {
+        /// The bytes the metadata needs.
         needed_bytes: u64,
+        /// The same in 4096-byte metadata blocks.
         needed_blocks: u64,
+        /// The device's size in bytes.
         device_bytes: u64,
     },
     /// Damaged metadata that cannot be repaired: not even its geometry can be recovered.
     #[error("cannot repair: {reason}")]
-    Unrepairable { reason: String },
+    Unrepairable {
+        /// What could not be recovered.
+        reason: String,
+    },
     /// A file could not be created or sized.
     #[error("{}: {source}", path.display())]
     File {
+        /// The file.
         path: std::path::PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },

@@ -10,6 +10,7 @@ use super::ir::{EraMetadata, SuperblockIr, Writeset};
 use super::restore::{blocks_needed, check_geometry, validate, write_metadata, WriteSummary};
 use super::{Error, Result};
 use crate::io::{FileIo, OpenMode};
+use crate::pdata::bitset::nr_words;
 use crate::units::{Era, BLOCK_SIZE};
 use rayon::prelude::*;
 use std::path::Path;
@@ -84,7 +85,7 @@ pub fn generate(p: &GenerateParams) -> Result<EraMetadata> {
     let threshold = (p.density * 4_294_967_296.0) as u64;
     let writesets = (0..p.nr_writesets)
         .map(|i| {
-            let mut bits = vec![0u64; n.div_ceil(64)];
+            let mut bits = vec![0u64; nr_words(n as u64) as usize];
             bits.par_chunks_mut(CHUNK / 64)
                 .enumerate()
                 .for_each(|(ci, words)| {

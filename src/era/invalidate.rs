@@ -21,24 +21,23 @@ use super::metadata::{writeset_sources, View};
 use super::Result;
 use crate::io::BlockIo;
 use crate::pdata::array::reader::ArrayReader;
-use crate::pdata::bitset::nr_words;
+use crate::pdata::bitset::{self, nr_words, or_words, tail_mask, Bits};
 use crate::units::DataBlock;
 use rayon::prelude::*;
 use std::ops::Range;
 
-/// A set of origin blocks `0..nr_blocks` as 64-bit words (bit b = bit b%64 of word
-/// b/64); bits at or beyond `nr_blocks` are zero.
+/// A set of origin blocks `0..nr_blocks`: a [`Bits`] of one bit per block.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockSet {
-    words: Vec<u64>,
+pub struct DataBlockSet {
+    bits: Bits,
     nr_blocks: u32,
 }
 
-impl BlockSet {
+impl DataBlockSet {
     /// The empty set of `nr_blocks` blocks.
-    pub fn new(nr_blocks: u32) -> BlockSet {
-        BlockSet {
-            words: vec![0; words_for(nr_blocks)],
+    pub fn new(nr_blocks: u32) -> DataBlockSet {
+        DataBlockSet {
+            bits: Bits::new(u64::from(nr_blocks)),
             nr_blocks,
         }
     }
@@ -48,73 +47,20 @@ impl BlockSet {
         self.nr_blocks
     }
 
-    /// The words.
+    /// The words (bit b = bit b%64 of word b/64).
     pub fn words(&self) -> &[u64] {
-        &self.words
+        self.bits.words()
     }
 
     /// Whether block `b` is in the set.
     pub fn contains(&self, b: DataBlock) -> bool {
-        let b = b.get();
-        self.words
-            .get(b as usize / 64)
-            .is_some_and(|w| (w >> (b % 64)) & 1 == 1)
+        self.bits.contains(u64::from(b.get()))
     }
 
     /// Adds the blocks of `bits` (a bitset in the same layout, of any length: bits at or
     /// beyond `nr_blocks` are ignored).
     pub fn union_words(&mut self, bits: &[u64]) {
-        for (w, &b) in self.words.iter_mut().zip(bits) {
-            *w |= b;
-        }
-        self.mask_tail();
-    }
-
-    /// Clears the bits at or beyond `nr_blocks`.
-    fn mask_tail(&mut self) {
-        let rem = self.nr_blocks % 64;
-        if rem != 0 {
-            if let Some(last) = self.words.last_mut() {
-                *last &= (1u64 << rem) - 1;
-            }
-        }
-    }
-
-    /// The first block at or after `from` in the set, if any before `until`.
-    fn next_set(&self, from: u64, until: u64) -> Option<u64> {
-        let mut wi = (from / 64) as usize;
-        let mut w = *self.words.get(wi)? & (u64::MAX << (from % 64));
-        loop {
-            if w != 0 {
-                let b = wi as u64 * 64 + u64::from(w.trailing_zeros());
-                return (b < until).then_some(b);
-            }
-            wi += 1;
-            if wi as u64 * 64 >= until {
-                return None;
-            }
-            w = *self.words.get(wi)?;
-        }
-    }
-
-    /// The first block at or after `from` not in the set (`nr_blocks` if none).
-    fn next_clear(&self, from: u64) -> u64 {
-        let end = u64::from(self.nr_blocks);
-        let mut wi = (from / 64) as usize;
-        let Some(&first) = self.words.get(wi) else {
-            return end;
-        };
-        let mut w = !first & (u64::MAX << (from % 64));
-        loop {
-            if w != 0 {
-                return (wi as u64 * 64 + u64::from(w.trailing_zeros())).min(end);
-            }
-            wi += 1;
-            match self.words.get(wi) {
-                Some(&x) => w = !x,
-                None => return end,
-            }
-        }
+        self.bits.union_words(bits)
     }
 
     /// The maximal runs `[begin, end)` of the set, in order.
@@ -126,52 +72,32 @@ impl BlockSet {
     /// end beyond `until`). Splitting `0..nr_blocks` into ranges and listing each
     /// range's runs lists every run exactly once, in order.
     pub fn runs_beginning_in(&self, from: DataBlock, until: DataBlock) -> Runs<'_> {
-        let from = u64::from(from.get());
-        // A run under way at `from` belongs to the range before.
-        let pos = if from > 0 && self.contains_u64(from - 1) && self.contains_u64(from) {
-            self.next_clear(from)
-        } else {
-            from
-        };
         Runs {
-            set: self,
-            pos,
-            until: u64::from(until.get().min(self.nr_blocks)),
+            runs: self
+                .bits
+                .runs_beginning_in(u64::from(from.get())..u64::from(until.get())),
+            nr_blocks: self.nr_blocks,
         }
-    }
-
-    fn contains_u64(&self, b: u64) -> bool {
-        u32::try_from(b).is_ok_and(|b| self.contains(DataBlock::new(b)))
     }
 }
 
-/// Iterator over maximal runs of a [`BlockSet`]; see [`BlockSet::runs_beginning_in`].
+/// Iterator over maximal runs of a [`DataBlockSet`]; see
+/// [`DataBlockSet::runs_beginning_in`].
 pub struct Runs<'a> {
-    set: &'a BlockSet,
-    pos: u64,
-    until: u64,
+    runs: bitset::Runs<'a>,
+    nr_blocks: u32,
 }
 
 impl Iterator for Runs<'_> {
     type Item = (DataBlock, DataBlock);
 
     fn next(&mut self) -> Option<(DataBlock, DataBlock)> {
-        if self.pos >= self.until {
-            return None;
-        }
-        let begin = self.set.next_set(self.pos, self.until)?;
-        let end = self.set.next_clear(begin);
-        self.pos = end;
+        let (begin, end) = self.runs.next()?;
         // Both are at most nr_blocks, a u32.
-        let n = self.set.nr_blocks;
+        let n = self.nr_blocks;
         let clamp = |v: u64| DataBlock::new(u32::try_from(v).unwrap_or(n).min(n));
         Some((clamp(begin), clamp(end)))
     }
-}
-
-fn words_for(nr_blocks: u32) -> usize {
-    // At most 2^26 words: fits any usize of 32 bits or more.
-    nr_words(u64::from(nr_blocks)) as usize
 }
 
 /// Maximal runs `[begin, end)` of blocks whose logical era is `>= since`.
@@ -180,31 +106,33 @@ pub fn written_since(md: EraMetadata, since: u32) -> Vec<(DataBlock, DataBlock)>
 }
 
 /// The blocks of `md` whose logical era is `>= since`.
-pub fn written_since_in(md: &EraMetadata, since: u32) -> BlockSet {
+pub fn written_since_in(md: &EraMetadata, since: u32) -> DataBlockSet {
     let nr_blocks = u32::try_from(md.era_array.len()).unwrap_or(u32::MAX);
     let mut sets = Sets::new(nr_blocks);
     for ws in &md.writesets {
         sets.add_writeset(ws.era.get(), &ws.bits, since);
     }
-    for (word, eras) in sets.at_least.words.iter_mut().zip(md.era_array.chunks(64)) {
-        *word = at_least_word(eras, since);
-    }
+    sets.at_least.bits.with_words_mut(|words| {
+        for (word, eras) in words.iter_mut().zip(md.era_array.chunks(64)) {
+            *word = at_least_word(eras, since);
+        }
+    });
     sets.finish()
 }
 
 /// The set being built: `at_least` is `A`, then the result.
 struct Sets {
-    at_least: BlockSet,
-    hi: BlockSet,
-    lo: BlockSet,
+    at_least: DataBlockSet,
+    hi: DataBlockSet,
+    lo: DataBlockSet,
 }
 
 impl Sets {
     fn new(nr_blocks: u32) -> Sets {
         Sets {
-            at_least: BlockSet::new(nr_blocks),
-            hi: BlockSet::new(nr_blocks),
-            lo: BlockSet::new(nr_blocks),
+            at_least: DataBlockSet::new(nr_blocks),
+            hi: DataBlockSet::new(nr_blocks),
+            lo: DataBlockSet::new(nr_blocks),
         }
     }
 
@@ -217,19 +145,19 @@ impl Sets {
     }
 
     /// `hi | (A & !lo)`.
-    fn finish(self) -> BlockSet {
+    fn finish(self) -> DataBlockSet {
         let Sets {
             mut at_least,
             hi,
             lo,
         } = self;
-        at_least
-            .words
-            .par_iter_mut()
-            .zip(&hi.words)
-            .zip(&lo.words)
-            .for_each(|((a, &h), &l)| *a = written_word(h, *a, l));
-        at_least.mask_tail();
+        at_least.bits.with_words_mut(|words| {
+            words
+                .par_iter_mut()
+                .zip(hi.words())
+                .zip(lo.words())
+                .for_each(|((a, &h), &l)| *a = written_word(h, *a, l))
+        });
         at_least
     }
 }
@@ -262,7 +190,7 @@ struct WritesetWords<'a> {
 /// (`hi | (A & !lo)`, see the module's doc), so that only the result, `nr_blocks / 8`
 /// bytes, grows with the origin. Every index is read and checked first; in each group a
 /// writeset's fault is reported before the era array's.
-pub fn written_since_set(io: &dyn BlockIo, view: &View, since: u32) -> Result<BlockSet> {
+pub fn written_since_set(io: &dyn BlockIo, view: &View, since: u32) -> Result<DataBlockSet> {
     let writesets = writeset_sources(io, view)?
         .into_iter()
         .map(|s| {
@@ -276,13 +204,13 @@ pub fn written_since_set(io: &dyn BlockIo, view: &View, since: u32) -> Result<Bl
         .collect::<Result<Vec<_>>>()?;
     let nr_blocks = view.sb.nr_blocks;
     let era_array = ArrayReader::<u32>::open(io, view.sb.era_array_root, u64::from(nr_blocks))?;
-    let mut set = BlockSet::new(nr_blocks);
+    let mut set = DataBlockSet::new(nr_blocks);
     let mut eras = Vec::new();
     let mut read_to = vec![0usize; writesets.len()];
     for g in (0..era_array.nr_blocks()).step_by(ERA_GROUP_BLOCKS) {
         let first_word = g as u64 * era_array.entries_per_block() / 64;
         let end_word = (first_word + ERA_GROUP_BLOCKS as u64 * era_array.entries_per_block() / 64)
-            .min(set.words.len() as u64);
+            .min(set.words().len() as u64);
         let words = first_word..end_word;
         let width = (end_word - first_word) as usize;
         // Each thread ORs the writesets it takes into its own pair of word vectors.
@@ -301,8 +229,8 @@ pub fn written_since_set(io: &dyn BlockIo, view: &View, since: u32) -> Result<Bl
             .try_reduce(
                 || (vec![0u64; width], vec![0u64; width], Vec::new()),
                 |(mut hi, mut lo, mut reads), (h2, l2, r2)| {
-                    hi.iter_mut().zip(h2).for_each(|(a, b)| *a |= b);
-                    lo.iter_mut().zip(l2).for_each(|(a, b)| *a |= b);
+                    or_words(&mut hi, &h2);
+                    or_words(&mut lo, &l2);
                     reads.extend(r2);
                     Ok((hi, lo, reads))
                 },
@@ -311,18 +239,19 @@ pub fn written_since_set(io: &dyn BlockIo, view: &View, since: u32) -> Result<Bl
             read_to[i] = read_to[i].max(end);
         }
         era_array.read_blocks(g..g + ERA_GROUP_BLOCKS, &mut eras)?;
-        let out = &mut set.words[first_word as usize..end_word as usize];
-        out.par_iter_mut()
-            .zip(eras.par_chunks(64))
-            .zip(hi.par_iter().zip(lo.par_iter()))
-            .for_each(|((w, e), (&h, &l))| *w = written_word(h, at_least_word(e, since), l));
+        set.bits.with_words_mut(|words| {
+            words[first_word as usize..end_word as usize]
+                .par_iter_mut()
+                .zip(eras.par_chunks(64))
+                .zip(hi.par_iter().zip(lo.par_iter()))
+                .for_each(|((w, e), (&h, &l))| *w = written_word(h, at_least_word(e, since), l))
+        });
     }
     // The bitset blocks no group needed (bits beyond the era array) are read and
     // checked too, as a whole read would.
     for (ws, &from) in writesets.iter().zip(&read_to) {
         ws.bits.check_from(from, ERA_GROUP_BLOCKS)?;
     }
-    set.mask_tail();
     Ok(set)
 }
 
@@ -348,10 +277,7 @@ fn or_writeset_words(
     // The last word's bits at or beyond the writeset's end (or the origin's) are not
     // its blocks.
     let (last, keep) = if !limit.is_multiple_of(64) && limit.div_ceil(64) == stop {
-        (
-            (limit / 64 - words.start) as usize,
-            (1u64 << (limit % 64)) - 1,
-        )
+        ((limit / 64 - words.start) as usize, tail_mask(limit))
     } else {
         (usize::MAX, u64::MAX)
     };
@@ -422,7 +348,7 @@ mod tests {
                 let mut bits = vec![0u64; nr_words(u64::from(nr_bits)) as usize];
                 for b in 0..nr_bits {
                     if rng.u8(0..4) == 0 {
-                        bits[b as usize / 64] |= 1 << (b % 64);
+                        set_bit(&mut bits, u64::from(b));
                     }
                 }
                 Writeset {
@@ -512,8 +438,8 @@ mod tests {
         let mut rng = fastrand::Rng::with_seed(11);
         for _ in 0..500 {
             let nr_blocks = rng.u32(0..400);
-            let mut set = BlockSet::new(nr_blocks);
-            let bits: Vec<u64> = (0..words_for(nr_blocks))
+            let mut set = DataBlockSet::new(nr_blocks);
+            let bits: Vec<u64> = (0..nr_words(u64::from(nr_blocks)))
                 .map(|_| if rng.bool() { rng.u64(..) } else { u64::MAX })
                 .collect();
             set.union_words(&bits);

@@ -2,7 +2,7 @@
 //! restore and repair share. Bits travel as 64-bit words (bit b = bit b%64 of word
 //! b/64) and eras as slices, so that a consumer can format them in bulk.
 
-use crate::pdata::bitset::for_each_run;
+use crate::pdata::bitset::{for_each_set_bit, runs};
 use crate::units::{DataBlock, Era};
 
 /// The superblock as the XML sees it.
@@ -51,13 +51,7 @@ pub trait Visitor {
     fn writeset_run(&mut self, begin: DataBlock, len: u32) -> Result<(), Self::Error>;
     /// The open writeset's bits as words; by default split into runs.
     fn writeset_words(&mut self, words: &[u64], nr_bits: u32) -> Result<(), Self::Error> {
-        let mut result = Ok(());
-        for_each_run(words, nr_bits as u64, |b, e| {
-            if result.is_ok() {
-                result = self.writeset_run(DataBlock::new(b as u32), (e - b) as u32);
-            }
-        });
-        result
+        visit_runs(words, nr_bits, |b, len| self.writeset_run(b, len))
     }
     fn writeset_end(&mut self) -> Result<(), Self::Error>;
     fn era_array_begin(&mut self) -> Result<(), Self::Error>;
@@ -65,6 +59,20 @@ pub trait Visitor {
     fn eras(&mut self, first: DataBlock, eras: &[u32]) -> Result<(), Self::Error>;
     fn era_array_end(&mut self) -> Result<(), Self::Error>;
     fn superblock_end(&mut self) -> Result<(), Self::Error>;
+}
+
+/// Passes the set bits of `words` below `nr_bits` to `run(begin, len)` as maximal runs,
+/// in order, up to the first error.
+pub(crate) fn visit_runs<E>(
+    words: &[u64],
+    nr_bits: u32,
+    mut run: impl FnMut(DataBlock, u32) -> Result<(), E>,
+) -> Result<(), E> {
+    for (b, e) in runs(words, u64::from(nr_bits)) {
+        // Both are at most nr_bits, a u32.
+        run(DataBlock::new(b as u32), (e - b) as u32)?;
+    }
+    Ok(())
 }
 
 /// Era-array entries passed to [`Visitor::eras`] at a time.
@@ -133,34 +141,47 @@ impl EraMetadata {
 /// are folded in parallel.
 fn fold_writesets(eras: &mut [u32], writesets: &[Writeset]) {
     use rayon::prelude::*;
-    const CHUNK_WORDS: usize = 1024;
+    const CHUNK: usize = 1024 * 64;
     let mut order: Vec<&Writeset> = writesets.iter().collect();
     order.sort_by_key(|w| w.era);
-    let nr_blocks = eras.len();
-    eras.par_chunks_mut(CHUNK_WORDS * 64)
+    let nr_blocks = eras.len() as u64;
+    eras.par_chunks_mut(CHUNK)
         .enumerate()
         .for_each(|(ci, chunk)| {
-            let first_word = ci * CHUNK_WORDS;
-            for ws in &order {
-                let limit = (ws.nr_bits as usize).min(nr_blocks);
-                let words = ws
-                    .bits
-                    .iter()
-                    .enumerate()
-                    .skip(first_word)
-                    .take(CHUNK_WORDS);
-                for (wi, &w) in words {
-                    let mut w = w;
-                    while w != 0 {
-                        let b = wi * 64 + w.trailing_zeros() as usize;
-                        w &= w - 1;
-                        if b < limit {
-                            chunk[b - first_word * 64] = ws.era.get();
-                        }
-                    }
-                }
-            }
+            let parts = order.iter().map(|ws| FoldBits {
+                era: ws.era.get(),
+                words: &ws.bits,
+                first_word: 0,
+                stop: u64::from(ws.nr_bits).min(nr_blocks),
+            });
+            fold_piece(chunk, (ci * CHUNK) as u64, parts);
         });
+}
+
+/// One writeset's part in folding a piece of the era array: its era, the words of its
+/// bitset that cover the piece (`words[k]` being word `first_word + k`), and the first
+/// block it does not cover.
+pub(crate) struct FoldBits<'w> {
+    pub era: u32,
+    pub words: &'w [u64],
+    pub first_word: u64,
+    pub stop: u64,
+}
+
+/// Gives every block of `eras` (the entries of blocks `first..`) that a writeset of
+/// `parts` marks that writeset's era, taking them in the order given: in ascending era
+/// order, the latest write wins (format.md §8 "logical era").
+pub(crate) fn fold_piece<'w>(
+    eras: &mut [u32],
+    first: u64,
+    parts: impl IntoIterator<Item = FoldBits<'w>>,
+) {
+    let end = first + eras.len() as u64;
+    for p in parts {
+        for_each_set_bit(p.words, p.first_word, first..p.stop.min(end), |b| {
+            eras[(b - first) as usize] = p.era
+        });
+    }
 }
 
 #[cfg(test)]

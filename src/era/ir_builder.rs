@@ -12,6 +12,7 @@ mod checks;
 pub(crate) use checks::{Checker, Stage};
 
 use crate::era::ir::{EraMetadata, SuperblockIr, Visitor, Writeset, WritesetIr};
+use crate::pdata::bitset::{nr_words, set_range};
 use crate::units::DataBlock;
 
 /// Why the metadata handed to an [`IrBuilder`] cannot be built.
@@ -90,46 +91,6 @@ impl IrBuilder {
     }
 }
 
-/// Sets bits `[begin, end)` of `words`.
-pub(crate) fn set_range(words: &mut [u64], begin: u64, end: u64) {
-    let mut b = begin;
-    while b < end {
-        let w = (b / 64) as usize;
-        let lo = b % 64;
-        let hi = (end - (b - lo)).min(64);
-        let mask = if hi - lo == 64 {
-            u64::MAX
-        } else {
-            ((1u64 << (hi - lo)) - 1) << lo
-        };
-        if let Some(word) = words.get_mut(w) {
-            *word |= mask;
-        }
-        b = b - lo + hi;
-    }
-}
-
-/// The first set bit of `words` in `[begin, end)`, if any.
-pub(crate) fn first_set(words: &[u64], begin: u64, end: u64) -> Option<u64> {
-    let mut b = begin;
-    while b < end {
-        let w = (b / 64) as usize;
-        let lo = b % 64;
-        let hi = (end - (b - lo)).min(64);
-        let word = words.get(w).copied().unwrap_or(0) >> lo;
-        let masked = if hi - lo == 64 {
-            word
-        } else {
-            word & ((1u64 << (hi - lo)) - 1)
-        };
-        if masked != 0 {
-            return Some(b + u64::from(masked.trailing_zeros()));
-        }
-        b = b - lo + hi;
-    }
-    None
-}
-
 impl Visitor for IrBuilder {
     type Error = BuildError;
 
@@ -146,7 +107,7 @@ impl Visitor for IrBuilder {
         self.md.writesets.push(Writeset {
             era: ws.era,
             nr_bits: ws.nr_bits,
-            bits: vec![0; (ws.nr_bits as usize).div_ceil(64)],
+            bits: vec![0; nr_words(u64::from(ws.nr_bits)) as usize],
         });
         Ok(())
     }

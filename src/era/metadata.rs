@@ -15,7 +15,10 @@ use rayon::prelude::*;
 /// Which superblock a view is read through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
+    /// The live superblock at block 0.
     Live,
+    /// The metadata snapshot's copy of the superblock (`metadata_snap`): its writeset
+    /// tree and era array only.
     Snapshot,
 }
 

@@ -20,6 +20,7 @@
 //! Btree nodes are counted half full, as sequential inserts leave them.
 
 use crate::pdata::array::block::array_max_entries;
+use crate::pdata::bitset::nr_words;
 use crate::pdata::btree::max_entries;
 use crate::pdata::space_map::{ENTRIES_PER_BITMAP, MAX_METADATA_BLOCKS};
 use crate::units::BLOCK_SIZE;
@@ -62,7 +63,7 @@ impl MetadataSize {
     /// The size needed for `nr_blocks` origin blocks.
     pub fn for_blocks(nr_blocks: u64) -> MetadataSize {
         let era_array = array_blocks(nr_blocks, 4);
-        let writeset = array_blocks(nr_blocks.div_ceil(64), 8);
+        let writeset = array_blocks(nr_words(nr_blocks), 8);
         let body = 2 + SMALL_TREES + 3 * era_array + 4 * writeset;
         // The space map: index, ref-count root, and each bitmap with its shadow; its
         // size depends on the total it manages.

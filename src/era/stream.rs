@@ -10,7 +10,7 @@
 //! anything is passed on; a damaged bitset or array block is found when its part of the
 //! stream is reached, so a visitor may have received the parts before it.
 
-use super::ir::{SuperblockIr, Visitor, WritesetIr};
+use super::ir::{fold_piece, FoldBits, SuperblockIr, Visitor, WritesetIr};
 use super::metadata::{superblock_ir, writeset_sources, View};
 use super::writeset::WritesetSource;
 use super::Error;
@@ -264,33 +264,20 @@ impl<'s, 'a> Fold<'s, 'a> {
         eras.par_chunks_mut(FOLD_PIECE)
             .enumerate()
             .for_each(|(p, piece)| {
-                let lo = first + (p * FOLD_PIECE) as u64;
-                let hi = lo + piece.len() as u64;
-                for ((ws, words), span) in order.iter().zip(words).zip(&spans) {
-                    let Some(sp) = span else { continue };
-                    let stop = sp.stop.min(hi);
-                    if lo >= stop {
-                        continue;
-                    }
-                    let era = ws.source.era;
-                    for wi in lo / 64..stop.div_ceil(64) {
-                        let Some(&w) = usize::try_from(wi - sp.first_word)
-                            .ok()
-                            .and_then(|k| words.get(k))
-                        else {
-                            break;
-                        };
-                        let base = wi * 64;
-                        let mut w = w;
-                        while w != 0 {
-                            let b = base + u64::from(w.trailing_zeros());
-                            w &= w - 1;
-                            if b >= lo && b < stop {
-                                piece[(b - lo) as usize] = era.get();
-                            }
-                        }
-                    }
-                }
+                let parts =
+                    order
+                        .iter()
+                        .zip(words)
+                        .zip(&spans)
+                        .filter_map(|((ws, words), span)| {
+                            span.as_ref().map(|sp| FoldBits {
+                                era: ws.source.era.get(),
+                                words,
+                                first_word: sp.first_word,
+                                stop: sp.stop,
+                            })
+                        });
+                fold_piece(piece, first + (p * FOLD_PIECE) as u64, parts);
             });
         Ok(())
     }

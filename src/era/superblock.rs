@@ -58,6 +58,8 @@ pub const WRITESET_ROOT_SIZE: usize = 12;
 /// A writeset's size and bitset root, as stored in the superblock and the writeset tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WritesetRoot {
+    /// The bitset's length in bits: the origin's size in blocks when the writeset was
+    /// created.
     pub nr_bits: u32,
     /// Bitset root; 0 means none (current writeset only).
     pub root: MetaBlock,
@@ -106,20 +108,34 @@ impl Value for WritesetRoot {
 /// Every field of the era superblock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Superblock {
+    /// The kernel and these tools write 0 and never read it (thin-provisioning-tools'
+    /// `era_restore` writes 1, "clean shutdown").
     pub flags: u32,
+    /// The block's self-reference: 0 for the live superblock, the copy's location for a
+    /// metadata snapshot.
     pub blocknr: MetaBlock,
+    /// Unused: the kernel blanks it at every commit.
     pub uuid: [u8; 16],
+    /// [`MAGIC`] in era metadata.
     pub magic: u64,
+    /// [`VERSION`] in metadata either the kernel or the tools accept.
     pub version: u32,
+    /// The metadata space map's root (format.md §7.1).
     pub sm_root: SmRoot,
     /// Origin block size in 512-byte sectors.
     pub data_block_size: u32,
+    /// Metadata block size in 512-byte sectors: 8. Not checked on read.
     pub metadata_block_size: u32,
     /// Origin blocks: the era array's length.
     pub nr_blocks: u32,
+    /// The era being recorded now.
     pub current_era: Era,
+    /// The writeset recording writes of `current_era`; root 0 when none is on disk.
     pub current_writeset: WritesetRoot,
+    /// Root of the btree of archived writesets (key: era), not yet folded into the era
+    /// array. Always a valid node.
     pub writeset_tree_root: MetaBlock,
+    /// Root of the era array: per origin block, the era of its last digested write.
     pub era_array_root: MetaBlock,
     /// The snapshot copy's location; 0 = none.
     pub metadata_snap: MetaBlock,

@@ -13,8 +13,11 @@ pub const WRITESET_VALUE_SIZE: u32 = WritesetRoot::SIZE_U32;
 /// A writeset to read: its era and root, and whether it is the live current writeset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WritesetSource {
+    /// The era whose writes the writeset records (its key in the writeset tree).
     pub era: Era,
+    /// Its size in bits and its bitset's root.
     pub root: WritesetRoot,
+    /// True for the superblock's current writeset, false for an archived one.
     pub live: bool,
 }
 

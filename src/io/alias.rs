@@ -6,6 +6,8 @@
 //! The loop devices come from sysfs (`/sys/block/loopN/loop/backing_file`); the backing
 //! file is compared by device and inode, never by its path string.
 
+use rustix::fs::OFlags;
+use rustix::io::Errno;
 use std::fs::{File, Metadata};
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
@@ -99,14 +101,14 @@ pub fn hold_loop_devices(meta: &Metadata) -> io::Result<Vec<File>> {
     for (dev, sysdir) in loop_devices_backed_by(meta) {
         let opened = std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_EXCL)
+            .custom_flags(OFlags::EXCL.bits().cast_signed())
             .open(&dev);
         let busy = match opened {
             Ok(f) => {
                 held.push(f);
                 false
             }
-            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => true,
+            Err(e) if Errno::from_io_error(&e) == Some(Errno::BUSY) => true,
             Err(_) => std::fs::read_dir(sysdir.join("holders"))
                 .map(|mut d| d.next().is_some())
                 .unwrap_or(false),

@@ -12,6 +12,8 @@ use super::alias::hold_loop_devices;
 use super::aligned::with_bounce;
 use super::{check_bounds, BlockIo};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
+use rustix::fs::OFlags;
+use rustix::io::Errno;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
 use std::os::unix::fs::{FileExt, FileTypeExt, OpenOptionsExt};
@@ -57,11 +59,11 @@ impl FileIo {
         }
         if is_block_device {
             let excl = if mode == OpenMode::ReadShared {
-                0
+                OFlags::empty()
             } else {
-                libc::O_EXCL
+                OFlags::EXCL
             };
-            opts.custom_flags(libc::O_DIRECT | excl);
+            opts.custom_flags((OFlags::DIRECT | excl).bits().cast_signed());
         }
         let file = opts
             .open(path)
@@ -134,12 +136,12 @@ impl FileIo {
 
 /// Explains the open errors a user can act on (without the path: the caller names it).
 fn open_error(is_block_device: bool, e: io::Error) -> io::Error {
-    match e.raw_os_error() {
-        Some(libc::EBUSY) if is_block_device => io::Error::new(
+    match Errno::from_io_error(&e) {
+        Some(Errno::BUSY) if is_block_device => io::Error::new(
             io::ErrorKind::ResourceBusy,
             "in use by another program (a live era target holds its metadata device exclusively; era_dump and era_invalidate can read a live device through --metadata-snapshot)",
         ),
-        Some(libc::EINVAL) if is_block_device => io::Error::new(
+        Some(Errno::INVAL) if is_block_device => io::Error::new(
             io::ErrorKind::Unsupported,
             "the device refuses direct I/O (O_DIRECT), which the era tools need so that they never read stale metadata from the page cache",
         ),

@@ -8,6 +8,7 @@
 //! it.
 
 use rustix::fs::{AtFlags, Mode, OFlags, CWD};
+use rustix::io::Errno;
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
@@ -47,7 +48,7 @@ fn create_named(dir: &Path, mode: u32) -> io::Result<(File, PathBuf)> {
             Ok(fd) => return Ok((File::from(fd), path)),
             Err(e) => {
                 forget(&path);
-                if e != rustix::io::Errno::EXIST {
+                if e != Errno::EXIST {
                     return Err(e.into());
                 }
             }
@@ -135,7 +136,14 @@ impl StagedFile {
         renamed?;
         match File::open(&self.dir).and_then(|d| d.sync_all()) {
             // A filesystem that cannot sync a directory has nothing more to do.
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::EOPNOTSUPP)) => Ok(()),
+            Err(e)
+                if matches!(
+                    Errno::from_io_error(&e),
+                    Some(Errno::INVAL | Errno::OPNOTSUPP)
+                ) =>
+            {
+                Ok(())
+            }
             done => done,
         }
     }
@@ -155,7 +163,7 @@ impl StagedFile {
                 Ok(()) => return Ok(path),
                 Err(e) => {
                     forget(&path);
-                    if e != rustix::io::Errno::EXIST {
+                    if e != Errno::EXIST {
                         return Err(e.into());
                     }
                 }

@@ -7,11 +7,17 @@ use std::io::{ErrorKind, Read};
 /// A command of the transmission phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
+    /// NBD_CMD_READ: reply with `length` bytes from `offset`.
     Read,
+    /// NBD_CMD_WRITE: `length` bytes of payload to write at `offset`.
     Write,
+    /// NBD_CMD_DISC: the client disconnects; no reply.
     Disc,
+    /// NBD_CMD_FLUSH: make every completed write durable.
     Flush,
+    /// NBD_CMD_TRIM: discard the range.
     Trim,
+    /// NBD_CMD_WRITE_ZEROES: write zeros to the range, no payload.
     WriteZeroes,
     /// A command this server does not know (answered EINVAL).
     Other(u16),
@@ -20,10 +26,15 @@ pub enum Command {
 /// One request header (a write's payload follows it on the wire).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Request {
+    /// The command flags (`CMD_FLAG_*`).
     pub flags: u16,
+    /// What the client asks for.
     pub command: Command,
+    /// The client's handle for the request, echoed in the reply.
     pub cookie: u64,
+    /// Byte offset into the export.
     pub offset: u64,
+    /// Length in bytes (of the payload, for a write).
     pub length: u32,
 }
 

@@ -1,22 +1,23 @@
-//! A set of block numbers: one bit per block the space map can manage, a hash set for
+//! A set of metadata block numbers: one bit per block the space map can manage, a hash set for
 //! the (invalid) rest, so that marking every block of the largest metadata device costs
 //! half a megabyte.
 
+use crate::pdata::bitset::{set_bit, test_bit};
 use crate::pdata::space_map::MAX_METADATA_BLOCKS;
 use crate::units::MetaBlock;
 use std::collections::HashSet;
 
-/// Blocks seen so far.
+/// Metadata blocks seen so far (by a walk that must visit each block once).
 #[derive(Debug, Clone, Default)]
-pub struct BlockSet {
+pub struct MetaBlockSet {
     bits: Vec<u64>,
     rest: HashSet<MetaBlock>,
 }
 
-impl BlockSet {
+impl MetaBlockSet {
     /// An empty set.
-    pub fn new() -> BlockSet {
-        BlockSet::default()
+    pub fn new() -> MetaBlockSet {
+        MetaBlockSet::default()
     }
 
     /// Adds `block`; true if it was not in the set yet.
@@ -25,12 +26,11 @@ impl BlockSet {
             Some(i) if block.is_below(MAX_METADATA_BLOCKS) => i / 64,
             _ => return self.rest.insert(block),
         };
-        let bit = block.get() % 64;
         if w >= self.bits.len() {
             self.bits.resize(w + 1, 0);
         }
-        let was = self.bits[w] >> bit & 1 == 1;
-        self.bits[w] |= 1 << bit;
+        let was = test_bit(&self.bits, block.get());
+        set_bit(&mut self.bits, block.get());
         !was
     }
 }
@@ -41,7 +41,7 @@ mod tests {
 
     #[test]
     fn insert_reports_first_time_only() {
-        let mut s = BlockSet::new();
+        let mut s = MetaBlockSet::new();
         for b in [0, 63, 64, 1_000_000, MAX_METADATA_BLOCKS, u64::MAX].map(MetaBlock::new) {
             assert!(s.insert(b), "{b}");
             assert!(!s.insert(b), "{b}");

@@ -1,5 +1,27 @@
 //! Block checksums: CRC-32C of bytes 4..4096, without the final inversion, XOR a salt
 //! per block type, stored little-endian at offset 0 (format.md §2).
+//!
+//! Sealing an all-zero block as a superblock gives the checksum of format.md §2.3;
+//! verifying checks both the checksum and the block's record of its own location:
+//!
+//! ```rust
+//! use era_tools::pdata::checksum::{compute, identify, seal, verify, BlockKind};
+//! use era_tools::units::{zeroed_block, MetaBlock};
+//!
+//! let mut block = zeroed_block();
+//! assert_eq!(compute(&block, BlockKind::Superblock), 0x5076_581C);
+//!
+//! seal(&mut block, BlockKind::Superblock);
+//! assert_eq!(block[..4], [0x1c, 0x58, 0x76, 0x50]);
+//! assert_eq!(identify(&block), Some(BlockKind::Superblock));
+//! assert!(verify(&block, BlockKind::Superblock, MetaBlock::new(0)).is_ok());
+//!
+//! // The block says it is block 0: read from block 5 it is refused.
+//! assert!(verify(&block, BlockKind::Superblock, MetaBlock::new(5)).is_err());
+//! // One flipped bit is caught.
+//! block[100] ^= 1;
+//! assert!(verify(&block, BlockKind::Superblock, MetaBlock::new(0)).is_err());
+//! ```
 
 use super::codec::{get_block, get_u32, put_block, put_u32};
 use super::{Error, Result};
@@ -9,10 +31,15 @@ use std::fmt;
 /// The five kinds of checksummed metadata block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BlockKind {
+    /// A superblock (the era superblock, block 0).
     Superblock,
+    /// An internal or leaf btree node.
     BtreeNode,
+    /// An array block: a header and packed values (format.md §5.1).
     ArrayBlock,
+    /// A space-map bitmap block: two bits of reference count per metadata block.
     Bitmap,
+    /// The space-map index block, listing the bitmap blocks.
     Index,
 }
 

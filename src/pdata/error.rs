@@ -10,7 +10,9 @@ pub enum Error {
     /// The device could not be read or written.
     #[error("block {block}: I/O error: {source}")]
     Io {
+        /// The block being read or written.
         block: MetaBlock,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
@@ -19,49 +21,73 @@ pub enum Error {
         "block {block}: {kind}: bad checksum (stored {stored:#010x}, computed {computed:#010x})"
     )]
     BadChecksum {
+        /// Where the block was read from.
         block: MetaBlock,
+        /// What the block was expected to be (which salt was used).
         kind: BlockKind,
+        /// The checksum in the block's first four bytes.
         stored: u32,
+        /// The checksum of the block's contents.
         computed: u32,
     },
     /// The block's self-reference does not match its location.
     #[error("block {block}: {kind} says it is block {found}")]
     WrongBlocknr {
+        /// Where the block was read from.
         block: MetaBlock,
+        /// What the block was expected to be.
         kind: BlockKind,
+        /// The block number the block's `blocknr` field holds.
         found: MetaBlock,
     },
     /// A header or content field is out of range or inconsistent.
     #[error("block {block}: {kind}: {reason}")]
     Invalid {
+        /// The block at fault.
         block: MetaBlock,
+        /// What the block was expected to be.
         kind: BlockKind,
+        /// Which field is wrong and how, for the message.
         reason: String,
     },
     /// A btree node is reached twice in one walk (a cycle or a shared child).
     #[error("block {block}: btree node is reached twice in one tree (a cycle or a shared child): from {first} and from {second}")]
     Cycle {
+        /// The node reached twice.
         block: MetaBlock,
+        /// Where the walk first reached it from.
         first: Referrer,
+        /// Where the walk reached it from again.
         second: Referrer,
     },
     /// An array block is listed at two places of one array's index (format.md §5.2: each
     /// index entry has its own array block).
     #[error("array block {block} is listed twice in the array index at block {index}: at index {first} and at index {second}")]
     ListedTwice {
+        /// The array block listed twice.
         block: MetaBlock,
         /// The root of the array's index.
         index: MetaBlock,
+        /// The first position (array block number) in the index that lists it.
         first: u64,
+        /// The later position that lists it again.
         second: u64,
     },
     /// A btree is deeper than any valid era tree can be.
     #[error("block {block}: btree deeper than {max} levels")]
-    TooDeep { block: MetaBlock, max: usize },
+    TooDeep {
+        /// The root of the tree.
+        block: MetaBlock,
+        /// The most levels allowed.
+        max: usize,
+    },
     /// The metadata space map has no block that is free in both the committed and the
     /// current transaction (ENOSPC).
     #[error("metadata device full: all {nr_blocks} blocks of the space map are in use")]
-    NoSpace { nr_blocks: u64 },
+    NoSpace {
+        /// The number of metadata blocks the space map covers.
+        nr_blocks: u64,
+    },
 }
 
 impl Error {

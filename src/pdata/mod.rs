@@ -5,8 +5,6 @@
 pub(crate) mod alloc;
 pub mod array;
 pub mod bitset;
-pub(crate) mod bitset_builder;
-pub mod bitset_cow;
 pub mod block_set;
 pub mod btree;
 pub mod check;

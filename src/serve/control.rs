@@ -29,7 +29,8 @@ pub fn control_path(socket: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// Answers one control request; `length` is the table's length in sectors.
+/// Answers one control request; `length` is the table's length in sectors. The line is
+/// words (no nom: a `match` on them is the whole grammar), as in the script language.
 pub fn answer(line: &str, worker: &WorkerHandle, length: u64) -> String {
     let words: Vec<&str> = line.split_whitespace().collect();
     let r = match words.split_first() {

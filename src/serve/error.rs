@@ -7,7 +7,9 @@ pub enum Error {
     /// A socket could not be created, bound or used.
     #[error("{what}: {source}")]
     Socket {
+        /// Which socket and what was being done with it.
         what: String,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },

@@ -283,7 +283,8 @@ fn dec_len(v: u64) -> usize {
     n
 }
 
-/// Stores `v` in decimal at `dst[pos..]` and returns the position after it.
+/// Stores `v` in decimal at `dst[pos..]` and returns the position after it. Not itoa:
+/// its digits, copied out of its buffer, made `era_dump --compact` of dense-16m 15% slower.
 #[inline(always)]
 fn put_dec(dst: &mut [u8], pos: usize, mut v: u64) -> usize {
     let n = dec_len(v);

@@ -139,22 +139,6 @@ fn write_chunks<W: Write>(out: &mut W, chunks: &[LineBuf]) -> io::Result<()> {
     Ok(())
 }
 
-/// Escapes an attribute value.
-fn escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
 impl<W: Write + Send> Visitor for XmlWriter<W> {
     type Error = io::Error;
 
@@ -162,7 +146,7 @@ impl<W: Write + Send> Visitor for XmlWriter<W> {
         self.nr_blocks = sb.nr_blocks;
         let s = format!(
             "<superblock uuid=\"{}\" block_size=\"{}\" nr_blocks=\"{}\" current_era=\"{}\">",
-            escape(&sb.uuid),
+            quick_xml::escape::escape(sb.uuid.as_str()),
             sb.block_size,
             sb.nr_blocks,
             sb.current_era

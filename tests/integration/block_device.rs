@@ -50,7 +50,7 @@ impl Loop {
     fn hold(&self) -> std::fs::File {
         std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_EXCL)
+            .custom_flags(rustix::fs::OFlags::EXCL.bits().cast_signed())
             .open(&self.dev)
             .unwrap()
     }
@@ -243,7 +243,7 @@ fn a_device_under_another_name_is_not_the_output() {
     let dir = tempfile::tempdir().unwrap();
     let node = dir.path().join("node");
     let rdev = std::fs::metadata(&lo.dev).unwrap().rdev();
-    let (major, minor) = (libc::major(rdev), libc::minor(rdev));
+    let (major, minor) = (rustix::fs::major(rdev), rustix::fs::minor(rdev));
     let made = std::process::Command::new("mknod")
         .arg(&node)
         .args(["b", &major.to_string(), &minor.to_string()])

@@ -62,7 +62,7 @@ fn man_pages_and_completions_are_in_sync() {
     }
     assert!(
         stale.is_empty(),
-        "out of date (regenerate with UPDATE_GOLDEN=1 cargo test --test generated): {stale:?}"
+        "out of date (regenerate with UPDATE_GOLDEN=1 cargo test --test integration generated): {stale:?}"
     );
 }
 

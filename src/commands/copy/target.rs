@@ -10,6 +10,8 @@ use super::error::CopyError;
 use super::pipeline::Buffer;
 use crate::error::{Error, Result};
 use crate::io::{lock, OpenMode};
+use rustix::fs::OFlags;
+use rustix::io::Errno;
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt};
@@ -85,7 +87,7 @@ impl Side {
         let mut opts = OpenOptions::new();
         opts.read(true);
         if direct {
-            opts.custom_flags(libc::O_DIRECT);
+            opts.custom_flags(OFlags::DIRECT.bits().cast_signed());
         }
         let file = opts.open(path).map_err(io_err(path))?;
         let len = length(&file, &m).map_err(io_err(path))?;
@@ -129,12 +131,12 @@ impl Side {
         let mut opts = OpenOptions::new();
         opts.read(true).write(true);
         if device {
-            opts.custom_flags(libc::O_DIRECT | libc::O_EXCL);
+            opts.custom_flags((OFlags::DIRECT | OFlags::EXCL).bits().cast_signed());
         } else {
             opts.create(true);
         }
         let file = opts.open(path).map_err(|e| {
-            if device && e.raw_os_error() == Some(libc::EBUSY) {
+            if device && Errno::from_io_error(&e) == Some(Errno::BUSY) {
                 out_err(io::Error::new(
                     io::ErrorKind::ResourceBusy,
                     "the device is in use by another program (mounted, or held by a target)",

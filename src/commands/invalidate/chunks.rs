@@ -3,7 +3,7 @@
 //! by one task, and the buffers are written in order, a few chunks at a time, so that
 //! the output is the same bytes as a sequential listing and memory stays bounded.
 
-use crate::era::invalidate::BlockSet;
+use crate::era::invalidate::DataBlockSet;
 use crate::units::DataBlock;
 use rayon::prelude::*;
 use std::io::{self, Write};
@@ -18,7 +18,7 @@ const CHUNKS_IN_FLIGHT: usize = 8;
 /// `skip` bytes of the whole (for a separator that only goes between runs).
 pub fn write_runs(
     out: &mut dyn Write,
-    set: &BlockSet,
+    set: &DataBlockSet,
     mut skip: usize,
     fmt: impl Fn(&mut Vec<u8>, &mut itoa::Buffer, (DataBlock, DataBlock)) + Sync,
 ) -> io::Result<()> {
@@ -65,7 +65,7 @@ mod tests {
             CHUNK_BLOCKS + 5,
             CHUNK_BLOCKS * 9 + 77,
         ] {
-            let mut set = BlockSet::new(nr_blocks);
+            let mut set = DataBlockSet::new(nr_blocks);
             let words: Vec<u64> = (0..nr_blocks.div_ceil(64))
                 .map(|_| match rng.u8(0..3) {
                     0 => u64::MAX,

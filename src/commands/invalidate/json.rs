@@ -1,11 +1,14 @@
 //! `--format json`: one object; its head written with serde_json, its runs formatted
-//! in chunks as they are listed, so that millions of runs cost no memory.
+//! by hand (two numbers each, in serde_json's compact form) in chunks as they are
+//! listed, so that millions of runs cost no memory.
 //!
 //! `{"view", "block_size", "nr_blocks", "current_era", "written_since", "unit",
 //! "length", "length_rounded_up", "runs": [{"begin", "end"}, …]}` and a newline.
 
 use super::offsets::Scale;
 use crate::units::DataBlock;
+use serde_json::ser::{CompactFormatter, Formatter};
+use serde_json::Value;
 use std::io;
 #[cfg(test)]
 use std::io::Write;
@@ -31,38 +34,35 @@ pub struct Header {
     pub written_since: u32,
 }
 
-/// Everything before the runs; the runs are serialised by hand after it (field order
-/// and spelling as serde_json gives them), so that they need not be held.
-#[derive(serde::Serialize)]
-struct Document {
-    view: View,
-    block_size: u32,
-    nr_blocks: u32,
-    current_era: u32,
-    written_since: u32,
-    unit: &'static str,
-    length: u64,
-    length_rounded_up: bool,
-}
-
-/// The document up to and including the runs' opening bracket.
+/// The document up to and including the runs' opening bracket: an object, left open,
+/// of the header's fields then the key `runs`, written with serde_json's formatter.
 pub fn json_head(header: &Header, scale: &Scale) -> io::Result<Vec<u8>> {
-    let doc = Document {
-        view: header.view,
-        block_size: header.block_size,
-        nr_blocks: header.nr_blocks,
-        current_era: header.current_era,
-        written_since: header.written_since,
-        unit: scale.unit().name(),
-        length: scale.length(),
-        length_rounded_up: scale.rounded_up(),
-    };
-    let mut head = serde_json::to_vec(&doc)?;
-    // `{...}` becomes `{...,"runs":[`.
-    if head.pop() != Some(b'}') {
-        return Err(io::Error::other("the JSON header does not end its object"));
+    let fields: [(&str, Value); 8] = [
+        ("view", serde_json::to_value(header.view)?),
+        ("block_size", header.block_size.into()),
+        ("nr_blocks", header.nr_blocks.into()),
+        ("current_era", header.current_era.into()),
+        ("written_since", header.written_since.into()),
+        ("unit", scale.unit().name().into()),
+        ("length", scale.length().into()),
+        ("length_rounded_up", scale.rounded_up().into()),
+    ];
+    let mut head = Vec::new();
+    let mut f = CompactFormatter;
+    f.begin_object(&mut head)?;
+    for (i, (key, value)) in fields.iter().enumerate() {
+        f.begin_object_key(&mut head, i == 0)?;
+        serde_json::to_writer(&mut head, key)?;
+        f.end_object_key(&mut head)?;
+        f.begin_object_value(&mut head)?;
+        serde_json::to_writer(&mut head, value)?;
+        f.end_object_value(&mut head)?;
     }
-    head.extend_from_slice(b",\"runs\":[");
+    f.begin_object_key(&mut head, false)?;
+    serde_json::to_writer(&mut head, "runs")?;
+    f.end_object_key(&mut head)?;
+    f.begin_object_value(&mut head)?;
+    f.begin_array(&mut head)?;
     Ok(head)
 }
 

@@ -8,11 +8,12 @@
 //! bitmap (allocated zeroed, so that its pages cost nothing until an entry out of order
 //! touches them).
 
-use super::{first_set, set_range, BuildError};
+use super::BuildError;
 use crate::era::ir::{SuperblockIr, WritesetIr};
 use crate::era::restore::{
     bitset_blocks, blocks_needed_for, era_array_blocks, fits, writeset_tree_blocks,
 };
+use crate::pdata::bitset::{first_set, nr_words, set_range};
 use crate::pdata::space_map::MAX_METADATA_BLOCKS;
 use crate::units::{origin_blocks_ok, DataBlock, BLOCK_SIZE};
 use std::collections::HashSet;
@@ -43,7 +44,7 @@ impl Seen {
         Seen {
             prefix: 0,
             // Zeroed allocations are lazy: untouched pages cost nothing.
-            bits: vec![0; (nr_blocks as usize).div_ceil(64)],
+            bits: vec![0; nr_words(u64::from(nr_blocks)) as usize],
             hi: 0,
         }
     }

@@ -18,35 +18,6 @@ fn ws(era: u32, nr_bits: u32) -> WritesetIr {
 }
 
 #[test]
-fn range_helpers_match_a_bit_by_bit_model() {
-    let cases = [
-        (0, 0),
-        (0, 1),
-        (3, 64),
-        (63, 65),
-        (64, 128),
-        (10, 200),
-        (127, 129),
-    ];
-    for (begin, end) in cases {
-        let mut words = vec![0u64; 4];
-        set_range(&mut words, begin, end);
-        for b in 0..256u64 {
-            let set = words[(b / 64) as usize] >> (b % 64) & 1 == 1;
-            assert_eq!(set, (begin..end).contains(&b), "[{begin},{end}) bit {b}");
-        }
-        for (qb, qe) in cases {
-            let want = (qb.max(begin)..qe.min(end)).next();
-            assert_eq!(
-                first_set(&words, qb, qe),
-                want,
-                "[{begin},{end}) ∩ [{qb},{qe})"
-            );
-        }
-    }
-}
-
-#[test]
 fn builds_in_input_order() {
     let mut b = IrBuilder::new();
     b.superblock_begin(&sb(130)).unwrap();

@@ -3,6 +3,7 @@
 //! `era_invalidate --written-since N` lists every block it would have listed.
 
 use crate::era::ir::EraMetadata;
+use crate::pdata::bitset::clear_bit;
 
 /// A per-block lower bound on the folded era, allocated only once something is lost.
 #[derive(Debug, Clone, Default)]
@@ -76,11 +77,8 @@ impl Floor {
             if let Some(e) = md.era_array.get_mut(b) {
                 *e = need;
             }
-            let (w, bit) = (b / 64, b % 64);
             for ws in &mut md.writesets {
-                if let Some(word) = ws.bits.get_mut(w) {
-                    *word &= !(1u64 << bit);
-                }
+                clear_bit(&mut ws.bits, b as u64);
             }
         }
         raised

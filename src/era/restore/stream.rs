@@ -21,13 +21,13 @@ use super::held::HeldIo;
 use super::writesets::Placement;
 use super::{Error, Result, WriteSummary};
 use crate::era::interrupted::interrupted_marker;
-use crate::era::ir::{SuperblockIr, Visitor, WritesetIr};
-use crate::era::ir_builder::{set_range, BuildError, Checker, Stage};
+use crate::era::ir::{visit_runs, SuperblockIr, Visitor, WritesetIr};
+use crate::era::ir_builder::{BuildError, Checker, Stage};
 use crate::era::superblock::{Superblock, WritesetRoot, SUPERBLOCK_LOCATION};
 use crate::era::writeset::writeset_eras_fault;
 use crate::io::BlockIo;
 use crate::pdata::alloc::BlockAllocator;
-use crate::pdata::bitset::{mask_tail, nr_words};
+use crate::pdata::bitset::{mask_tail, nr_words, or_words, set_range};
 use crate::pdata::btree::BtreeBuilder;
 use crate::pdata::space_map::{managed_blocks, write_space_map};
 use crate::pdata::write_block;
@@ -245,18 +245,10 @@ impl Visitor for StreamWriter<'_> {
             && words.len() as u64 == nr_words(u64::from(nr_bits));
         if !whole {
             // Any other shape goes run by run, checked as such.
-            let mut result = Ok(());
-            crate::pdata::bitset::for_each_run(words, u64::from(nr_bits), |b, e| {
-                if result.is_ok() {
-                    result = self.writeset_run(DataBlock::new(b as u32), (e - b) as u32);
-                }
-            });
-            return result;
+            return visit_runs(words, nr_bits, |b, len| self.writeset_run(b, len));
         }
         if let Some(open) = &mut self.open {
-            for (dst, src) in open.words.iter_mut().zip(words) {
-                *dst |= src;
-            }
+            or_words(&mut open.words, words);
             mask_tail(&mut open.words, u64::from(nr_bits));
         }
         Ok(())

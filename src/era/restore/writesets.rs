@@ -12,8 +12,8 @@ use super::bitset_blocks;
 use crate::era::superblock::SUPERBLOCK_LOCATION;
 use crate::io::BlockIo;
 use crate::pdata::alloc::BlockAllocator;
+use crate::pdata::bitset::builder::write_bitset;
 use crate::pdata::bitset::read_bitset;
-use crate::pdata::bitset_builder::write_bitset;
 use crate::pdata::Result;
 use crate::units::MetaBlock;
 

@@ -8,7 +8,7 @@ pub(crate) mod cow;
 pub(crate) mod reader;
 
 use crate::io::BlockIo;
-use crate::pdata::block_set::BlockSet;
+use crate::pdata::block_set::MetaBlockSet;
 use crate::pdata::btree::walk_leaves;
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::value::{decode_in, Value};
@@ -85,7 +85,7 @@ pub fn array_block_pointers(
     // Each array block belongs to one index entry: a block listed twice would hand the
     // values of one place to both, and the values of the block it replaced to none.
     // (Blocks beyond the device fail when read: they are not kept.)
-    let mut listed = BlockSet::new();
+    let mut listed = MetaBlockSet::new();
     let mut twice: Option<usize> = None;
     let device = io.nr_blocks();
     walk_leaves(io, root, &mut |k, block: MetaBlock| {

@@ -42,8 +42,11 @@ pub struct NodeHeader {
     pub flags: u32,
     /// The node's self-reference.
     pub blocknr: MetaBlock,
+    /// How many entries (keys and values) are in use.
     pub nr_entries: u32,
+    /// The node's capacity; keys take `8 * max_entries` bytes, values start after them.
     pub max_entries: u32,
+    /// Bytes per value: 8 in an internal node, the tree's value size in a leaf.
     pub value_size: u32,
     /// The padding word, carried along so that a copied header is byte for byte the
     /// original.
@@ -53,11 +56,38 @@ pub struct NodeHeader {
 /// Why a node header cannot be trusted. The text is what every reader reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeFault {
-    Flags { flags: u32 },
-    DoesNotFit { max_entries: u32, value_size: u32 },
-    TooManyEntries { nr_entries: u32, max_entries: u32 },
-    InternalValueSize { value_size: u32 },
-    LeafValueSize { value_size: u32, expected: u32 },
+    /// The flags are neither [`INTERNAL_FLAG`] nor [`LEAF_FLAG`].
+    Flags {
+        /// The flags found.
+        flags: u32,
+    },
+    /// `max_entries` keys and values of `value_size` bytes do not fit after the header,
+    /// or `value_size` is 0.
+    DoesNotFit {
+        /// The capacity found.
+        max_entries: u32,
+        /// The value size found.
+        value_size: u32,
+    },
+    /// More entries are in use than the node holds.
+    TooManyEntries {
+        /// The entries in use.
+        nr_entries: u32,
+        /// The capacity.
+        max_entries: u32,
+    },
+    /// An internal node's values are not 8-byte block numbers.
+    InternalValueSize {
+        /// The value size found.
+        value_size: u32,
+    },
+    /// A leaf's value size is not the one its tree stores.
+    LeafValueSize {
+        /// The value size found.
+        value_size: u32,
+        /// The tree's value size.
+        expected: u32,
+    },
 }
 
 impl fmt::Display for NodeFault {
@@ -248,6 +278,32 @@ pub fn put_entries<'e>(
 
 /// A sealed node at `location`: `keys` with their `values` packed one after the other
 /// (`header.value_size` bytes each). `header.nr_entries` and `blocknr` are set here.
+///
+/// A one-leaf btree of three 4-byte values, written to an in-memory image and read
+/// back through the checks every reader makes:
+///
+/// ```rust
+/// use era_tools::io::MemIo;
+/// use era_tools::pdata::btree::{pack_node, NodeHeader, NodeView};
+/// use era_tools::pdata::{read_block, write_block};
+/// use era_tools::units::MetaBlock;
+///
+/// let at = MetaBlock::new(1);
+/// let values: Vec<u8> = [10u32, 20, 30].iter().flat_map(|v| v.to_le_bytes()).collect();
+/// let leaf = pack_node(at, NodeHeader::empty(false, 4), &[3, 5, 8], &values);
+/// let io = MemIo::new(2);
+/// write_block(&io, at, &leaf)?;
+///
+/// let data = read_block(&io, at)?;
+/// let node = NodeView::parse(at, &data)?;
+/// assert!(node.is_leaf());
+/// assert_eq!(node.keys(), [3, 5, 8]);
+/// assert_eq!(node.value(1), 20u32.to_le_bytes());
+///
+/// // The node records its own location: the same bytes at block 0 are refused.
+/// assert!(NodeView::parse(MetaBlock::new(0), &data).is_err());
+/// # Ok::<(), era_tools::pdata::Error>(())
+/// ```
 pub fn pack_node(
     location: MetaBlock,
     mut header: NodeHeader,
@@ -276,8 +332,11 @@ pub struct NodeView<'a> {
     header: NodeHeader,
     /// `INTERNAL_FLAG` or `LEAF_FLAG`.
     pub flags: u32,
+    /// How many entries are in use (at most `max_entries`).
     pub nr_entries: u32,
+    /// The node's capacity.
     pub max_entries: u32,
+    /// Bytes per value (8 in an internal node).
     pub value_size: u32,
 }
 

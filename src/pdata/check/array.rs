@@ -3,7 +3,7 @@
 //! kernel computes for its position. Bitsets are arrays of u64 words (§6).
 
 use super::btree::{walk_btree, TreeSpec};
-use super::{BlockSet, Checker};
+use super::{Checker, MetaBlockSet};
 use crate::pdata::array::block::{array_max_entries, values, ArrayHeader};
 use crate::pdata::array::nr_array_blocks;
 use crate::pdata::checksum::BlockKind;
@@ -56,7 +56,7 @@ pub fn check_array(
     let mut nr_pointers = 0u64;
     let mut gap: Option<Gap> = None;
     // The array blocks in index order, to name both places of a block listed twice.
-    let mut listed = BlockSet::new();
+    let mut listed = MetaBlockSet::new();
     let mut ptrs: Vec<MetaBlock> = Vec::new();
     let mut twice: Vec<(MetaBlock, usize)> = Vec::new();
     let complete = walk_btree(

@@ -23,7 +23,9 @@ pub struct TreeSpec<'s> {
 pub struct LeafEntry<'v> {
     /// The leaf holding the entry.
     pub leaf: MetaBlock,
+    /// The entry's key.
     pub key: u64,
+    /// The entry's value: `value_size` bytes as stored.
     pub value: &'v [u8],
     /// True the first time this leaf is visited in the whole check: the visitor counts
     /// the references the value holds only then.

@@ -24,6 +24,7 @@ impl fmt::Display for Severity {
 /// One problem found in the metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// Whether the kernel would mind.
     pub severity: Severity,
     /// The metadata block at fault, where there is one: the first of a run.
     pub block: Option<MetaBlock>,

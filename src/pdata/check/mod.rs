@@ -10,7 +10,7 @@ mod findings;
 mod refcount;
 mod space_map;
 
-pub use crate::pdata::block_set::BlockSet;
+pub use crate::pdata::block_set::MetaBlockSet;
 pub use array::{check_array, ArrayBlockValues, ArraySpec};
 pub use btree::{walk_btree, LeafEntry, TreeSpec};
 pub use findings::{Finding, Severity};
@@ -38,9 +38,9 @@ pub struct Checker<'a> {
     pub refs: RefCounts,
     /// Blocks whose outgoing references have been counted (each block counts its
     /// references once, however many trees share it).
-    expanded: BlockSet,
+    expanded: MetaBlockSet,
     /// Array blocks checked so far (each is checked once, however many arrays share it).
-    arrays_checked: BlockSet,
+    arrays_checked: MetaBlockSet,
     /// Set once a walk had to skip a subtree: blocks below it look unreferenced.
     damaged: bool,
     reads: u64,
@@ -58,8 +58,8 @@ impl<'a> Checker<'a> {
             io,
             findings: Vec::new(),
             refs: RefCounts::new(tracked, device),
-            expanded: BlockSet::new(),
-            arrays_checked: BlockSet::new(),
+            expanded: MetaBlockSet::new(),
+            arrays_checked: MetaBlockSet::new(),
             damaged: false,
             reads: 0,
             budget: device

@@ -34,8 +34,13 @@ const INDEX_ENTRY_SIZE: usize = 16;
 /// One index entry: where bitmap *i* lives and its free-space hints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct IndexEntry {
+    /// Where the bitmap block lives.
     pub blocknr: MetaBlock,
+    /// How many entries of the bitmap have count 0, the entries past the space map's
+    /// end included.
     pub nr_free: u32,
+    /// A lower bound of the first entry with count 0 in the bitmap: a search start,
+    /// which the kernel lets lag behind (format.md §7.2).
     pub none_free_before: u32,
 }
 

@@ -7,9 +7,13 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}, column {col}: {msg}")]
 pub struct ReadError {
+    /// The line, from 1.
     pub line: u64,
+    /// The column in bytes, from 1.
     pub col: u64,
+    /// What sort of failure.
     pub kind: ReadErrorKind,
+    /// What was wrong, for the message.
     pub msg: String,
 }
 

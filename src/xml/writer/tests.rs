@@ -34,6 +34,17 @@ fn verbose_layout() {
 }
 
 #[test]
+fn uuid_is_escaped_as_an_attribute_value() {
+    let mut md = sample();
+    md.superblock.uuid = "a<b>c&d'e\"f é".to_string();
+    let s = render(&md, XmlStyle::Compact);
+    assert!(
+        s.starts_with("<superblock uuid=\"a&lt;b&gt;c&amp;d&apos;e&quot;f é\" block_size"),
+        "{s}"
+    );
+}
+
+#[test]
 fn compact_layout() {
     let s = render(&sample(), XmlStyle::Compact);
     assert!(s.contains("  <writeset era=\"3\" nr_bits=\"4\">\n    <marked block_begin=\"1\" len=\"2\"/>\n  </writeset>"));

@@ -1,8 +1,8 @@
 use super::*;
 use crate::io::MemIo;
 use crate::pdata::array::{nr_array_blocks, read_array};
+use crate::pdata::bitset::builder::write_bitset;
 use crate::pdata::bitset::read_bitset;
-use crate::pdata::bitset_builder::write_bitset;
 use crate::pdata::btree::{btree_nr_nodes, NodeView};
 use crate::pdata::codec::{get_u32, get_u64};
 use crate::pdata::read_block;

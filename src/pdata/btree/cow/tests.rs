@@ -62,11 +62,7 @@ fn insert_lookup_remove_many_keys_with_commits() {
     assert_eq!(remove::<u64>(&mut tm, root, 1).unwrap(), None);
     let sm = commit(&mut tm);
     assert_space_map_exact(io.as_ref(), &sm, &[(root, Leaves::Plain)], &[]);
-    let all: Vec<(u64, u64)> = collect::<u64>(&mut tm, root)
-        .unwrap()
-        .into_iter()
-        .map(|(k, v)| (k, v))
-        .collect();
+    let all: Vec<(u64, u64)> = collect::<u64>(&mut tm, root).unwrap();
     let want: Vec<(u64, u64)> = model.into_iter().collect();
     assert_eq!(all, want);
     assert_eq!(first::<u64>(&mut tm, root).unwrap().unwrap().1 .0, 0);

@@ -1,12 +1,12 @@
 //! Writing a dm-bitset (format.md §6): its words as a dm-array of u64, with the bits at
 //! or beyond `nr_bits` cleared.
 
-use super::alloc::BlockAllocator;
-use super::array::builder::ArrayBuilder;
-use super::bitset::{mask_tail, nr_words};
-use super::checksum::BlockKind;
-use super::{Error, Result};
+use super::words::{mask_tail, nr_words};
 use crate::io::BlockIo;
+use crate::pdata::alloc::BlockAllocator;
+use crate::pdata::array::builder::ArrayBuilder;
+use crate::pdata::checksum::BlockKind;
+use crate::pdata::{Error, Result};
 use crate::units::MetaBlock;
 
 /// Writes a bitset of `nr_bits` bits held in `words` (exactly `ceil(nr_bits / 64)` of

@@ -3,15 +3,11 @@
 //! a one-word cache and flushes it before each commit; the blocks that reach the disk
 //! are the same).
 
-use super::array::cow as array_cow;
-use super::transaction::TransactionManager;
-use super::Result;
+use super::words::{nr_words, test_bit as word_has};
+use crate::pdata::array::cow as array_cow;
+use crate::pdata::transaction::TransactionManager;
+use crate::pdata::Result;
 use crate::units::MetaBlock;
-
-/// Words of a bitset of `nr_bits` bits.
-pub fn nr_words(nr_bits: u64) -> u64 {
-    nr_bits.div_ceil(64)
-}
 
 /// A new bitset of `nr_bits` clear bits (an empty array resized with zero words).
 pub fn create(tm: &mut TransactionManager, nr_bits: u64) -> Result<MetaBlock> {
@@ -22,7 +18,7 @@ pub fn create(tm: &mut TransactionManager, nr_bits: u64) -> Result<MetaBlock> {
 /// Whether bit `bit` is set.
 pub fn test_bit(tm: &mut TransactionManager, root: MetaBlock, bit: u64) -> Result<bool> {
     let w = array_cow::get::<u64>(tm, root, bit / 64)?;
-    Ok((w >> (bit % 64)) & 1 == 1)
+    Ok(word_has(&[w], bit % 64))
 }
 
 /// Sets bit `bit`; returns the new root and whether the bit was clear before.
