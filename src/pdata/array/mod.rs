@@ -15,26 +15,12 @@ use crate::pdata::value::{decode_in, Value};
 use crate::pdata::{Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 pub use block::{array_max_entries, ArrayHeader};
-use block::{value, values};
+use block::value;
 use rayon::prelude::*;
 
 /// Number of array blocks of an array of `len` values.
 pub fn nr_array_blocks(len: u64, value_size: usize) -> u64 {
     len.div_ceil(array_max_entries(value_size) as u64)
-}
-
-/// Appends the `nr` values of array block `block` (checked) to `out`, decoded.
-pub(crate) fn decode_values<V: Value>(
-    block: MetaBlock,
-    data: &BlockBuf,
-    nr: usize,
-    out: &mut Vec<V>,
-) -> Result<()> {
-    out.reserve(nr);
-    for (i, v) in values(data, V::SIZE, nr).chunks_exact(V::SIZE).enumerate() {
-        out.push(decode_in(block, BlockKind::ArrayBlock, i, v)?);
-    }
-    Ok(())
 }
 
 /// Validates an array block of `V` values read from `block` and returns its header.
@@ -176,76 +162,6 @@ pub fn read_array<V: Value + Default>(
             Ok(())
         })?;
     Ok(out)
-}
-
-/// How [`read_array_groups`] cuts an array and its output into groups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Groups {
-    /// Array blocks per group (at least 1).
-    pub group_blocks: usize,
-    /// Elements of the output each group receives (at least 1).
-    pub dest_per_group: usize,
-}
-
-/// Streams an array of `len` values without holding it: the array blocks are taken in
-/// groups of `groups.group_blocks`, read in parallel (consecutive block numbers in one
-/// read) and decoded; `f(values, dest)` then receives each group's values with its own
-/// `groups.dest_per_group` elements of `dest` (group `g` gets
-/// `dest[g * dest_per_group..]`, the last group what remains). Every array block is
-/// checked as [`read_array`] checks it. Memory: one group's blocks and values per thread.
-pub fn read_array_groups<V: Value, O: Send>(
-    io: &dyn BlockIo,
-    root: MetaBlock,
-    len: u64,
-    groups: Groups,
-    dest: &mut [O],
-    f: impl Fn(&[V], &mut [O]) + Sync,
-) -> Result<()> {
-    let ptrs = array_block_pointers(io, root, len, V::SIZE)?;
-    let m = array_max_entries(V::SIZE) as usize;
-    let group_blocks = groups.group_blocks.max(1);
-    let nr_groups = ptrs.len().div_ceil(group_blocks);
-    if nr_groups == 0 {
-        return Ok(());
-    }
-    let dest_per_group = groups.dest_per_group.max(1);
-    let len = usize::try_from(len).map_err(|_| {
-        Error::invalid(
-            root,
-            BlockKind::BtreeNode,
-            format!("array of {len} values does not fit in memory"),
-        )
-    })?;
-    dest.par_chunks_mut(dest_per_group)
-        .take(nr_groups)
-        .enumerate()
-        .try_for_each_init(
-            || (Vec::new(), Vec::new()),
-            |(buf, values): &mut (Vec<u8>, Vec<V>), (g, dest)| -> Result<()> {
-                let first = g * group_blocks;
-                let group = &ptrs[first..(first + group_blocks).min(ptrs.len())];
-                buf.resize(group.len() * BLOCK_SIZE, 0);
-                for (run_first, count) in consecutive_runs(group, group_blocks) {
-                    let block = group[run_first];
-                    let span = &mut buf[run_first * BLOCK_SIZE..(run_first + count) * BLOCK_SIZE];
-                    io.read_blocks(block, span)
-                        .map_err(|source| Error::Io { block, source })?;
-                }
-                values.clear();
-                for (j, chunk) in buf.chunks_exact(BLOCK_SIZE).enumerate() {
-                    let idx = first + j;
-                    let block = group[j];
-                    let data: &BlockBuf = chunk
-                        .try_into()
-                        .map_err(|_| Error::invalid(block, BlockKind::ArrayBlock, "short read"))?;
-                    let nr = (len - idx * m).min(m);
-                    check_array_block::<V>(block, data, nr)?;
-                    decode_values(block, data, nr, values)?;
-                }
-                f(values, dest);
-                Ok(())
-            },
-        )
 }
 
 /// Groups indices of `ptrs` into runs `(first_index, count)` whose block numbers are
