@@ -8,6 +8,7 @@
 
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::codec::{get_block, get_u32, put_block, put_u32};
+use crate::pdata::value::Value;
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 
 /// Size of the array-block header.
@@ -33,13 +34,18 @@ pub struct ArrayHeader {
 }
 
 impl ArrayHeader {
-    /// The header of a block of `nr_entries` values of `value_size` bytes, with the
-    /// capacity writers use (blocknr 0: it is stamped when the block is sealed).
-    pub fn new(value_size: usize, nr_entries: usize) -> ArrayHeader {
+    /// The header of a block of `nr_entries` values of type `V`, with the capacity
+    /// writers use (blocknr 0: it is stamped when the block is sealed). The size comes
+    /// from `V`; `nr_entries` is at most the capacity, which writers bound it by.
+    pub fn new<V: Value>(nr_entries: usize) -> ArrayHeader {
+        let max_entries = array_max_entries(V::SIZE);
+        // At most `max_entries`, a u32; a larger count would saturate, never wrap.
+        let nr_entries = u32::try_from(nr_entries).unwrap_or(u32::MAX);
+        debug_assert!(nr_entries <= max_entries, "{nr_entries} > {max_entries}");
         ArrayHeader {
-            max_entries: array_max_entries(value_size),
-            nr_entries: nr_entries as u32,
-            value_size: value_size as u32,
+            max_entries,
+            nr_entries,
+            value_size: V::SIZE_U32,
             blocknr: MetaBlock::new(0),
         }
     }
@@ -91,20 +97,19 @@ pub fn value_mut(data: &mut BlockBuf, value_size: usize, i: usize) -> &mut [u8] 
     &mut data[o..o + value_size]
 }
 
-/// A sealed array block at `location`: `nr_entries` values of `value_size` bytes,
-/// written by `pack(i, out)` one at a time.
-pub fn pack_array_block_with(
+/// A sealed array block at `location`: `nr_entries` values of type `V`, written by
+/// `pack(i, out)` one at a time.
+pub fn pack_array_block_with<V: Value>(
     location: MetaBlock,
-    value_size: usize,
     nr_entries: usize,
     mut pack: impl FnMut(usize, &mut [u8]),
 ) -> Box<BlockBuf> {
     let mut b = Box::new([0u8; BLOCK_SIZE]);
-    let mut h = ArrayHeader::new(value_size, nr_entries);
+    let mut h = ArrayHeader::new::<V>(nr_entries);
     h.blocknr = location;
     h.encode(&mut b);
     for i in 0..nr_entries {
-        pack(i, value_mut(&mut b, value_size, i));
+        pack(i, value_mut(&mut b, V::SIZE, i));
     }
     checksum::seal(&mut b, BlockKind::ArrayBlock);
     b

@@ -119,9 +119,7 @@ pub fn write_array<V: Value>(
 
 /// A sealed array block at `location` holding `values` (at most `max_entries`).
 pub fn pack_array_block<V: Value>(location: MetaBlock, values: &[V]) -> Box<BlockBuf> {
-    pack_array_block_with(location, V::SIZE, values.len(), |i, out| {
-        values[i].encode(out)
-    })
+    pack_array_block_with::<V>(location, values.len(), |i, out| values[i].encode(out))
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ fn load_ablock<V: Value>(tm: &mut TransactionManager, b: MetaBlock) -> Result<(B
 fn new_ablock<V: Value>(tm: &mut TransactionManager, nr: usize, default: V) -> Result<MetaBlock> {
     let b = tm.new_block(BlockKind::ArrayBlock)?;
     let buf = tm.get_mut(b)?;
-    ArrayHeader::new(V::SIZE, nr).encode(buf);
+    ArrayHeader::new::<V>(nr).encode(buf);
     for i in 0..nr {
         default.encode(value_mut(buf, V::SIZE, i));
     }

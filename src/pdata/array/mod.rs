@@ -14,8 +14,8 @@ use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::value::{decode_in, Value};
 use crate::pdata::{Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
-pub use block::{array_max_entries, ArrayHeader};
 use block::value;
+pub use block::{array_max_entries, ArrayHeader};
 use rayon::prelude::*;
 
 /// Number of array blocks of an array of `len` values.
