@@ -26,8 +26,11 @@ pub const fn array_max_entries(value_size: usize) -> u32 {
 /// Header fields of an array block (all but the checksum, which [`checksum`] owns).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArrayHeader {
+    /// The block's capacity in values: [`array_max_entries`] of the value size.
     pub max_entries: u32,
+    /// The values the block holds: `max_entries` in every block but the last.
     pub nr_entries: u32,
+    /// Bytes per value.
     pub value_size: u32,
     /// The block's self-reference.
     pub blocknr: MetaBlock,

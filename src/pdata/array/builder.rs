@@ -35,6 +35,7 @@ impl<V: Value> ArrayBuilder<V> {
     /// Values per array block.
     const M: usize = array_max_entries(V::SIZE) as usize;
 
+    /// A builder of an empty array of `V` values.
     pub fn new() -> ArrayBuilder<V> {
         ArrayBuilder {
             index: BtreeBuilder::new(),
