@@ -1,5 +1,5 @@
 //! dm-array (format.md §5): a btree from array-block index to array block, each array
-//! block holding `max_entries` packed values (layout in [`block`]).
+//! block holding `max_entries` packed values (layout in `block.rs`).
 //! The length is stored by the owner.
 
 pub(crate) mod block;
