@@ -3,25 +3,17 @@
 //! metadata snapshot, all copy-on-write through the transaction manager.
 
 use super::{Error, Result};
-use crate::era::superblock::{Superblock, WritesetRoot, SUPERBLOCK_LOCATION, WRITESET_ROOT_SIZE};
+use crate::era::superblock::{Superblock, WritesetRoot, SUPERBLOCK_LOCATION};
 use crate::io::BlockIo;
-use crate::pdata::array_cow;
+use crate::pdata::array::cow as array_cow;
 use crate::pdata::bitset::cow as bitset_cow;
-use crate::pdata::btree::cow::{self as btree_cow, ArrayRoots, ARRAY_INDEX_TREE};
+use crate::pdata::btree::cow as btree_cow;
 use crate::pdata::checksum::BlockKind;
 use crate::pdata::transaction::TransactionManager;
 use crate::pdata::{narrow, read_block};
 use crate::units::{BlockBuf, MetaBlock};
 use crate::units::{DataBlock, Era};
 use std::sync::Arc;
-
-/// The writeset tree: era → `{nr_bits u32, bitset root u64}`.
-pub const WRITESET_TREE: ArrayRoots = ArrayRoots {
-    size: WRITESET_ROOT_SIZE,
-    offset: 4,
-};
-
-const ERA_SIZE: usize = 4;
 
 /// In-core copy of the metadata fields and the open transaction.
 #[derive(Debug)]
@@ -64,7 +56,7 @@ impl LiveMetadata {
 
     fn format(io: Arc<dyn BlockIo>, data_block_size: u32, sync: bool) -> Result<LiveMetadata> {
         let mut tm = TransactionManager::format(io, sync)?;
-        let writeset_tree_root = btree_cow::empty(&mut tm, &WRITESET_TREE)?;
+        let writeset_tree_root = btree_cow::empty::<WritesetRoot>(&mut tm)?;
         let era_array_root = array_cow::empty(&mut tm)?;
         let mut md = LiveMetadata {
             tm,
@@ -160,10 +152,9 @@ impl LiveMetadata {
         self.era_array_root = array_cow::resize(
             &mut self.tm,
             self.era_array_root,
-            ERA_SIZE,
-            self.nr_blocks as u64,
-            new_nr_blocks as u64,
-            0,
+            u64::from(self.nr_blocks),
+            u64::from(new_nr_blocks),
+            0u32,
         )?;
         self.nr_blocks = new_nr_blocks;
         Ok(())
@@ -175,14 +166,11 @@ impl LiveMetadata {
         if self.current_writeset.root.is_zero() {
             return Ok(false);
         }
-        let mut v = [0u8; WRITESET_ROOT_SIZE];
-        self.current_writeset.pack(&mut v);
         self.writeset_tree_root = btree_cow::insert(
             &mut self.tm,
             self.writeset_tree_root,
-            &WRITESET_TREE,
             u64::from(self.current_era.get()),
-            &v,
+            &self.current_writeset,
         )?;
         self.current_writeset.root = MetaBlock::new(0);
         Ok(true)
@@ -216,12 +204,12 @@ impl LiveMetadata {
     /// damage, named by its leaf.
     pub fn lowest_writeset(&mut self) -> Result<Option<(u32, WritesetRoot)>> {
         let Some((leaf, (k, v))) =
-            btree_cow::first(&mut self.tm, self.writeset_tree_root, &WRITESET_TREE)?
+            btree_cow::first::<WritesetRoot>(&mut self.tm, self.writeset_tree_root)?
         else {
             return Ok(None);
         };
         let era = narrow(k, leaf, BlockKind::BtreeNode, "writeset tree key (era)")?;
-        Ok(Some((era, WritesetRoot::unpack(&v))))
+        Ok(Some((era, v)))
     }
 
     /// The words of a bitset.
@@ -234,9 +222,8 @@ impl LiveMetadata {
         self.era_array_root = array_cow::set(
             &mut self.tm,
             self.era_array_root,
-            ERA_SIZE,
             u64::from(block.get()),
-            era as u64,
+            era,
         )?;
         Ok(())
     }
@@ -245,7 +232,7 @@ impl LiveMetadata {
     /// removal cannot find (a damaged tree) is an error, as the kernel's removal fails.
     pub fn remove_writeset(&mut self, era: u32) -> Result<()> {
         let root = self.writeset_tree_root;
-        match btree_cow::remove(&mut self.tm, root, &WRITESET_TREE, u64::from(era))? {
+        match btree_cow::remove::<WritesetRoot>(&mut self.tm, root, u64::from(era))? {
             Some(r) => {
                 self.writeset_tree_root = r;
                 Ok(())
@@ -283,8 +270,8 @@ impl LiveMetadata {
         let data = self.tm.read(c, BlockKind::Superblock)?;
         let snap = Superblock::unpack(&data, c)?;
         self.metadata_snap = MetaBlock::new(0);
-        btree_cow::release(&mut self.tm, snap.writeset_tree_root, &WRITESET_TREE)?;
-        btree_cow::release(&mut self.tm, snap.era_array_root, &ARRAY_INDEX_TREE)?;
+        btree_cow::release::<WritesetRoot>(&mut self.tm, snap.writeset_tree_root)?;
+        btree_cow::release::<MetaBlock>(&mut self.tm, snap.era_array_root)?;
         self.tm.dec(c)?;
         Ok(())
     }

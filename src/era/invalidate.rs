@@ -20,9 +20,8 @@ use super::ir::EraMetadata;
 use super::metadata::{writeset_sources, View};
 use super::Result;
 use crate::io::BlockIo;
-use crate::pdata::array_reader::ArrayReader;
+use crate::pdata::array::reader::ArrayReader;
 use crate::pdata::bitset::{self, nr_words, or_words, tail_mask, Bits};
-use crate::pdata::codec::{get_u32, get_u64};
 use crate::units::DataBlock;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -183,7 +182,7 @@ const ERA_GROUP_BLOCKS: usize = 256;
 struct WritesetWords<'a> {
     era: u32,
     nr_bits: u64,
-    bits: ArrayReader<'a>,
+    bits: ArrayReader<'a, u64>,
 }
 
 /// The blocks of `view` whose logical era is `>= since`, read from `io` a group of the
@@ -199,12 +198,12 @@ pub fn written_since_set(io: &dyn BlockIo, view: &View, since: u32) -> Result<Da
             Ok(WritesetWords {
                 era: s.era.get(),
                 nr_bits,
-                bits: ArrayReader::open(io, s.root.root, nr_words(nr_bits), 8)?,
+                bits: ArrayReader::open(io, s.root.root, nr_words(nr_bits))?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
     let nr_blocks = view.sb.nr_blocks;
-    let era_array = ArrayReader::open(io, view.sb.era_array_root, u64::from(nr_blocks), 4)?;
+    let era_array = ArrayReader::<u32>::open(io, view.sb.era_array_root, u64::from(nr_blocks))?;
     let mut set = DataBlockSet::new(nr_blocks);
     let mut eras = Vec::new();
     let mut read_to = vec![0usize; writesets.len()];
@@ -239,7 +238,7 @@ pub fn written_since_set(io: &dyn BlockIo, view: &View, since: u32) -> Result<Da
         for (i, end) in reads {
             read_to[i] = read_to[i].max(end);
         }
-        era_array.read_blocks(g..g + ERA_GROUP_BLOCKS, |b| get_u32(b, 0), &mut eras)?;
+        era_array.read_blocks(g..g + ERA_GROUP_BLOCKS, &mut eras)?;
         set.bits.with_words_mut(|words| {
             words[first_word as usize..end_word as usize]
                 .par_iter_mut()
@@ -271,8 +270,7 @@ fn or_writeset_words(
     }
     let blocks = ws.bits.blocks_of(words.start..stop);
     let mut read = Vec::new();
-    ws.bits
-        .read_blocks(blocks.clone(), |b| get_u64(b, 0), &mut read)?;
+    ws.bits.read_blocks(blocks.clone(), &mut read)?;
     let base = blocks.start as u64 * ws.bits.entries_per_block();
     let skip = (words.start - base) as usize;
     let n = (stop - words.start) as usize;

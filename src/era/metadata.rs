@@ -8,7 +8,6 @@ use super::{Error, Result};
 use crate::io::BlockIo;
 use crate::pdata::array::read_array;
 use crate::pdata::bitset::read_bitset;
-use crate::pdata::codec::get_u32;
 use crate::pdata::read_block;
 use crate::units::MetaBlock;
 use rayon::prelude::*;
@@ -114,9 +113,7 @@ pub fn read_metadata(io: &dyn BlockIo, view: &View) -> Result<EraMetadata> {
 
 /// Reads the era array of `nr_blocks` entries.
 pub fn read_era_array(io: &dyn BlockIo, root: MetaBlock, nr_blocks: u32) -> Result<Vec<u32>> {
-    Ok(read_array(io, root, nr_blocks as u64, 4, |b| {
-        get_u32(b, 0)
-    })?)
+    Ok(read_array::<u32>(io, root, u64::from(nr_blocks))?)
 }
 
 /// The superblock fields the XML carries.

@@ -19,7 +19,7 @@
 //!
 //! Btree nodes are counted half full, as sequential inserts leave them.
 
-use crate::pdata::array_block::array_max_entries;
+use crate::pdata::array::block::array_max_entries;
 use crate::pdata::bitset::nr_words;
 use crate::pdata::btree::max_entries;
 use crate::pdata::space_map::{ENTRIES_PER_BITMAP, MAX_METADATA_BLOCKS};

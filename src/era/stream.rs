@@ -15,9 +15,8 @@ use super::metadata::{superblock_ir, writeset_sources, View};
 use super::writeset::WritesetSource;
 use super::Error;
 use crate::io::BlockIo;
-use crate::pdata::array_reader::ArrayReader;
+use crate::pdata::array::reader::ArrayReader;
 use crate::pdata::bitset::{mask_tail, nr_words};
-use crate::pdata::codec::{get_u32, get_u64};
 use crate::units::DataBlock;
 
 /// Era-array blocks read and passed on at a time: 128 x 1018 entries, 512 KiB of eras.
@@ -56,14 +55,14 @@ pub enum Shape {
 /// A writeset to stream: where it is and its bitset's index.
 struct WritesetStream<'a> {
     source: WritesetSource,
-    bits: ArrayReader<'a>,
+    bits: ArrayReader<'a, u64>,
 }
 
 /// A stream of one view's metadata, its indexes read and checked.
 pub struct MetadataStream<'a> {
     superblock: SuperblockIr,
     writesets: Vec<WritesetStream<'a>>,
-    era_array: ArrayReader<'a>,
+    era_array: ArrayReader<'a, u32>,
     shape: Shape,
 }
 
@@ -76,12 +75,12 @@ impl<'a> MetadataStream<'a> {
                 let nr_bits = u64::from(source.root.nr_bits);
                 Ok(WritesetStream {
                     source,
-                    bits: ArrayReader::open(io, source.root.root, nr_words(nr_bits), 8)?,
+                    bits: ArrayReader::open(io, source.root.root, nr_words(nr_bits))?,
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let era_array =
-            ArrayReader::open(io, view.sb.era_array_root, u64::from(view.sb.nr_blocks), 4)?;
+            ArrayReader::<u32>::open(io, view.sb.era_array_root, u64::from(view.sb.nr_blocks))?;
         Ok(MetadataStream {
             superblock: superblock_ir(&view.sb),
             writesets,
@@ -121,8 +120,7 @@ impl<'a> MetadataStream<'a> {
                 let mut words = Vec::new();
                 for ws in &self.writesets {
                     let nr_bits = ws.source.root.nr_bits;
-                    ws.bits
-                        .read_blocks(0..ws.bits.nr_blocks(), |b| get_u64(b, 0), &mut words)?;
+                    ws.bits.read_blocks(0..ws.bits.nr_blocks(), &mut words)?;
                     mask_tail(&mut words, u64::from(nr_bits));
                     v.writeset_begin(&WritesetIr {
                         era: ws.source.era,
@@ -161,8 +159,7 @@ impl<'a> MetadataStream<'a> {
         let nr_groups = self.era_array.nr_blocks().div_ceil(ERA_GROUP_BLOCKS);
         let mut read = |g: usize, first: u64, eras: &mut Vec<u32>| -> Result<(), Error> {
             let blocks = g * ERA_GROUP_BLOCKS..(g + 1) * ERA_GROUP_BLOCKS;
-            self.era_array
-                .read_blocks(blocks, |b| get_u32(b, 0), eras)?;
+            self.era_array.read_blocks(blocks, eras)?;
             edit(first, eras)
         };
         let (mut cur, mut next) = (Vec::new(), Vec::new());
@@ -247,8 +244,7 @@ impl<'s, 'a> Fold<'s, 'a> {
                 }
                 let blocks = ws.bits.blocks_of(first / 64..stop.div_ceil(64));
                 let first_word = blocks.start as u64 * ws.bits.entries_per_block();
-                ws.bits
-                    .read_blocks(blocks.clone(), |b| get_u64(b, 0), words)?;
+                ws.bits.read_blocks(blocks.clone(), words)?;
                 Ok(Some(Span {
                     stop,
                     first_word,

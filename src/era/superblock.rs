@@ -3,10 +3,15 @@
 
 use super::interrupted::{is_interrupted_marker, INTERRUPTED_MESSAGE};
 use super::{Error, Result};
+use crate::pdata;
+use crate::pdata::btree::cow as btree_cow;
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::codec::{get_block, get_u32, get_u64, put_block, put_u32, put_u64};
 use crate::pdata::space_map::{SmRoot, SM_ROOT_SIZE};
+use crate::pdata::transaction::TransactionManager;
+use crate::pdata::value::Value;
 use crate::units::{BlockBuf, Era, MetaBlock, BLOCK_SECTORS, BLOCK_SIZE};
+use std::convert::Infallible;
 
 /// What every tool says about an all-zeros superblock at block 0.
 pub const NEVER_FORMATTED: &str = "the metadata has never been formatted";
@@ -73,6 +78,30 @@ impl WritesetRoot {
     pub fn pack(&self, b: &mut [u8]) {
         put_u32(b, 0, self.nr_bits);
         put_block(b, 4, self.root);
+    }
+}
+
+/// The writeset tree's value: it holds a reference to the writeset's bitset, a
+/// dm-array of u64 words. Copying it counts one more holder of the bitset's index root;
+/// dropping it releases the bitset when nothing else holds it.
+impl Value for WritesetRoot {
+    const SIZE: usize = WRITESET_ROOT_SIZE;
+    type DecodeError = Infallible;
+
+    fn decode(bytes: &[u8]) -> std::result::Result<WritesetRoot, Infallible> {
+        Ok(WritesetRoot::unpack(bytes))
+    }
+
+    fn encode(&self, out: &mut [u8]) {
+        self.pack(out);
+    }
+
+    fn inc(&self, tm: &mut TransactionManager) -> pdata::Result<()> {
+        self.root.inc(tm)
+    }
+
+    fn dec(&self, tm: &mut TransactionManager) -> pdata::Result<()> {
+        btree_cow::release::<MetaBlock>(tm, self.root)
     }
 }
 

@@ -1,13 +1,14 @@
 //! The writeset tree: era (u64 key) → `{nr_bits, root}` (12-byte value).
 
-use super::superblock::{WritesetRoot, WRITESET_ROOT_SIZE};
+use super::superblock::WritesetRoot;
 use super::{Error, Result};
 use crate::io::BlockIo;
 use crate::pdata::btree::collect_leaves;
+use crate::pdata::value::Value;
 use crate::units::{Era, MetaBlock};
 
 /// Leaf value size of the writeset tree.
-pub const WRITESET_VALUE_SIZE: u32 = WRITESET_ROOT_SIZE as u32;
+pub const WRITESET_VALUE_SIZE: u32 = WritesetRoot::SIZE_U32;
 
 /// A writeset to read: its era and root, and whether it is the live current writeset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +23,7 @@ pub struct WritesetSource {
 
 /// The archived writesets of the tree at `root`, eras ascending.
 pub fn read_writeset_tree(io: &dyn BlockIo, root: MetaBlock) -> Result<Vec<WritesetSource>> {
-    let entries = collect_leaves(io, root, WRITESET_VALUE_SIZE, WritesetRoot::unpack)?;
+    let entries = collect_leaves::<WritesetRoot>(io, root)?;
     entries
         .into_iter()
         .map(|(key, ws)| {

@@ -14,9 +14,6 @@ pub struct MetaBlockSet {
     rest: HashSet<MetaBlock>,
 }
 
-/// The name `pdata/array.rs` knows the set by, until the array files move.
-pub(crate) type BlockSet = MetaBlockSet;
-
 impl MetaBlockSet {
     /// An empty set.
     pub fn new() -> MetaBlockSet {

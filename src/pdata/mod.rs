@@ -4,14 +4,7 @@
 
 pub(crate) mod alloc;
 pub mod array;
-pub(crate) mod array_block;
-pub(crate) mod array_builder;
-pub(crate) mod array_cow;
-pub(crate) mod array_reader;
 pub mod bitset;
-/// The bitset writer where the array tests look for it.
-#[cfg(test)]
-pub(crate) use bitset::builder as bitset_builder;
 pub mod block_set;
 pub mod btree;
 pub mod check;
@@ -24,6 +17,7 @@ pub mod space_map;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod transaction;
+pub mod value;
 
 pub use error::{narrow, Error, Referrer, Result};
 

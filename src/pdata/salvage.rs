@@ -8,6 +8,7 @@ use super::btree::{walk_tree, BtreeVisitor, Flow, NodeAt, NodeView, WalkFault, M
 use super::checksum::{self, BlockKind};
 use super::{read_block, Error};
 use crate::io::BlockIo;
+use crate::pdata::value::Value;
 use crate::units::{BlockBuf, MetaBlock};
 use std::convert::Infallible;
 
@@ -34,13 +35,12 @@ pub struct TreeSalvage<T> {
 }
 
 /// Salvage's visitor: a fault loses the node's key range, and the walk goes on.
-struct Salvage<'a, T> {
+struct Salvage<'a, V> {
     io: &'a dyn BlockIo,
-    decode: &'a dyn Fn(&[u8]) -> T,
-    out: TreeSalvage<T>,
+    out: TreeSalvage<V>,
 }
 
-impl<T> Salvage<'_, T> {
+impl<V> Salvage<'_, V> {
     /// Loses the keys the node at `at` answers for.
     fn lose(&mut self, at: &NodeAt, reason: String) {
         self.out.lost.push(LostKeys {
@@ -52,7 +52,7 @@ impl<T> Salvage<'_, T> {
     }
 }
 
-impl<T> BtreeVisitor for Salvage<'_, T> {
+impl<V: Value> BtreeVisitor for Salvage<'_, V> {
     type Error = Infallible;
     type Block = Box<BlockBuf>;
     type Mark = ();
@@ -102,10 +102,18 @@ impl<T> BtreeVisitor for Salvage<'_, T> {
         Ok(())
     }
 
-    fn leaf(&mut self, _: &NodeAt, node: &NodeView, (): ()) -> Result<(), Infallible> {
+    fn leaf(&mut self, at: &NodeAt, node: &NodeView, (): ()) -> Result<(), Infallible> {
         for i in 0..node.nr_entries as usize {
-            let v = (self.decode)(node.value(i));
-            self.out.entries.push((node.key(i), v));
+            let k = node.key(i);
+            match V::decode(node.value(i)) {
+                Ok(v) => self.out.entries.push((k, v)),
+                Err(e) => self.out.lost.push(LostKeys {
+                    lo: k,
+                    hi: k.checked_add(1),
+                    block: at.block,
+                    reason: format!("value {i}: {e}"),
+                }),
+            }
         }
         Ok(())
     }
@@ -115,24 +123,18 @@ impl<T> BtreeVisitor for Salvage<'_, T> {
     }
 }
 
-/// Walks the btree at `root` (leaf values of `value_size` bytes, decoded by `decode`),
-/// keeping every readable leaf entry and recording the key range below every node that
-/// cannot be read or fails the strict reader's checks.
-pub fn salvage_btree<T>(
-    io: &dyn BlockIo,
-    root: MetaBlock,
-    value_size: u32,
-    decode: &dyn Fn(&[u8]) -> T,
-) -> TreeSalvage<T> {
+/// Walks the btree at `root` (leaf values of type `V`), keeping every readable leaf
+/// entry and recording the key range below every node that cannot be read or fails the
+/// strict reader's checks (a value that does not decode loses its key).
+pub fn salvage_btree<V: Value>(io: &dyn BlockIo, root: MetaBlock) -> TreeSalvage<V> {
     let mut v = Salvage {
         io,
-        decode,
         out: TreeSalvage {
             entries: Vec::new(),
             lost: Vec::new(),
         },
     };
-    let Ok(()) = walk_tree(root, value_size, &mut v);
+    let Ok(()) = walk_tree(root, V::SIZE_U32, &mut v);
     let mut out = v.out;
     out.entries.sort_by_key(|(k, _)| *k);
     out.entries.dedup_by_key(|(k, _)| *k);

@@ -21,12 +21,13 @@
 //! is written again at commit.
 
 use crate::io::BlockIo;
-use crate::pdata::btree::cow::{self as btree_cow, Plain, ValueType};
+use crate::pdata::btree::cow as btree_cow;
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::space_map::{
     bitmap_position, pack_index, read_index, read_ref_counts, set_bitmap_entry, CoreSpaceMap,
     IndexEntry, SmRoot, ENTRIES_PER_BITMAP, MAX_METADATA_BLOCKS,
 };
+use crate::pdata::value::Value;
 use crate::pdata::{read_block, write_block, Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 use std::collections::{HashMap, HashSet};
@@ -39,8 +40,8 @@ pub const DEFAULT_CACHE_BLOCKS: usize = 16_384;
 /// back when needed); a very small one only means more reads and early writes.
 pub const MIN_CACHE_BLOCKS: usize = 8;
 
-/// The ref-count tree: block number → u32 count, no references in values.
-pub const REF_COUNT_TREE: Plain = Plain(4);
+/// A value of the ref-count tree (block number → count): plain data, no references.
+type RefCount = u32;
 
 /// Copy-on-write block access and the in-core space map of one metadata device.
 pub struct TransactionManager {
@@ -129,7 +130,7 @@ impl TransactionManager {
             Arc::new([0u8; BLOCK_SIZE]),
         )?;
         let mut leaf = [0u8; BLOCK_SIZE];
-        btree_cow::init_node(&mut leaf, false, REF_COUNT_TREE.size());
+        btree_cow::init_node(&mut leaf, false, RefCount::SIZE);
         tm.insert_fresh(MetaBlock::new(2), BlockKind::BtreeNode, Arc::new(leaf))?;
         for i in 0..nb {
             let b = MetaBlock::new(3 + i);
@@ -419,13 +420,11 @@ impl TransactionManager {
     fn sync_ref_count_tree(&mut self) -> Result<()> {
         for (b, old, new) in self.sm.changes() {
             if new >= 3 && new != old {
-                let mut v = [0u8; 4];
-                v.copy_from_slice(&new.to_le_bytes());
+                let count: RefCount = new;
                 self.ref_count_root =
-                    btree_cow::insert(self, self.ref_count_root, &REF_COUNT_TREE, b.get(), &v)?;
+                    btree_cow::insert(self, self.ref_count_root, b.get(), &count)?;
             } else if old >= 3 && new < 3 {
-                if let Some(r) =
-                    btree_cow::remove(self, self.ref_count_root, &REF_COUNT_TREE, b.get())?
+                if let Some(r) = btree_cow::remove::<RefCount>(self, self.ref_count_root, b.get())?
                 {
                     self.ref_count_root = r;
                 }

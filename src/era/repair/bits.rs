@@ -10,15 +10,14 @@ use super::loss::{Loss, Lost, Whose};
 use super::plan::Bits;
 use crate::era::superblock::WritesetRoot;
 use crate::io::BlockIo;
-use crate::pdata::array_block::array_max_entries;
+use crate::pdata::array::block::array_max_entries;
 use crate::pdata::bitset::nr_words;
-use crate::pdata::codec::get_u64;
 use crate::pdata::salvage::{salvage_index, ArrayExtent, ArrayIndex};
 
 /// A bitset's index and size, before its blocks are read.
 #[derive(Debug, Clone)]
 pub struct Sized {
-    pub index: ArrayIndex,
+    pub index: ArrayIndex<u64>,
     /// The words its index evidences.
     pub words: ArrayExtent,
     /// The size used: the stated one if the index admits it.
@@ -30,7 +29,7 @@ pub struct Sized {
 /// Reads the index of the bitset `ws` names and sizes it (`hint`: the origin size it
 /// was likely created with; `cap`: what the device can describe).
 pub fn size(io: &dyn BlockIo, ws: WritesetRoot, hint: u32, cap: u64) -> Sized {
-    let index = salvage_index(io, ws.root, 8);
+    let index = salvage_index::<u64>(io, ws.root);
     let words = index.extent(io);
     let (nr_bits, suspect) = nr_bits_of(ws.nr_bits, &words, hint, cap);
     Sized {
@@ -59,7 +58,7 @@ pub fn salvage(
         ..
     } = sized;
     let words = nr_words(u64::from(nr_bits));
-    let mut lost = index.read_blocks(io, words, 0..u64::MAX, &|b| get_u64(b, 0), &mut |_, _| {});
+    let mut lost = index.read_blocks(io, words, 0..u64::MAX, &mut |_, _| {});
     if suspect {
         lose_last_block(
             &mut lost,

@@ -5,8 +5,8 @@
 //! so that no claim sizes an allocation by itself.
 
 use crate::io::BlockIo;
+use crate::pdata::array::block::array_max_entries;
 use crate::pdata::array::nr_array_blocks;
-use crate::pdata::array_block::array_max_entries;
 use crate::pdata::bitset::nr_words;
 use crate::pdata::salvage::{ArrayExtent, LostValues};
 use crate::pdata::space_map::MAX_METADATA_BLOCKS;

@@ -16,7 +16,6 @@ use crate::era::ir::{EraMetadata, SuperblockIr, Visitor, Writeset, WritesetIr};
 use crate::era::stream::Shape;
 use crate::io::BlockIo;
 use crate::pdata::bitset::{for_each_run, mask_tail, nr_words, set_range};
-use crate::pdata::codec::{get_u32, get_u64};
 use crate::pdata::salvage::ArrayIndex;
 use crate::units::{DataBlock, Era};
 
@@ -28,7 +27,10 @@ pub const CHUNK: usize = 509 * 64 * 32;
 #[derive(Debug, Clone)]
 pub enum Bits {
     /// A bitset on the device, of which the first `nr_bits` bits count.
-    Array { index: ArrayIndex, nr_bits: u32 },
+    Array {
+        index: ArrayIndex<u64>,
+        nr_bits: u32,
+    },
     /// Bits gathered in memory (the bitsets of a device whose superblock is lost that
     /// no writeset tree refers to).
     Words(Vec<u64>),
@@ -53,7 +55,7 @@ impl WritesetPlan {
                     let len = nr_words(u64::from(*nr_bits));
                     let tail = u64::from(*nr_bits) % 64;
                     let blocks = index.blocks_of(w0, w1.min(len));
-                    index.read_blocks(io, len, blocks, &|b| get_u64(b, 0), &mut |f, ws| {
+                    index.read_blocks(io, len, blocks, &mut |f, ws| {
                         for (i, &w) in ws.iter().enumerate() {
                             let at = f + i as u64;
                             if !(w0..w1).contains(&at) {
@@ -86,7 +88,7 @@ pub enum Eras {
     /// The era array the superblock names: `len` values, those of the `lost` ranges
     /// given `current`, blocks beyond `len` era 0.
     Array {
-        index: ArrayIndex,
+        index: ArrayIndex<u32>,
         len: u64,
         lost: Vec<(u64, u64)>,
         current: u32,
@@ -153,7 +155,7 @@ impl Plan {
                 current,
             } => {
                 let blocks = index.blocks_of(first, end.min(*len));
-                index.read_blocks(io, *len, blocks, &|b| get_u32(b, 0), &mut |f, vs| {
+                index.read_blocks(io, *len, blocks, &mut |f, vs| {
                     for (i, &v) in vs.iter().enumerate() {
                         let b = f + i as u64;
                         if (first..end).contains(&b) {

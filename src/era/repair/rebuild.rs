@@ -36,7 +36,7 @@ use super::{check_block_size, RepairOptions, Repaired};
 use crate::era::superblock::{Superblock, MAGIC};
 use crate::era::{Error, Result};
 use crate::io::BlockIo;
-use crate::pdata::array_block::array_max_entries;
+use crate::pdata::array::block::array_max_entries;
 use crate::pdata::bitset::{mask_tail, nr_words};
 use crate::pdata::codec::get_u64;
 use crate::pdata::salvage::salvage_index;
@@ -289,7 +289,7 @@ pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<Str
         versions.writesets.push(WritesetVersion {
             era,
             nr_bits: u64::from(nr_bits.min(nr_blocks)),
-            index: salvage_index(io, root, 8),
+            index: salvage_index::<u64>(io, root),
         });
     }
     if nr_blocks > s.nr_blocks {
@@ -367,7 +367,7 @@ fn origin_size(
         evidence.push((u64::from(n), "--nr-blocks".into()));
     }
     for (at, sb) in &s.snapshots {
-        let len = salvage_index(io, sb.era_array_root, 4).extent(io).min;
+        let len = salvage_index::<u32>(io, sb.era_array_root).extent(io).min;
         let n = u64::from(sb.nr_blocks).min(len.max(found));
         evidence.push((n, format!("the metadata snapshot copy at block {at}")));
     }

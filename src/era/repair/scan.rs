@@ -6,7 +6,7 @@
 
 use crate::era::superblock::{Superblock, WritesetRoot, MAGIC, VERSION};
 use crate::io::BlockIo;
-use crate::pdata::array_block::{array_max_entries, values, ArrayHeader};
+use crate::pdata::array::block::{array_max_entries, values, ArrayHeader};
 use crate::pdata::btree::NodeView;
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::read_block;

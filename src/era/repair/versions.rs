@@ -7,9 +7,9 @@
 
 use super::scan::{array_values, Scan};
 use crate::io::BlockIo;
-use crate::pdata::array_block::array_max_entries;
+use crate::pdata::array::block::array_max_entries;
 use crate::pdata::bitset::nr_words;
-use crate::pdata::codec::{get_u32, get_u64};
+use crate::pdata::codec::get_u32;
 use crate::pdata::salvage::ArrayIndex;
 use crate::units::MetaBlock;
 use std::collections::BTreeMap;
@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 pub struct WritesetVersion {
     pub era: u32,
     pub nr_bits: u64,
-    pub index: ArrayIndex,
+    pub index: ArrayIndex<u64>,
 }
 
 /// The versions found; see the module doc.
@@ -95,20 +95,19 @@ impl Versions {
             }
             let len = nr_words(w.nr_bits);
             let blocks = w.index.blocks_of(first / 64, stop.div_ceil(64));
-            w.index
-                .read_blocks(io, len, blocks, &|b| get_u64(b, 0), &mut |w0, words| {
-                    for (i, &word) in words.iter().enumerate() {
-                        let mut word = word;
-                        while word != 0 {
-                            let b = (w0 + i as u64) * 64 + u64::from(word.trailing_zeros());
-                            word &= word - 1;
-                            if (first..stop).contains(&b) {
-                                let o = &mut out[(b - first) as usize];
-                                *o = (*o).max(w.era);
-                            }
+            w.index.read_blocks(io, len, blocks, &mut |w0, words| {
+                for (i, &word) in words.iter().enumerate() {
+                    let mut word = word;
+                    while word != 0 {
+                        let b = (w0 + i as u64) * 64 + u64::from(word.trailing_zeros());
+                        word &= word - 1;
+                        if (first..stop).contains(&b) {
+                            let o = &mut out[(b - first) as usize];
+                            *o = (*o).max(w.era);
                         }
                     }
-                });
+                }
+            });
         }
     }
 }

@@ -16,10 +16,8 @@ use super::loss::{Loss, Lost, NoBitset, Whose};
 use super::plan::{Bits, Eras, Plan, WritesetPlan};
 use crate::era::ir::SuperblockIr;
 use crate::era::superblock::WritesetRoot;
-use crate::era::writeset::WRITESET_VALUE_SIZE;
 use crate::io::BlockIo;
-use crate::pdata::array_block::array_max_entries;
-use crate::pdata::codec::get_u32;
+use crate::pdata::array::block::array_max_entries;
 use crate::pdata::salvage::{
     salvage_btree, salvage_index, ArrayExtent, ArrayIndex, LostValues, TreeSalvage,
 };
@@ -98,11 +96,9 @@ struct EraRead {
 /// structures evidence ([`evidence`]), and every change is a loss on block 0.
 pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) -> Salvaged {
     let cap = capacity(io);
-    let era_index = salvage_index(io, roots.era_array_root, 4);
+    let era_index = salvage_index::<u32>(io, roots.era_array_root);
     let era_extent = era_index.extent(io);
-    let tree = salvage_btree(io, roots.writeset_tree_root, WRITESET_VALUE_SIZE, &|v| {
-        WritesetRoot::unpack(v)
-    });
+    let tree = salvage_btree::<WritesetRoot>(io, roots.writeset_tree_root);
     let sources = sources(roots, &tree);
     let mut bitsets = size_bitsets(io, roots, sources.list, cap, losses);
     let (nr_blocks, last_suspect) = origin_size(roots, &era_extent, &bitsets, cap, losses);
@@ -267,13 +263,13 @@ fn origin_size(
 fn read_era_array(
     io: &dyn BlockIo,
     roots: &Roots,
-    index: &ArrayIndex,
+    index: &ArrayIndex<u32>,
     nr_blocks: u32,
     last_suspect: bool,
 ) -> EraRead {
     let len = u64::from(nr_blocks);
     let mut max = (len > 0).then_some(0u32);
-    let mut lost = index.read_blocks(io, len, 0..u64::MAX, &|b| get_u32(b, 0), &mut |_, vs| {
+    let mut lost = index.read_blocks(io, len, 0..u64::MAX, &mut |_, vs| {
         if let Some(top) = vs.iter().copied().max() {
             max = max.map(|m| m.max(top));
         }

@@ -11,8 +11,8 @@
 use crate::io::BlockIo;
 use crate::pdata::alloc::BlockAllocator;
 use crate::pdata::array::array_max_entries;
-use crate::pdata::array_block::value;
-use crate::pdata::array_builder::{pack_array_block, ArrayBuilder, BATCH_BLOCKS};
+use crate::pdata::array::block::value;
+use crate::pdata::array::builder::{pack_array_block, ArrayBuilder, BATCH_BLOCKS};
 use crate::pdata::codec::get_u32;
 use crate::pdata::{read_block, write_block, Result};
 use crate::units::MetaBlock;

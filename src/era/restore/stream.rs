@@ -23,7 +23,7 @@ use super::{Error, Result, WriteSummary};
 use crate::era::interrupted::interrupted_marker;
 use crate::era::ir::{visit_runs, SuperblockIr, Visitor, WritesetIr};
 use crate::era::ir_builder::{BuildError, Checker, Stage};
-use crate::era::superblock::{Superblock, WritesetRoot, SUPERBLOCK_LOCATION, WRITESET_ROOT_SIZE};
+use crate::era::superblock::{Superblock, WritesetRoot, SUPERBLOCK_LOCATION};
 use crate::era::writeset::writeset_eras_fault;
 use crate::io::BlockIo;
 use crate::pdata::alloc::BlockAllocator;
@@ -129,14 +129,12 @@ impl<'a> StreamWriter<'a> {
     }
 
     fn write_writeset_tree(&mut self) -> Result<()> {
-        let mut tree = BtreeBuilder::new(WRITESET_ROOT_SIZE);
+        let mut tree = BtreeBuilder::<WritesetRoot>::new();
         for w in &self.writesets.placed {
-            let mut value = [0u8; WRITESET_ROOT_SIZE];
-            WritesetRoot {
+            let value = WritesetRoot {
                 nr_bits: w.nr_bits,
                 root: w.root,
-            }
-            .pack(&mut value);
+            };
             tree.push(&mut self.alloc, &self.io, u64::from(w.era), &value)?;
             self.alloc.inc(w.root);
         }

@@ -61,3 +61,31 @@ fn rejects_zeroes_magic_checksum_blocknr_version() {
         .to_string()
         .contains("version 2"));
 }
+
+/// The writeset tree's value: decode inverts encode, SIZE is the bytes encode writes,
+/// and the layout is `nr_bits` (le32) then the bitset root (le64).
+#[test]
+fn writeset_root_value_round_trips() {
+    use crate::pdata::value::encode_vec;
+    let samples = [
+        WritesetRoot::default(),
+        WritesetRoot {
+            nr_bits: 16_000_000,
+            root: MetaBlock::new(0x0102_0304_0506_0708),
+        },
+        WritesetRoot {
+            nr_bits: u32::MAX,
+            root: MetaBlock::new(u64::MAX),
+        },
+    ];
+    for ws in samples {
+        let bytes = encode_vec(&ws);
+        assert_eq!(bytes.len(), <WritesetRoot as Value>::SIZE);
+        assert_eq!(bytes.len(), WRITESET_ROOT_SIZE);
+        assert_eq!(&bytes[..4], &ws.nr_bits.to_le_bytes());
+        assert_eq!(&bytes[4..], &ws.root.get().to_le_bytes());
+        let Ok(back) = <WritesetRoot as Value>::decode(&bytes);
+        assert_eq!(back, ws);
+    }
+    assert_eq!(<WritesetRoot as Value>::SIZE_U32, 12);
+}

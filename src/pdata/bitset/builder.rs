@@ -4,7 +4,7 @@
 use super::words::{mask_tail, nr_words};
 use crate::io::BlockIo;
 use crate::pdata::alloc::BlockAllocator;
-use crate::pdata::array_builder::ArrayBuilder;
+use crate::pdata::array::builder::ArrayBuilder;
 use crate::pdata::checksum::BlockKind;
 use crate::pdata::{Error, Result};
 use crate::units::MetaBlock;

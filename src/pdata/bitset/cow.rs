@@ -4,22 +4,20 @@
 //! are the same).
 
 use super::words::{nr_words, test_bit as word_has};
-use crate::pdata::array_cow;
+use crate::pdata::array::cow as array_cow;
 use crate::pdata::transaction::TransactionManager;
 use crate::pdata::Result;
 use crate::units::MetaBlock;
 
-const WORD_SIZE: usize = 8;
-
 /// A new bitset of `nr_bits` clear bits (an empty array resized with zero words).
 pub fn create(tm: &mut TransactionManager, nr_bits: u64) -> Result<MetaBlock> {
     let root = array_cow::empty(tm)?;
-    array_cow::resize(tm, root, WORD_SIZE, 0, nr_words(nr_bits), 0)
+    array_cow::resize(tm, root, 0, nr_words(nr_bits), 0u64)
 }
 
 /// Whether bit `bit` is set.
 pub fn test_bit(tm: &mut TransactionManager, root: MetaBlock, bit: u64) -> Result<bool> {
-    let w = array_cow::get(tm, root, WORD_SIZE, bit / 64)?;
+    let w = array_cow::get::<u64>(tm, root, bit / 64)?;
     Ok(word_has(&[w], bit % 64))
 }
 
@@ -30,19 +28,16 @@ pub fn set_bit(
     bit: u64,
 ) -> Result<(MetaBlock, bool)> {
     let mask = 1u64 << (bit % 64);
-    let w = array_cow::get(tm, root, WORD_SIZE, bit / 64)?;
+    let w = array_cow::get::<u64>(tm, root, bit / 64)?;
     if w & mask != 0 {
         return Ok((root, false));
     }
-    Ok((
-        array_cow::set(tm, root, WORD_SIZE, bit / 64, w | mask)?,
-        true,
-    ))
+    Ok((array_cow::set(tm, root, bit / 64, w | mask)?, true))
 }
 
 /// Every word of a bitset of `nr_bits` bits.
 pub fn read(tm: &mut TransactionManager, root: MetaBlock, nr_bits: u64) -> Result<Vec<u64>> {
-    array_cow::read_all(tm, root, WORD_SIZE, nr_words(nr_bits))
+    array_cow::read_all(tm, root, nr_words(nr_bits))
 }
 
 #[cfg(test)]

@@ -3,14 +3,13 @@
 use super::words::{mask_tail, nr_words};
 use crate::io::BlockIo;
 use crate::pdata::array::read_array;
-use crate::pdata::codec::get_u64;
 use crate::pdata::Result;
 use crate::units::MetaBlock;
 
 /// Reads the bitset at `root` as words. Bits at or beyond `nr_bits` are cleared, as
 /// readers must ignore them.
 pub fn read_bitset(io: &dyn BlockIo, root: MetaBlock, nr_bits: u64) -> Result<Vec<u64>> {
-    let mut words = read_array(io, root, nr_words(nr_bits), 8, |b| get_u64(b, 0))?;
+    let mut words = read_array::<u64>(io, root, nr_words(nr_bits))?;
     mask_tail(&mut words, nr_bits);
     Ok(words)
 }

@@ -12,12 +12,14 @@ use super::node::{max_entries, pack_node, NodeHeader, INTERNAL_VALUE_SIZE};
 use crate::io::BlockIo;
 use crate::pdata::alloc::BlockAllocator;
 use crate::pdata::checksum::BlockKind;
+use crate::pdata::value::Value;
 use crate::pdata::{write_block, Error, Result};
 use crate::units::MetaBlock;
+use std::marker::PhantomData;
 
 /// Builds one single-level btree with a fixed leaf value size.
 #[derive(Debug)]
-pub struct BtreeBuilder {
+pub struct BtreeBuilder<V: Value> {
     value_size: usize,
     leaf_max: usize,
     /// Leaf entries not yet written.
@@ -26,29 +28,37 @@ pub struct BtreeBuilder {
     /// Written leaves: (first key, block).
     leaves: Vec<(u64, MetaBlock)>,
     last_key: Option<u64>,
+    value: PhantomData<V>,
 }
 
-impl BtreeBuilder {
-    /// A builder for leaves holding `value_size`-byte values.
-    pub fn new(value_size: usize) -> BtreeBuilder {
+impl<V: Value> Default for BtreeBuilder<V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<V: Value> BtreeBuilder<V> {
+    /// A builder for leaves holding values of type `V`.
+    pub fn new() -> BtreeBuilder<V> {
         BtreeBuilder {
-            value_size,
-            leaf_max: max_entries(value_size) as usize,
+            value_size: V::SIZE,
+            leaf_max: max_entries(V::SIZE) as usize,
             keys: Vec::new(),
             values: Vec::new(),
             leaves: Vec::new(),
             last_key: None,
+            value: PhantomData,
         }
     }
 
-    /// Adds one entry. Keys must be strictly increasing and `value` exactly the leaf
-    /// value size. The caller records any reference the value holds.
+    /// Adds one entry. Keys must be strictly increasing. The caller records any
+    /// reference the value holds.
     pub fn push(
         &mut self,
         alloc: &mut BlockAllocator,
         io: &dyn BlockIo,
         key: u64,
-        value: &[u8],
+        value: &V,
     ) -> Result<()> {
         let bad = |reason: String| Error::invalid(alloc.next_free(), BlockKind::BtreeNode, reason);
         if self.last_key.is_some_and(|k| key <= k) {
@@ -56,16 +66,11 @@ impl BtreeBuilder {
                 "btree builder: key {key} does not follow the previous key"
             )));
         }
-        if value.len() != self.value_size {
-            return Err(bad(format!(
-                "btree builder: value of {} bytes in a tree of {}-byte values",
-                value.len(),
-                self.value_size
-            )));
-        }
         self.last_key = Some(key);
         self.keys.push(key);
-        self.values.extend_from_slice(value);
+        let at = self.values.len();
+        self.values.resize(at + V::SIZE, 0);
+        value.encode(&mut self.values[at..]);
         if self.keys.len() > 2 * self.leaf_max {
             self.write_leaf(alloc, io, self.leaf_max)?;
         }

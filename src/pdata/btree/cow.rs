@@ -9,20 +9,18 @@ use super::walk::MAX_DEPTH;
 use crate::pdata::checksum::BlockKind;
 use crate::pdata::codec::get_block;
 use crate::pdata::transaction::TransactionManager;
+use crate::pdata::value::{decode_in, Value};
 use crate::pdata::{Error, Result};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 
+/// A raw leaf entry: key and value bytes.
 type Entry = (u64, Vec<u8>);
 
 mod insert;
 mod remove;
-mod value;
 mod walk;
 pub use insert::insert;
 pub use remove::remove;
-#[cfg(test)]
-pub use value::ValueRef;
-pub use value::{ArrayRoots, Plain, TreeType, ValueType, ARRAY_INDEX_TREE};
 pub use walk::{collect, release};
 
 fn header(b: &BlockBuf) -> NodeHeader {
@@ -86,11 +84,11 @@ fn bad(block: MetaBlock, reason: String) -> Error {
 }
 
 /// Reads node `b` and checks its header against the tree.
-fn load(tm: &mut TransactionManager, b: MetaBlock, tt: &TreeType) -> Result<BlockBuf> {
+fn load<V: Value>(tm: &mut TransactionManager, b: MetaBlock) -> Result<BlockBuf> {
     let data = *tm.read(b, BlockKind::BtreeNode)?;
     let h = header(&data);
     // Exactly the header this tree's nodes are written with (the kernel's own check).
-    match h.check(tt.size() as u32) {
+    match h.check(V::SIZE_U32) {
         Err(NodeFault::Flags { flags }) => Err(bad(
             b,
             format!("flags {flags} is neither internal nor leaf"),
@@ -107,27 +105,25 @@ fn load(tm: &mut TransactionManager, b: MetaBlock, tt: &TreeType) -> Result<Bloc
 }
 
 /// Creates an empty tree (one empty leaf).
-pub fn empty(tm: &mut TransactionManager, tt: &TreeType) -> Result<MetaBlock> {
+pub fn empty<V: Value>(tm: &mut TransactionManager) -> Result<MetaBlock> {
     let b = tm.new_block(BlockKind::BtreeNode)?;
-    init_node(tm.get_mut(b)?, false, tt.size());
+    init_node(tm.get_mut(b)?, false, V::SIZE);
     Ok(b)
 }
 
 /// The value stored under `k`, if any.
-pub fn lookup(
-    tm: &mut TransactionManager,
-    root: MetaBlock,
-    tt: &TreeType,
-    k: u64,
-) -> Result<Option<Vec<u8>>> {
+pub fn lookup<V: Value>(tm: &mut TransactionManager, root: MetaBlock, k: u64) -> Result<Option<V>> {
     let mut b = root;
     for _ in 0..MAX_DEPTH {
-        let n = load(tm, b, tt)?;
+        let n = load::<V>(tm, b)?;
         let Some(i) = find_le(&n, k) else {
             return Ok(None);
         };
         if is_leaf(&n) {
-            return Ok((key(&n, i) == k).then(|| value(&n, i).to_vec()));
+            if key(&n, i) != k {
+                return Ok(None);
+            }
+            return leaf_value(b, &n, i).map(Some);
         }
         b = child(&n, i);
     }
@@ -138,19 +134,18 @@ pub fn lookup(
 }
 
 /// The entry with the lowest key and the leaf holding it, if the tree is not empty.
-pub fn first(
+pub fn first<V: Value>(
     tm: &mut TransactionManager,
     root: MetaBlock,
-    tt: &TreeType,
-) -> Result<Option<(MetaBlock, Entry)>> {
+) -> Result<Option<(MetaBlock, (u64, V))>> {
     let mut b = root;
     for _ in 0..MAX_DEPTH {
-        let n = load(tm, b, tt)?;
+        let n = load::<V>(tm, b)?;
         if nr(&n) == 0 {
             return Ok(None);
         }
         if is_leaf(&n) {
-            return Ok(Some((b, (key(&n, 0), value(&n, 0).to_vec()))));
+            return Ok(Some((b, (key(&n, 0), leaf_value(b, &n, 0)?))));
         }
         b = child(&n, 0);
     }
@@ -160,26 +155,30 @@ pub fn first(
     })
 }
 
+/// Value `i` of leaf `n` (at `block`), decoded.
+fn leaf_value<V: Value>(block: MetaBlock, n: &BlockBuf, i: usize) -> Result<V> {
+    decode_in(block, BlockKind::BtreeNode, i, value(n, i))
+}
+
 /// Shadows node `b`; if it was shared, the copy's children and values gain a reference.
-fn shadow_node(
+fn shadow_node<V: Value>(
     tm: &mut TransactionManager,
     b: MetaBlock,
-    tt: &TreeType,
 ) -> Result<(MetaBlock, BlockBuf)> {
-    let n = load(tm, b, tt)?;
+    let n = load::<V>(tm, b)?;
     let (s, shared) = tm.shadow(b, BlockKind::BtreeNode)?;
     if shared {
-        inc_children(tm, &n, tt)?;
+        inc_children::<V>(tm, &n)?;
     }
     Ok((s, n))
 }
 
 /// One more reference to everything node `n` points to: its children, or the values of
 /// a leaf (the kernel's `inc_children`).
-fn inc_children(tm: &mut TransactionManager, n: &BlockBuf, tt: &TreeType) -> Result<()> {
+fn inc_children<V: Value>(tm: &mut TransactionManager, n: &BlockBuf) -> Result<()> {
     for i in 0..nr(n) {
         if is_leaf(n) {
-            tt.inc(tm, value(n, i))?;
+            leaf_value::<V>(header(n).blocknr, n, i)?.inc(tm)?;
         } else {
             tm.inc(child(n, i))?;
         }

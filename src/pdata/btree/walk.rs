@@ -9,6 +9,7 @@
 use super::node::{NodeFault, NodeView};
 use crate::io::BlockIo;
 use crate::pdata::checksum::{self, BlockKind};
+use crate::pdata::value::{decode_in, Value};
 use crate::pdata::{self, read_block, Error, Referrer};
 use crate::units::{BlockBuf, MetaBlock};
 use std::collections::HashMap;
@@ -226,13 +227,13 @@ pub fn walk_tree<V: BtreeVisitor>(
 }
 
 /// The strict readers' visitor: every fault is an error naming the block.
-struct Strict<'f> {
+struct Strict<'f, V> {
     io: &'f dyn BlockIo,
     last_key: Option<u64>,
-    visit: &'f mut dyn FnMut(u64, &[u8]) -> pdata::Result<()>,
+    visit: &'f mut dyn FnMut(u64, V) -> pdata::Result<()>,
 }
 
-impl BtreeVisitor for Strict<'_> {
+impl<V: Value> BtreeVisitor for Strict<'_, V> {
     type Error = Error;
     type Block = Box<BlockBuf>;
     type Mark = ();
@@ -295,7 +296,8 @@ impl BtreeVisitor for Strict<'_> {
                 ));
             }
             self.last_key = Some(k);
-            (self.visit)(k, node.value(i))?;
+            let v = decode_in(at.block, BlockKind::BtreeNode, i, node.value(i))?;
+            (self.visit)(k, v)?;
         }
         Ok(())
     }
@@ -305,33 +307,28 @@ impl BtreeVisitor for Strict<'_> {
     }
 }
 
-/// Visits every leaf entry of the tree at `root` in key order. `value_size` is the
-/// tree's leaf value size. Every node is validated, keys strictly increasing and within
-/// their parent's bounds, leaves at one depth; the first fault is the error.
-pub fn walk_leaves(
+/// Visits every leaf entry of the tree at `root` in key order, its value decoded as a
+/// `V`. Every node is validated, keys strictly increasing and within their parent's
+/// bounds, leaves at one depth, values of `V`'s size; the first fault is the error.
+pub fn walk_leaves<V: Value>(
     io: &dyn BlockIo,
     root: MetaBlock,
-    value_size: u32,
-    visit: &mut dyn FnMut(u64, &[u8]) -> pdata::Result<()>,
+    visit: &mut dyn FnMut(u64, V) -> pdata::Result<()>,
 ) -> pdata::Result<()> {
     let mut v = Strict {
         io,
         last_key: None,
         visit,
     };
-    walk_tree(root, value_size, &mut v)
+    walk_tree(root, V::SIZE_U32, &mut v)
 }
 
-/// Collects every `(key, value)` of the tree with `decode` applied to each value.
-pub fn collect_leaves<T>(
-    io: &dyn BlockIo,
-    root: MetaBlock,
-    value_size: u32,
-    decode: impl Fn(&[u8]) -> T,
-) -> pdata::Result<Vec<(u64, T)>> {
+/// Collects every `(key, value)` of the tree at `root`, checked as [`walk_leaves`]
+/// checks it.
+pub fn collect_leaves<V: Value>(io: &dyn BlockIo, root: MetaBlock) -> pdata::Result<Vec<(u64, V)>> {
     let mut out = Vec::new();
-    walk_leaves(io, root, value_size, &mut |k, v| {
-        out.push((k, decode(v)));
+    walk_leaves(io, root, &mut |k, v| {
+        out.push((k, v));
         Ok(())
     })?;
     Ok(out)

@@ -4,8 +4,8 @@
 
 use super::btree::{walk_btree, TreeSpec};
 use super::{Checker, MetaBlockSet};
+use crate::pdata::array::block::{array_max_entries, values, ArrayHeader};
 use crate::pdata::array::nr_array_blocks;
-use crate::pdata::array_block::{array_max_entries, values, ArrayHeader};
 use crate::pdata::checksum::BlockKind;
 use crate::pdata::codec::get_block;
 use crate::units::MetaBlock;

@@ -5,12 +5,14 @@
 
 use super::{salvage_btree, LostKeys};
 use crate::io::BlockIo;
+use crate::pdata::array::block::{array_max_entries, value, ArrayHeader};
 use crate::pdata::array::{check_array_block, nr_array_blocks};
-use crate::pdata::array_block::{array_max_entries, value, ArrayHeader};
 use crate::pdata::checksum::{self, BlockKind};
 use crate::pdata::read_block;
+use crate::pdata::value::Value;
 use crate::units::MetaBlock;
 use std::collections::{BTreeMap, HashMap};
+use std::marker::PhantomData;
 use std::ops::Range;
 
 /// Values `[first, end)` of an array that could not be read.
@@ -63,9 +65,9 @@ impl ArrayExtent {
 /// An array's index as salvaged: the array block each readable key names, and the key
 /// ranges below index nodes that could not be read.
 #[derive(Debug, Clone)]
-pub struct ArrayIndex {
+pub struct ArrayIndex<V> {
     root: MetaBlock,
-    value_size: usize,
+    value: PhantomData<V>,
     pointers: BTreeMap<u64, MetaBlock>,
     /// The keys of every array block listed at more than one key.
     shared: HashMap<MetaBlock, Vec<u64>>,
@@ -73,10 +75,8 @@ pub struct ArrayIndex {
 }
 
 /// Reads the index of the array at `root` (array blocks of `value_size`-byte values).
-pub fn salvage_index(io: &dyn BlockIo, root: MetaBlock, value_size: usize) -> ArrayIndex {
-    let index = salvage_btree(io, root, 8, &|v: &[u8]| {
-        crate::pdata::codec::get_block(v, 0)
-    });
+pub fn salvage_index<V: Value>(io: &dyn BlockIo, root: MetaBlock) -> ArrayIndex<V> {
+    let index = salvage_btree::<MetaBlock>(io, root);
     let pointers: BTreeMap<u64, MetaBlock> = index.entries.into_iter().collect();
     // Sorted by block, so that only the blocks listed twice are kept in a map.
     let mut by_block: Vec<(MetaBlock, u64)> = pointers.iter().map(|(&k, &p)| (p, k)).collect();
@@ -93,16 +93,16 @@ pub fn salvage_index(io: &dyn BlockIo, root: MetaBlock, value_size: usize) -> Ar
     }
     ArrayIndex {
         root,
-        value_size,
+        value: PhantomData,
         pointers,
         shared,
         lost: index.lost,
     }
 }
 
-impl ArrayIndex {
+impl<V: Value + Default> ArrayIndex<V> {
     fn per_block(&self) -> u64 {
-        u64::from(array_max_entries(self.value_size))
+        u64::from(array_max_entries(V::SIZE))
     }
 
     /// The length the index evidences: the last listed array block's `nr_entries` after
@@ -119,8 +119,8 @@ impl ArrayIndex {
                 let nr = read_block(io, ptr).ok().and_then(|data| {
                     checksum::verify(&data, BlockKind::ArrayBlock, ptr).ok()?;
                     let h = ArrayHeader::decode(&data);
-                    let ok = h.value_size as usize == self.value_size
-                        && h.max_entries == array_max_entries(self.value_size)
+                    let ok = h.value_size == V::SIZE_U32
+                        && h.max_entries == array_max_entries(V::SIZE)
                         && (1..=h.max_entries).contains(&h.nr_entries);
                     ok.then_some(u64::from(h.nr_entries))
                 });
@@ -159,15 +159,10 @@ impl ArrayIndex {
     /// Reads the `len` values of the array, keeping every array block that passes the
     /// strict reader's checks for its place and recording the values of every other one
     /// (and of every block listed at two places) as lost.
-    pub fn values<T: Copy + Default>(
-        &self,
-        io: &dyn BlockIo,
-        len: u64,
-        decode: &dyn Fn(&[u8]) -> T,
-    ) -> ArraySalvage<T> {
-        let mut values = vec![T::default(); usize::try_from(len).unwrap_or(0)];
-        let want = nr_array_blocks(len, self.value_size);
-        let lost = self.read_blocks(io, len, 0..want, decode, &mut |first, vals| {
+    pub fn values(&self, io: &dyn BlockIo, len: u64) -> ArraySalvage<V> {
+        let mut values = vec![V::default(); usize::try_from(len).unwrap_or(0)];
+        let want = nr_array_blocks(len, V::SIZE);
+        let lost = self.read_blocks(io, len, 0..want, &mut |first, vals| {
             let first = first as usize;
             if let Some(dst) = values.get_mut(first..first + vals.len()) {
                 dst.copy_from_slice(vals);
@@ -186,15 +181,14 @@ impl ArrayIndex {
     /// does, passing the values of each one that passes the checks to `f` (with the index
     /// of its first value) and returning the value ranges lost among them: memory for one
     /// array block, whatever the array's length.
-    pub fn read_blocks<T: Copy + Default>(
+    pub fn read_blocks(
         &self,
         io: &dyn BlockIo,
         len: u64,
         blocks: Range<u64>,
-        decode: &dyn Fn(&[u8]) -> T,
-        f: &mut dyn FnMut(u64, &[T]),
+        f: &mut dyn FnMut(u64, &[V]),
     ) -> Vec<LostValues> {
-        let (m, vs, root) = (self.per_block(), self.value_size, self.root);
+        let (m, vs, root) = (self.per_block(), V::SIZE, self.root);
         let want = nr_array_blocks(len, vs);
         let mut lost: Vec<LostValues> = Vec::new();
         let mut push_lost = |l: LostValues| match lost.last_mut() {
@@ -205,7 +199,7 @@ impl ArrayIndex {
             }
             _ => lost.push(l),
         };
-        let mut buf: Vec<T> = Vec::with_capacity(m as usize);
+        let mut buf: Vec<V> = Vec::with_capacity(m as usize);
         for i in blocks.start..blocks.end.min(want) {
             let first = i * m;
             let end = ((i + 1) * m).min(len);
@@ -247,13 +241,17 @@ impl ArrayIndex {
             }
             let nr = (end - first) as u32;
             let read = read_block(io, ptr).and_then(|data| {
-                check_array_block(ptr, &data, vs as u32, nr)?;
+                check_array_block::<V>(ptr, &data, nr as usize)?;
                 Ok(data)
             });
             match read {
                 Ok(data) => {
                     buf.clear();
-                    buf.extend((0..nr as usize).map(|k| decode(value(&data, vs, k))));
+                    // A value that does not decode keeps the default.
+                    buf.extend(
+                        (0..nr as usize)
+                            .map(|k| V::decode(value(&data, vs, k)).unwrap_or_default()),
+                    );
                     f(first, &buf);
                 }
                 Err(e) => push_lost(LostValues {
@@ -268,15 +266,13 @@ impl ArrayIndex {
     }
 }
 
-/// Reads the array at `root` of `len` values of `value_size` bytes (see
+/// Reads the array at `root` of `len` values (see
 /// [`ArrayIndex::values`]).
 #[cfg(test)]
-pub fn salvage_array<T: Copy + Default>(
+pub fn salvage_array<V: Value + Default>(
     io: &dyn BlockIo,
     root: MetaBlock,
     len: u64,
-    value_size: usize,
-    decode: &dyn Fn(&[u8]) -> T,
-) -> ArraySalvage<T> {
-    salvage_index(io, root, value_size).values(io, len, decode)
+) -> ArraySalvage<V> {
+    salvage_index::<V>(io, root).values(io, len)
 }

@@ -1,8 +1,7 @@
 use super::*;
 use crate::io::MemIo;
 use crate::pdata::alloc::BlockAllocator;
-use crate::pdata::array_builder::write_array;
-use crate::pdata::codec::get_u32;
+use crate::pdata::array::builder::write_array;
 use crate::pdata::write_block;
 use crate::units::zeroed_block;
 
@@ -17,14 +16,10 @@ fn array(len: u32) -> (MemIo, MetaBlock, Vec<MetaBlock>) {
     (io, root, ptrs)
 }
 
-fn decode(b: &[u8]) -> u32 {
-    get_u32(b, 0)
-}
-
 #[test]
 fn an_intact_array_is_read_whole() {
     let (io, root, _) = array(5000);
-    let s = salvage_array(&io, root, 5000, 4, &decode);
+    let s = salvage_array::<u32>(&io, root, 5000);
     assert!(s.lost.is_empty());
     assert!(s.values.iter().enumerate().all(|(i, &v)| v == i as u32 % 7));
 }
@@ -33,7 +28,7 @@ fn an_intact_array_is_read_whole() {
 fn a_damaged_array_block_loses_only_its_values() {
     let (io, root, ptrs) = array(5000);
     write_block(&io, ptrs[2], &zeroed_block()).unwrap();
-    let s = salvage_array(&io, root, 5000, 4, &decode);
+    let s = salvage_array::<u32>(&io, root, 5000);
     assert_eq!(s.lost.len(), 1);
     let l = &s.lost[0];
     assert_eq!((l.first, l.end, l.block), (2036, 3054, ptrs[2]));
@@ -49,7 +44,7 @@ fn a_damaged_array_block_loses_only_its_values() {
 fn a_damaged_index_loses_everything_below_it() {
     let (io, root, _) = array(3000);
     write_block(&io, root, &zeroed_block()).unwrap();
-    let s = salvage_array(&io, root, 3000, 4, &decode);
+    let s = salvage_array::<u32>(&io, root, 3000);
     assert_eq!(s.lost.len(), 1, "{:?}", s.lost);
     assert_eq!((s.lost[0].first, s.lost[0].end), (0, 3000));
     assert_eq!(s.lost[0].block, root);
@@ -66,11 +61,11 @@ fn a_lost_child_of_a_two_level_tree_reports_its_key_range() {
     let second = node.value_block(1);
     let second_key = node.key(1);
     write_block(&io, second, &zeroed_block()).unwrap();
-    let t = salvage_btree(&io, root, 8, &|v: &[u8]| crate::pdata::codec::get_u64(v, 0));
+    let t = salvage_btree::<u64>(&io, root);
     assert_eq!(t.lost.len(), 1);
     assert_eq!(t.lost[0].lo, second_key);
     assert_eq!(t.entries.len() as u64, second_key);
-    let s = salvage_array(&io, root, len as u64, 4, &decode);
+    let s = salvage_array::<u32>(&io, root, len as u64);
     assert_eq!(s.lost.len(), 1);
     assert_eq!(s.lost[0].first, second_key * 1018);
     assert_eq!(s.lost[0].end, len as u64);
@@ -85,7 +80,7 @@ fn a_cycle_is_reported_not_followed() {
     crate::pdata::btree::put_value(&mut data, &h, 1, &root.to_le_bytes());
     crate::pdata::checksum::seal(&mut data, crate::pdata::checksum::BlockKind::BtreeNode);
     write_block(&io, root, &data).unwrap();
-    let t = salvage_btree(&io, root, 8, &|v: &[u8]| crate::pdata::codec::get_u64(v, 0));
+    let t = salvage_btree::<u64>(&io, root);
     assert!(t.lost.iter().any(|l| l.reason.contains("reached twice")));
 }
 
@@ -97,7 +92,7 @@ fn an_array_block_listed_twice_is_lost_in_both_places() {
     crate::pdata::btree::put_value(&mut data, &h, 3, &ptrs[1].to_le_bytes());
     crate::pdata::checksum::seal(&mut data, crate::pdata::checksum::BlockKind::BtreeNode);
     write_block(&io, root, &data).unwrap();
-    let s = salvage_array(&io, root, 5000, 4, &decode);
+    let s = salvage_array::<u32>(&io, root, 5000);
     let lost: Vec<(u64, u64)> = s.lost.iter().map(|l| (l.first, l.end)).collect();
     assert_eq!(lost, [(1018, 2036), (3054, 4072)], "{:?}", s.lost);
     assert!(
@@ -110,7 +105,7 @@ fn an_array_block_listed_twice_is_lost_in_both_places() {
 #[test]
 fn the_extent_is_what_the_index_and_its_last_block_tell() {
     let (io, root, ptrs) = array(5000);
-    let ext = |io: &MemIo| salvage_index(io, root, 4).extent(io);
+    let ext = |io: &MemIo| salvage_index::<u32>(io, root).extent(io);
     assert_eq!(ext(&io).exact(), Some(5000));
     assert_eq!(ext(&io).blocks, Some(5));
     write_block(&io, ptrs[4], &zeroed_block()).unwrap();

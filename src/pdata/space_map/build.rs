@@ -9,11 +9,12 @@ use super::SmRoot;
 use crate::io::BlockIo;
 use crate::pdata::alloc::BlockAllocator;
 use crate::pdata::btree::{btree_nr_nodes, BtreeBuilder};
+use crate::pdata::value::Value;
 use crate::pdata::{write_block, Error, Result};
 use crate::units::MetaBlock;
 
 /// Leaf value size of the ref-count tree.
-const REF_COUNT_VALUE_SIZE: usize = 4;
+const REF_COUNT_VALUE_SIZE: usize = <u32 as Value>::SIZE;
 
 /// The number of metadata blocks a space map on a device of `device_blocks` manages.
 pub fn managed_blocks(device_blocks: u64) -> u64 {
@@ -45,9 +46,9 @@ pub fn write_space_map(
         .map(|(b, &c)| (b as u64, c))
         .collect();
     let first_bitmap = alloc.alloc_run(nr_bitmaps)?;
-    let mut tree = BtreeBuilder::new(REF_COUNT_VALUE_SIZE);
+    let mut tree = BtreeBuilder::<u32>::new();
     for &(block, count) in &overflow {
-        tree.push(alloc, io, block, &count.to_le_bytes())?;
+        tree.push(alloc, io, block, &count)?;
     }
     let ref_count_root = tree.finish(alloc, io)?;
     let index: MetaBlock = alloc.alloc()?;

@@ -159,7 +159,7 @@ pub fn read_ref_counts(io: &dyn BlockIo, root: &SmRoot) -> Result<Vec<u32>> {
         let bm = read_bitmap(io, entry.blocknr)?;
         counts.extend(bm[..bitmap_entries(root, i)].iter().map(|&v| v as u32));
     }
-    let overflow = collect_leaves(io, root.ref_count_root, 4, |v| get_u32(v, 0))?;
+    let overflow = collect_leaves::<u32>(io, root.ref_count_root)?;
     for (block, count) in overflow {
         match usize::try_from(block).ok().and_then(|i| counts.get_mut(i)) {
             Some(c) if *c == 3 => *c = count,

@@ -7,7 +7,7 @@ fn format_then_commit_writes_an_exact_space_map() {
     let io = Arc::new(MemIo::new(40_000));
     let mut tm = TransactionManager::format(io.clone(), true).unwrap();
     assert_eq!(tm.nr_blocks(), 40_000);
-    let a = btree_cow::empty(&mut tm, &btree_cow::Plain(12)).unwrap();
+    let a = btree_cow::empty::<u64>(&mut tm).unwrap();
     assert_eq!(
         a,
         MetaBlock::new(6),

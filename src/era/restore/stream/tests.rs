@@ -4,7 +4,7 @@ use crate::era::ir::EraMetadata;
 use crate::era::restore::{blocks_needed, write_metadata};
 use crate::io::MemIo;
 use crate::pdata::array::array_max_entries;
-use crate::pdata::array_builder::BATCH_BLOCKS;
+use crate::pdata::array::builder::BATCH_BLOCKS;
 use crate::pdata::bitset::for_each_run;
 use crate::units::{DataBlock, Era};
 

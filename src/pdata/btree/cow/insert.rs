@@ -7,6 +7,7 @@
 //! is what gives the kernel's era arrays their shape.
 
 use super::*;
+use crate::pdata::value::encode_vec;
 
 /// Free slots a sibling needs before entries are moved into it.
 const SPACE_THRESHOLD: usize = 8;
@@ -37,14 +38,13 @@ fn insert_entry(node: &mut BlockBuf, at: usize, k: u64, v: &[u8]) {
 
 /// Shadows child `i` of `parent` (a node writable in this transaction) and points the
 /// parent at the copy.
-fn shadow_child(
+fn shadow_child<V: Value>(
     tm: &mut TransactionManager,
     parent: MetaBlock,
     i: usize,
-    tt: &TreeType,
 ) -> Result<MetaBlock> {
     let mut p = read_node(tm, parent)?;
-    let (s, _) = shadow_node(tm, child(&p, i), tt)?;
+    let (s, _) = shadow_node::<V>(tm, child(&p, i))?;
     set_child(&mut p, i, s);
     write_node(tm, parent, p)?;
     Ok(s)
@@ -106,12 +106,11 @@ fn split_beneath(tm: &mut TransactionManager, b: MetaBlock) -> Result<()> {
 }
 
 /// Makes room in `cur`, child `i` of `parent`; returns the node the key now belongs in.
-fn rebalance_or_split(
+fn rebalance_or_split<V: Value>(
     tm: &mut TransactionManager,
     parent: MetaBlock,
     i: usize,
     cur: MetaBlock,
-    tt: &TreeType,
     k: u64,
 ) -> Result<MetaBlock> {
     let p = read_node(tm, parent)?;
@@ -122,8 +121,8 @@ fn rebalance_or_split(
     if i > 0 {
         let lb = child(&p, i - 1);
         left_shared = tm.count(lb) > 1;
-        if !left_shared && free(&load(tm, lb, tt)?) >= SPACE_THRESHOLD {
-            let ls = shadow_child(tm, parent, i - 1, tt)?;
+        if !left_shared && free(&load::<V>(tm, lb)?) >= SPACE_THRESHOLD {
+            let ls = shadow_child::<V>(tm, parent, i - 1)?;
             let mut left = read_node(tm, ls)?;
             let mut right = read_node(tm, cur)?;
             redistribute2(&mut left, &mut right);
@@ -139,8 +138,8 @@ fn rebalance_or_split(
     if i + 1 < nr_parent {
         let rb = child(&p, i + 1);
         right_shared = tm.count(rb) > 1;
-        if !right_shared && free(&load(tm, rb, tt)?) >= SPACE_THRESHOLD {
-            let rs = shadow_child(tm, parent, i + 1, tt)?;
+        if !right_shared && free(&load::<V>(tm, rb)?) >= SPACE_THRESHOLD {
+            let rs = shadow_child::<V>(tm, parent, i + 1)?;
             let mut left = read_node(tm, cur)?;
             let mut right = read_node(tm, rs)?;
             redistribute2(&mut left, &mut right);
@@ -156,7 +155,7 @@ fn rebalance_or_split(
     if left_shared || right_shared || nr_parent <= 2 || i == 0 || i + 1 == nr_parent {
         split_one_into_two(tm, parent, i, cur, k)
     } else {
-        split_two_into_three(tm, parent, i, cur, tt, k)
+        split_two_into_three::<V>(tm, parent, i, cur, k)
     }
 }
 
@@ -179,18 +178,17 @@ fn split_one_into_two(
     Ok(if k < rk { cur } else { rb })
 }
 
-fn split_two_into_three(
+fn split_two_into_three<V: Value>(
     tm: &mut TransactionManager,
     parent: MetaBlock,
     i: usize,
     cur: MetaBlock,
-    tt: &TreeType,
     k: u64,
 ) -> Result<MetaBlock> {
     let (middle_index, lb, rb) = if i == 0 {
-        (1, cur, shadow_child(tm, parent, 1, tt)?)
+        (1, cur, shadow_child::<V>(tm, parent, 1)?)
     } else {
-        (i, shadow_child(tm, parent, i - 1, tt)?, cur)
+        (i, shadow_child::<V>(tm, parent, i - 1)?, cur)
     };
     let mut left = read_node(tm, lb)?;
     let mut right = read_node(tm, rb)?;
@@ -222,20 +220,14 @@ fn has_space_for_insert(node: &BlockBuf, k: u64) -> bool {
 
 /// Inserts or replaces `k → v`; returns the new root. A replaced value different from
 /// `v` loses the reference it held.
-pub fn insert(
+pub fn insert<V: Value>(
     tm: &mut TransactionManager,
     root: MetaBlock,
-    tt: &TreeType,
     k: u64,
-    v: &[u8],
+    v: &V,
 ) -> Result<MetaBlock> {
-    if v.len() != tt.size() {
-        return Err(bad(
-            root,
-            format!("value of {} bytes for a tree of {}", v.len(), tt.size()),
-        ));
-    }
-    let (new_root, _) = shadow_node(tm, root, tt)?;
+    let v = &encode_vec(v)[..];
+    let (new_root, _) = shadow_node::<V>(tm, root)?;
     let mut cur = new_root;
     let mut parent: Option<(MetaBlock, usize)> = None;
     for _ in 0..MAX_DEPTH {
@@ -246,7 +238,7 @@ pub fn insert(
                     split_beneath(tm, cur)?;
                     cur
                 }
-                Some((p, i)) => rebalance_or_split(tm, p, i, cur, tt, k)?,
+                Some((p, i)) => rebalance_or_split::<V>(tm, p, i, cur, k)?,
             };
         }
         let mut node = read_node(tm, cur)?;
@@ -258,7 +250,7 @@ pub fn insert(
                 put_value(&mut node, &h, i, v);
                 write_node(tm, cur, node)?;
                 if old != v {
-                    tt.dec(tm, &old)?;
+                    decode_in::<V>(cur, BlockKind::BtreeNode, i, &old)?.dec(tm)?;
                 }
             } else {
                 insert_entry(&mut node, pos.map_or(0, |i| i + 1), k, v);
@@ -277,7 +269,7 @@ pub fn insert(
                 0
             }
         };
-        let c = shadow_child(tm, cur, i, tt)?;
+        let c = shadow_child::<V>(tm, cur, i)?;
         parent = Some((cur, i));
         cur = c;
     }

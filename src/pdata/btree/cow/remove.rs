@@ -147,13 +147,12 @@ fn shift(left: &mut BlockBuf, right: &mut BlockBuf, block: MetaBlock, count: isi
 }
 
 /// Shadows child `index` of `parent` and points the parent at the copy (`init_child`).
-fn init_child(
+fn init_child<V: Value>(
     tm: &mut TransactionManager,
     parent: &mut BlockBuf,
     index: usize,
-    tt: &TreeType,
 ) -> Result<Child> {
-    let (block, _) = shadow_node(tm, child(parent, index), tt)?;
+    let (block, _) = shadow_node::<V>(tm, child(parent, index))?;
     set_child(parent, index, block);
     let node = *tm.read(block, BlockKind::BtreeNode)?;
     Ok(Child { index, block, node })
@@ -199,15 +198,14 @@ fn rebalance2_nodes(
     Ok(())
 }
 
-fn rebalance2(
+fn rebalance2<V: Value>(
     tm: &mut TransactionManager,
     pb: MetaBlock,
     parent: &mut BlockBuf,
     left_index: usize,
-    tt: &TreeType,
 ) -> Result<()> {
-    let mut l = init_child(tm, parent, left_index, tt)?;
-    let mut r = init_child(tm, parent, left_index + 1, tt)?;
+    let mut l = init_child::<V>(tm, parent, left_index)?;
+    let mut r = init_child::<V>(tm, parent, left_index + 1)?;
     rebalance2_nodes(tm, parent, pb, &mut l, &mut r)?;
     exit_child(tm, l)?;
     exit_child(tm, r)
@@ -280,16 +278,15 @@ fn redistribute3(parent: &mut BlockBuf, l: &mut Child, c: &mut Child, r: &mut Ch
     Ok(())
 }
 
-fn rebalance3(
+fn rebalance3<V: Value>(
     tm: &mut TransactionManager,
     pb: MetaBlock,
     parent: &mut BlockBuf,
     left_index: usize,
-    tt: &TreeType,
 ) -> Result<()> {
-    let mut l = init_child(tm, parent, left_index, tt)?;
-    let mut c = init_child(tm, parent, left_index + 1, tt)?;
-    let mut r = init_child(tm, parent, left_index + 2, tt)?;
+    let mut l = init_child::<V>(tm, parent, left_index)?;
+    let mut c = init_child::<V>(tm, parent, left_index + 1)?;
+    let mut r = init_child::<V>(tm, parent, left_index + 2)?;
     let total = nr(&l.node) + nr(&c.node) + nr(&r.node);
     if total < merge_threshold(&l.node) * 4 + 1 {
         delete_center(tm, parent, pb, &mut l, &mut c, &mut r)?;
@@ -303,20 +300,15 @@ fn rebalance3(
 
 /// `rebalance_children` of the internal node `pb` (shadowed in this transaction), for
 /// a removal of `k`.
-fn rebalance_children(
-    tm: &mut TransactionManager,
-    pb: MetaBlock,
-    tt: &TreeType,
-    k: u64,
-) -> Result<()> {
+fn rebalance_children<V: Value>(tm: &mut TransactionManager, pb: MetaBlock, k: u64) -> Result<()> {
     let mut parent = *tm.read(pb, BlockKind::BtreeNode)?;
     let count = nr(&parent);
     if count == 1 {
         let b = child(&parent, 0);
         let shared = tm.count(b) > 1;
-        let c = load(tm, b, tt)?;
+        let c = load::<V>(tm, b)?;
         if shared {
-            inc_children(tm, &c, tt)?;
+            inc_children::<V>(tm, &c)?;
         }
         *tm.get_mut(pb)? = c;
         tm.dec(b)?;
@@ -326,11 +318,11 @@ fn rebalance_children(
         return Err(bad(pb, format!("key {k} vanished during removal")));
     };
     if i == 0 {
-        rebalance2(tm, pb, &mut parent, i, tt)?;
+        rebalance2::<V>(tm, pb, &mut parent, i)?;
     } else if i == count - 1 {
-        rebalance2(tm, pb, &mut parent, i - 1, tt)?;
+        rebalance2::<V>(tm, pb, &mut parent, i - 1)?;
     } else {
-        rebalance3(tm, pb, &mut parent, i - 1, tt)?;
+        rebalance3::<V>(tm, pb, &mut parent, i - 1)?;
     }
     *tm.get_mut(pb)? = parent;
     Ok(())
@@ -338,20 +330,19 @@ fn rebalance_children(
 
 /// Removes `k`; returns the new root, or `None` (and changes nothing) if `k` is absent.
 /// The removed value loses the reference it held.
-pub fn remove(
+pub fn remove<V: Value>(
     tm: &mut TransactionManager,
     root: MetaBlock,
-    tt: &TreeType,
     k: u64,
 ) -> Result<Option<MetaBlock>> {
-    if lookup(tm, root, tt, k)?.is_none() {
+    if lookup::<V>(tm, root, k)?.is_none() {
         return Ok(None);
     }
-    let (new_root, _) = shadow_node(tm, root, tt)?;
+    let (new_root, _) = shadow_node::<V>(tm, root)?;
     let mut cur = new_root;
     for _ in 0..MAX_DEPTH {
         if !is_leaf(&*tm.read(cur, BlockKind::BtreeNode)?) {
-            rebalance_children(tm, cur, tt, k)?;
+            rebalance_children::<V>(tm, cur, k)?;
         }
         let mut n = *tm.read(cur, BlockKind::BtreeNode)?;
         let Some(i) = find_le(&n, k) else {
@@ -361,14 +352,13 @@ pub fn remove(
             if key(&n, i) != k {
                 return Err(bad(cur, format!("key {k} vanished during removal")));
             }
-            let old = value(&n, i).to_vec();
-            tt.dec(tm, &old)?;
+            leaf_value::<V>(cur, &n, i)?.dec(tm)?;
             delete_at(&mut n, cur, i)?;
             *tm.get_mut(cur)? = n;
             return Ok(Some(new_root));
         }
         // Already shadowed by the rebalance: the step allocates nothing.
-        let (s, _) = shadow_node(tm, child(&n, i), tt)?;
+        let (s, _) = shadow_node::<V>(tm, child(&n, i))?;
         if s != child(&n, i) {
             set_child(&mut n, i, s);
             *tm.get_mut(cur)? = n;

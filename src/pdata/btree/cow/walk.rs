@@ -8,20 +8,19 @@ use crate::pdata::btree::node::NodeView;
 use crate::pdata::btree::walk::{walk_tree, BtreeVisitor, Flow, NodeAt, WalkFault};
 
 /// What a walk does with each node it reads.
-enum Action<'o> {
-    Collect(&'o mut Vec<Entry>),
+enum Action<'o, V> {
+    Collect(&'o mut Vec<(u64, V)>),
     /// Drop one reference to each node; a node that becomes free releases its children
     /// and values in turn (one still shared is not entered).
     Release,
 }
 
-struct Cow<'t, 'o> {
+struct Cow<'t, 'o, V> {
     tm: &'t mut TransactionManager,
-    tt: &'t TreeType,
-    action: Action<'o>,
+    action: Action<'o, V>,
 }
 
-impl BtreeVisitor for Cow<'_, '_> {
+impl<V: Value> BtreeVisitor for Cow<'_, '_, V> {
     type Error = Error;
     type Block = Box<BlockBuf>;
     type Mark = ();
@@ -32,7 +31,7 @@ impl BtreeVisitor for Cow<'_, '_> {
             self.tm.dec(b)?;
             return Ok(None);
         }
-        let n = load(self.tm, b, self.tt)?;
+        let n = load::<V>(self.tm, b)?;
         if matches!(self.action, Action::Release) {
             self.tm.dec(b)?;
         }
@@ -55,16 +54,12 @@ impl BtreeVisitor for Cow<'_, '_> {
         Ok(())
     }
 
-    fn leaf(&mut self, _: &NodeAt, node: &NodeView, (): ()) -> Result<()> {
-        let n = node.nr_entries as usize;
-        match &mut self.action {
-            Action::Collect(out) => {
-                out.extend((0..n).map(|i| (node.key(i), node.value(i).to_vec())));
-            }
-            Action::Release => {
-                for i in 0..n {
-                    self.tt.dec(self.tm, node.value(i))?;
-                }
+    fn leaf(&mut self, at: &NodeAt, node: &NodeView, (): ()) -> Result<()> {
+        for i in 0..node.nr_entries as usize {
+            let v: V = decode_in(at.block, BlockKind::BtreeNode, i, node.value(i))?;
+            match &mut self.action {
+                Action::Collect(out) => out.push((node.key(i), v)),
+                Action::Release => v.dec(self.tm)?,
             }
         }
         Ok(())
@@ -76,24 +71,22 @@ impl BtreeVisitor for Cow<'_, '_> {
 }
 
 /// Every entry in key order.
-pub fn collect(tm: &mut TransactionManager, root: MetaBlock, tt: &TreeType) -> Result<Vec<Entry>> {
+pub fn collect<V: Value>(tm: &mut TransactionManager, root: MetaBlock) -> Result<Vec<(u64, V)>> {
     let mut out = Vec::new();
     let mut v = Cow {
         tm,
-        tt,
         action: Action::Collect(&mut out),
     };
-    walk_tree(root, tt.size() as u32, &mut v)?;
+    walk_tree(root, V::SIZE_U32, &mut v)?;
     Ok(out)
 }
 
 /// Drops one reference to the tree at `root`; nodes that become free release their
 /// children and values in turn.
-pub fn release(tm: &mut TransactionManager, root: MetaBlock, tt: &TreeType) -> Result<()> {
+pub fn release<V: Value>(tm: &mut TransactionManager, root: MetaBlock) -> Result<()> {
     let mut v = Cow {
         tm,
-        tt,
-        action: Action::Release,
+        action: Action::<V>::Release,
     };
-    walk_tree(root, tt.size() as u32, &mut v)
+    walk_tree(root, V::SIZE_U32, &mut v)
 }

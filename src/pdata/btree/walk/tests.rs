@@ -48,7 +48,7 @@ fn damaged() -> MemIo {
 
 #[test]
 fn strict_reports_the_first_bad_entry() {
-    let err = collect_leaves(&damaged(), MetaBlock::new(1), 4, |_| ()).unwrap_err();
+    let err = collect_leaves::<u32>(&damaged(), MetaBlock::new(1)).unwrap_err();
     assert_eq!(
         err.to_string(),
         "block 2: btree node: keys out of order at entry 1"
@@ -57,7 +57,7 @@ fn strict_reports_the_first_bad_entry() {
 
 #[test]
 fn salvage_loses_the_node_for_its_range_first() {
-    let s = salvage_btree(&damaged(), MetaBlock::new(1), 4, &|_| ());
+    let s = salvage_btree::<u32>(&damaged(), MetaBlock::new(1));
     assert_eq!(s.entries.iter().map(|e| e.0).collect::<Vec<_>>(), vec![60]);
     assert_eq!(s.lost.len(), 1);
     let lost = &s.lost[0];

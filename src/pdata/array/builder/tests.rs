@@ -1,8 +1,8 @@
 use super::*;
 use crate::io::MemIo;
 use crate::pdata::array::{nr_array_blocks, read_array};
+use crate::pdata::bitset::builder::write_bitset;
 use crate::pdata::bitset::read_bitset;
-use crate::pdata::bitset_builder::write_bitset;
 use crate::pdata::btree::{btree_nr_nodes, NodeView};
 use crate::pdata::codec::{get_u32, get_u64};
 use crate::pdata::read_block;
@@ -25,7 +25,7 @@ fn pushed_pieces_read_back_as_one_array_with_the_spec_leaf_split() {
         }
     }
     let root = b.finish(&mut alloc, &io).unwrap();
-    let back = read_array(&io, root, n as u64, 4, |v| get_u32(v, 0)).unwrap();
+    let back = read_array::<u32>(&io, root, n as u64).unwrap();
     assert!(back == values);
     let blocks = nr_array_blocks(n as u64, 4);
     assert_eq!(blocks, 590);
@@ -76,7 +76,7 @@ fn bitsets_round_trip_with_the_tail_cleared() {
         assert_eq!(read_bitset(&io, root, nr_bits).unwrap(), words, "{nr_bits}");
         if nr_bits % 64 != 0 {
             // The bits beyond nr_bits are zero on disk, not only masked by the reader.
-            let raw = read_array(&io, root, nr_bits.div_ceil(64), 8, |v| get_u64(v, 0)).unwrap();
+            let raw = read_array::<u64>(&io, root, nr_bits.div_ceil(64)).unwrap();
             assert_eq!(raw.last(), words.last());
         }
     }

@@ -2,12 +2,12 @@
 //! batch at a time and written at once, and their index btree is built as they go. Only
 //! one partly filled array block and the builder's two pending leaves stay in memory.
 
-use super::alloc::BlockAllocator;
-use super::array_block::{array_max_entries, pack_array_block_with};
-use super::btree::BtreeBuilder;
-use super::codec::{put_u32, put_u64};
-use super::{write_block, Result};
+use super::block::{array_max_entries, pack_array_block_with};
 use crate::io::BlockIo;
+use crate::pdata::alloc::BlockAllocator;
+use crate::pdata::btree::BtreeBuilder;
+use crate::pdata::value::Value;
+use crate::pdata::{write_block, Result};
 use crate::units::{BlockBuf, MetaBlock};
 use rayon::prelude::*;
 
@@ -15,49 +15,30 @@ use rayon::prelude::*;
 /// whole array in pieces of this many blocks lays it out as one push of it does.
 pub const BATCH_BLOCKS: usize = 256;
 
-/// A value an array can hold, packed little-endian into `SIZE` bytes.
-pub trait ArrayValue: Copy + Send + Sync {
-    const SIZE: usize;
-    fn pack(self, out: &mut [u8]);
-}
-
-impl ArrayValue for u32 {
-    const SIZE: usize = 4;
-    fn pack(self, out: &mut [u8]) {
-        put_u32(out, 0, self);
-    }
-}
-
-impl ArrayValue for u64 {
-    const SIZE: usize = 8;
-    fn pack(self, out: &mut [u8]) {
-        put_u64(out, 0, self);
-    }
-}
-
 /// Builds one dm-array from values pushed in order.
 #[derive(Debug)]
-pub struct ArrayBuilder<V: ArrayValue> {
-    index: BtreeBuilder,
+pub struct ArrayBuilder<V: Value> {
+    index: BtreeBuilder<MetaBlock>,
     /// Values of the next, not yet full, array block.
     pending: Vec<V>,
     /// Array blocks written so far (the next index key).
     nr_array_blocks: u64,
 }
 
-impl<V: ArrayValue> Default for ArrayBuilder<V> {
+impl<V: Value> Default for ArrayBuilder<V> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<V: ArrayValue> ArrayBuilder<V> {
+impl<V: Value> ArrayBuilder<V> {
     /// Values per array block.
     const M: usize = array_max_entries(V::SIZE) as usize;
 
+    /// A builder of an empty array of `V` values.
     pub fn new() -> ArrayBuilder<V> {
         ArrayBuilder {
-            index: BtreeBuilder::new(8),
+            index: BtreeBuilder::new(),
             pending: Vec::new(),
             nr_array_blocks: 0,
         }
@@ -118,8 +99,7 @@ impl<V: ArrayValue> ArrayBuilder<V> {
             let block = first.offset(i as u64);
             write_block(io, block, b)?;
             alloc.inc(block);
-            self.index
-                .push(alloc, io, self.nr_array_blocks, &block.to_le_bytes())?;
+            self.index.push(alloc, io, self.nr_array_blocks, &block)?;
             self.nr_array_blocks += 1;
         }
         Ok(())
@@ -128,7 +108,7 @@ impl<V: ArrayValue> ArrayBuilder<V> {
 
 /// Writes a whole array; returns its root (not yet referenced).
 #[cfg(test)]
-pub fn write_array<V: ArrayValue>(
+pub fn write_array<V: Value>(
     alloc: &mut BlockAllocator,
     io: &dyn BlockIo,
     values: &[V],
@@ -139,10 +119,8 @@ pub fn write_array<V: ArrayValue>(
 }
 
 /// A sealed array block at `location` holding `values` (at most `max_entries`).
-pub fn pack_array_block<V: ArrayValue>(location: MetaBlock, values: &[V]) -> Box<BlockBuf> {
-    pack_array_block_with(location, V::SIZE, values.len(), |i, out| {
-        values[i].pack(out)
-    })
+pub fn pack_array_block<V: Value>(location: MetaBlock, values: &[V]) -> Box<BlockBuf> {
+    pack_array_block_with::<V>(location, values.len(), |i, out| values[i].encode(out))
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@
 //! 0 csum | 4 max_entries | 8 nr_entries | 12 value_size | 16 blocknr | 24 values
 //! ```
 
-use super::checksum::{self, BlockKind};
-use super::codec::{get_block, get_u32, put_block, put_u32};
+use crate::pdata::checksum::{self, BlockKind};
+use crate::pdata::codec::{get_block, get_u32, put_block, put_u32};
+use crate::pdata::value::Value;
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 
 /// Size of the array-block header.
@@ -25,21 +26,29 @@ pub const fn array_max_entries(value_size: usize) -> u32 {
 /// Header fields of an array block (all but the checksum, which [`checksum`] owns).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArrayHeader {
+    /// The block's capacity in values: [`array_max_entries`] of the value size.
     pub max_entries: u32,
+    /// The values the block holds: `max_entries` in every block but the last.
     pub nr_entries: u32,
+    /// Bytes per value.
     pub value_size: u32,
     /// The block's self-reference.
     pub blocknr: MetaBlock,
 }
 
 impl ArrayHeader {
-    /// The header of a block of `nr_entries` values of `value_size` bytes, with the
-    /// capacity writers use (blocknr 0: it is stamped when the block is sealed).
-    pub fn new(value_size: usize, nr_entries: usize) -> ArrayHeader {
+    /// The header of a block of `nr_entries` values of type `V`, with the capacity
+    /// writers use (blocknr 0: it is stamped when the block is sealed). The size comes
+    /// from `V`; `nr_entries` is at most the capacity, which writers bound it by.
+    pub fn new<V: Value>(nr_entries: usize) -> ArrayHeader {
+        let max_entries = array_max_entries(V::SIZE);
+        // At most `max_entries`, a u32; a larger count would saturate, never wrap.
+        let nr_entries = u32::try_from(nr_entries).unwrap_or(u32::MAX);
+        debug_assert!(nr_entries <= max_entries, "{nr_entries} > {max_entries}");
         ArrayHeader {
-            max_entries: array_max_entries(value_size),
-            nr_entries: nr_entries as u32,
-            value_size: value_size as u32,
+            max_entries,
+            nr_entries,
+            value_size: V::SIZE_U32,
             blocknr: MetaBlock::new(0),
         }
     }
@@ -91,20 +100,19 @@ pub fn value_mut(data: &mut BlockBuf, value_size: usize, i: usize) -> &mut [u8] 
     &mut data[o..o + value_size]
 }
 
-/// A sealed array block at `location`: `nr_entries` values of `value_size` bytes,
-/// written by `pack(i, out)` one at a time.
-pub fn pack_array_block_with(
+/// A sealed array block at `location`: `nr_entries` values of type `V`, written by
+/// `pack(i, out)` one at a time.
+pub fn pack_array_block_with<V: Value>(
     location: MetaBlock,
-    value_size: usize,
     nr_entries: usize,
     mut pack: impl FnMut(usize, &mut [u8]),
 ) -> Box<BlockBuf> {
     let mut b = Box::new([0u8; BLOCK_SIZE]);
-    let mut h = ArrayHeader::new(value_size, nr_entries);
+    let mut h = ArrayHeader::new::<V>(nr_entries);
     h.blocknr = location;
     h.encode(&mut b);
     for i in 0..nr_entries {
-        pack(i, value_mut(&mut b, value_size, i));
+        pack(i, value_mut(&mut b, V::SIZE, i));
     }
     checksum::seal(&mut b, BlockKind::ArrayBlock);
     b
