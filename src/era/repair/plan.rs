@@ -118,7 +118,12 @@ pub enum Feed {
 
 /// The raised blocks `[first, end)` of an ascending walk through them, `at(block)`
 /// each.
-fn raised_in(walk: &mut Peekable<roaring::bitmap::Iter<'_>>, first: u64, end: u64, mut at: impl FnMut(u64)) {
+fn raised_in(
+    walk: &mut Peekable<roaring::bitmap::Iter<'_>>,
+    first: u64,
+    end: u64,
+    mut at: impl FnMut(u64),
+) {
     while let Some(b) = walk.next_if(|&b| u64::from(b) < end) {
         if u64::from(b) >= first {
             at(u64::from(b));

@@ -71,7 +71,12 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         "the true current era may be higher than the rebuilt one if eras passed without writes the metadata still shows".into(),
     );
     if orphan_bits {
-        merge(&mut writesets, current_era, nr_blocks, Bits::Orphans(orphan));
+        merge(
+            &mut writesets,
+            current_era,
+            nr_blocks,
+            Bits::Orphans(orphan),
+        );
     }
     // Every block keeps the latest era any version gives it; the blocks of an index no
     // readable version covers get the current era.
