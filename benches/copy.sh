@@ -3,8 +3,12 @@
 #
 #   benches/copy.sh                       # every shape: 0.1 1 10 (scattered) 50runs
 #   benches/copy.sh 1 50runs              # some shapes
-#   BENCH_ORIGIN_MIB=16384 benches/copy.sh    # the issue's 16 GiB origin (default 2048)
+#   BENCH_ORIGIN_MIB=16384 benches/copy.sh    # the targets' 16 GiB origin (default 2048)
 #   BENCH_DIR=/tmp/b BENCH_BIN=target/release benches/copy.sh
+#   BENCH_DD_LOOP_MAX_RUNS=100000         # skip the dd loop above this many runs
+#
+# Needs a release build of the tools and of the blocksync peer:
+#   cargo build --release --bins --example blocksync
 #
 # Each shape: a sparse origin of BENCH_ORIGIN_MIB with 4 KiB blocks; `era_emulate run`
 # (--unsafe-no-sync) writes the changed blocks in era 1 (scattered: that share of the
@@ -15,11 +19,17 @@
 #   era_copy        era_copy --written-since 1 --dest
 #   delta pipe      era_copy --dest-delta - | era_copy --apply -
 #   dd per range    one dd per line of era_invalidate --format ranges --unit bytes
+#                   (skipped above BENCH_DD_LOOP_MAX_RUNS runs: a process per run)
 #   rsync           rsync --inplace --no-whole-file origin dest (reads both whole)
-#   dd sequential   one dd of the same number of bytes (bs=1M), the throughput floor
-# Every copy is compared with the origin (cmp) after it ran. Files stay in the page
-# cache (the caches are not dropped: the machine is shared), so the figures compare
-# the tools' own costs, not the disk.
+#   blocksync       benches/peers/blocksync.rs: reads both whole, compares each block's
+#                   crc32c, writes the blocks that differ (what blocksync-fast does)
+#   dd sequential   one dd of the same number of bytes (bs=1M, conv=fdatasync), the
+#                   throughput floor
+# era_copy, the apply and blocksync make the destination durable (fdatasync) before
+# they exit, so the floor does too; rsync and the dd loop do not. Every copy is
+# compared with the origin (cmp) after it ran; `sync` runs before each timed run so
+# that one tool's dirty pages are not written back in another's time. The origin stays
+# in the page cache where it fits (the caches are not dropped: the machine is shared).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${BENCH_BIN:-${CARGO_TARGET_DIR:-$here/target}/release}"
@@ -27,12 +37,17 @@ dir="${BENCH_DIR:-/tmp/era-copy-bench}"
 mib="${BENCH_ORIGIN_MIB:-2048}"
 shapes=("$@")
 [ "${#shapes[@]}" -gt 0 ] || shapes=(0.1 1 10 50runs)
+max_loop="${BENCH_DD_LOOP_MAX_RUNS:-100000}"
+blocksync="${BENCH_BLOCKSYNC:-$bin/examples/blocksync}"
+[ -x "$blocksync" ] || { echo "no $blocksync: cargo build --release --example blocksync"; exit 1; }
 mkdir -p "$dir"
 nr_blocks=$(( mib * 256 ))
+declare -A secs_of
 
 timed() { # label bytes cmd...: prints one row
     local label="$1" bytes="$2"; shift 2
     local t0 t1
+    sync
     t0=$(date +%s%N)
     /usr/bin/time -f '%M' -o "$dir/time" bash -c "$*" >/dev/null 2>"$dir/err" || {
         echo "$label failed:"; cat "$dir/err"; exit 1; }
@@ -40,6 +55,7 @@ timed() { # label bytes cmd...: prints one row
     local secs rss
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
     read -r rss < "$dir/time"
+    secs_of[$label]=$secs
     awk -v l="$label" -v s="$secs" -v r="$rss" -v b="$bytes" 'BEGIN {
         mbs = (s > 0) ? b / 1048576 / s : 0;
         printf "| %-14s | %8.3f | %9.0f | %7.1f |\n", l, s, mbs, r / 1024 }'
@@ -75,6 +91,8 @@ PY
     "$bin/era_invalidate" --written-since 1 --format ranges --unit bytes "$meta" > "$ranges"
     bytes=$(awk '{ s += $2 - $1 } END { print s + 0 }' "$ranges")
     runs=$(wc -l < "$ranges")
+    # Every tool finds the origin in the page cache as far as it fits, the first too.
+    cat "$origin" > /dev/null
     echo
     echo "shape $shape: origin ${mib} MiB, $nr_blocks blocks of 4 KiB, $((bytes / 4096)) changed in $runs runs ($((bytes >> 20)) MiB)"
     echo "| tool           | seconds | MiB/s     | RSS MiB |"
@@ -87,12 +105,28 @@ PY
     timed "delta pipe" "$bytes" "$bin/era_copy --metadata $meta --written-since 1 --source $origin --dest-delta - | $bin/era_copy --apply - --dest $dest"
     cmp "$origin" "$dest"
     fresh "$dest"
-    timed "dd per range" "$bytes" "while read -r b e; do dd if=$origin of=$dest bs=1M skip=\$b seek=\$b count=\$((e - b)) iflag=skip_bytes,count_bytes oflag=seek_bytes conv=notrunc status=none; done < $ranges"
-    cmp "$origin" "$dest"
+    secs_of["dd per range"]=""
+    if [ "$runs" -le "$max_loop" ]; then
+        fresh "$dest"
+        timed "dd per range" "$bytes" "while read -r b e; do dd if=$origin of=$dest bs=1M skip=\$b seek=\$b count=\$((e - b)) iflag=skip_bytes,count_bytes oflag=seek_bytes conv=notrunc status=none; done < $ranges"
+        cmp "$origin" "$dest"
+    else
+        echo "| dd per range   | skipped: $runs runs > BENCH_DD_LOOP_MAX_RUNS |"
+    fi
     fresh "$dest"
     timed "rsync" "$bytes" "rsync --inplace --no-whole-file $origin $dest"
     cmp "$origin" "$dest"
+    fresh "$dest"
+    timed "blocksync" "$bytes" "$blocksync $origin $dest"
+    cmp "$origin" "$dest"
     rm -f "$dest"
-    timed "dd sequential" "$bytes" "dd if=$origin of=$dest bs=1M count=$bytes iflag=count_bytes status=none"
+    timed "dd sequential" "$bytes" "dd if=$origin of=$dest bs=1M count=$bytes iflag=count_bytes conv=fdatasync status=none"
     rm -f "$dest"
+    # The targets' ratios: throughput against the floor, speed-up against the peers,
+    # the delta pipe's time against copy mode's.
+    awk -v c="${secs_of[era_copy]}" -v p="${secs_of[delta pipe]}" -v l="${secs_of[dd per range]}" \
+        -v r="${secs_of[rsync]}" -v k="${secs_of[blocksync]}" -v d="${secs_of[dd sequential]}" 'BEGIN {
+        printf "era_copy: %.2fx the throughput of dd sequential, ", d / c;
+        if (l != "") printf "%.0fx faster than the dd loop, ", l / c;
+        printf "%.0fx faster than rsync, %.0fx faster than blocksync; delta pipe %.2fx copy mode'"'"'s time\n", r / c, k / c, p / c }'
 done

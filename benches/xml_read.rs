@@ -4,49 +4,24 @@
 //! (`ERA_BENCH_BLOCKS` sets the number of origin blocks, 16M by default;
 //! `ERA_BENCH_ONLY=quick-xml|read|build` runs one measurement).
 
-use era_tools::era::ir::{EraMetadata, SuperblockIr, Visitor, Writeset, WritesetIr};
-use era_tools::units::{DataBlock, Era};
+use era_tools::era::generate::{generate, GenerateParams};
+use era_tools::era::ir::{EraMetadata, SuperblockIr, Visitor, WritesetIr};
+use era_tools::units::DataBlock;
 use era_tools::xml::{build_from_xml, read_xml, XmlStyle, XmlWriter};
 use std::io::{BufReader, BufWriter};
 use std::time::Instant;
 
+/// Four writesets of a quarter density over an era array of older eras.
 fn synthetic(nr_blocks: u32) -> EraMetadata {
-    let words = (nr_blocks as usize).div_ceil(64);
-    let writesets = (0..4u32)
-        .map(|i| {
-            let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(i);
-            let bits = (0..words)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    x & x.rotate_left(7)
-                })
-                .collect::<Vec<u64>>();
-            let mut ws = Writeset {
-                era: Era::new(10 + i),
-                nr_bits: nr_blocks,
-                bits,
-            };
-            let tail = nr_blocks % 64;
-            if tail != 0 {
-                if let Some(last) = ws.bits.last_mut() {
-                    *last &= (1u64 << tail) - 1;
-                }
-            }
-            ws
-        })
-        .collect();
-    EraMetadata {
-        superblock: SuperblockIr {
-            uuid: String::new(),
-            block_size: 128,
-            nr_blocks,
-            current_era: Era::new(13),
-        },
-        writesets,
-        era_array: (0..nr_blocks).map(|b| (b * 7) % 10).collect(),
-    }
+    generate(&GenerateParams {
+        nr_blocks,
+        block_size: 128,
+        current_era: 13,
+        nr_writesets: 4,
+        density: 0.25,
+        seed: 1,
+    })
+    .expect("valid generate parameters")
 }
 
 /// A visitor that only counts.

@@ -132,6 +132,7 @@ impl CopyArgs {
                 dest,
                 state: self.state.clone(),
                 force: self.force,
+                buffer_size: self.buffer_size.max(MIN_BUFFER),
                 interrupt,
             }));
         }

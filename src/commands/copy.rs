@@ -12,6 +12,7 @@
 mod apply;
 pub mod delta;
 mod error;
+mod pipe;
 mod pipeline;
 mod report;
 mod state;
@@ -153,27 +154,24 @@ fn check_state(path: Option<&Path>, next: &State, force: bool) -> Result<Option<
     Ok(prev)
 }
 
-/// Where the pieces go.
-enum Sink {
-    Image(Side),
-    Delta(DeltaWriter<Output>),
+/// Where the pieces go: the destination image (which the reading threads write
+/// themselves) or the delta stream (written in order by the calling thread).
+enum Sink<'a> {
+    Image(&'a Side),
+    Delta(&'a mut DeltaWriter<Output>),
 }
 
-impl Sink {
-    fn data(&mut self, offset: u64, data: &[u8]) -> Result<()> {
+impl Sink<'_> {
+    fn data(&mut self, offset: u64, data: &[u8], crc: Option<u32>) -> Result<()> {
         match self {
-            Sink::Image(d) => d.write_at(data, offset).map_err(|source| {
-                CopyError::Write {
-                    path: d.path.clone(),
-                    offset,
-                    end: offset + data.len() as u64,
-                    source,
-                }
-                .into()
-            }),
-            Sink::Delta(w) => w
-                .extent(offset, data)
-                .map_err(|e| Error::output("delta", e)),
+            Sink::Image(d) => d
+                .write_at(data, offset)
+                .map_err(|source| write_error(d, offset, data.len(), source)),
+            Sink::Delta(w) => {
+                let crc = crc.unwrap_or_else(|| crc32c::crc32c(data));
+                w.extent_with_crc(offset, data, crc)
+                    .map_err(|e| Error::output("delta", e))
+            }
         }
     }
 
@@ -183,6 +181,52 @@ impl Sink {
             Sink::Delta(w) => w.failed(offset, len).map_err(|e| Error::output("delta", e)),
         }
     }
+}
+
+fn write_error(dest: &Side, offset: u64, len: usize, source: std::io::Error) -> Error {
+    CopyError::Write {
+        path: dest.path.clone(),
+        offset,
+        end: offset + len as u64,
+        source,
+    }
+    .into()
+}
+
+/// What a reading thread did with a batch.
+enum Done {
+    /// Every piece read (and, to an image, written); to a delta, each piece's crc32c.
+    All(Vec<u32>),
+    /// The pieces before `at` as in `All`; piece `at` did not read, so it and the rest
+    /// of the batch are read again a block at a time (`salvage`) by the consumer.
+    ReadFailed { at: usize, crcs: Vec<u32> },
+    /// Writing piece `at` to the image failed.
+    WriteFailed { at: usize, source: std::io::Error },
+}
+
+/// A reading thread's work on a batch: each piece read into its place in `buf`, then
+/// written to `image` at once (the writes of an image need no order: the pieces never
+/// overlap), or checksummed for the delta stream, so that the consumer only writes the
+/// stream.
+fn work(src: &Side, image: Option<&Side>, batch: &[Piece], buf: &mut [u8]) -> Done {
+    let mut crcs = Vec::with_capacity(if image.is_some() { 0 } else { batch.len() });
+    let mut pos = 0;
+    for (at, p) in batch.iter().enumerate() {
+        let window = &mut buf[pos..pos + p.len];
+        if src.read_at(window, p.offset).is_err() {
+            return Done::ReadFailed { at, crcs };
+        }
+        match image {
+            Some(dest) => {
+                if let Err(source) = dest.write_at(window, p.offset) {
+                    return Done::WriteFailed { at, source };
+                }
+            }
+            None => crcs.push(crc32c::crc32c(window)),
+        }
+        pos += p.len;
+    }
+    Done::All(crcs)
 }
 
 /// Runs a copy (to an image or a delta stream).
@@ -238,45 +282,63 @@ pub fn run(opts: &CopyOptions, progress: &Progress) -> Result<CopyReport> {
         bytes += e - b;
     }
 
-    let mut sink = match &opts.dest {
-        Dest::Image(p) => Sink::Image(Side::dest(p, length, Some((&src.path, src.identity)))?),
+    let (image, mut delta) = match &opts.dest {
+        Dest::Image(p) => (
+            Some(Side::dest(p, length, Some((&src.path, src.identity)))?),
+            None,
+        ),
         Dest::Delta(p) => {
             let out = Output::open(Some(p))?;
+            if p.as_os_str() == "-" {
+                pipe::widen(&std::io::stdout());
+            }
             let header = DeltaHeader {
                 block_size,
                 source_length: length,
                 since: opts.written_since,
                 until,
             };
-            Sink::Delta(DeltaWriter::new(out, &header).map_err(|e| Error::output("delta", e))?)
+            let w = DeltaWriter::new(out, &header).map_err(|e| Error::output("delta", e))?;
+            (None, Some(w))
         }
     };
     let shape = shape(opts.buffer_size, block_bytes);
     progress.stage_of("copying", bytes, ProgressUnit::Bytes);
     let mut failed = Vec::new();
     let at = std::cell::Cell::new(0u64);
-    pipeline::run::<Vec<Piece>, Error>(
+    pipeline::run::<Vec<Piece>, Done, Error>(
         batches(
             split(byte_ranges(&set, &scale), shape.capacity),
             shape.capacity,
         ),
         shape,
         &opts.interrupt,
-        |batch, buf| {
-            let mut at = 0;
-            for p in batch {
-                src.read_at(&mut buf.all_mut()[at..at + p.len], p.offset)?;
-                at += p.len;
-            }
-            Ok(())
-        },
-        |batch, buf, res| {
-            let failed_read = res.is_err();
+        |batch, buf| work(&src, image.as_ref(), batch, buf.all_mut()),
+        |batch, buf, done| {
+            let mut sink = match (&image, &mut delta) {
+                (Some(dest), _) => Sink::Image(dest),
+                (None, Some(w)) => Sink::Delta(w),
+                (None, None) => return Ok(()),
+            };
+            let (good, crcs) = match done {
+                Done::All(crcs) => (batch.len(), crcs),
+                Done::ReadFailed { at, crcs } => (at, crcs),
+                Done::WriteFailed { at, source } => {
+                    let p = batch
+                        .get(at)
+                        .copied()
+                        .unwrap_or(Piece { offset: 0, len: 0 });
+                    let Sink::Image(dest) = sink else {
+                        return Ok(());
+                    };
+                    return Err(write_error(dest, p.offset, p.len, source));
+                }
+            };
             let mut pos = 0;
-            for &p in batch {
+            for (i, &p) in batch.iter().enumerate() {
                 at.set(p.offset);
                 let window = &mut buf.all_mut()[pos..pos + p.len];
-                if failed_read {
+                if i >= good {
                     salvage(
                         &src,
                         p,
@@ -286,8 +348,8 @@ pub fn run(opts: &CopyOptions, progress: &Progress) -> Result<CopyReport> {
                         &mut sink,
                         &mut failed,
                     )?;
-                } else {
-                    sink.data(p.offset, window)?;
+                } else if let Sink::Delta(_) = sink {
+                    sink.data(p.offset, window, crcs.get(i).copied())?;
                 }
                 pos += p.len;
                 progress.inc(p.len as u64);
@@ -302,8 +364,8 @@ pub fn run(opts: &CopyOptions, progress: &Progress) -> Result<CopyReport> {
             .into()
         },
     )?;
-    let extents = match sink {
-        Sink::Image(dest) => {
+    let extents = match (image, delta) {
+        (Some(dest), _) => {
             dest.sync().map_err(|source| CopyError::Write {
                 path: dest.path.clone(),
                 offset: 0,
@@ -316,12 +378,13 @@ pub fn run(opts: &CopyOptions, progress: &Progress) -> Result<CopyReport> {
             }
             runs
         }
-        Sink::Delta(w) => {
+        (None, Some(w)) => {
             let extents = w.totals().extents;
             let out = w.finish().map_err(|e| Error::output("delta", e))?;
             out.commit()?;
             extents
         }
+        (None, None) => 0,
     };
     if failed.is_empty() {
         if let Some(path) = &opts.state {
@@ -368,7 +431,7 @@ fn salvage(
         let (rel, n) = ((pos - p.offset) as usize, (next - pos) as usize);
         let window = &mut buf[rel..rel + n];
         match src.read_at(window, pos) {
-            Ok(()) => sink.data(pos, window)?,
+            Ok(()) => sink.data(pos, window, None)?,
             Err(source) if !keep_going => {
                 return Err(CopyError::Read {
                     path: src.path.clone(),
@@ -405,7 +468,7 @@ fn verify(
     let half = half.max(4096);
     shape.capacity = half * 2;
     let block_bytes = scale_block(scale);
-    pipeline::run::<Piece, Error>(
+    pipeline::run::<Piece, std::io::Result<()>, Error>(
         split(byte_ranges(set, scale), half),
         shape,
         &opts.interrupt,

@@ -171,9 +171,16 @@ fn serve_table(
     let bound = bind(server)?;
     let (d, length) = open_table(table, block_size)?;
     let origin: Arc<dyn Origin> = Arc::new(d.origin);
-    let mut target = Target::construct(Arc::new(d.meta), origin, length, block_size, table.sync)?;
+    let named = |e: crate::emulate::Error| {
+        e.naming(
+            &table.meta.display().to_string(),
+            &table.origin.display().to_string(),
+        )
+    };
+    let mut target = Target::construct(Arc::new(d.meta), origin, length, block_size, table.sync)
+        .map_err(named)?;
     target.set_cache_limit(table.cache_blocks);
-    target.resume()?;
+    target.resume().map_err(named)?;
     let report = Arc::new(Mutex::new(report));
     let say = move |line: &str| {
         if let Ok(mut r) = report.lock() {

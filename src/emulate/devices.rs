@@ -16,7 +16,9 @@ use std::path::Path;
 /// The opened devices of a table.
 #[derive(Debug)]
 pub struct Devices {
+    /// The metadata device, in 4096-byte blocks.
     pub meta: FileIo,
+    /// The origin (data) device.
     pub origin: FileOrigin,
 }
 

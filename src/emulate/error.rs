@@ -58,6 +58,32 @@ pub enum Error {
     /// A write failed because its mark could not be committed (EIO).
     #[error("write failed (EIO): the mark could not be committed: {0}")]
     WriteMark(std::sync::Arc<Error>),
+    /// An error of one device, named: the metadata's path for a metadata error, the
+    /// origin's for an origin I/O error.
+    #[error("{device}: {source}")]
+    Device {
+        /// The device's path or name.
+        device: String,
+        /// What went wrong there.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    /// The error with the device it concerns named: `meta` for an error reading or
+    /// changing the metadata, `origin` for an origin I/O error; any other error as it is.
+    pub fn naming(self, meta: &str, origin: &str) -> Error {
+        let device = match &self {
+            Error::Pdata(_) | Error::Era(_) => meta,
+            Error::Origin { .. } => origin,
+            _ => return self,
+        };
+        Error::Device {
+            device: device.to_string(),
+            source: Box::new(self),
+        }
+    }
 }
 
 fn too_small(device_blocks: u64, needed: &crate::era::sizing::MetadataSize) -> String {

@@ -27,12 +27,20 @@ const ERA_SIZE: usize = 4;
 #[derive(Debug)]
 pub struct LiveMetadata {
     tm: TransactionManager,
+    /// Origin block size in sectors.
     pub data_block_size: u32,
+    /// Origin size in blocks: the length of the era array.
     pub nr_blocks: u32,
+    /// The era writes are being recorded in.
     pub current_era: Era,
+    /// Length and bitset root of the current era's writeset; root 0 when there is none
+    /// on disk yet.
     pub current_writeset: WritesetRoot,
+    /// Root of the btree of archived writesets, keyed by era.
     pub writeset_tree_root: MetaBlock,
+    /// Root of the era array: one era per origin block.
     pub era_array_root: MetaBlock,
+    /// Block of the held metadata snapshot's superblock copy; 0 when none is held.
     pub metadata_snap: MetaBlock,
     /// The superblock of the last commit.
     last_superblock: Box<BlockBuf>,

@@ -218,6 +218,7 @@ impl Runner {
     /// every command succeeded.
     pub fn run(&mut self, lines: &[Line], out: &mut dyn Write, err: &mut dyn Write) -> bool {
         if let Err(e) = self.open(None) {
+            let e = e.naming(&self.cfg.meta_name, &self.cfg.origin_name);
             let _ = writeln!(err, "{e}");
             return false;
         }

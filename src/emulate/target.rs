@@ -20,8 +20,11 @@ const CHUNK_SECTORS: u64 = 2048;
 /// The figures of an INFO status line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Status {
+    /// Metadata blocks in use (target.md §9.4).
     pub used: u64,
+    /// Metadata blocks the space map manages.
     pub total: u64,
+    /// The era writes are being recorded in.
     pub current_era: Era,
     /// Block of the held snapshot.
     pub snap: Option<MetaBlock>,
@@ -42,8 +45,13 @@ impl Status {
 /// A message to the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Message {
+    /// `checkpoint`: roll over to the next era and commit (target.md §11.1).
     Checkpoint,
+    /// `take_metadata_snap`: roll over, then hold a frozen copy of the superblock and
+    /// its two trees for userland; refused while one is held (target.md §11.2).
     TakeMetadataSnap,
+    /// `drop_metadata_snap`: release the held copy; refused when none is held
+    /// (target.md §11.3).
     DropMetadataSnap,
 }
 
@@ -78,14 +86,18 @@ enum Rpc {
 /// A request queued for the worker besides deferred writes (target.md §9.1 b).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Request {
+    /// A `dmsetup message`.
     Message(Message),
+    /// The INFO status figures.
     Status,
 }
 
 /// What a pass returns to the request that woke it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reply {
+    /// No figures: the reply to a message or a pass with no request.
     None,
+    /// The figures a [`Request::Status`] asked for.
     Status(Status),
 }
 
@@ -93,7 +105,9 @@ pub enum Reply {
 /// batch (they share one commit), and the queued request's own result.
 #[derive(Debug)]
 pub struct PassOutcome {
+    /// Whether the batch's writes were recorded and committed; shared by every write.
     pub writes: std::result::Result<(), Arc<Error>>,
+    /// The request's result; `None` when none was queued.
     pub request: Option<Result<Reply>>,
 }
 

@@ -23,11 +23,15 @@ pub struct GenerateParams {
     pub nr_blocks: u32,
     /// Origin block size in sectors.
     pub block_size: u32,
+    /// The superblock's current era; era-array entries are drawn below the oldest
+    /// writeset's era.
     pub current_era: u32,
     /// Archived writesets, for the eras ending at `current_era`; at most `current_era`.
     pub nr_writesets: u32,
     /// Fraction of bits set in each writeset, in `[0, 1]`.
     pub density: f64,
+    /// Seed of the generators: the same parameters give the same metadata, whatever
+    /// the number of threads.
     pub seed: u64,
 }
 

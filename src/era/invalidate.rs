@@ -316,8 +316,9 @@ pub fn runs_at_least(eras: &[u32], since: u32) -> Vec<(DataBlock, DataBlock)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::era::ir::{SuperblockIr, Writeset};
-    use crate::pdata::bitset::set_bit;
+    use crate::era::generate::{generate, GenerateParams};
+    use crate::era::ir::Writeset;
+    use crate::pdata::bitset::mask_tail;
     use crate::units::Era;
 
     fn blocks(runs: &[(u32, u32)]) -> Vec<(DataBlock, DataBlock)> {
@@ -334,37 +335,40 @@ mod tests {
         assert_eq!(runs_at_least(&eras, 10), vec![]);
     }
 
-    /// Random metadata, including writesets older than the array entries they mark (not
-    /// what the kernel writes, but what the fold defines), writesets longer and shorter
-    /// than the array, and sizes around word boundaries.
+    /// Cuts `ws` to its first `nr_bits` bits.
+    fn truncate(ws: &mut Writeset, nr_bits: u32) {
+        ws.bits.truncate(nr_words(u64::from(nr_bits)) as usize);
+        mask_tail(&mut ws.bits, u64::from(nr_bits));
+        ws.nr_bits = nr_bits;
+    }
+
+    /// Random generated metadata bent into shapes the kernel does not write but the
+    /// fold defines: writesets older than the array entries they mark, gaps between
+    /// writeset eras, writesets longer and shorter than the array, and sizes around word
+    /// boundaries.
     fn random_metadata(rng: &mut fastrand::Rng) -> EraMetadata {
-        let nr_blocks = rng.usize(0..300);
-        let nr_ws = rng.usize(0..5);
-        let mut eras: Vec<u32> = (0..nr_ws).map(|_| rng.u32(0..12)).collect();
-        eras.sort_unstable();
-        eras.dedup();
-        let writesets = eras
-            .into_iter()
-            .map(|era| {
-                let nr_bits = rng.u32(0..320);
-                let mut bits = vec![0u64; nr_words(u64::from(nr_bits)) as usize];
-                for b in 0..nr_bits {
-                    if rng.u8(0..4) == 0 {
-                        set_bit(&mut bits, u64::from(b));
-                    }
-                }
-                Writeset {
-                    era: Era::new(era),
-                    nr_bits,
-                    bits,
-                }
-            })
-            .collect();
-        EraMetadata {
-            superblock: SuperblockIr::default(),
-            writesets,
-            era_array: (0..nr_blocks).map(|_| rng.u32(0..12)).collect(),
+        let current_era = rng.u32(0..12);
+        let len = rng.u32(0..320);
+        let mut md = generate(&GenerateParams {
+            nr_blocks: len,
+            block_size: 8,
+            current_era,
+            nr_writesets: rng.u32(0..=current_era.min(4)),
+            density: 0.25,
+            seed: rng.u64(..),
+        })
+        .unwrap();
+        md.writesets.retain(|_| rng.u8(0..4) != 0);
+        for ws in &mut md.writesets {
+            truncate(ws, rng.u32(0..=len));
         }
+        md.era_array.truncate(rng.usize(0..=len.min(299) as usize));
+        for e in &mut md.era_array {
+            if rng.u8(0..4) == 0 {
+                *e = rng.u32(0..12);
+            }
+        }
+        md
     }
 
     #[test]
@@ -394,33 +398,18 @@ mod tests {
         use crate::io::MemIo;
         let mut rng = fastrand::Rng::with_seed(12);
         for nr_blocks in [0u32, 1, 63, 64, 1000, 130_303, 130_305, 300_001] {
-            let current_era = 12;
-            let first_ws = rng.u32(8..=current_era);
-            let writesets = (first_ws..current_era)
-                .map(|era| {
-                    let mut bits = vec![0u64; nr_words(u64::from(nr_blocks)) as usize];
-                    for b in 0..nr_blocks {
-                        if rng.u8(0..8) == 0 {
-                            set_bit(&mut bits, u64::from(b));
-                        }
-                    }
-                    Writeset {
-                        era: Era::new(era),
-                        nr_bits: nr_blocks,
-                        bits,
-                    }
-                })
-                .collect();
-            let md = EraMetadata {
-                superblock: SuperblockIr {
-                    uuid: String::new(),
-                    block_size: 8,
-                    nr_blocks,
-                    current_era: Era::new(current_era),
-                },
-                writesets,
-                era_array: (0..nr_blocks).map(|_| rng.u32(0..first_ws)).collect(),
-            };
+            let first_ws = rng.u32(8..=12);
+            let mut md = generate(&GenerateParams {
+                nr_blocks,
+                block_size: 8,
+                current_era: 11,
+                nr_writesets: 12 - first_ws,
+                density: 0.125,
+                seed: 12,
+            })
+            .unwrap();
+            // The live era has no archived writeset.
+            md.superblock.current_era = Era::new(12);
             let io = MemIo::new(2048);
             write_metadata(&io, &md).unwrap();
             let view = open_view(&io, Source::Live).unwrap();

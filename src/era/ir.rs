@@ -8,24 +8,32 @@ use crate::units::{DataBlock, Era};
 /// The superblock as the XML sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SuperblockIr {
+    /// The XML `uuid` attribute, carried from input to output; the on-disk uuid is
+    /// unused and zero (format.md §3), so a dump of a disk image gives `""`.
     pub uuid: String,
     /// Origin block size in sectors.
     pub block_size: u32,
+    /// Origin size in blocks: the length of the era array.
     pub nr_blocks: u32,
+    /// The era whose writes the current writeset records.
     pub current_era: Era,
 }
 
 /// A writeset header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WritesetIr {
+    /// The era whose writes the writeset recorded.
     pub era: Era,
+    /// Length of the writeset in bits (one per origin block when it was created).
     pub nr_bits: u32,
 }
 
 /// One writeset with its bits.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Writeset {
+    /// The era whose writes the writeset recorded.
     pub era: Era,
+    /// Length of the writeset in bits (one per origin block when it was created).
     pub nr_bits: u32,
     /// `ceil(nr_bits / 64)` words; bits at or beyond `nr_bits` are zero.
     pub bits: Vec<u64>,
@@ -34,6 +42,7 @@ pub struct Writeset {
 /// A whole era metadata image in memory: what the XML says and what the disk holds.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EraMetadata {
+    /// The superblock's fields.
     pub superblock: SuperblockIr,
     /// In the order they are dumped: archived eras ascending, then the live one.
     pub writesets: Vec<Writeset>,
@@ -41,11 +50,17 @@ pub struct EraMetadata {
     pub era_array: Vec<u32>,
 }
 
-/// Receives era metadata in document order.
+/// Receives era metadata in document order: `superblock_begin`, then for each writeset
+/// `writeset_begin`, its bits and `writeset_end`, then `era_array_begin`, the eras and
+/// `era_array_end`, and last `superblock_end`. The first error stops the walk and is
+/// returned to the caller.
 pub trait Visitor {
+    /// What a call can fail with; it ends the walk.
     type Error;
 
+    /// Opens the metadata; the first call.
     fn superblock_begin(&mut self, sb: &SuperblockIr) -> Result<(), Self::Error>;
+    /// Opens a writeset; its runs or words follow, then `writeset_end`.
     fn writeset_begin(&mut self, ws: &WritesetIr) -> Result<(), Self::Error>;
     /// A run of marked blocks `[begin, begin + len)` of the open writeset.
     fn writeset_run(&mut self, begin: DataBlock, len: u32) -> Result<(), Self::Error>;
@@ -53,11 +68,15 @@ pub trait Visitor {
     fn writeset_words(&mut self, words: &[u64], nr_bits: u32) -> Result<(), Self::Error> {
         visit_runs(words, nr_bits, |b, len| self.writeset_run(b, len))
     }
+    /// Closes the open writeset.
     fn writeset_end(&mut self) -> Result<(), Self::Error>;
+    /// Opens the era array, after every writeset.
     fn era_array_begin(&mut self) -> Result<(), Self::Error>;
     /// Eras of blocks `first, first + 1, …`.
     fn eras(&mut self, first: DataBlock, eras: &[u32]) -> Result<(), Self::Error>;
+    /// Closes the era array.
     fn era_array_end(&mut self) -> Result<(), Self::Error>;
+    /// Closes the metadata; the last call.
     fn superblock_end(&mut self) -> Result<(), Self::Error>;
 }
 

@@ -19,36 +19,80 @@ use crate::units::DataBlock;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
+    /// The superblock's origin block size, in sectors, is zero or not a multiple of 8.
     #[error("block_size {0} is invalid: it must be a non-zero multiple of 8 sectors")]
     BadBlockSize(u32),
     #[error("nr_blocks {0} is too large: it must be below 2^31")]
+    /// The superblock's `nr_blocks` (origin blocks) is 2^31 or more.
     TooManyBlocks(u32),
     #[error("writeset of era {era}: nr_bits {nr_bits} is too large: it must be below 2^31")]
-    TooManyBits { era: u32, nr_bits: u32 },
-    #[error("writeset of era {era} is given twice")]
-    RepeatedWriteset { era: u32 },
-    #[error("writeset of era {era} is newer than the current era {current_era}")]
-    FutureWriteset { era: u32, current_era: u32 },
-    #[error("marked blocks {begin}+{len} overflow a 32-bit block number")]
-    RunOverflow { begin: DataBlock, len: u32 },
-    #[error("writeset of era {era}: block {block} is beyond nr_bits {nr_bits}")]
-    BitBeyondEnd {
+    /// A writeset's `nr_bits` is 2^31 or more.
+    TooManyBits {
+        /// The writeset's era.
         era: u32,
+        /// Its declared length in bits.
+        nr_bits: u32,
+    },
+    #[error("writeset of era {era} is given twice")]
+    /// Two writesets have the same era.
+    RepeatedWriteset {
+        /// The era given twice.
+        era: u32,
+    },
+    #[error("writeset of era {era} is newer than the current era {current_era}")]
+    /// A writeset's era is greater than the superblock's `current_era`.
+    FutureWriteset {
+        /// The writeset's era.
+        era: u32,
+        /// The superblock's current era.
+        current_era: u32,
+    },
+    #[error("marked blocks {begin}+{len} overflow a 32-bit block number")]
+    /// A run of marked blocks ends beyond block 2^32 - 1.
+    RunOverflow {
+        /// First block of the run.
+        begin: DataBlock,
+        /// Length of the run in blocks.
+        len: u32,
+    },
+    #[error("writeset of era {era}: block {block} is beyond nr_bits {nr_bits}")]
+    /// A marked block lies at or beyond its writeset's `nr_bits`.
+    BitBeyondEnd {
+        /// The writeset's era.
+        era: u32,
+        /// The first marked block out of range.
         block: DataBlock,
+        /// The writeset's length in bits.
         nr_bits: u32,
     },
     #[error("era of block {block}: the block is beyond nr_blocks {nr_blocks}")]
-    EraBeyondEnd { block: DataBlock, nr_blocks: u32 },
+    /// An era-array entry lies at or beyond the superblock's `nr_blocks`.
+    EraBeyondEnd {
+        /// The first block out of range.
+        block: DataBlock,
+        /// The superblock's number of origin blocks.
+        nr_blocks: u32,
+    },
     #[error("era of block {block} is given twice")]
-    RepeatedEra { block: DataBlock },
+    /// A block's era is given twice.
+    RepeatedEra {
+        /// The block given twice.
+        block: DataBlock,
+    },
     #[error("the metadata device is too small: at least {needed_bytes} bytes are needed, the device has {device_bytes}")]
+    /// The metadata would not fit on the device given to [`IrBuilder::for_device`].
     DeviceTooSmall {
+        /// Bytes the metadata needs, a whole number of 4096-byte blocks.
         needed_bytes: u64,
+        /// Bytes the device holds.
         device_bytes: u64,
     },
     #[error("the metadata needs more than the {0} blocks a metadata device can hold")]
+    /// The metadata needs more blocks than any metadata device can hold (the limit is
+    /// carried).
     TooMuchMetadata(u64),
     #[error("{0} is out of order (the metadata must be one superblock, its writesets, then its era array)")]
+    /// A visitor call came out of document order; names what came.
     OutOfOrder(&'static str),
 }
 
@@ -66,6 +110,7 @@ impl Default for IrBuilder {
 }
 
 impl IrBuilder {
+    /// A builder with no device limit: only the format's own limits apply.
     pub fn new() -> IrBuilder {
         IrBuilder {
             checks: Checker::new(None),

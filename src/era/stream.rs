@@ -26,7 +26,9 @@ const ERA_GROUP_BLOCKS: usize = 128;
 /// Why a stream stopped: the metadata could not be read, or the visitor failed.
 #[derive(Debug)]
 pub enum StreamError<E> {
+    /// The metadata could not be read or is damaged.
     Read(Error),
+    /// The visitor returned this error.
     Visit(E),
 }
 

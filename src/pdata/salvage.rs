@@ -14,7 +14,9 @@ use std::convert::Infallible;
 /// Keys `[lo, hi)` (`hi` `None`: unbounded) of a btree that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LostKeys {
+    /// The lowest key that may be lost.
     pub lo: u64,
+    /// One past the highest key that may be lost; `None` when no bound is known.
     pub hi: Option<u64>,
     /// The block at fault.
     pub block: MetaBlock,

@@ -43,6 +43,7 @@ pub struct XmlWriter<W: Write> {
 }
 
 impl<W: Write> XmlWriter<W> {
+    /// A writer to `out` in `style`; nothing is written before the first visit.
     pub fn new(out: W, style: XmlStyle) -> XmlWriter<W> {
         XmlWriter {
             out,

@@ -90,6 +90,75 @@ fn the_source_as_destination_is_refused() {
     assert_eq!(digest(&img.origin), before);
 }
 
+/// A loop device over `file`, detached when dropped; `None` when the test cannot have
+/// one (it is skipped visibly; under CI it fails: see `common::skip`).
+struct LoopDevice(PathBuf);
+
+impl LoopDevice {
+    fn attach(file: &Path) -> Option<LoopDevice> {
+        let out = Command::new("losetup")
+            .args(["-f", "--show"])
+            .arg(file)
+            .output();
+        let attached = match &out {
+            Err(e) => Err(format!("no losetup ({e}; apt-get install mount)")),
+            Ok(o) if !o.status.success() => Err(format!(
+                "no loop device (needs root): {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Ok(_) => Ok(()),
+        };
+        if !crate::common::skip::require(attached) {
+            return None;
+        }
+        let dev = String::from_utf8(out.unwrap().stdout).unwrap();
+        Some(LoopDevice(PathBuf::from(dev.trim())))
+    }
+}
+
+impl Drop for LoopDevice {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").arg("-d").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_destination_smaller_than_the_source_is_extended_if_a_file_refused_if_a_device() {
+    let img = prepared();
+    // A file is extended to the source's length, and the copy completes.
+    let short = img.path("short.img");
+    std::fs::write(&short, vec![0u8; 1 << 20]).unwrap();
+    let mut args = copy_args(&img, "0", &img.origin);
+    args.extend(["--dest", s(&short), "--report", "json"]);
+    copy_ok(&args);
+    assert_same(&img.origin, &short, "the extended file destination");
+
+    // A device cannot be: copy mode and --apply both refuse it, writing nothing.
+    let backing = img.path("small-device.img");
+    let pattern = vec![0x5au8; (ORIGIN / 2) as usize];
+    std::fs::write(&backing, &pattern).unwrap();
+    let Some(dev) = LoopDevice::attach(&backing) else {
+        return;
+    };
+    let mut args = copy_args(&img, "0", &img.origin);
+    args.extend(["--dest", s(&dev.0)]);
+    let (code, err) = code_err(&era_copy(&args));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("smaller than the source's"),
+        "copy mode: {err}"
+    );
+    let delta = img.path("full.delta");
+    let mut args = copy_args(&img, "0", &img.origin);
+    args.extend(["--dest-delta", s(&delta), "--report", "json"]);
+    copy_ok(&args);
+    let (code, err) = code_err(&era_copy(&["--apply", s(&delta), "--dest", s(&dev.0)]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("smaller than the source's"), "apply: {err}");
+    drop(dev);
+    assert!(digest(&backing) == pattern, "the device was written");
+}
+
 fn digest(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap()
 }

@@ -185,3 +185,36 @@ fn open_errors_exit_1() {
     );
     assert!(std::fs::read(&meta).unwrap().iter().all(|&b| b == 0));
 }
+
+#[test]
+fn metadata_errors_at_open_name_the_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let (meta, origin) = images(dir.path(), 4 << 20, 64 << 10);
+    // Not zeroes (which the constructor formats) but garbage: no superblock.
+    std::fs::write(&meta, vec![0xa5u8; 4 << 20]).unwrap();
+    let socket = dir.path().join("s.sock");
+    let mut serve = Command::cargo_bin("era_emulate").unwrap();
+    serve.args([
+        "serve",
+        "--meta",
+        &meta,
+        "--origin",
+        &origin,
+        "--block-size",
+        "8",
+    ]);
+    serve.arg("--socket").arg(&socket);
+    for mut cmd in [emulate(&meta, &origin, &[]), serve] {
+        let out = cmd
+            .write_stdin("")
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(1);
+        let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert!(
+            stderr.starts_with(&format!("era_emulate: {meta}: metadata: block 0: ")),
+            "{stderr}"
+        );
+    }
+    assert!(std::fs::read(&meta).unwrap().iter().all(|&b| b == 0xa5));
+}

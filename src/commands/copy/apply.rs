@@ -2,8 +2,12 @@
 //! and its checksum verified before any of it is written, so a truncated or damaged
 //! stream stops at the extent it names with the destination as it was before that
 //! extent; the state is advanced only after the trailer's totals matched.
+//!
+//! A thread reads and checks the stream, gathering extents into a few buffers, while the
+//! calling thread writes them: reading the pipe and writing the destination overlap,
+//! and small extents cost one hand-over per buffer, not one each.
 
-use super::delta::{DeltaError, DeltaReader, Record};
+use super::delta::{DeltaError, DeltaReader, DeltaTotals, Head};
 use super::error::CopyError;
 use super::pipeline::Buffer;
 use super::report::{push_failed, CopyReport};
@@ -14,7 +18,7 @@ use crate::commands::progress::Progress;
 use std::io::{BufReader, Read};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 /// What `era_copy --apply` was asked to do.
@@ -25,15 +29,63 @@ pub struct ApplyOptions {
     pub dest: PathBuf,
     pub state: Option<PathBuf>,
     pub force: bool,
+    /// Memory for data in flight: the stream is gathered in three buffers of an
+    /// eighth of it (each also takes one whole extent, at most 16 MiB).
+    pub buffer_size: usize,
     pub interrupt: Arc<AtomicBool>,
+}
+
+/// Buffers between the reading thread and the writing one.
+const BUFFERS: usize = 3;
+/// Most records in one batch (failed ranges carry no data).
+const MAX_HEADS: usize = 1 << 16;
+
+/// Extents (and failed ranges) in stream order, the extents' data one after another
+/// in `data`; `end` is set on the last batch: the trailer's totals or why the stream
+/// was refused after the records the batch holds.
+struct Batch {
+    data: Vec<u8>,
+    heads: Vec<Head>,
+    end: Option<std::result::Result<DeltaTotals, DeltaError>>,
+}
+
+/// The reading thread: fills the buffers of `pool` with records of at least
+/// `batch_bytes` in all and sends them to `tx`, until the trailer or an error.
+fn read_batches<R: Read>(
+    mut reader: DeltaReader<R>,
+    pool: mpsc::Receiver<Vec<u8>>,
+    tx: mpsc::Sender<Batch>,
+    batch_bytes: usize,
+) {
+    while let Ok(mut data) = pool.recv() {
+        data.clear();
+        let mut heads = Vec::new();
+        let end = loop {
+            match reader.next_into(&mut data) {
+                Ok(Some(h)) => {
+                    heads.push(h);
+                    if data.len() >= batch_bytes || heads.len() >= MAX_HEADS {
+                        break None;
+                    }
+                }
+                Ok(None) => break Some(Ok(reader.totals())),
+                Err(e) => break Some(Err(e)),
+            }
+        };
+        let last = end.is_some();
+        if tx.send(Batch { data, heads, end }).is_err() || last {
+            return;
+        }
+    }
 }
 
 /// Applies the delta.
 pub fn apply(opts: &ApplyOptions, progress: &Progress) -> Result<CopyReport> {
     let start = Instant::now();
     let name = opts.delta.display().to_string();
-    let input: Box<dyn Read> = if opts.delta.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+    let input: Box<dyn Read + Send> = if opts.delta.as_os_str() == "-" {
+        super::pipe::widen(&std::io::stdin());
+        Box::new(std::io::stdin())
     } else {
         let f = std::fs::File::open(&opts.delta).map_err(|source| Error::InputIo {
             path: opts.delta.clone(),
@@ -45,8 +97,7 @@ pub fn apply(opts: &ApplyOptions, progress: &Progress) -> Result<CopyReport> {
         path: name.clone(),
         source,
     };
-    let mut reader =
-        DeltaReader::new(BufReader::with_capacity(1 << 20, input)).map_err(delta_err)?;
+    let reader = DeltaReader::new(BufReader::with_capacity(1 << 20, input)).map_err(delta_err)?;
     let h = *reader.header();
     let next = State {
         block_size: h.block_size,
@@ -71,7 +122,17 @@ pub fn apply(opts: &ApplyOptions, progress: &Progress) -> Result<CopyReport> {
     let (mut blocks, mut last_end) = (0u64, None::<u64>);
     // The total is in the trailer, at the end: a spinner.
     progress.stage("applying the delta");
-    loop {
+    let batch_bytes = (opts.buffer_size / 8).max(1 << 16);
+    let (pool_tx, pool_rx) = mpsc::channel();
+    for _ in 0..BUFFERS {
+        // The receiver is alive: cannot fail.
+        let _ = pool_tx.send(Vec::new());
+    }
+    let (tx, rx) = mpsc::channel();
+    // Not joined on an error: the thread may be blocked reading a stalled pipe; it ends
+    // when it next finds the channel closed, or with the process.
+    let reading = std::thread::spawn(move || read_batches(reader, pool_rx, tx, batch_bytes));
+    let totals = loop {
         if opts.interrupt.load(Ordering::Relaxed) {
             return Err(CopyError::Interrupted {
                 offset: last_end.unwrap_or(0),
@@ -79,31 +140,47 @@ pub fn apply(opts: &ApplyOptions, progress: &Progress) -> Result<CopyReport> {
             }
             .into());
         }
-        let Some(rec) = reader.next_record().map_err(delta_err)? else {
-            break;
+        let Ok(batch) = rx.recv() else {
+            return Err(delta_err(DeltaError::Io(std::io::Error::other(
+                "the thread reading the stream stopped",
+            )))
+            .into());
         };
-        match rec {
-            Record::Extent { offset, data } => {
-                let end = offset + data.len() as u64;
-                dest.write_unaligned(data, offset, &mut bounce)
-                    .map_err(|source| CopyError::Write {
-                        path: dest.path.clone(),
-                        offset,
-                        end,
-                        source,
-                    })?;
-                // Blocks touched, not counting one shared with the previous extent.
-                let first = offset / block_bytes;
-                let last = (end - 1) / block_bytes;
-                let shared = last_end.is_some_and(|e| e > 0 && (e - 1) / block_bytes == first);
-                blocks += last - first + 1 - u64::from(shared);
-                last_end = Some(end);
-            }
-            Record::Failed { offset, length } => {
-                push_failed(&mut failed, offset / block_bytes, offset, offset + length);
+        let mut at = 0usize;
+        for &head in &batch.heads {
+            match head {
+                Head::Extent { offset, length } => {
+                    let data = &batch.data[at..at + length];
+                    at += length;
+                    let end = offset + length as u64;
+                    dest.write_unaligned(data, offset, &mut bounce)
+                        .map_err(|source| CopyError::Write {
+                            path: dest.path.clone(),
+                            offset,
+                            end,
+                            source,
+                        })?;
+                    // Blocks touched, not counting one shared with the previous extent.
+                    let first = offset / block_bytes;
+                    let last = (end - 1) / block_bytes;
+                    let shared = last_end.is_some_and(|e| e > 0 && (e - 1) / block_bytes == first);
+                    blocks += last - first + 1 - u64::from(shared);
+                    last_end = Some(end);
+                }
+                Head::Failed { offset, length } => {
+                    push_failed(&mut failed, offset / block_bytes, offset, offset + length);
+                }
             }
         }
-    }
+        match batch.end {
+            None => {
+                let _ = pool_tx.send(batch.data);
+            }
+            Some(Ok(totals)) => break totals,
+            Some(Err(e)) => return Err(delta_err(e).into()),
+        }
+    };
+    let _ = reading.join();
     dest.sync().map_err(|source| CopyError::Write {
         path: dest.path.clone(),
         offset: 0,
@@ -115,7 +192,6 @@ pub fn apply(opts: &ApplyOptions, progress: &Progress) -> Result<CopyReport> {
             state::save(path, &state::after(prev.as_ref(), &next))?;
         }
     }
-    let totals = reader.totals();
     Ok(CopyReport {
         mode: "apply",
         since: h.since,

@@ -50,6 +50,16 @@ pub enum Record<'a> {
     Failed { offset: u64, length: u64 },
 }
 
+/// One record of the stream, its extent's data in a buffer the caller gave
+/// ([`DeltaReader::next_into`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Head {
+    /// `length` bytes for byte `offset` of the destination.
+    Extent { offset: u64, length: usize },
+    /// Bytes `offset..offset + length` could not be read from the source.
+    Failed { offset: u64, length: u64 },
+}
+
 /// Why a delta stream cannot be applied. Every error names the extent (counted from 0)
 /// and its offset where it has one.
 #[derive(Debug, thiserror::Error)]
@@ -193,14 +203,26 @@ impl<W: Write> DeltaWriter<W> {
     pub fn extent(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
         let mut at = offset;
         for piece in data.chunks(MAX_EXTENT_BYTES as usize) {
-            let len = piece.len() as u64;
-            self.out
-                .write_all(&pack_record(KIND_EXTENT, at, len, crc32c::crc32c(piece)))?;
-            self.out.write_all(piece)?;
-            self.totals.extents += 1;
-            self.totals.bytes += len;
-            at += len;
+            self.extent_with_crc(at, piece, crc32c::crc32c(piece))?;
+            at += piece.len() as u64;
         }
+        Ok(())
+    }
+
+    /// Writes one extent, `data` for byte `offset` (at most [`MAX_EXTENT_BYTES`]),
+    /// whose crc32c `crc` the caller computed (on another thread).
+    pub fn extent_with_crc(&mut self, offset: u64, data: &[u8], crc: u32) -> io::Result<()> {
+        let len = data.len() as u64;
+        if len == 0 || len > MAX_EXTENT_BYTES {
+            return Err(io::Error::other(format!(
+                "an extent of {len} bytes (1..={MAX_EXTENT_BYTES})"
+            )));
+        }
+        self.out
+            .write_all(&pack_record(KIND_EXTENT, offset, len, crc))?;
+        self.out.write_all(data)?;
+        self.totals.extents += 1;
+        self.totals.bytes += len;
         Ok(())
     }
 
@@ -288,6 +310,23 @@ impl<R: Read> DeltaReader<R> {
     /// match. An extent's data is read whole before it is returned, so a stream that is
     /// truncated or damaged inside an extent is refused before any of it is used.
     pub fn next_record(&mut self) -> Result<Option<Record<'_>>, DeltaError> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let head = self.next_into(&mut buf);
+        self.buf = buf;
+        Ok(head?.map(|h| match h {
+            Head::Extent { offset, .. } => Record::Extent {
+                offset,
+                data: &self.buf,
+            },
+            Head::Failed { offset, length } => Record::Failed { offset, length },
+        }))
+    }
+
+    /// As [`DeltaReader::next_record`], an extent's data appended to `out` (which is as
+    /// it was when the extent is refused), so that a caller can gather many extents in
+    /// one buffer.
+    pub fn next_into(&mut self, out: &mut Vec<u8>) -> Result<Option<Head>, DeltaError> {
         if self.done {
             return Ok(None);
         }
@@ -354,7 +393,7 @@ impl<R: Read> DeltaReader<R> {
                 };
                 if kind == KIND_FAILED {
                     self.totals.failed += 1;
-                    return Ok(Some(Record::Failed { offset, length }));
+                    return Ok(Some(Head::Failed { offset, length }));
                 }
                 if length == 0 || length > MAX_EXTENT_BYTES {
                     return Err(DeltaError::BadExtent {
@@ -365,24 +404,30 @@ impl<R: Read> DeltaReader<R> {
                     });
                 }
                 // length <= MAX_EXTENT_BYTES: fits any usize.
-                self.buf.resize(length as usize, 0);
-                if !read_full(&mut self.input, &mut self.buf)? {
-                    return Err(DeltaError::Truncated {
+                let (start, len) = (out.len(), length as usize);
+                out.resize(start + len, 0);
+                let refused = if !read_full(&mut self.input, &mut out[start..])? {
+                    Some(DeltaError::Truncated {
                         what: format!("inside extent {ext} (bytes {offset}..{end})"),
-                    });
-                }
-                if crc32c::crc32c(&self.buf) != get_u32(&b, 24) {
-                    return Err(DeltaError::DataChecksum {
+                    })
+                } else if crc32c::crc32c(&out[start..]) != get_u32(&b, 24) {
+                    Some(DeltaError::DataChecksum {
                         index: ext,
                         offset,
                         end,
-                    });
+                    })
+                } else {
+                    None
+                };
+                if let Some(e) = refused {
+                    out.truncate(start);
+                    return Err(e);
                 }
                 self.totals.extents += 1;
                 self.totals.bytes += length;
-                Ok(Some(Record::Extent {
+                Ok(Some(Head::Extent {
                     offset,
-                    data: &self.buf,
+                    length: len,
                 }))
             }
             kind => Err(DeltaError::BadKind { index, kind }),

@@ -16,10 +16,13 @@ use std::ops::Range;
 /// Values `[first, end)` of an array that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LostValues {
+    /// Index of the first value lost.
     pub first: u64,
+    /// One past the index of the last value lost.
     pub end: u64,
     /// The block at fault (an array block, or the index node above it).
     pub block: MetaBlock,
+    /// What is wrong with it.
     pub reason: String,
 }
 
@@ -37,7 +40,9 @@ pub struct ArraySalvage<T> {
 /// the index's tail is lost, so no bound).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArrayExtent {
+    /// The fewest values the readable index and lost ranges allow.
     pub min: u64,
+    /// The most values they allow; `None` when a lost range has no upper key bound.
     pub max: Option<u64>,
     /// The number of array blocks the index lists, when its tail could be read.
     pub blocks: Option<u64>,

@@ -1,5 +1,6 @@
 use super::*;
-use crate::era::ir::{EraMetadata, Writeset};
+use crate::era::generate::{generate, GenerateParams};
+use crate::era::ir::EraMetadata;
 use crate::era::restore::{blocks_needed, write_metadata};
 use crate::io::MemIo;
 use crate::pdata::array::array_max_entries;
@@ -14,38 +15,28 @@ fn xorshift(s: &mut u64) -> u64 {
     *s
 }
 
-/// Three writesets and an era array of three batches and a bit, every block given.
+/// Three writesets shorter than the era array, and an era array of three batches and a
+/// bit, every block given.
 fn metadata() -> EraMetadata {
     let batch = BATCH_BLOCKS as u32 * array_max_entries(4);
     let nr_blocks = 3 * batch + 777;
-    let mut s = 7u64;
-    let writesets = [5u32, 6, 7]
-        .iter()
-        .map(|&era| {
-            let nr_bits = nr_blocks - era * 1000;
-            let mut bits: Vec<u64> = (0..nr_bits.div_ceil(64))
-                .map(|_| xorshift(&mut s) & xorshift(&mut s))
-                .collect();
-            mask_tail(&mut bits, u64::from(nr_bits));
-            Writeset {
-                era: Era::new(era),
-                nr_bits,
-                bits,
-            }
-        })
-        .collect();
-    EraMetadata {
-        superblock: SuperblockIr {
-            uuid: String::new(),
-            block_size: 128,
-            nr_blocks,
-            current_era: Era::new(8),
-        },
-        writesets,
-        era_array: (0..nr_blocks)
-            .map(|_| (xorshift(&mut s) % 9) as u32)
-            .collect(),
+    let mut md = generate(&GenerateParams {
+        nr_blocks,
+        block_size: 128,
+        current_era: 7,
+        nr_writesets: 3,
+        density: 0.25,
+        seed: 7,
+    })
+    .unwrap();
+    // The live era has no archived writeset.
+    md.superblock.current_era = Era::new(8);
+    for ws in &mut md.writesets {
+        ws.nr_bits = nr_blocks - ws.era.get() * 1000;
+        ws.bits.truncate(nr_words(u64::from(ws.nr_bits)) as usize);
+        mask_tail(&mut ws.bits, u64::from(ws.nr_bits));
     }
+    md
 }
 
 fn device(md: &EraMetadata) -> MemIo {
