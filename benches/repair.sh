@@ -8,9 +8,13 @@
 #   16m          16,777,216 origin blocks
 #   64m          67,108,864 origin blocks
 #   256m        268,435,456 origin blocks (1.1 GB of metadata)
-#   64m-zeroed   64m with its 1000th era-array block zeroed: era_check finds errors,
-#                so the salvage takes the damaged path (losses, a scan of the device,
-#                the floor raised from every version found)
+#   SIZE-zeroed  SIZE (64m or 256m) with its 1000th era-array block zeroed: era_check
+#                finds errors, so the salvage takes the damaged path (losses, a scan of
+#                the device, the floor raised from every version found)
+#   SIZE-bitset  SIZE with its 1000th bitset array block zeroed (a writeset's bits lost:
+#                the floor raises a range of blocks to its era)
+#   SIZE-sb      SIZE with its superblock zeroed: rebuilt from a scan of the device
+#                (run with --data-block-size 128)
 #
 # Each row: era_repair into a fresh sparse image of the input's size, and
 # era_dump --repair --compact to /dev/null, one run each under /usr/bin/time -v
@@ -27,30 +31,31 @@ mkdir -p "$work"
 blocks() {
     case $1 in
     16m) echo 16777216 ;;
-    64m | 64m-zeroed) echo 67108864 ;;
-    256m) echo 268435456 ;;
+    64m | 64m-*) echo 67108864 ;;
+    256m | 256m-*) echo 268435456 ;;
     *) echo "unknown shape $1" >&2; exit 2 ;;
     esac
 }
 
-# Zeroes the 1000th array block of 4-byte values (max_entries 1018) of image $1.
-zero_era_block() {
-    python3 - "$1" <<'PY'
+# Zeroes the 1000th array block of VALUE_SIZE-byte values (4: era array, max_entries
+# 1018; 8: bitset, 509) of image $1.
+zero_array_block() {
+    python3 - "$1" "$2" <<'PY'
 import struct, sys
-path = sys.argv[1]
+path, want = sys.argv[1], int(sys.argv[2])
 with open(path, "r+b") as f:
     seen, b = 0, 0
     while True:
         head = f.read(4096)
         if len(head) < 4096:
-            sys.exit("no 1000th era-array block")
+            sys.exit(f"no 1000th array block of {want}-byte values")
         _, mx, _, vs = struct.unpack_from("<IIII", head, 0)
-        if mx == 1018 and vs == 4:
+        if vs == want and mx == (4080 // want):
             seen += 1
             if seen == 1000:
                 f.seek(b * 4096)
                 f.write(bytes(4096))
-                print(f"zeroed era-array block at metadata block {b}")
+                print(f"zeroed array block of {want}-byte values at metadata block {b}")
                 break
         b += 1
 PY
@@ -77,20 +82,28 @@ echo "|---|---|---|"
 for shape in "${shapes[@]}"; do
     n=$(blocks "$shape")
     meta=$work/repair-$shape.img
+    size=${shape%%-*}
     if [ ! -f "$meta" ]; then
-        base=$work/repair-${shape%-zeroed}.img
+        base=$work/repair-$size.img
         [ -f "$base" ] || "$bin/era_generate" --nr-blocks "$n" --block-size 128 --current-era 100 \
             --nr-writesets 4 --density 0.10 --seed 1 -o "$base" >/dev/null
-        if [ "$shape" != "${shape%-zeroed}" ]; then
+        if [ "$shape" != "$size" ]; then
             cp --sparse=always "$base" "$meta"
-            zero_era_block "$meta" >&2
+            case ${shape#"$size"-} in
+            zeroed) zero_array_block "$meta" 4 >&2 ;;
+            bitset) zero_array_block "$meta" 8 >&2 ;;
+            sb) dd if=/dev/zero of="$meta" bs=4096 count=1 conv=notrunc status=none ;;
+            *) echo "unknown shape $shape" >&2; exit 2 ;;
+            esac
         fi
     fi
+    extra=()
+    [ "${shape#"$size"-}" != sb ] || extra=(--data-block-size 128)
     out=$work/out-$shape.img
     rm -f "$out"
     truncate -s "$(stat -c %s "$meta")" "$out"
     cat "$meta" >/dev/null
-    measure "$shape: era_repair" "$bin/era_repair" -q -i "$meta" -o "$out"
-    measure "$shape: era_dump --repair --compact" sh -c "'$bin/era_dump' --repair --compact '$meta' 2>/dev/null"
+    measure "$shape: era_repair" "$bin/era_repair" -q "${extra[@]}" -i "$meta" -o "$out"
+    measure "$shape: era_dump --repair --compact" sh -c "'$bin/era_dump' --repair --compact ${extra[*]} '$meta' 2>/dev/null"
     rm -f "$out"
 done

@@ -17,6 +17,7 @@ mod evidence;
 pub mod floor;
 pub(crate) mod hint;
 pub mod loss;
+pub mod orphan;
 pub mod plan;
 pub(crate) mod rebuild;
 mod scan;

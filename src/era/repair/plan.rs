@@ -3,7 +3,8 @@
 //! are and which of them were lost, and the [`Floor`] the result must meet. [`Plan::stream`]
 //! reads and passes it to a [`Visitor`] in document order, a run of
 //! [`CHUNK`] blocks at a time: one writeset's bitset at most is held, and, when the floor
-//! raises any block, one bitset of the blocks it raises ([`Plan::settle`]).
+//! raises any block, the blocks it raises ([`Plan::settle`]) as a compressed bitmap,
+//! small when they are ranges (the blocks a lost array block describes).
 //!
 //! What the plan gives is what the in-memory salvage gave: the writesets' bits as read
 //! (unreadable words zero), the era array as read with unreadable entries given the
@@ -12,12 +13,15 @@
 //! that the fold gives it exactly the bound.
 
 use super::floor::Floor;
+use super::orphan::Orphans;
 use crate::era::ir::{EraMetadata, SuperblockIr, Visitor, Writeset, WritesetIr};
 use crate::era::stream::Shape;
 use crate::io::BlockIo;
 use crate::pdata::bitset::{for_each_run, mask_tail, nr_words, set_range};
 use crate::pdata::salvage::ArrayIndex;
 use crate::units::{DataBlock, Era};
+use roaring::RoaringBitmap;
+use std::iter::Peekable;
 
 /// Origin blocks read and passed on at a time: 32 bitset array blocks (509 words each)
 /// and 1024 era-array blocks (1018 eras each), so that runs align with both.
@@ -31,9 +35,9 @@ pub enum Bits {
         index: ArrayIndex<u64>,
         nr_bits: u32,
     },
-    /// Bits gathered in memory (the bitsets of a device whose superblock is lost that
-    /// no writeset tree refers to).
-    Words(Vec<u64>),
+    /// The bitsets of a device whose superblock is lost that no writeset tree refers
+    /// to.
+    Orphans(Orphans),
 }
 
 /// One writeset to write: its era, size and every bitset merged into it.
@@ -70,13 +74,7 @@ impl WritesetPlan {
                         }
                     });
                 }
-                Bits::Words(words) => {
-                    let from = (w0 as usize).min(words.len());
-                    let to = (w1 as usize).min(words.len());
-                    for (o, w) in out.iter_mut().zip(&words[from..to]) {
-                        *o |= w;
-                    }
-                }
+                Bits::Orphans(orphans) => orphans.words(io, w0, out),
             }
         }
     }
@@ -106,8 +104,9 @@ pub struct Plan {
     pub writesets: Vec<WritesetPlan>,
     pub eras: Eras,
     pub floor: Floor,
-    /// The blocks the floor raises, once [`Plan::settle`] has found them.
-    raised: Option<Vec<u64>>,
+    /// The blocks the floor raises, once [`Plan::settle`] has found them (compressed:
+    /// they are mostly ranges, the blocks a lost array block describes).
+    raised: Option<RoaringBitmap>,
 }
 
 /// How a writeset's bits are passed on.
@@ -119,8 +118,19 @@ pub enum Feed {
     Runs,
 }
 
-fn is_set(words: &[u64], b: usize) -> bool {
-    words.get(b / 64).is_some_and(|w| w >> (b % 64) & 1 == 1)
+/// The raised blocks `[first, end)` of an ascending walk through them, `at(block)`
+/// each.
+fn raised_in(
+    walk: &mut Peekable<roaring::bitmap::Iter<'_>>,
+    first: u64,
+    end: u64,
+    mut at: impl FnMut(u64),
+) {
+    while let Some(b) = walk.next_if(|&b| u64::from(b) < end) {
+        if u64::from(b) >= first {
+            at(u64::from(b));
+        }
+    }
 }
 
 impl Plan {
@@ -208,7 +218,8 @@ impl Plan {
             return 0;
         }
         let n = self.nr_blocks();
-        let mut raised = vec![0u64; nr_words(n) as usize];
+        let mut raised = RoaringBitmap::new();
+        let mut run: Option<(u32, u32)> = None;
         let (mut folded, mut need, mut words) = (Vec::new(), Vec::new(), Vec::new());
         let mut count = 0;
         let mut first = 0;
@@ -220,13 +231,25 @@ impl Plan {
             self.floor.fill(io, first, &mut need);
             for (i, (&f, &b)) in folded.iter().zip(&need).enumerate() {
                 if f < b {
-                    let at = first as usize + i;
-                    raised[at / 64] |= 1 << (at % 64);
+                    // Below 2^32: the origin size is a u32.
+                    let at = (first + i as u64) as u32;
+                    match &mut run {
+                        Some((_, end)) if *end == at => *end = at + 1,
+                        _ => {
+                            if let Some((a, e)) = run.replace((at, at + 1)) {
+                                raised.insert_range(a..e);
+                            }
+                        }
+                    }
                     count += 1;
                 }
             }
             first += len as u64;
         }
+        if let Some((a, e)) = run {
+            raised.insert_range(a..e);
+        }
+        raised.optimize();
         self.raised = (count > 0).then_some(raised);
         count
     }
@@ -258,6 +281,7 @@ impl Plan {
         v.era_array_begin()?;
         let n = self.nr_blocks();
         let (mut eras, mut need, mut words) = (Vec::new(), Vec::new(), Vec::new());
+        let mut walk = self.raised.as_ref().map(|r| r.iter().peekable());
         let mut first = 0;
         while first < n {
             let len = (n - first).min(CHUNK as u64) as usize;
@@ -266,14 +290,13 @@ impl Plan {
                 Shape::Full => self.read_eras(io, first, &mut eras),
                 Shape::Logical => self.fold(io, first, &mut eras, &mut words),
             }
-            if let Some(raised) = &self.raised {
+            if let Some(walk) = &mut walk {
                 need.resize(len, 0);
                 self.floor.fill(io, first, &mut need);
-                for (i, e) in eras.iter_mut().enumerate() {
-                    if is_set(raised, first as usize + i) {
-                        *e = need[i];
-                    }
-                }
+                raised_in(walk, first, first + len as u64, |b| {
+                    let i = (b - first) as usize;
+                    eras[i] = need[i];
+                });
             }
             // Below 2^31: the origin size is a u32.
             v.eras(DataBlock::new(first as u32), &eras)?;
@@ -305,15 +328,18 @@ impl Plan {
         });
         let mut chunk = Vec::new();
         let mut run: Option<(u64, u64)> = None;
+        let mut walk = self.raised.as_ref().map(|r| r.iter().peekable());
         let mut w0 = 0;
         while w0 < total {
             let len = (total - w0).min(per) as usize;
             chunk.resize(len, 0);
             ws.words(io, w0, &mut chunk);
-            if let Some(raised) = &self.raised {
-                for (i, w) in chunk.iter_mut().enumerate() {
-                    *w &= !raised.get(w0 as usize + i).copied().unwrap_or(0);
-                }
+            if let Some(walk) = &mut walk {
+                let first = w0 * 64;
+                raised_in(walk, first, first + len as u64 * 64, |b| {
+                    let i = b - first;
+                    chunk[(i / 64) as usize] &= !(1 << (i % 64));
+                });
             }
             match feed {
                 Feed::Words => whole.extend_from_slice(&chunk),

@@ -28,8 +28,9 @@ use super::bits;
 use super::evidence::capacity;
 use super::floor::Floor;
 use super::loss::{Loss, Lost, NoBitset, Whose};
+use super::orphan::Orphans;
 use super::plan::{Bits, Eras, WritesetPlan, CHUNK};
-use super::scan::{array_values, scan, Scan};
+use super::scan::{scan, Scan};
 use super::versions::{Versions, WritesetVersion};
 use super::view::{assemble, merge, Salvaged};
 use super::{check_block_size, RepairOptions, Repaired};
@@ -37,8 +38,6 @@ use crate::era::superblock::{Superblock, MAGIC};
 use crate::era::{Error, Result};
 use crate::io::BlockIo;
 use crate::pdata::array::block::array_max_entries;
-use crate::pdata::bitset::{mask_tail, nr_words};
-use crate::pdata::codec::get_u64;
 use crate::pdata::salvage::salvage_index;
 use crate::units::{MetaBlock, BLOCK_SIZE};
 use std::collections::{BTreeMap, HashSet};
@@ -57,8 +56,8 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
     let nr_blocks = origin_size(io, &s, &versions.eras, opts.nr_blocks, &mut notes)?;
     let mut floor = Floor::new(nr_blocks);
     let (mut writesets, referenced) = scanned_writesets(io, &s, nr_blocks, &mut losses, &mut floor);
-    let orphan = orphan_bits(io, &s, &referenced, nr_blocks);
-    let orphan_bits = orphan.iter().any(|&w| w != 0);
+    let orphan = orphan_bits(&s, &referenced, nr_blocks);
+    let orphan_bits = orphan.any(io, CHUNK / 64);
     let current_era = rebuilt_current_era(io, &s, &versions, &writesets, nr_blocks, orphan_bits);
     notes.push(format!(
         "rebuilt superblock: data block size {data_block_size}, nr_blocks {nr_blocks}, current era {current_era} (the highest era found{})",
@@ -72,7 +71,12 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         "the true current era may be higher than the rebuilt one if eras passed without writes the metadata still shows".into(),
     );
     if orphan_bits {
-        merge(&mut writesets, current_era, nr_blocks, Bits::Words(orphan));
+        merge(
+            &mut writesets,
+            current_era,
+            nr_blocks,
+            Bits::Orphans(orphan),
+        );
     }
     // Every block keeps the latest era any version gives it; the blocks of an index no
     // readable version covers get the current era.
@@ -145,23 +149,10 @@ fn scanned_writesets(
     (writesets, referenced)
 }
 
-/// The bits of bitsets no writeset-tree leaf refers to: perhaps the live current
-/// writeset's. Held in memory: one bitset of `nr_blocks` bits.
-fn orphan_bits(
-    io: &dyn BlockIo,
-    s: &Scan,
-    referenced: &HashSet<MetaBlock>,
-    nr_blocks: u32,
-) -> Vec<u64> {
-    let mut orphan = vec![0u64; nr_words(u64::from(nr_blocks)) as usize];
-    let wm = u64::from(array_max_entries(8));
-    let or_block = |orphan: &mut Vec<u64>, k: u64, raw: &[u8]| {
-        for (j, v) in raw.chunks_exact(8).enumerate() {
-            if let Some(w) = word_at(k, wm, j).and_then(|i| orphan.get_mut(i)) {
-                *w |= get_u64(v, 0);
-            }
-        }
-    };
+/// Where the bits of bitsets no writeset-tree leaf refers to are: perhaps the live
+/// current writeset's. Kept as places on the device, read again when written.
+fn orphan_bits(s: &Scan, referenced: &HashSet<MetaBlock>, nr_blocks: u32) -> Orphans {
+    let mut orphan = Orphans::new(nr_blocks);
     for (block, node) in &s.nodes8 {
         if referenced.contains(block) || !node.leaf || s.leaf_targets(node, 4) {
             continue;
@@ -171,15 +162,9 @@ fn orphan_bits(
             if !s.arrays.contains_key(&p) {
                 // A lost block of what may be the live writeset: every bit it holds
                 // counts as set.
-                let first = word_at(k, wm, 0).unwrap_or(usize::MAX);
-                let end = word_at(k.saturating_add(1), wm, 0).unwrap_or(usize::MAX);
-                for w in orphan.iter_mut().take(end).skip(first) {
-                    *w = u64::MAX;
-                }
-                continue;
-            }
-            if let Some(raw) = array_values(io, p, 8).filter(|_| bitset) {
-                or_block(&mut orphan, k, &raw);
+                orphan.lose(k);
+            } else if bitset {
+                orphan.place(k, p);
             }
         }
     }
@@ -191,19 +176,11 @@ fn orphan_bits(
         .filter(|n| n.leaf)
         .flat_map(|n| n.entries.iter().map(|e| e.1))
         .collect();
-    let places = (orphan.len() as u64).div_ceil(wm);
     for (&block, a) in &s.arrays {
-        if a.value_size != 8 || listed.contains(&block) {
-            continue;
-        }
-        let Some(raw) = array_values(io, block, 8) else {
-            continue;
-        };
-        for k in 0..places {
-            or_block(&mut orphan, k, &raw);
+        if a.value_size == 8 && !listed.contains(&block) {
+            orphan.anywhere(block);
         }
     }
-    mask_tail(&mut orphan, u64::from(nr_blocks));
     orphan
 }
 
@@ -450,13 +427,4 @@ fn block_size(
             "the superblock is unreadable ({why}) and no metadata snapshot copy records the data block size: give it with --data-block-size (the era target's third table argument, in sectors)"
         ),
     })
-}
-
-/// The index of word `j` of the bitset array block at index key `k` (`per_block` words a
-/// block), or `None` when a key read from disk puts it beyond any bitset.
-fn word_at(k: u64, per_block: u64, j: usize) -> Option<usize> {
-    let i = k
-        .checked_mul(per_block)?
-        .checked_add(u64::try_from(j).ok()?)?;
-    usize::try_from(i).ok()
 }
