@@ -1,4 +1,4 @@
-//! The metadata size `era_metadata_size` computes (src/era/sizing.rs) is checked against
+//! The metadata size `era_metadata_size` computes (crates/era/src/sizing.rs) is checked against
 //! the emulated target: at several geometries, a workload that makes every era array
 //! block and every writeset block change in every era, with a metadata snapshot held and
 //! a digest in flight, runs without a metadata failure on a device of the computed size,
