@@ -9,11 +9,14 @@
 use crate::common;
 
 use assert_cmd::Command;
+use common::loop_device::LoopDevice;
 use common::*;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 struct Loop {
+    // Detached before the image is deleted.
+    _attached: LoopDevice,
     dev: PathBuf,
     image: tempfile::NamedTempFile,
 }
@@ -23,24 +26,12 @@ impl Loop {
     /// visibly; under CI it fails: see [`common::skip`]).
     fn attach(case: &str) -> Option<Loop> {
         let image = kernel_image_file(case);
-        let out = std::process::Command::new("losetup")
-            .args(["-f", "--show"])
-            .arg(image.path())
-            .output();
-        let attached = match &out {
-            Err(e) => Err(format!("no losetup ({e}; apt-get install mount)")),
-            Ok(o) if !o.status.success() => Err(format!(
-                "no loop device (needs root): {}",
-                String::from_utf8_lossy(&o.stderr).trim()
-            )),
-            Ok(_) => Ok(()),
-        };
-        if !common::skip::require(attached) {
-            return None;
-        }
-        let stdout = out.unwrap().stdout;
-        let dev = PathBuf::from(String::from_utf8(stdout).unwrap().trim());
-        Some(Loop { dev, image })
+        let attached = LoopDevice::attach(image.path())?;
+        Some(Loop {
+            dev: attached.path().to_path_buf(),
+            _attached: attached,
+            image,
+        })
     }
 }
 
@@ -53,15 +44,6 @@ impl Loop {
             .custom_flags(rustix::fs::OFlags::EXCL.bits().cast_signed())
             .open(&self.dev)
             .unwrap()
-    }
-}
-
-impl Drop for Loop {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("losetup")
-            .arg("-d")
-            .arg(&self.dev)
-            .status();
     }
 }
 

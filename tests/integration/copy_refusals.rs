@@ -4,6 +4,7 @@
 //! deltas. Each one is a clear message and exit 1, and nothing is lost.
 
 use crate::copy_support::*;
+use crate::common::loop_device::LoopDevice;
 use crate::serve_support::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -90,38 +91,6 @@ fn the_source_as_destination_is_refused() {
     assert_eq!(digest(&img.origin), before);
 }
 
-/// A loop device over `file`, detached when dropped; `None` when the test cannot have
-/// one (it is skipped visibly; under CI it fails: see `common::skip`).
-struct LoopDevice(PathBuf);
-
-impl LoopDevice {
-    fn attach(file: &Path) -> Option<LoopDevice> {
-        let out = Command::new("losetup")
-            .args(["-f", "--show"])
-            .arg(file)
-            .output();
-        let attached = match &out {
-            Err(e) => Err(format!("no losetup ({e}; apt-get install mount)")),
-            Ok(o) if !o.status.success() => Err(format!(
-                "no loop device (needs root): {}",
-                String::from_utf8_lossy(&o.stderr).trim()
-            )),
-            Ok(_) => Ok(()),
-        };
-        if !crate::common::skip::require(attached) {
-            return None;
-        }
-        let dev = String::from_utf8(out.unwrap().stdout).unwrap();
-        Some(LoopDevice(PathBuf::from(dev.trim())))
-    }
-}
-
-impl Drop for LoopDevice {
-    fn drop(&mut self) {
-        let _ = Command::new("losetup").arg("-d").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn a_destination_smaller_than_the_source_is_extended_if_a_file_refused_if_a_device() {
     let img = prepared();
@@ -141,7 +110,7 @@ fn a_destination_smaller_than_the_source_is_extended_if_a_file_refused_if_a_devi
         return;
     };
     let mut args = copy_args(&img, "0", &img.origin);
-    args.extend(["--dest", s(&dev.0)]);
+    args.extend(["--dest", s(dev.path())]);
     let (code, err) = code_err(&era_copy(&args));
     assert_eq!(code, 1, "{err}");
     assert!(
@@ -152,7 +121,7 @@ fn a_destination_smaller_than_the_source_is_extended_if_a_file_refused_if_a_devi
     let mut args = copy_args(&img, "0", &img.origin);
     args.extend(["--dest-delta", s(&delta), "--report", "json"]);
     copy_ok(&args);
-    let (code, err) = code_err(&era_copy(&["--apply", s(&delta), "--dest", s(&dev.0)]));
+    let (code, err) = code_err(&era_copy(&["--apply", s(&delta), "--dest", s(dev.path())]));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("smaller than the source's"), "apply: {err}");
     drop(dev);

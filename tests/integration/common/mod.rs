@@ -6,6 +6,7 @@ pub mod damage;
 pub mod failing_io;
 pub mod kernel_replay;
 pub mod long_run;
+pub mod loop_device;
 pub mod manifest;
 pub mod null_origin;
 pub mod power_cut;
