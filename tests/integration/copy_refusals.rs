@@ -3,8 +3,8 @@
 //! an interrupted copy then a rerun, and truncated, bit-flipped and wrong-version
 //! deltas. Each one is a clear message and exit 1, and nothing is lost.
 
-use crate::copy_support::*;
 use crate::common::loop_device::LoopDevice;
+use crate::copy_support::*;
 use crate::serve_support::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
