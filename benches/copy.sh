@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# era_copy against its peers (issue 18), side by side on one origin image per shape:
+# era_copy against its peers, side by side on one origin image per shape:
 #
 #   benches/copy.sh                       # every shape: 0.1 1 10 (scattered) 50runs
 #   benches/copy.sh 1 50runs              # some shapes

@@ -254,7 +254,7 @@ pub struct Damaged {
 }
 
 /// Damaged images for the salvage target (`repair`), after [`IMAGES`]: the outside
-/// testers' reproductions (issue 16), each already damaged as its name says. Append-only,
+/// testers' reproductions (testdata/repro), each already damaged as its name says. Append-only,
 /// as [`IMAGES`].
 pub const REPAIR_IMAGES: &[&str] = &[
     "kernel:repro/repair/discard_sb_and_one_era_array_block.img.gz",

@@ -1,4 +1,4 @@
-//! R6 (issue 16): a block referenced twice. An outside tester changed one entry of a
+//! R6 (testdata/repro): a block referenced twice. An outside tester changed one entry of a
 //! kernel image's era-array index so that array block 699 is listed at indices 1 and 4 (and
 //! 696, which held the other index's values, is listed nowhere). The readers answered
 //! with the wrong blocks and exit 0; every reader must refuse, naming the block and both

@@ -1,4 +1,4 @@
-//! Sizes from disk bound before allocation (issue 16, R8, for the strict readers): a
+//! Sizes from disk bound before allocation (R8 of testdata/repro, for the strict readers): a
 //! 4 MiB image whose superblock claims 2^28 or 2^31 − 1 origin blocks, while its era
 //! array's index lists 17 array blocks. Under a 500 MB address-space limit every reader
 //! must refuse it with an error naming the mismatch (exit 1), never abort on an

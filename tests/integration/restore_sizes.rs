@@ -1,4 +1,4 @@
-//! R7 (issue 16): `era_restore` must write only what `era_check` accepts, at every size
+//! R7 (testdata/repro): `era_restore` must write only what `era_check` accepts, at every size
 //! of the era array. The restore writes the array a batch of 256 array blocks (260,608
 //! eras) at a time; an XML that omitted the trailing entries of an array longer than one
 //! batch lost every batch after the last entry given ("an array of 260609 values needs

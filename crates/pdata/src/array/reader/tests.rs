@@ -52,7 +52,7 @@ fn child(io: &MemIo, node: MetaBlock, entry: usize) -> MetaBlock {
     NodeView::parse(node, &data).unwrap().value_block(entry)
 }
 
-/// R6 (issue 16): one array block listed at two places of the index hands its values
+/// R6 (testdata/repro): one array block listed at two places of the index hands its values
 /// to both and the replaced block's to none; every read refuses, naming both places.
 #[test]
 fn an_array_block_listed_twice_is_refused() {
