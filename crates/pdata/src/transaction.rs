@@ -24,14 +24,16 @@ use crate::btree::cow as btree_cow;
 use crate::checksum::{self, BlockKind};
 use crate::io::BlockIo;
 use crate::space_map::{
-    bitmap_position, pack_index, read_index, read_ref_counts, set_bitmap_entry, CoreSpaceMap,
-    IndexEntry, SmRoot, ENTRIES_PER_BITMAP, MAX_METADATA_BLOCKS,
+    bitmap_position, pack_index, read_index, read_ref_counts, CoreSpaceMap, IndexEntry, SmRoot,
+    ENTRIES_PER_BITMAP, MAX_METADATA_BLOCKS,
 };
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
 use crate::value::Value;
 use crate::{read_block, write_block, Error, Result};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+
+mod commit;
 
 /// Blocks kept in memory before the cache is emptied by default (64 MiB).
 pub const DEFAULT_CACHE_BLOCKS: usize = 16_384;
@@ -416,138 +418,23 @@ impl TransactionManager {
         *self.get_mut(b)? = *data;
         Ok(b)
     }
-
-    fn sync_ref_count_tree(&mut self) -> Result<()> {
-        for (b, old, new) in self.sm.changes() {
-            if new >= 3 && new != old {
-                let count: RefCount = new;
-                self.ref_count_root =
-                    btree_cow::insert(self, self.ref_count_root, b.get(), &count)?;
-            } else if old >= 3 && new < 3 {
-                if let Some(r) = btree_cow::remove::<RefCount>(self, self.ref_count_root, b.get())?
-                {
-                    self.ref_count_root = r;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Copies the index if a count changed in this transaction (the bitmaps were copied
-    /// at their first change), as the kernel's metadata_ll_commit shadows it.
-    fn relocate_space_map(&mut self) -> Result<()> {
-        if !self.sm.touched_bitmaps().is_empty() && !self.fresh.contains_key(&self.index_block) {
-            let n = self.new_block(BlockKind::Index)?;
-            let old = self.index_block;
-            self.dec(old)?;
-            self.index_block = n;
-        }
-        Ok(())
-    }
-
-    /// Brings the (already copied) bitmaps and the index up to date: only the entries
-    /// changed in this transaction are rewritten, and `nr_free` is adjusted
-    /// (`none_free_before` was, at each change). A `nr_free` read from a damaged index
-    /// that would overflow is an error naming that index, not a wrap.
-    fn pack_space_map(&mut self) -> Result<()> {
-        let committed_index = self.committed.0;
-        for (b, old, new) in self.sm.changes() {
-            let Some((i, e)) = bitmap_position(b) else {
-                continue;
-            };
-            let Some(entry) = self.bitmaps.get_mut(i) else {
-                continue;
-            };
-            if old == 0 && new != 0 {
-                entry.nr_free = entry.nr_free.saturating_sub(1);
-            } else if old != 0 && new == 0 {
-                let nr_free = entry.nr_free;
-                entry.nr_free = nr_free.checked_add(1).ok_or_else(|| {
-                    Error::invalid(
-                        committed_index,
-                        BlockKind::Index,
-                        format!("entry {i}: nr_free {nr_free} overflows when block {b} is freed"),
-                    )
-                })?;
-            }
-            let loc = entry.blocknr;
-            set_bitmap_entry(self.get_mut(loc)?, e, new.min(3) as u8);
-        }
-        if let Some(bootstrap) = self.bootstrap_index.take() {
-            let loc = self.index_block;
-            *self.get_mut(loc)? = *bootstrap;
-        } else if self.fresh.contains_key(&self.index_block) {
-            let packed = pack_index(self.index_block, &self.bitmaps);
-            let loc = self.index_block;
-            *self.get_mut(loc)? = *packed;
-        }
-        Ok(())
-    }
-
-    /// The space-map root as it stands (valid after [`prepare_commit`](Self::prepare_commit)).
-    pub fn sm_root(&self) -> SmRoot {
-        SmRoot {
-            nr_blocks: self.sm.nr_blocks(),
-            nr_allocated: self.sm.nr_allocated(),
-            bitmap_root: self.index_block,
-            ref_count_root: self.ref_count_root,
-        }
-    }
-
-    /// Finishes the space map for this transaction (ref-count tree, bitmap and index
-    /// copies) and returns its root. No reference count may change afterwards until
-    /// [`commit`](Self::commit).
-    pub fn prepare_commit(&mut self) -> Result<SmRoot> {
-        self.sync_ref_count_tree()?;
-        self.relocate_space_map()?;
-        self.pack_space_map()?;
-        Ok(self.sm_root())
-    }
-
-    /// Writes every block of the transaction, flushes, writes `superblock` at block 0
-    /// and flushes again. Call [`prepare_commit`](Self::prepare_commit) first.
-    pub fn commit(&mut self, superblock: &BlockBuf) -> Result<()> {
-        // Fresh blocks not dirty were written (sealed) since their last change.
-        self.write_dirty()?;
-        self.flush()?;
-        write_block(self.io.as_ref(), MetaBlock::new(0), superblock)?;
-        self.flush()?;
-        self.fresh.clear();
-        self.sm.end_transaction();
-        self.committed = (self.index_block, self.bitmaps.clone(), self.ref_count_root);
-        if self.blocks.len() >= self.cache_limit {
-            self.blocks.clear();
-        }
-        Ok(())
-    }
-
-    /// Drops every change since the last commit: counts, new blocks and the space
-    /// map's own block locations go back to their committed state. (Not for a
-    /// transaction that never committed, such as a format's.)
-    pub fn abort(&mut self) {
-        self.sm.abort_transaction();
-        for b in self.fresh.keys() {
-            self.blocks.remove(b);
-        }
-        self.fresh.clear();
-        self.dirty.clear();
-        self.freed_dirty.clear();
-        let (index, bitmaps, ref_root) = self.committed.clone();
-        self.index_block = index;
-        self.bitmaps = bitmaps;
-        self.ref_count_root = ref_root;
-    }
-
-    fn flush(&self) -> Result<()> {
-        if self.sync {
-            self.io.flush().map_err(|source| Error::Io {
-                block: MetaBlock::new(0),
-                source,
-            })?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::*;
+    use crate::io::MemIo;
+
+    #[test]
+    fn allocation_fails_cleanly_when_full() {
+        let io = Arc::new(MemIo::new(8));
+        let mut tm = TransactionManager::format(io, true).unwrap();
+        for _ in 0..4 {
+            tm.new_block(BlockKind::BtreeNode).unwrap();
+        }
+        assert!(matches!(
+            tm.new_block(BlockKind::BtreeNode),
+            Err(Error::NoSpace { nr_blocks: 8 })
+        ));
+    }
+}
