@@ -1,6 +1,9 @@
 //! `era_copy`'s arguments.
 
-use crate::commands::copy::{ApplyOptions, CopyOptions, Dest, DEFAULT_BUFFER, MIN_BUFFER};
+pub use crate::commands::copy::Job;
+use crate::commands::copy::{
+    ApplyOptions, CopyOptions, Dest, ReportFormat, DEFAULT_BUFFER, MIN_BUFFER,
+};
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser, ValueEnum, ValueHint};
 use std::path::PathBuf;
@@ -91,11 +94,13 @@ pub enum ReportArg {
     Json,
 }
 
-/// What `era_copy` is to do.
-#[derive(Debug, Clone)]
-pub enum Job {
-    Copy(CopyOptions),
-    Apply(ApplyOptions),
+impl From<ReportArg> for ReportFormat {
+    fn from(arg: ReportArg) -> ReportFormat {
+        match arg {
+            ReportArg::Text => ReportFormat::Text,
+            ReportArg::Json => ReportFormat::Json,
+        }
+    }
 }
 
 /// Parses a size: a number with an optional K, M or G (powers of 1024).

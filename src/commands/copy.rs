@@ -20,7 +20,7 @@ mod target;
 
 pub use apply::{apply, ApplyOptions};
 pub use error::CopyError;
-pub use report::{CopyReport, FailedRange};
+pub use report::{CopyReport, FailedRange, ReportFormat};
 
 use super::input::open_view_at;
 use super::invalidate::{Scale, Unit};
@@ -33,6 +33,7 @@ use delta::{DeltaHeader, DeltaWriter};
 use pipeline::{batches, split, Piece, Shape};
 use report::push_failed;
 use state::State;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -56,6 +57,39 @@ pub enum Dest {
     Image(PathBuf),
     /// As a delta stream to this file (`-`: standard output).
     Delta(PathBuf),
+}
+
+/// What `era_copy` is to do.
+#[derive(Debug, Clone)]
+pub enum Job {
+    /// A copy to an image or a delta stream.
+    Copy(CopyOptions),
+    /// `--apply`: a delta stream written into a backup.
+    Apply(ApplyOptions),
+}
+
+/// Does `job`, then reports its outcome as every tool does, on `report` (the tool's
+/// prefixed standard error): the summary line naming the next run's `--written-since`,
+/// then a line for each range the source could not read; with [`ReportFormat::Json`],
+/// the summary as JSON too. A run that could not read some ranges (`--keep-going`) has
+/// said so: it ends in [`Error::Reported`].
+pub fn run_job(
+    job: &Job,
+    format: ReportFormat,
+    progress: &Progress,
+    report: &mut dyn Write,
+) -> Result<()> {
+    let (outcome, delta_on_stdout) = match job {
+        Job::Copy(opts) => (run(opts, progress)?, opts.dest == Dest::Delta("-".into())),
+        Job::Apply(opts) => (apply(opts, progress)?, false),
+    };
+    progress.finish();
+    report::write_outcome(&outcome, format, delta_on_stdout, report)?;
+    if outcome.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Reported)
+    }
 }
 
 /// What `era_copy` was asked to copy.

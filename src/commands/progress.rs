@@ -87,6 +87,14 @@ impl Progress {
             .unwrap_or_else(ProgressBar::hidden)
             .wrap_read(inner)
     }
+
+    /// Takes the indicator off the terminal for good, before a command writes its
+    /// outcome there.
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
 }
 
 impl Drop for Progress {
