@@ -22,6 +22,10 @@ pub enum Error {
     /// The table's arguments are invalid (EINVAL at table load).
     #[error("{0}")]
     BadTable(String),
+    /// The table's length does not fit the origin: no sectors, or more than the origin
+    /// has (EINVAL at table load).
+    #[error("{0}")]
+    BadLength(String),
     /// The metadata device is too small for the table; nothing was written.
     #[error("{}", too_small(*.device_blocks, .needed))]
     MetadataTooSmall {
@@ -72,11 +76,12 @@ pub enum Error {
 
 impl Error {
     /// The error with the device it concerns named: `meta` for an error reading or
-    /// changing the metadata, `origin` for an origin I/O error; any other error as it is.
+    /// changing the metadata, `origin` for an origin I/O error or a table length that
+    /// does not fit the origin; any other error as it is.
     pub fn naming(self, meta: &str, origin: &str) -> Error {
         let device = match &self {
             Error::Pdata(_) | Error::Era(_) => meta,
-            Error::Origin { .. } => origin,
+            Error::Origin { .. } | Error::BadLength(_) => origin,
             _ => return self,
         };
         Error::Device {

@@ -214,8 +214,9 @@ impl Runner {
 
     /// Opens the device, runs `lines`, and closes it cleanly unless the last command was
     /// `crash`. Errors are reported on `err`, one a line, with their script line number
-    /// (the caller adds the tool's name). Returns whether
-    /// every command succeeded.
+    /// (the caller adds the tool's name); an error opening the device (the first open, a
+    /// script's `open` or `reload`) names the device it concerns ([`Error::naming`]).
+    /// Returns whether every command succeeded.
     pub fn run(&mut self, lines: &[Line], out: &mut dyn Write, err: &mut dyn Write) -> bool {
         if let Err(e) = self.open(None) {
             let e = e.naming(&self.cfg.meta_name, &self.cfg.origin_name);
@@ -225,6 +226,13 @@ impl Runner {
         let mut ok = true;
         for line in lines {
             if let Err(e) = self.execute(&line.command, out) {
+                // A device that cannot be opened again is named, as at the first open.
+                let e = match line.command {
+                    Command::Open(_) | Command::Reload(_) => {
+                        e.naming(&self.cfg.meta_name, &self.cfg.origin_name)
+                    }
+                    _ => e,
+                };
                 let _ = writeln!(err, "line {}: {}: {e}", line.number, line.command);
                 ok = false;
             }

@@ -153,12 +153,12 @@ pub fn check_block_size(block_size: u32) -> Result<()> {
 fn check_length(length: u64, origin_bytes: u64) -> Result<()> {
     let origin_sectors = origin_bytes / SECTOR;
     if length == 0 {
-        return Err(Error::BadTable(format!(
+        return Err(Error::BadLength(format!(
             "the table has no sectors (the origin has {origin_sectors}): nothing to map"
         )));
     }
     if length > origin_sectors {
-        return Err(Error::BadTable(format!(
+        return Err(Error::BadLength(format!(
             "the table's length ({length} sectors) is larger than the origin ({origin_sectors} sectors)"
         )));
     }
