@@ -405,8 +405,11 @@ impl<R: Read> DeltaReader<R> {
                 }
                 // length <= MAX_EXTENT_BYTES: fits any usize.
                 let (start, len) = (out.len(), length as usize);
-                out.resize(start + len, 0);
-                let refused = if !read_full(&mut self.input, &mut out[start..])? {
+                // Read into the spare capacity, not zeroed first: `take` stops at the
+                // extent's end, a short count is a truncated stream.
+                out.reserve(len);
+                let got = (&mut self.input).take(length).read_to_end(out)?;
+                let refused = if got < len {
                     Some(DeltaError::Truncated {
                         what: format!("inside extent {ext} (bytes {offset}..{end})"),
                     })
