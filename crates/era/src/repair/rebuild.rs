@@ -57,7 +57,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
     let mut floor = Floor::new(nr_blocks);
     let (mut writesets, referenced) = scanned_writesets(io, &s, nr_blocks, &mut losses, &mut floor);
     let orphan = orphan_bits(&s, &referenced, nr_blocks);
-    let orphan_bits = orphan.any(io, CHUNK / 64);
+    let orphan_bits = orphan.any(io, CHUNK / 64)?;
     let current_era = rebuilt_current_era(io, &s, &versions, &writesets, nr_blocks, orphan_bits);
     notes.push(format!(
         "rebuilt superblock: data block size {data_block_size}, nr_blocks {nr_blocks}, current era {current_era} (the highest era found{})",
@@ -100,7 +100,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         floor,
         grow_limit: None,
     };
-    let plan = assemble(io, data_block_size, salvaged, &mut notes);
+    let plan = assemble(io, data_block_size, salvaged, &mut notes)?;
     Ok(Repaired {
         plan,
         losses,
