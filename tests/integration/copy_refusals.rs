@@ -169,6 +169,56 @@ fn a_delta_over_the_source_or_the_metadata_is_refused() {
 }
 
 #[test]
+fn standard_streams_open_on_what_is_read_or_written_are_refused() {
+    let img = prepared();
+    let origin = digest(&img.origin);
+    // The delta to standard output, appended to the source.
+    let append = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&img.origin)
+        .unwrap();
+    let mut args = copy_args(&img, "0", &img.origin);
+    args.extend(["--dest-delta", "-"]);
+    let o = Command::new(env!("CARGO_BIN_EXE_era_copy"))
+        .args(&args)
+        .stdout(append)
+        .output()
+        .unwrap();
+    let (code, err) = code_err(&o);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "standard output, the destination, is the source {}",
+            s(&img.origin)
+        )),
+        "{err}"
+    );
+    assert_eq!(digest(&img.origin), origin, "the source was written");
+
+    // A delta on standard input applied onto its own file.
+    let delta = img.path("stdin.delta");
+    let mut args = copy_args(&img, "0", &img.origin);
+    args.extend(["--dest-delta", s(&delta), "--report", "json"]);
+    copy_ok(&args);
+    let before = digest(&delta);
+    let o = Command::new(env!("CARGO_BIN_EXE_era_copy"))
+        .args(["--apply", "-", "--dest", s(&delta)])
+        .stdin(std::fs::File::open(&delta).unwrap())
+        .output()
+        .unwrap();
+    let (code, err) = code_err(&o);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: the destination is the delta on standard input",
+            s(&delta)
+        )),
+        "{err}"
+    );
+    assert_eq!(digest(&delta), before, "the delta was written");
+}
+
+#[test]
 fn a_delta_applied_onto_itself_is_refused() {
     let img = prepared();
     let delta = img.path("self.delta");
