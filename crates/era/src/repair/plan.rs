@@ -104,7 +104,7 @@ impl WritesetPlan {
 /// Fails on the first range of `now`, what a read of the plan could not read, that is
 /// not within `before`, the ranges the salvage lost: a block the salvage read that no
 /// longer reads (the device failed, or the block changed, between the two reads).
-fn lost_before(now: &[LostValues], before: &[(u64, u64)]) -> Result<(), Error> {
+pub(super) fn lost_before(now: &[LostValues], before: &[(u64, u64)]) -> Result<(), Error> {
     let within = |first: u64, end: u64| {
         let mut at = first;
         while at < end {
@@ -232,7 +232,7 @@ impl Plan {
             }
             Eras::Versions => {
                 if let Some(v) = self.floor.versions() {
-                    v.raise_eras(io, first, out);
+                    v.raise_eras(io, first, out)?;
                 }
             }
         }
@@ -286,7 +286,7 @@ impl Plan {
             folded.resize(len, 0);
             need.resize(len, 0);
             self.fold(io, first, &mut folded, &mut words)?;
-            self.floor.fill(io, first, &mut need);
+            self.floor.fill(io, first, &mut need)?;
             for (i, (&f, &b)) in folded.iter().zip(&need).enumerate() {
                 if f < b {
                     // Below 2^32: the origin size is a u32.
@@ -353,7 +353,7 @@ impl Plan {
             }
             if let Some(walk) = &mut walk {
                 need.resize(len, 0);
-                self.floor.fill(io, first, &mut need);
+                self.floor.fill(io, first, &mut need)?;
                 raised_in(walk, first, first + len as u64, |b| {
                     let i = (b - first) as usize;
                     eras[i] = need[i];

@@ -52,7 +52,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
     let mut losses = Vec::new();
     let data_block_size = block_size(io, &s, opts, why, &mut notes)?;
     // The era array: every era-array leaf's candidates, the latest era winning.
-    let versions = Versions::era_arrays(&s);
+    let mut versions = Versions::era_arrays(&s);
     let nr_blocks = origin_size(io, &s, &versions.eras, opts.nr_blocks, &mut notes)?;
     let mut floor = Floor::new(nr_blocks);
     let (mut writesets, referenced) = scanned_writesets(io, &s, nr_blocks, &mut losses, &mut floor);
@@ -91,6 +91,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         ));
         floor.raise(first, end, current_era);
     }
+    versions.record(io);
     floor.raise_to(versions);
     let salvaged = Salvaged {
         nr_blocks,
@@ -236,7 +237,11 @@ fn unknown_era_blocks(s: &Scan, versions: &Versions, nr_blocks: u32) -> Vec<(u64
 /// version found is older than or as old as the live one, so this never raises a block
 /// beyond what its history allows but for blocks reused since; the origin size grows
 /// to the longest era array found, within [`Salvaged::grow_limit`].
-pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<String>) {
+pub fn raise_to_versions(
+    io: &dyn BlockIo,
+    s: &mut Salvaged,
+    notes: &mut Vec<String>,
+) -> Result<()> {
     let scan = scan(io);
     let cap = capacity(io);
     let m = u64::from(array_max_entries(4));
@@ -267,6 +272,7 @@ pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<Str
             era,
             nr_bits: u64::from(nr_bits.min(nr_blocks)),
             index: salvage_index::<u64>(io, root),
+            lost: None,
         });
     }
     if nr_blocks > s.nr_blocks {
@@ -277,7 +283,8 @@ pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<Str
         s.floor.grow(nr_blocks);
         s.nr_blocks = nr_blocks;
     }
-    let (raised, top) = versions_reach(io, &versions, nr_blocks);
+    versions.record(io);
+    let (raised, top) = versions_reach(io, &versions, nr_blocks)?;
     if let Some(top) = top {
         s.current_era = s.current_era.max(top);
     }
@@ -286,11 +293,16 @@ pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<Str
         "era_check finds errors, so the roots may be wrong: every block keeps the latest era any version of the era array or of a writeset found by a scan of {} blocks gives it ({raised} blocks have one)",
         scan.blocks
     ));
+    Ok(())
 }
 
 /// How many of `nr_blocks` blocks `versions` give an era, and the latest era they give
 /// (`None` for no blocks), read a run of blocks at a time.
-fn versions_reach(io: &dyn BlockIo, versions: &Versions, nr_blocks: u32) -> (u64, Option<u32>) {
+fn versions_reach(
+    io: &dyn BlockIo,
+    versions: &Versions,
+    nr_blocks: u32,
+) -> Result<(u64, Option<u32>)> {
     let n = u64::from(nr_blocks);
     let (mut count, mut top) = (0u64, (n > 0).then_some(0u32));
     let mut eras = Vec::new();
@@ -299,7 +311,7 @@ fn versions_reach(io: &dyn BlockIo, versions: &Versions, nr_blocks: u32) -> (u64
         let len = (n - first).min(CHUNK as u64) as usize;
         eras.clear();
         eras.resize(len, 0);
-        versions.raise(io, first, &mut eras);
+        versions.raise(io, first, &mut eras)?;
         for &e in &eras {
             if e > 0 {
                 count += 1;
@@ -308,7 +320,7 @@ fn versions_reach(io: &dyn BlockIo, versions: &Versions, nr_blocks: u32) -> (u64
         }
         first += len as u64;
     }
-    (count, top)
+    Ok((count, top))
 }
 
 /// The origin size, as the largest any surviving structure describes: the era-array

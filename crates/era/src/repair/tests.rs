@@ -238,3 +238,26 @@ fn an_output_that_fails_fails_the_write_as_the_outputs() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_rebuilt_superblock_reads_every_version_again_as_the_salvage_read_it() {
+    let md = sample();
+    for value_size in [4, 8] {
+        let (mem, _) = written(&md);
+        write_block(&mem, MetaBlock::new(0), &zeroed_block()).unwrap();
+        let io = FailLater::new(mem);
+        let block = first_array_block(&io, value_size);
+        let opts = RepairOptions {
+            data_block_size: Some(128),
+            nr_blocks: None,
+        };
+        let r = salvage(&io, &opts).unwrap();
+        assert!(r.rebuilt_superblock);
+        r.write(&io, &MemIo::new(1024)).unwrap();
+        io.fail(block);
+        match r.write(&io, &MemIo::new(1024)) {
+            Err(StreamError::Read(e)) => assert_eq!(e.block(), Some(block), "{e}"),
+            other => panic!("{value_size}-byte values: {other:?}"),
+        }
+    }
+}
