@@ -153,7 +153,7 @@ pub fn salvage(io: &dyn BlockIo, opts: &RepairOptions) -> Result<Repaired> {
     // too, and the error is named, never hidden behind "nothing was lost".
     let report = check(io, &CheckOptions::default());
     if report.has_errors() {
-        rebuild::raise_to_versions(io, &mut s, &mut notes)?;
+        rebuild::raise_to_versions(io, &mut s, &mut notes);
         if losses.is_empty() {
             for f in report
                 .findings

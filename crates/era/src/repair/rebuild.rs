@@ -237,11 +237,7 @@ fn unknown_era_blocks(s: &Scan, versions: &Versions, nr_blocks: u32) -> Vec<(u64
 /// version found is older than or as old as the live one, so this never raises a block
 /// beyond what its history allows but for blocks reused since; the origin size grows
 /// to the longest era array found, within [`Salvaged::grow_limit`].
-pub fn raise_to_versions(
-    io: &dyn BlockIo,
-    s: &mut Salvaged,
-    notes: &mut Vec<String>,
-) -> Result<()> {
+pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<String>) {
     let scan = scan(io);
     let cap = capacity(io);
     let m = u64::from(array_max_entries(4));
@@ -283,8 +279,7 @@ pub fn raise_to_versions(
         s.floor.grow(nr_blocks);
         s.nr_blocks = nr_blocks;
     }
-    versions.record(io);
-    let (raised, top) = versions_reach(io, &versions, nr_blocks)?;
+    let (raised, top) = versions.reach(io, nr_blocks);
     if let Some(top) = top {
         s.current_era = s.current_era.max(top);
     }
@@ -293,34 +288,6 @@ pub fn raise_to_versions(
         "era_check finds errors, so the roots may be wrong: every block keeps the latest era any version of the era array or of a writeset found by a scan of {} blocks gives it ({raised} blocks have one)",
         scan.blocks
     ));
-    Ok(())
-}
-
-/// How many of `nr_blocks` blocks `versions` give an era, and the latest era they give
-/// (`None` for no blocks), read a run of blocks at a time.
-fn versions_reach(
-    io: &dyn BlockIo,
-    versions: &Versions,
-    nr_blocks: u32,
-) -> Result<(u64, Option<u32>)> {
-    let n = u64::from(nr_blocks);
-    let (mut count, mut top) = (0u64, (n > 0).then_some(0u32));
-    let mut eras = Vec::new();
-    let mut first = 0;
-    while first < n {
-        let len = (n - first).min(CHUNK as u64) as usize;
-        eras.clear();
-        eras.resize(len, 0);
-        versions.raise(io, first, &mut eras)?;
-        for &e in &eras {
-            if e > 0 {
-                count += 1;
-                top = top.map(|t| t.max(e));
-            }
-        }
-        first += len as u64;
-    }
-    Ok((count, top))
 }
 
 /// The origin size, as the largest any surviving structure describes: the era-array

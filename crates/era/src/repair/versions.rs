@@ -5,7 +5,7 @@
 //! as old as the live one, so the latest era any of them gives a block is a bound on
 //! what the live metadata may have given it.
 
-use super::plan::lost_before;
+use super::plan::{lost_before, CHUNK};
 use super::scan::{array_values, array_values_again, Scan};
 use crate::io::BlockIo;
 use crate::pdata::array::block::array_max_entries;
@@ -25,6 +25,13 @@ pub struct WritesetVersion {
     /// The word ranges that did not read when [`Versions::record`] read them all
     /// (`None` before).
     pub lost: Option<Vec<(u64, u64)>>,
+}
+
+/// What a first read of the versions found: the era-array versions that read, and the
+/// word ranges of each writeset version that did not.
+struct Recorded {
+    readable: BTreeSet<MetaBlock>,
+    lost: Vec<Vec<(u64, u64)>>,
 }
 
 /// The versions found; see the module doc.
@@ -52,6 +59,39 @@ impl Versions {
             writesets: Vec::new(),
             readable: None,
         }
+    }
+
+    /// How many of `nr_blocks` blocks the versions give an era, and the latest era they
+    /// give (`None` for no blocks), read a run of blocks at a time; the read is
+    /// [`Versions::record`]ed as it goes.
+    pub fn reach(&mut self, io: &dyn BlockIo, nr_blocks: u32) -> (u64, Option<u32>) {
+        let n = u64::from(nr_blocks);
+        let (mut count, mut top) = (0u64, (n > 0).then_some(0u32));
+        let mut rec = Recorded {
+            readable: BTreeSet::new(),
+            lost: vec![Vec::new(); self.writesets.len()],
+        };
+        let mut eras = Vec::new();
+        let mut first = 0;
+        while first < n {
+            let len = (n - first).min(CHUNK as u64) as usize;
+            eras.clear();
+            eras.resize(len, 0);
+            // A first read passes over what does not read: it cannot fail.
+            let _ = self.raise_with(io, first, &mut eras, Some(&mut rec));
+            for &e in &eras {
+                if e > 0 {
+                    count += 1;
+                    top = top.map(|t| t.max(e));
+                }
+            }
+            first += len as u64;
+        }
+        self.readable = Some(rec.readable);
+        for (w, lost) in self.writesets.iter_mut().zip(rec.lost) {
+            w.lost = Some(lost);
+        }
+        (count, top)
     }
 
     /// Reads every version once to note what reads: from then on, reading them again
@@ -105,11 +145,29 @@ impl Versions {
 
     /// Raises `out[i]` to the latest era any era-array version gives block `first + i`.
     pub fn raise_eras(&self, io: &dyn BlockIo, first: u64, out: &mut [u32]) -> Result<()> {
+        self.raise_eras_with(io, first, out, None)
+    }
+
+    /// [`Versions::raise_eras`]; with `readable`, a first read: what does not read is
+    /// passed over, what reads is noted in `readable`.
+    fn raise_eras_with(
+        &self,
+        io: &dyn BlockIo,
+        first: u64,
+        out: &mut [u32],
+        mut readable: Option<&mut BTreeSet<MetaBlock>>,
+    ) -> Result<()> {
         let m = u64::from(array_max_entries(4));
         let end = first + out.len() as u64;
         for (&k, ps) in self.eras.range(first / m..end.div_ceil(m)) {
             for &p in ps {
-                let Some(eras) = self.era_values_again(io, p)? else {
+                let read = match readable.as_deref_mut() {
+                    Some(r) => Self::era_values(io, p).inspect(|_| {
+                        r.insert(p);
+                    }),
+                    None => self.era_values_again(io, p)?,
+                };
+                let Some(eras) = read else {
                     continue;
                 };
                 for (j, &e) in eras.iter().enumerate() {
@@ -127,9 +185,21 @@ impl Versions {
     /// Raises `out[i]` to the latest era any version gives block `first + i`. Once
     /// [`Versions::record`]ed, a version that read then and no longer reads is an error.
     pub fn raise(&self, io: &dyn BlockIo, first: u64, out: &mut [u32]) -> Result<()> {
-        self.raise_eras(io, first, out)?;
+        self.raise_with(io, first, out, None)
+    }
+
+    /// [`Versions::raise`]; with `rec`, a first read: what does not read is passed
+    /// over, and noted in `rec`.
+    fn raise_with(
+        &self,
+        io: &dyn BlockIo,
+        first: u64,
+        out: &mut [u32],
+        mut rec: Option<&mut Recorded>,
+    ) -> Result<()> {
+        self.raise_eras_with(io, first, out, rec.as_deref_mut().map(|r| &mut r.readable))?;
         let end = first + out.len() as u64;
-        for w in &self.writesets {
+        for (i, w) in self.writesets.iter().enumerate() {
             let stop = end.min(w.nr_bits);
             if first >= stop {
                 continue;
@@ -149,8 +219,13 @@ impl Versions {
                     }
                 }
             });
-            if let Some(before) = &w.lost {
-                lost_before(&now, before)?;
+            match rec.as_deref_mut() {
+                Some(r) => r.lost[i].extend(now.iter().map(|l| (l.first, l.end))),
+                None => {
+                    if let Some(before) = &w.lost {
+                        lost_before(&now, before)?;
+                    }
+                }
             }
         }
         Ok(())
