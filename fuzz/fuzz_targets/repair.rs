@@ -33,7 +33,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(repaired) = salvage(&d.io, &opts) else {
         return;
     };
-    let md = &repaired.metadata(&d.io);
+    let md = &repaired
+        .metadata(&d.io)
+        .expect("the salvaged blocks read again as the salvage read them");
     if let Err(e) = validate(md) {
         panic!("the salvage returned invalid metadata: {e}");
     }

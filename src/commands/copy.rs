@@ -24,21 +24,23 @@ pub use report::{CopyReport, FailedRange, ReportFormat};
 
 use super::input::open_view_at;
 use super::invalidate::{Scale, Unit};
-use super::output::Output;
+use super::output::{open_id, Output};
 use super::progress::{Progress, Unit as ProgressUnit};
 use crate::commands::error::{Error, Result};
 use crate::era::check::{check, CheckOptions};
 use crate::era::invalidate::{written_since_set, DataBlockSet};
+use crate::io::alias::ImageId;
 use delta::{DeltaHeader, DeltaWriter};
 use pipeline::{batches, split, Piece, Shape};
 use report::push_failed;
 use state::State;
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
-use target::Side;
+use target::{refuse_guarded, Guarded, Side};
 
 /// The default `--buffer-size`.
 pub const DEFAULT_BUFFER: usize = 64 << 20;
@@ -316,12 +318,24 @@ pub fn run(opts: &CopyOptions, progress: &Progress) -> Result<CopyReport> {
         bytes += e - b;
     }
 
+    // What is read must not be written over: the source, and the metadata (read whole
+    // already, but the next run reads it again).
+    let mut read = vec![Guarded {
+        role: "source",
+        path: &src.path,
+        id: src.id,
+    }];
+    read.extend(Guarded::at("metadata", &opts.metadata));
     let (image, mut delta) = match &opts.dest {
-        Dest::Image(p) => (
-            Some(Side::dest(p, length, Some((&src.path, src.identity)))?),
-            None,
-        ),
+        Dest::Image(p) => (Some(Side::dest(p, length, &read)?), None),
         Dest::Delta(p) => {
+            if p.as_os_str() == "-" {
+                if let Some(id) = open_id(std::io::stdout().as_fd()) {
+                    refuse_guarded(None, &id, &read)?;
+                }
+            } else if let Ok(Some(id)) = ImageId::at(p) {
+                refuse_guarded(Some(p), &id, &read)?;
+            }
             let out = Output::open(Some(p))?;
             if p.as_os_str() == "-" {
                 pipe::widen(&std::io::stdout());

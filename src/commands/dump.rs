@@ -10,7 +10,7 @@ use crate::era::repair::{Feed, RepairOptions};
 use crate::era::stream::{MetadataStream, Shape, StreamError};
 use crate::xml::{XmlStyle, XmlWriter};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What `era_dump` was asked to do.
 #[derive(Debug, Clone)]
@@ -55,11 +55,17 @@ pub fn run(opts: &DumpOptions, progress: &Progress, report: &mut dyn Write) -> R
         MetadataStream::open(&io, &view, shape).map_err(|e| Error::era_input(&opts.input, e))?;
     write_xml(opts, style, progress, stream.entries(), |w, name| {
         // On the thread pool, so that the writer's joins between batches are cheap.
-        rayon::scope(|_| stream.run(w)).map_err(|e| match e {
-            StreamError::Read(e) => Error::era_input(&opts.input, e),
-            StreamError::Visit(e) => Error::output(name, e),
-        })
+        rayon::scope(|_| stream.run(w)).map_err(|e| stream_error(&opts.input, name, e))
     })
+}
+
+/// A stream's failure: reading the input (named with the block), or writing the XML to
+/// the output `name`.
+fn stream_error(input: &Path, name: &str, e: StreamError<std::io::Error>) -> Error {
+    match e {
+        StreamError::Read(e) => Error::era_input(input, e),
+        StreamError::Visit(e) => Error::output(name, e),
+    }
 }
 
 /// The XML writer of a dump, counting its entries as progress.
@@ -112,6 +118,54 @@ fn run_repair(
     write_xml(opts, style, progress, entries, |w, name| {
         repaired
             .stream(&io, w, shape, Feed::Words)
-            .map_err(|e| Error::output(name, e))
+            .map_err(|e| stream_error(&opts.input, name, e))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::repair::tests::{sample, FailLater};
+    use crate::era::repair::salvage;
+
+    /// A writer that takes nothing.
+    struct Full;
+
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from_raw_os_error(28))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Err(std::io::Error::from_raw_os_error(28))
+        }
+    }
+
+    /// The message of a repaired dump of `io`, salvaged first, then read with `fail`
+    /// done, to `out`.
+    fn repaired_dump<W: Write + Send>(io: &FailLater, fail: bool, out: W) -> String {
+        let r = salvage(io, &RepairOptions::default()).unwrap();
+        if fail {
+            io.fail_an_era_array_block();
+        }
+        let mut w = XmlWriter::new(out, XmlStyle::Compact);
+        let e = r
+            .stream(io, &mut w, Shape::Full, Feed::Words)
+            .and_then(|()| w.into_inner().map(drop).map_err(StreamError::Visit))
+            .map_err(|e| stream_error(Path::new("damaged.img"), "out.xml", e))
+            .unwrap_err();
+        e.to_string()
+    }
+
+    #[test]
+    fn an_input_that_fails_after_the_salvage_is_named_as_the_input() {
+        let e = repaired_dump(&FailLater::new(sample()), true, Vec::new());
+        assert!(e.starts_with("damaged.img: block "), "{e}");
+        assert!(e.contains(": reading failed"), "{e}");
+    }
+
+    #[test]
+    fn an_output_that_fails_is_named_as_the_output() {
+        let e = repaired_dump(&FailLater::new(sample()), false, Full);
+        assert!(e.starts_with("out.xml: "), "{e}");
+    }
 }

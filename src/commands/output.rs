@@ -12,6 +12,7 @@ use rustix::fs::OFlags;
 use rustix::io::Errno;
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -140,7 +141,7 @@ pub fn refuse_output_is_input(input: &Path, output: Option<&Path>) -> Result<()>
     };
     let output_id = match output {
         Some(p) => ImageId::at(p).ok().flatten(),
-        None => stdout_id(),
+        None => open_id(io::stdout().as_fd()),
     };
     if output_id.is_some_and(|o| o.same(&input_id)) {
         return Err(Error::OutputIsInput {
@@ -151,10 +152,9 @@ pub fn refuse_output_is_input(input: &Path, output: Option<&Path>) -> Result<()>
     Ok(())
 }
 
-/// What standard output is open on.
-fn stdout_id() -> Option<ImageId> {
-    use std::os::fd::AsFd;
-    let fd = io::stdout().as_fd().try_clone_to_owned().ok()?;
+/// What the descriptor `fd` (standard input or output) is open on.
+pub fn open_id(fd: BorrowedFd<'_>) -> Option<ImageId> {
+    let fd = fd.try_clone_to_owned().ok()?;
     let meta = std::fs::File::from(fd).metadata().ok()?;
     Some(ImageId::of(&meta))
 }
@@ -207,7 +207,6 @@ enum StdoutSink {
 
 impl StdoutSink {
     fn open() -> StdoutSink {
-        use std::os::fd::AsFd;
         match io::stdout().as_fd().try_clone_to_owned() {
             Ok(fd) => StdoutSink::File(std::fs::File::from(fd)),
             Err(_) => StdoutSink::Std(io::stdout()),

@@ -1,7 +1,8 @@
-//! `era_copy` on bad input: a source of the wrong length, the source as the
-//! destination, damaged metadata, a live metadata image without --metadata-snapshot,
-//! an interrupted copy then a rerun, and truncated, bit-flipped and wrong-version
-//! deltas. Each one is a clear message and exit 1, and nothing is lost.
+//! `era_copy` on bad input: a source of the wrong length, the source (under any name,
+//! a loop device over it among them) or the metadata as the destination, a delta
+//! written over the source or the metadata or applied onto itself, damaged metadata, a
+//! live metadata image without --metadata-snapshot, an interrupted copy then a rerun,
+//! and truncated, bit-flipped and wrong-version deltas. Each one is a clear message and exit 1, and nothing is lost.
 
 use crate::common::loop_device::LoopDevice;
 use crate::copy_support::*;
@@ -79,9 +80,10 @@ fn a_source_of_another_length_is_refused_unless_length_says_so() {
 fn the_source_as_destination_is_refused() {
     let img = prepared();
     let before = digest(&img.origin);
-    let link = img.path("link.img");
+    let (link, hard) = (img.path("link.img"), img.path("hard.img"));
     std::os::unix::fs::symlink(&img.origin, &link).unwrap();
-    for dest in [&img.origin, &link] {
+    std::fs::hard_link(&img.origin, &hard).unwrap();
+    for dest in [&img.origin, &link, &hard] {
         let mut args = copy_args(&img, "0", &img.origin);
         args.extend(["--dest", s(dest)]);
         let (code, err) = code_err(&era_copy(&args));
@@ -89,6 +91,152 @@ fn the_source_as_destination_is_refused() {
         assert!(err.contains("the destination is the source"), "{err}");
     }
     assert_eq!(digest(&img.origin), before);
+}
+
+#[test]
+fn a_loop_device_and_its_backing_file_are_one_image() {
+    let img = prepared();
+    let before = digest(&img.origin);
+    let Some(dev) = LoopDevice::attach(&img.origin) else {
+        return;
+    };
+    // Each way round: the file read and its device written, the device read and its
+    // file written.
+    let pairs: [(&Path, &Path); 2] = [(&img.origin, dev.path()), (dev.path(), &img.origin)];
+    for (source, dest) in pairs {
+        let mut args = copy_args(&img, "0", source);
+        args.extend(["--dest", s(dest)]);
+        let (code, err) = code_err(&era_copy(&args));
+        assert_eq!(code, 1, "{} over {}: {err}", s(source), s(dest));
+        assert!(
+            err.contains(&format!(
+                "{}: the destination is the source {} (a loop device and its backing file)",
+                s(dest),
+                s(source)
+            )),
+            "{err}"
+        );
+    }
+    drop(dev);
+    assert_eq!(digest(&img.origin), before);
+}
+
+#[test]
+fn the_metadata_as_destination_is_refused() {
+    let img = prepared();
+    let meta = digest(&img.meta);
+    let mut args = copy_args(&img, "0", &img.origin);
+    args.extend(["--dest", s(&img.meta)]);
+    let (code, err) = code_err(&era_copy(&args));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: the destination is the metadata {} (the same device or file)",
+            s(&img.meta),
+            s(&img.meta)
+        )),
+        "{err}"
+    );
+    assert_eq!(digest(&img.meta), meta, "the metadata was written");
+}
+
+#[test]
+fn a_delta_over_the_source_or_the_metadata_is_refused() {
+    let img = prepared();
+    let (origin, meta) = (digest(&img.origin), digest(&img.meta));
+    let link = img.path("meta-link.img");
+    std::os::unix::fs::symlink(&img.meta, &link).unwrap();
+    for (dest, role, other) in [
+        (&img.origin, "source", &img.origin),
+        (&img.meta, "metadata", &img.meta),
+        (&link, "metadata", &img.meta),
+    ] {
+        let mut args = copy_args(&img, "0", &img.origin);
+        args.extend(["--dest-delta", s(dest)]);
+        let (code, err) = code_err(&era_copy(&args));
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains(&format!(
+                "{}: the destination is the {role} {}",
+                s(dest),
+                s(other)
+            )),
+            "{err}"
+        );
+        assert_eq!(digest(&img.origin), origin, "the source was written");
+        assert_eq!(digest(&img.meta), meta, "the metadata was written");
+    }
+}
+
+#[test]
+fn standard_streams_open_on_what_is_read_or_written_are_refused() {
+    let img = prepared();
+    let origin = digest(&img.origin);
+    // The delta to standard output, appended to the source.
+    let append = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&img.origin)
+        .unwrap();
+    let mut args = copy_args(&img, "0", &img.origin);
+    args.extend(["--dest-delta", "-"]);
+    let o = Command::new(env!("CARGO_BIN_EXE_era_copy"))
+        .args(&args)
+        .stdout(append)
+        .output()
+        .unwrap();
+    let (code, err) = code_err(&o);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "standard output, the destination, is the source {}",
+            s(&img.origin)
+        )),
+        "{err}"
+    );
+    assert_eq!(digest(&img.origin), origin, "the source was written");
+
+    // A delta on standard input applied onto its own file.
+    let delta = img.path("stdin.delta");
+    let mut args = copy_args(&img, "0", &img.origin);
+    args.extend(["--dest-delta", s(&delta), "--report", "json"]);
+    copy_ok(&args);
+    let before = digest(&delta);
+    let o = Command::new(env!("CARGO_BIN_EXE_era_copy"))
+        .args(["--apply", "-", "--dest", s(&delta)])
+        .stdin(std::fs::File::open(&delta).unwrap())
+        .output()
+        .unwrap();
+    let (code, err) = code_err(&o);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: the destination is the delta on standard input",
+            s(&delta)
+        )),
+        "{err}"
+    );
+    assert_eq!(digest(&delta), before, "the delta was written");
+}
+
+#[test]
+fn a_delta_applied_onto_itself_is_refused() {
+    let img = prepared();
+    let delta = img.path("self.delta");
+    let mut args = copy_args(&img, "0", &img.origin);
+    args.extend(["--dest-delta", s(&delta), "--report", "json"]);
+    copy_ok(&args);
+    let before = digest(&delta);
+    let (code, err) = code_err(&era_copy(&["--apply", s(&delta), "--dest", s(&delta)]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: the destination is the delta {} (the same device or file)",
+            s(&delta),
+            s(&delta)
+        )),
+        "{err}"
+    );
+    assert_eq!(digest(&delta), before, "the delta was written");
 }
 
 #[test]

@@ -14,6 +14,18 @@ fn image(dir: &Path, name: &str, bytes: u64) -> PathBuf {
 
 /// Runs `era_emulate run` with a one-write script; returns (code, stderr).
 fn emulate(meta: &Path, origin: &Path, extra: &[&str]) -> (i32, String) {
+    emulate_with(meta, origin, extra, None, "write 0 8\n")
+}
+
+/// Runs `era_emulate run` with `extra` arguments, then `script_file` if given, and
+/// `stdin`; returns (code, stderr).
+fn emulate_with(
+    meta: &Path,
+    origin: &Path,
+    extra: &[&str],
+    script_file: Option<&Path>,
+    stdin: &str,
+) -> (i32, String) {
     let o = Command::cargo_bin("era_emulate")
         .unwrap()
         .args(["run", "--meta"])
@@ -21,7 +33,8 @@ fn emulate(meta: &Path, origin: &Path, extra: &[&str]) -> (i32, String) {
         .arg("--origin")
         .arg(origin)
         .args(extra)
-        .write_stdin("write 0 8\n")
+        .args(script_file)
+        .write_stdin(stdin)
         .output()
         .unwrap();
     (
@@ -100,20 +113,7 @@ fn an_invalid_block_size_says_what_is_valid() {
 fn run_script(meta: &Path, origin: &Path, extra: &[&str], script: &str) -> (i32, String) {
     let file = meta.with_file_name("script");
     std::fs::write(&file, script).unwrap();
-    let o = Command::cargo_bin("era_emulate")
-        .unwrap()
-        .args(["run", "--meta"])
-        .arg(meta)
-        .arg("--origin")
-        .arg(origin)
-        .args(extra)
-        .arg(&file)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    emulate_with(meta, origin, extra, Some(&file), "")
 }
 
 /// A script's `open` or `reload` the origin cannot take names the origin, as the first

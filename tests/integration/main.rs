@@ -42,6 +42,7 @@ mod readme;
 mod repair;
 mod repair_damage;
 mod repair_repro;
+mod repair_sides;
 mod restore;
 mod restore_interrupted;
 mod restore_sizes;

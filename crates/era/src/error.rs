@@ -50,6 +50,19 @@ pub enum Error {
         /// What could not be recovered.
         reason: String,
     },
+    /// A block the salvage read could not be read again when the repaired metadata was
+    /// read from it: the device failed, or the block changed, since.
+    #[error(
+        "block {block}: reading failed: the salvage read this block, but reading it again \
+         to write the repaired metadata failed (the device failed or the block changed \
+         since): {reason}"
+    )]
+    Reread {
+        /// The block that no longer reads.
+        block: MetaBlock,
+        /// Why it does not.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -63,7 +76,8 @@ impl Error {
             Error::NoSnapshot
             | Error::InvalidInput { .. }
             | Error::DeviceTooSmall { .. }
-            | Error::Unrepairable { .. } => false,
+            | Error::Unrepairable { .. }
+            | Error::Reread { .. } => false,
         }
     }
 
@@ -71,7 +85,9 @@ impl Error {
     pub fn block(&self) -> Option<MetaBlock> {
         match self {
             Error::Pdata(e) => e.block(),
-            Error::BadSuperblock { block, .. } | Error::Inconsistent { block, .. } => Some(*block),
+            Error::BadSuperblock { block, .. }
+            | Error::Inconsistent { block, .. }
+            | Error::Reread { block, .. } => Some(*block),
             Error::NoSnapshot
             | Error::InvalidInput { .. }
             | Error::DeviceTooSmall { .. }
@@ -82,3 +98,15 @@ impl Error {
 
 /// Result of the era layer.
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// A block `block` the salvage read that no longer reads, for `reason` (its own
+    /// leading "block N: " left out).
+    pub(crate) fn reread(block: MetaBlock, reason: &str) -> Error {
+        let own = format!("block {block}: ");
+        Error::Reread {
+            block,
+            reason: reason.strip_prefix(&own).unwrap_or(reason).to_string(),
+        }
+    }
+}

@@ -31,6 +31,16 @@ pub enum StreamError<E> {
     Visit(E),
 }
 
+impl<E: std::fmt::Display> std::fmt::Display for StreamError<E> {
+    /// The error itself: which side failed is the caller's to say.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StreamError::Read(e) => e.fmt(f),
+            StreamError::Visit(e) => e.fmt(f),
+        }
+    }
+}
+
 impl<E> From<Error> for StreamError<E> {
     fn from(e: Error) -> Self {
         StreamError::Read(e)

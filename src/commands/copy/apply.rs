@@ -12,11 +12,14 @@ use super::error::CopyError;
 use super::pipeline::Buffer;
 use super::report::{push_failed, CopyReport};
 use super::state::{self, State};
-use super::target::Side;
+use super::target::{Guarded, Side};
 use crate::commands::error::{Error, Result};
+use crate::commands::output::open_id;
 use crate::commands::progress::Progress;
+use crate::io::alias::ImageId;
 use std::io::{BufReader, Read};
-use std::path::PathBuf;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
@@ -83,15 +86,19 @@ fn read_batches<R: Read>(
 pub fn apply(opts: &ApplyOptions, progress: &Progress) -> Result<CopyReport> {
     let start = Instant::now();
     let name = opts.delta.display().to_string();
-    let input: Box<dyn Read + Send> = if opts.delta.as_os_str() == "-" {
+    // What the stream is read from, which the destination must not be.
+    let (input, delta_id): (Box<dyn Read + Send>, _) = if opts.delta.as_os_str() == "-" {
         super::pipe::widen(&std::io::stdin());
-        Box::new(std::io::stdin())
+        let id = open_id(std::io::stdin().as_fd());
+        (Box::new(std::io::stdin()), id)
     } else {
-        let f = std::fs::File::open(&opts.delta).map_err(|source| Error::InputIo {
+        let io_err = |source| Error::InputIo {
             path: opts.delta.clone(),
             source,
-        })?;
-        Box::new(f)
+        };
+        let f = std::fs::File::open(&opts.delta).map_err(io_err)?;
+        let id = ImageId::of(&f.metadata().map_err(io_err)?);
+        (Box::new(f), Some(id))
     };
     let delta_err = |source: DeltaError| CopyError::Delta {
         path: name.clone(),
@@ -115,7 +122,20 @@ pub fn apply(opts: &ApplyOptions, progress: &Progress) -> Result<CopyReport> {
         }
         None => None,
     };
-    let dest = Side::dest(&opts.dest, h.source_length, None)?;
+    let stdin = Path::new("on standard input");
+    let read: Vec<_> = delta_id
+        .map(|id| Guarded {
+            role: "delta",
+            path: if opts.delta.as_os_str() == "-" {
+                stdin
+            } else {
+                &opts.delta
+            },
+            id,
+        })
+        .into_iter()
+        .collect();
+    let dest = Side::dest(&opts.dest, h.source_length, &read)?;
     let block_bytes = u64::from(h.block_size) * 512;
     let mut bounce = Buffer::new(1 << 20);
     let mut failed = Vec::new();

@@ -3,7 +3,7 @@
 
 use super::delta::DeltaError;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A copy's or an apply's failure.
 #[derive(Debug, thiserror::Error)]
@@ -31,8 +31,15 @@ pub enum CopyError {
         "{path}: the source's length, {bytes} bytes, is not a whole number of 512-byte sectors"
     )]
     SourceSectors { path: PathBuf, bytes: u64 },
-    #[error("{dest}: the destination is the source {source_path} (the same device or file)")]
-    SameFile { source_path: PathBuf, dest: PathBuf },
+    /// The destination (`None`: standard output) is what the run reads: the source,
+    /// the metadata, or the delta applied (`role`), `how` the same bytes.
+    #[error("{}", same_file(dest.as_deref(), role, other, how))]
+    SameFile {
+        dest: Option<PathBuf>,
+        role: &'static str,
+        other: PathBuf,
+        how: &'static str,
+    },
     #[error("{path}: the destination is {bytes} bytes, smaller than the source's {needed} bytes")]
     DestSmall {
         path: PathBuf,
@@ -115,4 +122,16 @@ pub enum CopyError {
          complete the {what}"
     )]
     Interrupted { offset: u64, what: &'static str },
+}
+
+/// The message for [`CopyError::SameFile`].
+fn same_file(dest: Option<&Path>, role: &str, other: &Path, how: &str) -> String {
+    let other = other.display();
+    match dest {
+        Some(d) => format!(
+            "{}: the destination is the {role} {other} ({how})",
+            d.display()
+        ),
+        None => format!("standard output, the destination, is the {role} {other} ({how})"),
+    }
 }

@@ -9,30 +9,51 @@
 use super::error::CopyError;
 use super::pipeline::Buffer;
 use crate::commands::error::{Error, Result};
+use crate::io::alias::ImageId;
 use crate::io::{lock, OpenMode};
 use rustix::fs::OFlags;
 use rustix::io::Errno;
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Seek, SeekFrom};
-use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-/// What identifies a file or a device, to tell whether two paths are the same.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Identity {
-    Device(u64),
-    File { dev: u64, ino: u64 },
+/// What a destination must not be: something the run reads (in messages, `role`: the
+/// source, the metadata, the delta), at `path` (as given), that `id` identifies.
+#[derive(Debug, Clone, Copy)]
+pub struct Guarded<'a> {
+    pub role: &'static str,
+    pub path: &'a Path,
+    pub id: ImageId,
 }
 
-fn identity(m: &Metadata) -> Identity {
-    if m.file_type().is_block_device() {
-        Identity::Device(m.rdev())
-    } else {
-        Identity::File {
-            dev: m.dev(),
-            ino: m.ino(),
-        }
+impl<'a> Guarded<'a> {
+    /// What is at `path`, if it exists (a missing file is its reader's to report).
+    pub fn at(role: &'static str, path: &'a Path) -> Option<Guarded<'a>> {
+        let id = ImageId::at(path).ok().flatten()?;
+        Some(Guarded { role, path, id })
     }
+}
+
+/// Refuses a destination (`None`: standard output) that `id` identifies if it is one of
+/// `guarded` under any name: the same path, a link, another node of the same device, or
+/// a loop device and its backing file. Nothing is opened or written.
+pub fn refuse_guarded(dest: Option<&Path>, id: &ImageId, guarded: &[Guarded<'_>]) -> Result<()> {
+    let Some(g) = guarded.iter().find(|g| g.id.same(id)) else {
+        return Ok(());
+    };
+    let how = if g.id.is_device() == id.is_device() {
+        "the same device or file"
+    } else {
+        "a loop device and its backing file"
+    };
+    Err(CopyError::SameFile {
+        dest: dest.map(Path::to_path_buf),
+        role: g.role,
+        other: g.path.to_path_buf(),
+        how,
+    }
+    .into())
 }
 
 fn io_err(path: &Path) -> impl Fn(io::Error) -> Error + '_ {
@@ -65,7 +86,7 @@ pub struct Side {
     file: File,
     pub path: PathBuf,
     pub len: u64,
-    pub identity: Identity,
+    pub id: ImageId,
     direct: bool,
 }
 
@@ -95,15 +116,15 @@ impl Side {
             file,
             path: path.to_path_buf(),
             len,
-            identity: identity(&m),
+            id: ImageId::of(&m),
             direct,
         })
     }
 
     /// Opens (or creates) the destination for writing, held exclusively; an image file
-    /// shorter than `needed` bytes is extended, a device shorter is refused, and the
-    /// source itself (`not`) is refused.
-    pub fn dest(path: &Path, needed: u64, not: Option<(&Path, Identity)>) -> Result<Side> {
+    /// shorter than `needed` bytes is extended, a device shorter is refused, and what
+    /// the run reads (`not`: the source, the metadata, the delta) is refused.
+    pub fn dest(path: &Path, needed: u64, not: &[Guarded<'_>]) -> Result<Side> {
         let out_err = |source: io::Error| Error::Output {
             path: path.display().to_string(),
             source,
@@ -115,15 +136,7 @@ impl Side {
         };
         if let Some(m) = &existing {
             check_kind(path, m)?;
-            if let Some((source_path, id)) = not {
-                if identity(m) == id {
-                    return Err(CopyError::SameFile {
-                        source_path: source_path.to_path_buf(),
-                        dest: path.to_path_buf(),
-                    }
-                    .into());
-                }
-            }
+            refuse_guarded(Some(path), &ImageId::of(m), not)?;
         }
         let device = existing
             .as_ref()
@@ -166,7 +179,7 @@ impl Side {
             file,
             path: path.to_path_buf(),
             len,
-            identity: identity(&m),
+            id: ImageId::of(&m),
             direct: device,
         })
     }

@@ -72,6 +72,7 @@ pub fn salvage(
         );
     }
     let era = whose.era();
+    let lost_words = lost.iter().map(|l| (l.first, l.end)).collect();
     for l in lost {
         let (first, end) = (l.first * 64, (l.end * 64).min(u64::from(nr_bits)));
         losses.push(Loss::new(
@@ -85,5 +86,9 @@ pub fn salvage(
         ));
         floor.raise(first, end, era);
     }
-    Bits::Array { index, nr_bits }
+    Bits::Array {
+        index,
+        nr_bits,
+        lost: lost_words,
+    }
 }

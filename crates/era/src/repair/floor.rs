@@ -68,8 +68,9 @@ impl Floor {
     }
 
     /// The bounds of blocks `first, first + 1, …` into `need` (0: none; blocks at or
-    /// beyond `nr_blocks` get none).
-    pub fn fill(&self, io: &dyn BlockIo, first: u64, need: &mut [u32]) {
+    /// beyond `nr_blocks` get none). Fails where a version the bound keeps no longer
+    /// reads (`Versions::raise`).
+    pub fn fill(&self, io: &dyn BlockIo, first: u64, need: &mut [u32]) -> crate::Result<()> {
         need.fill(0);
         let end = first + need.len() as u64;
         for &(a, b, era) in &self.ranges {
@@ -81,13 +82,14 @@ impl Floor {
             }
         }
         if let Some(v) = &self.versions {
-            v.raise(io, first, need);
+            v.raise(io, first, need)?;
         }
         let n = u64::from(self.nr_blocks);
         if end > n {
             let from = n.saturating_sub(first).min(need.len() as u64) as usize;
             need[from..].fill(0);
         }
+        Ok(())
     }
 }
 
@@ -105,12 +107,12 @@ mod tests {
         floor.raise(100, 200, 5);
         floor.raise(2, 4, 9);
         let mut need = vec![7; 140];
-        floor.fill(&io, 0, &mut need);
+        floor.fill(&io, 0, &mut need).unwrap();
         assert_eq!(&need[..5], &[0, 8, 9, 9, 0]);
         assert!(need[100..130].iter().all(|&e| e == 5));
         assert!(need[130..].iter().all(|&e| e == 0));
         let mut part = vec![0; 4];
-        floor.fill(&io, 2, &mut part);
+        floor.fill(&io, 2, &mut part).unwrap();
         assert_eq!(part, [9, 9, 0, 0]);
     }
 }

@@ -28,7 +28,7 @@ use super::check::{check, CheckOptions};
 use super::ir::{EraMetadata, Visitor};
 use super::metadata::read_superblock;
 use super::restore::{fits, structure_blocks_for, too_small, StreamWriter, WriteSummary};
-use super::stream::Shape;
+use super::stream::{Shape, StreamError};
 use super::superblock::Superblock;
 use super::{Error, Result};
 use crate::io::BlockIo;
@@ -68,40 +68,52 @@ pub struct Repaired {
 
 impl Repaired {
     /// Passes the repaired metadata, read from `io` (the device it was salvaged from),
-    /// to `v` in document order; see [`Plan::stream`].
+    /// to `v` in document order; see [`Plan::stream`]. Fails with
+    /// [`StreamError::Read`] where `io` no longer reads as the salvage read it, with
+    /// [`StreamError::Visit`] where `v` fails.
     pub fn stream<V: Visitor>(
         &self,
         io: &dyn BlockIo,
         v: &mut V,
         shape: Shape,
         feed: Feed,
-    ) -> std::result::Result<(), V::Error> {
+    ) -> std::result::Result<(), StreamError<V::Error>> {
         self.plan.stream(io, v, shape, feed)
     }
 
     /// Writes the repaired metadata, read from `input` (the device it was salvaged
     /// from), to `out` as `era_restore` writes: refused from its sizes before anything
     /// is written if `out` cannot hold it, then streamed (one writeset's bitset held).
-    pub fn write(&self, input: &dyn BlockIo, out: &dyn BlockIo) -> Result<WriteSummary> {
+    /// Fails with [`StreamError::Read`] where `input` no longer reads as the salvage
+    /// read it, with [`StreamError::Visit`] where writing `out` fails (or the metadata
+    /// cannot be written: [`Error::InvalidInput`]).
+    pub fn write(
+        &self,
+        input: &dyn BlockIo,
+        out: &dyn BlockIo,
+    ) -> std::result::Result<WriteSummary, StreamError<Error>> {
         let sb = &self.plan.superblock;
         let structure =
             structure_blocks_for(sb.nr_blocks, self.plan.writesets.iter().map(|w| w.nr_bits));
         if !fits(structure, out.nr_blocks()) {
-            return Err(too_small(structure, out.nr_blocks()));
+            return Err(StreamError::Visit(too_small(structure, out.nr_blocks())));
         }
         // Nothing to hold back: the salvage has read and checked everything already.
         let mut w = StreamWriter::new(out, 0);
-        if let Err(e) = self.stream(input, &mut w, Shape::Full, Feed::Runs) {
-            return Err(w.take_failure().unwrap_or(Error::InvalidInput {
-                reason: e.to_string(),
-            }));
+        match self.stream(input, &mut w, Shape::Full, Feed::Runs) {
+            Ok(()) => w.finish().map_err(StreamError::Visit),
+            Err(StreamError::Read(e)) => Err(StreamError::Read(e)),
+            Err(StreamError::Visit(e)) => Err(StreamError::Visit(w.take_failure().unwrap_or(
+                Error::InvalidInput {
+                    reason: e.to_string(),
+                },
+            ))),
         }
-        w.finish()
     }
 
     /// The whole repaired metadata in memory, read from `io` (the device it was
     /// salvaged from): 4.5 bytes per origin block, for tests and small metadata.
-    pub fn metadata(&self, io: &dyn BlockIo) -> EraMetadata {
+    pub fn metadata(&self, io: &dyn BlockIo) -> Result<EraMetadata> {
         self.plan.metadata(io)
     }
 }
@@ -157,7 +169,7 @@ pub fn salvage(io: &dyn BlockIo, opts: &RepairOptions) -> Result<Repaired> {
         }
     }
     let lossless = losses.is_empty() && !rebuilt_superblock && !report.has_errors();
-    let plan = assemble(io, roots.data_block_size, s, &mut notes);
+    let plan = assemble(io, roots.data_block_size, s, &mut notes)?;
     Ok(Repaired {
         plan,
         losses,

@@ -3,12 +3,13 @@
 //! (which array block holds which words), never as a bitset: [`Orphans::words`] reads
 //! the words of one run at a time, so the rebuild holds no bitset of its own.
 
-use super::scan::array_values;
+use super::scan::array_values_again;
 use crate::io::BlockIo;
 use crate::pdata::array::block::array_max_entries;
 use crate::pdata::bitset::{nr_words, tail_mask};
 use crate::pdata::codec::get_u64;
 use crate::units::MetaBlock;
+use crate::Result;
 
 /// Where the orphan bits of a bitset of `nr_bits` bits are.
 #[derive(Debug, Clone, Default)]
@@ -54,11 +55,12 @@ impl Orphans {
         nr_words(u64::from(self.nr_bits))
     }
 
-    /// ORs the words `[w0, w0 + out.len())` of the orphan bits into `out`.
-    pub fn words(&self, io: &dyn BlockIo, w0: u64, out: &mut [u64]) {
+    /// ORs the words `[w0, w0 + out.len())` of the orphan bits into `out`. Every block
+    /// was found by the scan: one that no longer reads is an error.
+    pub fn words(&self, io: &dyn BlockIo, w0: u64, out: &mut [u64]) -> Result<()> {
         let w1 = (w0 + out.len() as u64).min(self.len());
         if w0 >= w1 {
-            return;
+            return Ok(());
         }
         let per = per_block();
         let mut or_block = |k: u64, raw: &[u8]| {
@@ -78,16 +80,13 @@ impl Orphans {
         };
         for &(k, p) in &self.placed {
             if overlaps(k) {
-                if let Some(raw) = array_values(io, p, 8) {
-                    or_block(k, &raw);
-                }
+                or_block(k, &array_values_again(io, p, 8)?);
             }
         }
         for &p in &self.anywhere {
-            if let Some(raw) = array_values(io, p, 8) {
-                for k in w0 / per..w1.div_ceil(per) {
-                    or_block(k, &raw);
-                }
+            let raw = array_values_again(io, p, 8)?;
+            for k in w0 / per..w1.div_ceil(per) {
+                or_block(k, &raw);
             }
         }
         for &k in &self.lost {
@@ -101,21 +100,22 @@ impl Orphans {
         if w1 == self.len() && w1 > w0 {
             out[(w1 - 1 - w0) as usize] &= tail_mask(u64::from(self.nr_bits));
         }
+        Ok(())
     }
 
     /// Whether any orphan bit is set (reads them once, a run at a time).
-    pub fn any(&self, io: &dyn BlockIo, run_words: usize) -> bool {
+    pub fn any(&self, io: &dyn BlockIo, run_words: usize) -> Result<bool> {
         let mut buf = vec![0u64; run_words.max(1)];
         let mut w0 = 0;
         while w0 < self.len() {
             buf.fill(0);
-            self.words(io, w0, &mut buf);
+            self.words(io, w0, &mut buf)?;
             if buf.iter().any(|&w| w != 0) {
-                return true;
+                return Ok(true);
             }
             w0 += buf.len() as u64;
         }
-        false
+        Ok(false)
     }
 }
 
@@ -128,18 +128,18 @@ mod tests {
     fn a_lost_block_sets_its_words_within_the_size_in_any_run() {
         let io = MemIo::new(1);
         let mut o = Orphans::new(200);
-        assert!(!o.any(&io, 2));
+        assert!(!o.any(&io, 2).unwrap());
         o.lose(0);
-        assert!(o.any(&io, 2));
+        assert!(o.any(&io, 2).unwrap());
         let mut out = [0u64; 5];
-        o.words(&io, 0, &mut out);
+        o.words(&io, 0, &mut out).unwrap();
         assert_eq!(out, [u64::MAX, u64::MAX, u64::MAX, 0xff, 0]);
         let mut part = [0u64; 2];
-        o.words(&io, 2, &mut part);
+        o.words(&io, 2, &mut part).unwrap();
         assert_eq!(part, [u64::MAX, 0xff]);
         let mut far = Orphans::new(200);
         far.lose(1);
         far.lose(u64::MAX);
-        assert!(!far.any(&io, 3));
+        assert!(!far.any(&io, 3).unwrap());
     }
 }

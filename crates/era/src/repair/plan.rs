@@ -11,15 +11,21 @@
 //! current era, and then every block whose folded era is below its bound given the bound
 //! as its era and cleared from every writeset (all of them older than the bound), so
 //! that the fold gives it exactly the bound.
+//!
+//! Every block is read again as the salvage read it: one that no longer reads (the
+//! device failed, or the block changed, in between) stops the stream with an error
+//! naming it ([`crate::Error::Reread`], a [`StreamError::Read`]), never a silent gap;
+//! the blocks the salvage lost are lost again, and covered by the floor as before.
 
 use super::floor::Floor;
 use super::orphan::Orphans;
 use crate::io::BlockIo;
 use crate::ir::{EraMetadata, SuperblockIr, Visitor, Writeset, WritesetIr};
 use crate::pdata::bitset::{for_each_run, mask_tail, nr_words, set_range};
-use crate::pdata::salvage::ArrayIndex;
-use crate::stream::Shape;
+use crate::pdata::salvage::{ArrayIndex, LostValues};
+use crate::stream::{Shape, StreamError};
 use crate::units::{DataBlock, Era};
+use crate::Error;
 use roaring::RoaringBitmap;
 use std::iter::Peekable;
 
@@ -36,6 +42,10 @@ pub enum Bits {
         index: ArrayIndex<u64>,
         /// How many of its bits count.
         nr_bits: u32,
+        /// The word ranges `[first, end)` the salvage lost (they count through the
+        /// floor): any other that does not read when the bits are read again is an
+        /// error.
+        lost: Vec<(u64, u64)>,
     },
     /// The bitsets of a device whose superblock is lost that no writeset tree refers
     /// to.
@@ -55,16 +65,20 @@ pub struct WritesetPlan {
 
 impl WritesetPlan {
     /// ORs the words `[w0, w0 + out.len())` of every source into `out` (zeroed first).
-    fn words(&self, io: &dyn BlockIo, w0: u64, out: &mut [u64]) {
+    fn words(&self, io: &dyn BlockIo, w0: u64, out: &mut [u64]) -> Result<(), Error> {
         out.fill(0);
         let w1 = w0 + out.len() as u64;
         for src in &self.sources {
             match src {
-                Bits::Array { index, nr_bits } => {
+                Bits::Array {
+                    index,
+                    nr_bits,
+                    lost,
+                } => {
                     let len = nr_words(u64::from(*nr_bits));
                     let tail = u64::from(*nr_bits) % 64;
                     let blocks = index.blocks_of(w0, w1.min(len));
-                    index.read_blocks(io, len, blocks, &mut |f, ws| {
+                    let now = index.read_blocks(io, len, blocks, &mut |f, ws| {
                         for (i, &w) in ws.iter().enumerate() {
                             let at = f + i as u64;
                             if !(w0..w1).contains(&at) {
@@ -78,10 +92,32 @@ impl WritesetPlan {
                             out[(at - w0) as usize] |= w;
                         }
                     });
+                    lost_before(&now, lost)?;
                 }
-                Bits::Orphans(orphans) => orphans.words(io, w0, out),
+                Bits::Orphans(orphans) => orphans.words(io, w0, out)?,
             }
         }
+        Ok(())
+    }
+}
+
+/// Fails on the first range of `now`, what a read of the plan could not read, that is
+/// not within `before`, the ranges the salvage lost: a block the salvage read that no
+/// longer reads (the device failed, or the block changed, between the two reads).
+pub(super) fn lost_before(now: &[LostValues], before: &[(u64, u64)]) -> Result<(), Error> {
+    let within = |first: u64, end: u64| {
+        let mut at = first;
+        while at < end {
+            match before.iter().find(|&&(a, b)| a <= at && at < b) {
+                Some(&(_, b)) => at = b,
+                None => return false,
+            }
+        }
+        true
+    };
+    match now.iter().find(|l| !within(l.first, l.end)) {
+        Some(l) => Err(Error::reread(l.block, &l.reason)),
+        None => Ok(()),
     }
 }
 
@@ -167,7 +203,7 @@ impl Plan {
     }
 
     /// The era-array values of blocks `first, …` as salvaged, before the floor.
-    fn read_eras(&self, io: &dyn BlockIo, first: u64, out: &mut [u32]) {
+    fn read_eras(&self, io: &dyn BlockIo, first: u64, out: &mut [u32]) -> Result<(), Error> {
         out.fill(0);
         let end = first + out.len() as u64;
         match &self.eras {
@@ -178,7 +214,7 @@ impl Plan {
                 current,
             } => {
                 let blocks = index.blocks_of(first, end.min(*len));
-                index.read_blocks(io, *len, blocks, &mut |f, vs| {
+                let now = index.read_blocks(io, *len, blocks, &mut |f, vs| {
                     for (i, &v) in vs.iter().enumerate() {
                         let b = f + i as u64;
                         if (first..end).contains(&b) {
@@ -186,6 +222,7 @@ impl Plan {
                         }
                     }
                 });
+                lost_before(&now, lost)?;
                 for &(a, b) in lost {
                     let (a, b) = (a.max(first), b.min(end).min(*len));
                     if a < b {
@@ -195,21 +232,28 @@ impl Plan {
             }
             Eras::Versions => {
                 if let Some(v) = self.floor.versions() {
-                    v.raise_eras(io, first, out);
+                    v.raise_eras(io, first, out)?;
                 }
             }
         }
+        Ok(())
     }
 
     /// The folded eras of blocks `first, …` as salvaged, before the floor: the era
     /// array with every writeset applied in ascending era.
-    fn fold(&self, io: &dyn BlockIo, first: u64, out: &mut [u32], words: &mut Vec<u64>) {
-        self.read_eras(io, first, out);
+    fn fold(
+        &self,
+        io: &dyn BlockIo,
+        first: u64,
+        out: &mut [u32],
+        words: &mut Vec<u64>,
+    ) -> Result<(), Error> {
+        self.read_eras(io, first, out)?;
         let w0 = first / 64;
         words.resize(out.len().div_ceil(64), 0);
         let end = first + out.len() as u64;
         for ws in &self.writesets {
-            ws.words(io, w0, words);
+            ws.words(io, w0, words)?;
             let limit = u64::from(ws.nr_bits).min(self.nr_blocks()).min(end);
             for (i, &w) in words.iter().enumerate() {
                 let mut w = w;
@@ -222,13 +266,14 @@ impl Plan {
                 }
             }
         }
+        Ok(())
     }
 
     /// Finds the blocks whose folded era is below the floor: they will be given the
     /// bound. Returns how many.
-    pub fn settle(&mut self, io: &dyn BlockIo) -> u64 {
+    pub fn settle(&mut self, io: &dyn BlockIo) -> Result<u64, Error> {
         if self.floor.is_empty() {
-            return 0;
+            return Ok(0);
         }
         let n = self.nr_blocks();
         let mut raised = RoaringBitmap::new();
@@ -240,8 +285,8 @@ impl Plan {
             let len = (n - first).min(CHUNK as u64) as usize;
             folded.resize(len, 0);
             need.resize(len, 0);
-            self.fold(io, first, &mut folded, &mut words);
-            self.floor.fill(io, first, &mut need);
+            self.fold(io, first, &mut folded, &mut words)?;
+            self.floor.fill(io, first, &mut need)?;
             for (i, (&f, &b)) in folded.iter().zip(&need).enumerate() {
                 if f < b {
                     // Below 2^32: the origin size is a u32.
@@ -264,7 +309,7 @@ impl Plan {
         }
         raised.optimize();
         self.raised = (count > 0).then_some(raised);
-        count
+        Ok(count)
     }
 
     /// The entries a stream of `shape` passes: every writeset bit (full shape only) and
@@ -277,21 +322,24 @@ impl Plan {
         bits + self.nr_blocks()
     }
 
-    /// Passes the metadata to `v` in document order (see the module doc).
+    /// Passes the metadata to `v` in document order (see the module doc). Reading `io`
+    /// again fails ([`StreamError::Read`]) where a block the salvage read no longer
+    /// reads; [`StreamError::Visit`] is `v`'s failure.
     pub fn stream<V: Visitor>(
         &self,
         io: &dyn BlockIo,
         v: &mut V,
         shape: Shape,
         feed: Feed,
-    ) -> Result<(), V::Error> {
-        v.superblock_begin(&self.superblock)?;
+    ) -> Result<(), StreamError<V::Error>> {
+        v.superblock_begin(&self.superblock)
+            .map_err(StreamError::Visit)?;
         if shape == Shape::Full {
             for ws in &self.writesets {
                 self.stream_writeset(io, ws, v, feed)?;
             }
         }
-        v.era_array_begin()?;
+        v.era_array_begin().map_err(StreamError::Visit)?;
         let n = self.nr_blocks();
         let (mut eras, mut need, mut words) = (Vec::new(), Vec::new(), Vec::new());
         let mut walk = self.raised.as_ref().map(|r| r.iter().peekable());
@@ -300,23 +348,24 @@ impl Plan {
             let len = (n - first).min(CHUNK as u64) as usize;
             eras.resize(len, 0);
             match shape {
-                Shape::Full => self.read_eras(io, first, &mut eras),
-                Shape::Logical => self.fold(io, first, &mut eras, &mut words),
+                Shape::Full => self.read_eras(io, first, &mut eras)?,
+                Shape::Logical => self.fold(io, first, &mut eras, &mut words)?,
             }
             if let Some(walk) = &mut walk {
                 need.resize(len, 0);
-                self.floor.fill(io, first, &mut need);
+                self.floor.fill(io, first, &mut need)?;
                 raised_in(walk, first, first + len as u64, |b| {
                     let i = (b - first) as usize;
                     eras[i] = need[i];
                 });
             }
             // Below 2^31: the origin size is a u32.
-            v.eras(DataBlock::new(first as u32), &eras)?;
+            v.eras(DataBlock::new(first as u32), &eras)
+                .map_err(StreamError::Visit)?;
             first += len as u64;
         }
-        v.era_array_end()?;
-        v.superblock_end()
+        v.era_array_end().map_err(StreamError::Visit)?;
+        v.superblock_end().map_err(StreamError::Visit)
     }
 
     /// One writeset, its raised blocks cleared.
@@ -326,11 +375,12 @@ impl Plan {
         ws: &WritesetPlan,
         v: &mut V,
         feed: Feed,
-    ) -> Result<(), V::Error> {
+    ) -> Result<(), StreamError<V::Error>> {
         v.writeset_begin(&WritesetIr {
             era: Era::new(ws.era),
             nr_bits: ws.nr_bits,
-        })?;
+        })
+        .map_err(StreamError::Visit)?;
         let nr_bits = u64::from(ws.nr_bits);
         let total = nr_words(nr_bits);
         let per = (CHUNK / 64) as u64;
@@ -346,7 +396,7 @@ impl Plan {
         while w0 < total {
             let len = (total - w0).min(per) as usize;
             chunk.resize(len, 0);
-            ws.words(io, w0, &mut chunk);
+            ws.words(io, w0, &mut chunk)?;
             if let Some(walk) = &mut walk {
                 let first = w0 * 64;
                 raised_in(walk, first, first + len as u64 * 64, |b| {
@@ -375,7 +425,7 @@ impl Plan {
                             }
                         }
                     });
-                    result?;
+                    result.map_err(StreamError::Visit)?;
                 }
             }
             w0 += len as u64;
@@ -383,15 +433,17 @@ impl Plan {
         match feed {
             Feed::Words => {
                 mask_tail(&mut whole, nr_bits);
-                v.writeset_words(&whole, ws.nr_bits)?;
+                v.writeset_words(&whole, ws.nr_bits)
+                    .map_err(StreamError::Visit)?;
             }
             Feed::Runs => {
                 if let Some((b, e)) = run {
-                    v.writeset_run(DataBlock::new(b as u32), (e - b) as u32)?;
+                    v.writeset_run(DataBlock::new(b as u32), (e - b) as u32)
+                        .map_err(StreamError::Visit)?;
                 }
             }
         }
-        v.writeset_end()
+        v.writeset_end().map_err(StreamError::Visit)
     }
 }
 
@@ -450,9 +502,11 @@ impl Visitor for Collect {
 
 impl Plan {
     /// The whole metadata in memory (see [`super::Repaired::metadata`]).
-    pub fn metadata(&self, io: &dyn BlockIo) -> EraMetadata {
+    pub fn metadata(&self, io: &dyn BlockIo) -> Result<EraMetadata, Error> {
         let mut c = Collect::default();
-        let Ok(()) = self.stream(io, &mut c, Shape::Full, Feed::Words);
-        c.md
+        match self.stream(io, &mut c, Shape::Full, Feed::Words) {
+            Ok(()) => Ok(c.md),
+            Err(StreamError::Read(e)) => Err(e),
+        }
     }
 }

@@ -52,12 +52,12 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
     let mut losses = Vec::new();
     let data_block_size = block_size(io, &s, opts, why, &mut notes)?;
     // The era array: every era-array leaf's candidates, the latest era winning.
-    let versions = Versions::era_arrays(&s);
+    let mut versions = Versions::era_arrays(&s);
     let nr_blocks = origin_size(io, &s, &versions.eras, opts.nr_blocks, &mut notes)?;
     let mut floor = Floor::new(nr_blocks);
     let (mut writesets, referenced) = scanned_writesets(io, &s, nr_blocks, &mut losses, &mut floor);
     let orphan = orphan_bits(&s, &referenced, nr_blocks);
-    let orphan_bits = orphan.any(io, CHUNK / 64);
+    let orphan_bits = orphan.any(io, CHUNK / 64)?;
     let current_era = rebuilt_current_era(io, &s, &versions, &writesets, nr_blocks, orphan_bits);
     notes.push(format!(
         "rebuilt superblock: data block size {data_block_size}, nr_blocks {nr_blocks}, current era {current_era} (the highest era found{})",
@@ -91,6 +91,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         ));
         floor.raise(first, end, current_era);
     }
+    versions.record(io);
     floor.raise_to(versions);
     let salvaged = Salvaged {
         nr_blocks,
@@ -100,7 +101,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
         floor,
         grow_limit: None,
     };
-    let plan = assemble(io, data_block_size, salvaged, &mut notes);
+    let plan = assemble(io, data_block_size, salvaged, &mut notes)?;
     Ok(Repaired {
         plan,
         losses,
@@ -267,6 +268,7 @@ pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<Str
             era,
             nr_bits: u64::from(nr_bits.min(nr_blocks)),
             index: salvage_index::<u64>(io, root),
+            lost: None,
         });
     }
     if nr_blocks > s.nr_blocks {
@@ -277,7 +279,7 @@ pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<Str
         s.floor.grow(nr_blocks);
         s.nr_blocks = nr_blocks;
     }
-    let (raised, top) = versions_reach(io, &versions, nr_blocks);
+    let (raised, top) = versions.reach(io, nr_blocks);
     if let Some(top) = top {
         s.current_era = s.current_era.max(top);
     }
@@ -286,29 +288,6 @@ pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<Str
         "era_check finds errors, so the roots may be wrong: every block keeps the latest era any version of the era array or of a writeset found by a scan of {} blocks gives it ({raised} blocks have one)",
         scan.blocks
     ));
-}
-
-/// How many of `nr_blocks` blocks `versions` give an era, and the latest era they give
-/// (`None` for no blocks), read a run of blocks at a time.
-fn versions_reach(io: &dyn BlockIo, versions: &Versions, nr_blocks: u32) -> (u64, Option<u32>) {
-    let n = u64::from(nr_blocks);
-    let (mut count, mut top) = (0u64, (n > 0).then_some(0u32));
-    let mut eras = Vec::new();
-    let mut first = 0;
-    while first < n {
-        let len = (n - first).min(CHUNK as u64) as usize;
-        eras.clear();
-        eras.resize(len, 0);
-        versions.raise(io, first, &mut eras);
-        for &e in &eras {
-            if e > 0 {
-                count += 1;
-                top = top.map(|t| t.max(e));
-            }
-        }
-        first += len as u64;
-    }
-    (count, top)
 }
 
 /// The origin size, as the largest any surviving structure describes: the era-array

@@ -12,6 +12,7 @@ use crate::pdata::read_block;
 use crate::pdata::space_map::MAX_METADATA_BLOCKS;
 use crate::superblock::{Superblock, WritesetRoot, MAGIC, VERSION};
 use crate::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
+use crate::Error;
 use std::collections::{BTreeSet, HashMap};
 
 /// Blocks read at once during the scan.
@@ -55,6 +56,25 @@ pub fn array_values(io: &dyn BlockIo, block: MetaBlock, value_size: u32) -> Opti
     let data = read_block(io, block).ok()?;
     let h = array_block(block, &data).filter(|h| h.value_size == value_size)?;
     Some(values(&data, value_size as usize, h.nr_entries as usize).to_vec())
+}
+
+/// [`array_values`] of a block the scan found to be an array block of `value_size`-byte
+/// values: that it no longer reads as one is an error.
+pub fn array_values_again(
+    io: &dyn BlockIo,
+    block: MetaBlock,
+    value_size: u32,
+) -> Result<Vec<u8>, Error> {
+    let data = read_block(io, block).map_err(|e| Error::reread(block, &e.to_string()))?;
+    let h = array_block(block, &data)
+        .filter(|h| h.value_size == value_size)
+        .ok_or_else(|| {
+            Error::reread(
+                block,
+                &format!("no longer an array block of {value_size}-byte values"),
+            )
+        })?;
+    Ok(values(&data, value_size as usize, h.nr_entries as usize).to_vec())
 }
 
 impl Scan {

@@ -398,7 +398,7 @@ pub fn assemble(
     data_block_size: u32,
     s: Salvaged,
     notes: &mut Vec<String>,
-) -> Plan {
+) -> crate::Result<Plan> {
     let Salvaged {
         nr_blocks,
         current_era,
@@ -432,11 +432,11 @@ pub fn assemble(
         current_era: Era::new(current_era),
     };
     let mut plan = Plan::new(superblock, writesets.into_values().collect(), eras, floor);
-    let raised = plan.settle(io);
+    let raised = plan.settle(io)?;
     if raised > 0 {
         notes.push(format!(
             "{raised} blocks were given a later era than the readable metadata shows, to cover what was lost"
         ));
     }
-    plan
+    Ok(plan)
 }

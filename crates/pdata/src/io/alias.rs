@@ -53,6 +53,11 @@ impl ImageId {
         (self.file.is_some() && self.file == other.file)
             || (self.rdev.is_some() && self.rdev == other.rdev)
     }
+
+    /// Whether this is a block device (a loop device among them), not a regular file.
+    pub fn is_device(&self) -> bool {
+        self.rdev.is_some()
+    }
 }
 
 /// The backing file (device, inode) of the loop device `rdev`; `None` for any other
