@@ -7,6 +7,8 @@
 #   BENCH_DIR=/tmp/b BENCH_BIN=target/release benches/copy.sh
 #   BENCH_DD_LOOP_MAX_RUNS=100000         # skip the dd loop above this many runs
 #   BENCH_REPEAT=3                        # runs per row; the row shows the median
+#   BENCH_PEER_REPEAT=1                   # runs of the slow peers' rows (dd loop, rsync,
+#                                         # blocksync); default BENCH_REPEAT
 #   BENCH_DEST=allocated                  # or sparse: how each destination is made
 #
 # Needs a release build of the tools and of the peers:
@@ -52,6 +54,7 @@ for peer in "$blocksync" "$scattered"; do
     [ -x "$peer" ] || { echo "no $peer: cargo build --release --example blocksync --example scattered"; exit 1; }
 done
 repeat="${BENCH_REPEAT:-3}"
+peer_repeat="${BENCH_PEER_REPEAT:-$repeat}"
 dest_kind="${BENCH_DEST:-allocated}"
 case "$dest_kind" in allocated|sparse) ;; *) echo "BENCH_DEST: allocated or sparse"; exit 1;; esac
 mkdir -p "$dir"
@@ -61,8 +64,9 @@ declare -A secs_of
 timed() { # label bytes cmd...: runs cmd BENCH_REPEAT times, each into a fresh
            # destination, checks each copy, prints one row (median seconds, peak RSS)
     local label="$1" bytes="$2"; shift 2
-    local t0 t1 i all="" rss=0 r
-    for ((i = 0; i < repeat; i++)); do
+    local t0 t1 i all="" rss=0 r n="$repeat"
+    case "$label" in "dd per range"|rsync|blocksync) n="$peer_repeat" ;; esac
+    for ((i = 0; i < n; i++)); do
         fresh "$dest"
         sync
         t0=$(date +%s%N)
@@ -120,10 +124,10 @@ PY
     # would pay for alone.
     cat "$origin" > /dev/null
     fresh "$dir/dest"
-    "$bin/era_copy" --metadata "$meta" --written-since 1 --source "$origin" --dest "$dir/dest" > /dev/null
+    "$bin/era_copy" --metadata "$meta" --written-since 1 --source "$origin" --dest "$dir/dest" > /dev/null 2>&1
     echo
     echo "shape $shape: origin ${mib} MiB, $nr_blocks blocks of 4 KiB, $((bytes / 4096)) changed in $runs runs ($((bytes >> 20)) MiB)"
-    echo "destination: $dest_kind; median of $repeat runs"
+    echo "destination: $dest_kind; median of $repeat runs ($peer_repeat for the dd loop, rsync and blocksync)"
     echo "| tool            | seconds | MiB/s     | RSS MiB | runs (s) |"
     echo "|-----------------|---------|-----------|---------|----------|"
     dest="$dir/dest"

@@ -240,25 +240,45 @@ enum Done {
     WriteFailed { at: usize, source: std::io::Error },
 }
 
+/// What the reading threads do with a batch besides reading it.
+#[derive(Clone, Copy)]
+enum Then<'a> {
+    /// Write it to this image at once: a block device (`O_DIRECT`), where requests in
+    /// flight together are what makes it fast, and the pieces never overlap, so the
+    /// writes need no order.
+    Write(&'a Side),
+    /// Nothing: an image file, written by the calling thread in order. A file system
+    /// takes one lock a file for a buffered write, so writers on several threads only
+    /// wait for each other (on 16 GiB with 10 % of the blocks changed, scattered, four
+    /// writing threads took 7.5 s where one took 4.6 s).
+    Nothing,
+    /// Checksum each piece for the delta stream, so that the calling thread only writes
+    /// the stream.
+    Checksum,
+}
+
 /// A reading thread's work on a batch: each piece read into its place in `buf`, then
-/// written to `image` at once (the writes of an image need no order: the pieces never
-/// overlap), or checksummed for the delta stream, so that the consumer only writes the
-/// stream.
-fn work(src: &Side, image: Option<&Side>, batch: &[Piece], buf: &mut [u8]) -> Done {
-    let mut crcs = Vec::with_capacity(if image.is_some() { 0 } else { batch.len() });
+/// as `then` says.
+fn work(src: &Side, then: Then<'_>, batch: &[Piece], buf: &mut [u8]) -> Done {
+    let mut crcs = Vec::with_capacity(if matches!(then, Then::Checksum) {
+        batch.len()
+    } else {
+        0
+    });
     let mut pos = 0;
     for (at, p) in batch.iter().enumerate() {
         let window = &mut buf[pos..pos + p.len];
         if src.read_at(window, p.offset).is_err() {
             return Done::ReadFailed { at, crcs };
         }
-        match image {
-            Some(dest) => {
+        match then {
+            Then::Write(dest) => {
                 if let Err(source) = dest.write_at(window, p.offset) {
                     return Done::WriteFailed { at, source };
                 }
             }
-            None => crcs.push(crc32c::crc32c(window)),
+            Then::Nothing => {}
+            Then::Checksum => crcs.push(crc32c::crc32c(window)),
         }
         pos += p.len;
     }
@@ -351,6 +371,11 @@ pub fn run(opts: &CopyOptions, progress: &Progress) -> Result<CopyReport> {
         }
     };
     let shape = shape(opts.buffer_size, block_bytes);
+    let then = match &image {
+        Some(dest) if dest.is_direct() => Then::Write(dest),
+        Some(_) => Then::Nothing,
+        None => Then::Checksum,
+    };
     progress.stage_of("copying", bytes, ProgressUnit::Bytes);
     let mut failed = Vec::new();
     let at = std::cell::Cell::new(0u64);
@@ -361,7 +386,7 @@ pub fn run(opts: &CopyOptions, progress: &Progress) -> Result<CopyReport> {
         ),
         shape,
         &opts.interrupt,
-        |batch, buf| work(&src, image.as_ref(), batch, buf.all_mut()),
+        |batch, buf| work(&src, then, batch, buf.all_mut()),
         |batch, buf, done| {
             let mut sink = match (&image, &mut delta) {
                 (Some(dest), _) => Sink::Image(dest),
@@ -396,11 +421,22 @@ pub fn run(opts: &CopyOptions, progress: &Progress) -> Result<CopyReport> {
                         &mut sink,
                         &mut failed,
                     )?;
-                } else if let Sink::Delta(_) = sink {
+                } else if !matches!(then, Then::Write(_)) {
                     sink.data(p.offset, window, crcs.get(i).copied())?;
                 }
                 pos += p.len;
                 progress.inc(p.len as u64);
+            }
+            if let (Sink::Image(dest), Some(first), Some(last)) =
+                (&sink, batch.first(), batch.last())
+            {
+                let bytes = batch.iter().map(|p| p.len as u64).sum();
+                dest.write_back(
+                    first.offset,
+                    last.offset + last.len as u64,
+                    batch.len(),
+                    bytes,
+                );
             }
             Ok(())
         },

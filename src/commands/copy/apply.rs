@@ -167,6 +167,7 @@ pub fn apply(opts: &ApplyOptions, progress: &Progress) -> Result<CopyReport> {
             .into());
         };
         let mut at = 0usize;
+        let (mut span, mut extents, mut bytes) = ((u64::MAX, 0u64), 0usize, 0u64);
         for &head in &batch.heads {
             match head {
                 Head::Extent { offset, length } => {
@@ -186,12 +187,16 @@ pub fn apply(opts: &ApplyOptions, progress: &Progress) -> Result<CopyReport> {
                     let shared = last_end.is_some_and(|e| e > 0 && (e - 1) / block_bytes == first);
                     blocks += last - first + 1 - u64::from(shared);
                     last_end = Some(end);
+                    span = (span.0.min(offset), span.1.max(end));
+                    extents += 1;
+                    bytes += length as u64;
                 }
                 Head::Failed { offset, length } => {
                     push_failed(&mut failed, offset / block_bytes, offset, offset + length);
                 }
             }
         }
+        dest.write_back(span.0, span.1, extents, bytes);
         match batch.end {
             None => {
                 let _ = pool_tx.send(batch.data);
