@@ -117,7 +117,7 @@ PY
     fi
     ranges="$dir/ranges.$shape"
     "$bin/era_invalidate" --written-since 1 --format ranges --unit bytes "$meta" > "$ranges"
-    bytes=$(awk '{ s += $2 - $1 } END { print s + 0 }' "$ranges")
+    bytes=$(awk '{ s += $2 - $1 } END { printf "%.0f\n", s }' "$ranges")
     runs=$(wc -l < "$ranges")
     # Every tool finds the origin in the page cache as far as it fits, the first too,
     # and one untimed copy lays out what a first run after the origin was written
