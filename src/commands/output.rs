@@ -139,17 +139,21 @@ pub fn refuse_output_is_input(input: &Path, output: Option<&Path>) -> Result<()>
         // A missing input is the reader's to report.
         return Ok(());
     };
-    let output_id = match output {
-        Some(p) => ImageId::at(p).ok().flatten(),
-        None => open_id(io::stdout().as_fd()),
-    };
-    if output_id.is_some_and(|o| o.same(&input_id)) {
+    if output_id(output).is_some_and(|o| o.same(&input_id)) {
         return Err(Error::OutputIsInput {
             output: output.map(Path::to_path_buf),
             input: input.to_path_buf(),
         });
     }
     Ok(())
+}
+
+/// What an output (`None` or `-`: standard output) is, if it exists already.
+pub fn output_id(output: Option<&Path>) -> Option<ImageId> {
+    match output.filter(|p| p.as_os_str() != "-") {
+        Some(p) => ImageId::at(p).ok().flatten(),
+        None => open_id(io::stdout().as_fd()),
+    }
 }
 
 /// What the descriptor `fd` (standard input or output) is open on.
