@@ -10,7 +10,7 @@ use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::era::superblock::Superblock;
 use era_tools::io::MemIo;
 use era_tools::pdata::checksum::{seal, BlockKind};
-use era_tools::pdata::codec::{put_u32, put_u64};
+use era_tools::pdata::codec::{get_u32, get_u64, put_u32, put_u64};
 use era_tools::units::Era;
 use era_tools::units::MetaBlock;
 use era_tools::units::{BlockBuf, BLOCK_SIZE};
@@ -114,6 +114,35 @@ fn writeset_eras_zero_and_u64_max() {
     assert!(
         found.iter().any(|f| f
             .contains("the writeset eras (0, 18446744073709551615) are not one contiguous range")),
+        "{found:?}"
+    );
+}
+
+/// fuzz/regressions/check/era-array-index-times-entries: an era array index whose key is
+/// far beyond the array, pointing at an array block that holds an era beyond the current
+/// era. Naming the origin block of that entry multiplied the key by the values a block
+/// holds: overflow. The finding names the entry by its index key instead.
+#[test]
+fn era_array_key_beyond_any_origin_block() {
+    // checkpoints: the era array index is one leaf; its first value points at the array
+    // block of origin blocks 0 .. 1015.
+    let mut img = kernel_image("checkpoints");
+    let root = superblock(&img).era_array_root.get();
+    let o = root as usize * BLOCK_SIZE;
+    let max_entries = get_u32(&img[o..o + BLOCK_SIZE], 20) as usize;
+    let ablock = get_u64(&img[o..o + BLOCK_SIZE], 32 + 8 * max_entries);
+    let key = u64::MAX / 2;
+    edit(&mut img, root, BlockKind::BtreeNode, |d| {
+        put_u64(&mut d[..], 32, key)
+    });
+    edit(&mut img, ablock, BlockKind::ArrayBlock, |d| {
+        put_u32(&mut d[..], 24, u32::MAX)
+    });
+    let found = findings(img);
+    assert!(
+        found.iter().any(|f| f.contains(&format!(
+            "block {ablock}: array block (era array): 1 entries hold an era beyond the current era 5 (first: entry 0 of the array block at index {key} has era 4294967295)"
+        ))),
         "{found:?}"
     );
 }

@@ -278,6 +278,11 @@ fn the_superblock_lost_with_another_block() {
     run_kind(Kind::SuperblockLostAnd, &cases());
 }
 
+#[test]
+fn a_btree_key_moved_up() {
+    run_kind(Kind::KeyMoved, &cases());
+}
+
 /// A writeset bitset's partial last block swapped with a full block of the same bitset,
 /// self block numbers fixed: the bitset's index now ends in a full block, and the bits
 /// the true last block held (block 99998, resp. 261120, written in era 5) must still be

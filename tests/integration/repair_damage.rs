@@ -3,7 +3,8 @@
 //! (the four ways of [`Damage`]) there are fields of a valid-checksum superblock changed
 //! up and down, two blocks swapped (as they are, or with their self block numbers fixed
 //! so that both pass their checksums), a block listed twice in a btree node, and the
-//! superblock lost together with a damaged block.
+//! superblock lost together with a damaged block, and a btree key moved up (near, or
+//! beyond any key the tree can hold).
 
 use crate::common::block_damage::{block_of, damage, Damage, PatchedIo};
 use era_tools::pdata::btree::{put_value, NodeView};
@@ -25,6 +26,8 @@ pub enum Kind {
     ListedTwice,
     /// The superblock zeroed together with another block damaged.
     SuperblockLostAnd,
+    /// A btree node's last key moved up, near or far, its checksum valid.
+    KeyMoved,
 }
 
 /// One damaged image: the blocks replaced, and how it is named in reports.
@@ -53,6 +56,7 @@ pub fn scenarios(base: &[u8], in_use: &InUse, kind: Kind) -> Vec<Scenario> {
         Kind::SuperblockField => superblock_fields(base),
         Kind::Swap => swaps(base, in_use),
         Kind::ListedTwice => listed_twice(base, in_use),
+        Kind::KeyMoved => keys_moved(base, in_use),
         Kind::SuperblockLostAnd => in_use
             .iter()
             .filter(|&&(b, _)| b != MetaBlock::new(0))
@@ -175,6 +179,38 @@ fn listed_twice(base: &[u8], in_use: &InUse) -> Vec<Scenario> {
             label: format!("btree node {b} lists entry 0's value at entry 1 too"),
             patches: vec![(b, d)],
         });
+    }
+    out
+}
+
+/// Every btree node in use, its last key moved up by 1000, to 2^40 and to 2^64 - 1, the
+/// checksum resealed.
+fn keys_moved(base: &[u8], in_use: &InUse) -> Vec<Scenario> {
+    let mut out = Vec::new();
+    for &(b, kind) in in_use {
+        if kind != BlockKind::BtreeNode {
+            continue;
+        }
+        let d = block_of(base, b);
+        let Ok(node) = NodeView::parse(b, &d) else {
+            continue;
+        };
+        let Some(last) = (node.nr_entries as usize).checked_sub(1) else {
+            continue;
+        };
+        let key = node.key(last);
+        for new in [key.saturating_add(1000), 1 << 40, u64::MAX] {
+            if new <= key {
+                continue;
+            }
+            let mut d = d.clone();
+            put_u64(&mut d[..], 32 + 8 * last, new);
+            checksum::seal(&mut d, BlockKind::BtreeNode);
+            out.push(Scenario {
+                label: format!("btree node {b}: last key {key} -> {new}"),
+                patches: vec![(b, d)],
+            });
+        }
     }
     out
 }

@@ -37,14 +37,17 @@ pub struct TreeSalvage<T> {
 /// Salvage's visitor: a fault loses the node's key range, and the walk goes on.
 struct Salvage<'a, V> {
     io: &'a dyn BlockIo,
+    /// Keys from this one on cannot be in the tree: a leaf entry holding one is damage.
+    key_limit: Option<u64>,
     out: TreeSalvage<V>,
 }
 
 impl<V> Salvage<'_, V> {
-    /// Loses the keys the node at `at` answers for.
-    fn lose(&mut self, at: &NodeAt, reason: String) {
+    /// Loses the keys the node at `at` answers for, from `lo` on (its `cover_lo`, or a
+    /// key it holds below that).
+    fn lose(&mut self, at: &NodeAt, lo: u64, reason: String) {
         self.out.lost.push(LostKeys {
-            lo: at.cover_lo,
+            lo,
             hi: at.hi,
             block: at.block,
             reason,
@@ -65,7 +68,7 @@ impl<V: Value> BtreeVisitor for Salvage<'_, V> {
         Ok(match read {
             Ok(data) => Some(data),
             Err(e) => {
-                self.lose(at, e.to_string());
+                self.lose(at, at.cover_lo, e.to_string());
                 None
             }
         })
@@ -74,6 +77,7 @@ impl<V: Value> BtreeVisitor for Salvage<'_, V> {
     fn fault(&mut self, at: &NodeAt, fault: WalkFault) -> Result<Flow, Infallible> {
         let block = at.block;
         let node_error = |reason: String| Error::invalid(block, BlockKind::BtreeNode, reason);
+        let mut lo = at.cover_lo;
         let reason = match fault {
             WalkFault::TooDeep => format!("the btree is deeper than {MAX_DEPTH} levels"),
             WalkFault::Cycle { first } => format!(
@@ -84,7 +88,12 @@ impl<V: Value> BtreeVisitor for Salvage<'_, V> {
             WalkFault::Keys {
                 out_of_range: Some((_, k)),
                 ..
-            } => node_error(format!("key {k} lies outside its parent's range")).to_string(),
+            } => {
+                // A key below the node's range: the parent's key may be the damaged one
+                // (moved up), so what the node held reaches down to that key.
+                lo = lo.min(k);
+                node_error(format!("key {k} lies outside its parent's range")).to_string()
+            }
             WalkFault::Keys {
                 out_of_order: Some(i),
                 ..
@@ -94,7 +103,7 @@ impl<V: Value> BtreeVisitor for Salvage<'_, V> {
                 return Ok(Flow::Continue)
             }
         };
-        self.lose(at, reason);
+        self.lose(at, lo, reason);
         Ok(Flow::Skip)
     }
 
@@ -103,8 +112,24 @@ impl<V: Value> BtreeVisitor for Salvage<'_, V> {
     }
 
     fn leaf(&mut self, at: &NodeAt, node: &NodeView, (): ()) -> Result<(), Infallible> {
+        // The lowest key the entry at hand can stand for: past the one before it.
+        let mut lo = at.cover_lo;
         for i in 0..node.nr_entries as usize {
             let k = node.key(i);
+            if let Some(limit) = self.key_limit.filter(|&l| k >= l) {
+                // The walk checked the keys ascending, so the rest are beyond too. What
+                // the damaged keys stood for is anywhere from `lo` on.
+                self.out.lost.push(LostKeys {
+                    lo,
+                    hi: at.hi,
+                    block: at.block,
+                    reason: format!(
+                        "key {k} at entry {i} is beyond the keys the tree can hold (0..{limit})"
+                    ),
+                });
+                break;
+            }
+            lo = k.saturating_add(1);
             match V::decode(node.value(i)) {
                 Ok(v) => self.out.entries.push((k, v)),
                 Err(e) => self.out.lost.push(LostKeys {
@@ -127,8 +152,28 @@ impl<V: Value> BtreeVisitor for Salvage<'_, V> {
 /// entry and recording the key range below every node that cannot be read or fails the
 /// strict reader's checks (a value that does not decode loses its key).
 pub fn salvage_btree<V: Value>(io: &dyn BlockIo, root: MetaBlock) -> TreeSalvage<V> {
+    salvage_btree_with(io, root, None)
+}
+
+/// [`salvage_btree`] of a tree whose keys are all below `key_limit`: a leaf entry with a
+/// key from `key_limit` on is damage, and the keys it may have stood for (from the
+/// entry before it on) are lost.
+pub fn salvage_btree_below<V: Value>(
+    io: &dyn BlockIo,
+    root: MetaBlock,
+    key_limit: u64,
+) -> TreeSalvage<V> {
+    salvage_btree_with(io, root, Some(key_limit))
+}
+
+fn salvage_btree_with<V: Value>(
+    io: &dyn BlockIo,
+    root: MetaBlock,
+    key_limit: Option<u64>,
+) -> TreeSalvage<V> {
     let mut v = Salvage {
         io,
+        key_limit,
         out: TreeSalvage {
             entries: Vec::new(),
             lost: Vec::new(),

@@ -5,7 +5,6 @@
 //! not archived too, and writeset eras contiguous (a warning at most; `era_restore`
 //! refuses what this warns about).
 
-use crate::pdata::array::array_max_entries;
 use crate::pdata::bitset::nr_words;
 use crate::pdata::check::{check_array, walk_btree, ArraySpec, Checker, TreeSpec};
 use crate::pdata::codec::get_u32;
@@ -167,11 +166,14 @@ fn check_era_array(ck: &mut Checker, v: &ViewSpec) {
                 }
             }
             if let Some((j, era)) = first {
-                let origin = a.index * array_max_entries(4) as u64 + j as u64;
+                let place = match a.first.and_then(|f| f.checked_add(j as u64)) {
+                    Some(origin) => format!("origin block {origin}"),
+                    None => format!("entry {j} of the array block at index {}", a.index),
+                };
                 ck.error(
                     a.block,
                     format!(
-                        "array block ({what}): {n} entries hold an era beyond the current era {current} (first: origin block {origin} has era {era})"
+                        "array block ({what}): {n} entries hold an era beyond the current era {current} (first: {place} has era {era})"
                     ),
                 );
             }

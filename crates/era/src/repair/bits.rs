@@ -29,7 +29,7 @@ pub struct Sized {
 /// Reads the index of the bitset `ws` names and sizes it (`hint`: the origin size it
 /// was likely created with; `cap`: what the device can describe).
 pub fn size(io: &dyn BlockIo, ws: WritesetRoot, hint: u32, cap: u64) -> Sized {
-    let index = salvage_index::<u64>(io, ws.root);
+    let index = salvage_index::<u64>(io, ws.root, nr_words(cap));
     let words = index.extent(io);
     let (nr_bits, suspect) = nr_bits_of(ws.nr_bits, &words, hint, cap);
     Sized {

@@ -36,6 +36,7 @@ use super::view::{assemble, merge, Salvaged};
 use super::{check_block_size, RepairOptions, Repaired};
 use crate::io::BlockIo;
 use crate::pdata::array::block::array_max_entries;
+use crate::pdata::bitset::nr_words;
 use crate::pdata::salvage::salvage_index;
 use crate::superblock::{Superblock, MAGIC};
 use crate::units::{MetaBlock, BLOCK_SIZE};
@@ -52,7 +53,7 @@ pub fn rebuild(io: &dyn BlockIo, opts: &RepairOptions, why: &Error) -> Result<Re
     let mut losses = Vec::new();
     let data_block_size = block_size(io, &s, opts, why, &mut notes)?;
     // The era array: every era-array leaf's candidates, the latest era winning.
-    let mut versions = Versions::era_arrays(&s);
+    let mut versions = Versions::era_arrays(&s, capacity(io));
     let nr_blocks = origin_size(io, &s, &versions.eras, opts.nr_blocks, &mut notes)?;
     let mut floor = Floor::new(nr_blocks);
     let (mut writesets, referenced) = scanned_writesets(io, &s, nr_blocks, &mut losses, &mut floor);
@@ -241,7 +242,7 @@ pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<Str
     let scan = scan(io);
     let cap = capacity(io);
     let m = u64::from(array_max_entries(4));
-    let mut versions = Versions::era_arrays(&scan);
+    let mut versions = Versions::era_arrays(&scan, cap);
     let mut longest = 0u64;
     for (&k, ps) in &versions.eras {
         for p in ps {
@@ -267,7 +268,7 @@ pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<Str
         versions.writesets.push(WritesetVersion {
             era,
             nr_bits: u64::from(nr_bits.min(nr_blocks)),
-            index: salvage_index::<u64>(io, root),
+            index: salvage_index::<u64>(io, root, nr_words(capacity(io))),
             lost: None,
         });
     }
@@ -323,7 +324,9 @@ fn origin_size(
         evidence.push((u64::from(n), "--nr-blocks".into()));
     }
     for (at, sb) in &s.snapshots {
-        let len = salvage_index::<u32>(io, sb.era_array_root).extent(io).min;
+        let len = salvage_index::<u32>(io, sb.era_array_root, capacity(io))
+            .extent(io)
+            .min;
         let n = u64::from(sb.nr_blocks).min(len.max(found));
         evidence.push((n, format!("the metadata snapshot copy at block {at}")));
     }

@@ -9,6 +9,7 @@ use super::plan::{lost_before, CHUNK};
 use super::scan::{array_values, array_values_again, Scan};
 use crate::io::BlockIo;
 use crate::pdata::array::block::array_max_entries;
+use crate::pdata::array::nr_array_blocks;
 use crate::pdata::bitset::nr_words;
 use crate::pdata::codec::get_u32;
 use crate::pdata::salvage::ArrayIndex;
@@ -46,11 +47,19 @@ pub struct Versions {
 }
 
 impl Versions {
-    /// The era-array versions of a scan: the blocks every era-array leaf points to.
-    pub fn era_arrays(s: &Scan) -> Versions {
+    /// The era-array versions of a scan: the blocks every era-array leaf points to. An
+    /// index leaf's keys are consecutive and those of an array of at most `cap` entries:
+    /// from a key that skips ahead or lies beyond, a leaf's keys are damage, not versions.
+    pub fn era_arrays(s: &Scan, cap: u64) -> Versions {
+        let key_limit = nr_array_blocks(cap, 4);
         let mut eras: BTreeMap<u64, Vec<MetaBlock>> = BTreeMap::new();
         for node in s.nodes8.values().filter(|n| s.leaf_targets(n, 4)) {
+            let mut prev: Option<u64> = None;
             for &(k, p) in &node.entries {
+                if k >= key_limit || prev.is_some_and(|q| k != q.saturating_add(1)) {
+                    break;
+                }
+                prev = Some(k);
                 eras.entry(k).or_default().push(p);
             }
         }

@@ -96,7 +96,7 @@ struct EraRead {
 /// structures evidence ([`evidence`]), and every change is a loss on block 0.
 pub fn salvage_roots(io: &dyn BlockIo, roots: &Roots, losses: &mut Vec<Loss>) -> Salvaged {
     let cap = capacity(io);
-    let era_index = salvage_index::<u32>(io, roots.era_array_root);
+    let era_index = salvage_index::<u32>(io, roots.era_array_root, cap);
     let era_extent = era_index.extent(io);
     let tree = salvage_btree::<WritesetRoot>(io, roots.writeset_tree_root);
     let sources = sources(roots, &tree);

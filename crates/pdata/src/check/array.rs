@@ -24,8 +24,11 @@ pub struct ArraySpec<'s> {
 /// The values of one array block handed to the visitor.
 #[derive(Debug, Clone, Copy)]
 pub struct ArrayBlockValues<'v> {
-    /// The block's position in the array.
+    /// The block's position in the array (its key in the index, as found on disk).
     pub index: u64,
+    /// The position in the array of the block's first value: `index` times the values a
+    /// block holds, or `None` when a damaged key puts it beyond any array (past 2^64).
+    pub first: Option<u64>,
     /// Where the array block lives.
     pub block: MetaBlock,
     /// The bytes of its values in use.
@@ -202,6 +205,7 @@ fn check_array_block(
         ck,
         ArrayBlockValues {
             index,
+            first: index.checked_mul(m),
             block: ablock,
             values: values(&data, vs, used),
         },

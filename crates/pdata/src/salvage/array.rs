@@ -3,7 +3,7 @@
 //! the values ([`ArrayIndex::values`]). An array block the index lists at two places is
 //! damage in both: neither place can be told to be the right one.
 
-use super::{salvage_btree, LostKeys};
+use super::{salvage_btree_below, LostKeys};
 use crate::array::block::{array_max_entries, value, ArrayHeader};
 use crate::array::{check_array_block, nr_array_blocks};
 use crate::checksum::{self, BlockKind};
@@ -74,9 +74,11 @@ pub struct ArrayIndex<V> {
     lost: Vec<LostKeys>,
 }
 
-/// Reads the index of the array at `root` (array blocks of `value_size`-byte values).
-pub fn salvage_index<V: Value>(io: &dyn BlockIo, root: MetaBlock) -> ArrayIndex<V> {
-    let index = salvage_btree::<MetaBlock>(io, root);
+/// Reads the index of the array at `root` (array blocks of `V` values), an array that
+/// holds at most `max_len` values: an index key beyond the blocks of that many values is
+/// damage, and the keys it may have stood for are lost.
+pub fn salvage_index<V: Value>(io: &dyn BlockIo, root: MetaBlock, max_len: u64) -> ArrayIndex<V> {
+    let index = salvage_btree_below::<MetaBlock>(io, root, nr_array_blocks(max_len, V::SIZE));
     let pointers: BTreeMap<u64, MetaBlock> = index.entries.into_iter().collect();
     // Sorted by block, so that only the blocks listed twice are kept in a map.
     let mut by_block: Vec<(MetaBlock, u64)> = pointers.iter().map(|(&k, &p)| (p, k)).collect();
@@ -124,23 +126,34 @@ impl<V: Value + Default> ArrayIndex<V> {
                         && (1..=h.max_entries).contains(&h.nr_entries);
                     ok.then_some(u64::from(h.nr_entries))
                 });
-                match nr {
-                    Some(nr) => ArrayExtent {
-                        min: k * m + nr,
-                        max: Some(k * m + nr),
-                        blocks: Some(k + 1),
-                    },
-                    None => ArrayExtent {
-                        min: k * m + 1,
-                        max: Some((k + 1) * m),
-                        blocks: Some(k + 1),
-                    },
+                // Keys are below the index's key limit, so these fit; saturating all
+                // the same, as nothing read from disk may make them panic.
+                let first = k.saturating_mul(m);
+                let (lo_in_last, hi_in_last) = match nr {
+                    Some(nr) => (nr, nr),
+                    None => (1, m),
+                };
+                if self.has_unexplained_gap() {
+                    // A key is damaged, perhaps the last one: the array is as long as
+                    // its listed blocks at least, and as the last key says at most.
+                    let listed = self.pointers.len() as u64;
+                    ArrayExtent {
+                        min: (listed - 1).saturating_mul(m).saturating_add(lo_in_last),
+                        max: Some(first.saturating_add(hi_in_last)),
+                        blocks: None,
+                    }
+                } else {
+                    ArrayExtent {
+                        min: first.saturating_add(lo_in_last),
+                        max: Some(first.saturating_add(hi_in_last)),
+                        blocks: Some(k.saturating_add(1)),
+                    }
                 }
             }
         };
         let last = self.pointers.last_key_value().map(|(&k, _)| k);
         for l in &self.lost {
-            if last.is_some_and(|k| l.hi.is_some_and(|h| h <= k + 1)) {
+            if last.is_some_and(|k| l.hi.is_some_and(|h| h <= k.saturating_add(1))) {
                 continue;
             }
             // The lost subtree holds key `lo` at least, and keys below `hi`.
@@ -154,6 +167,38 @@ impl<V: Value + Default> ArrayIndex<V> {
             };
         }
         ext
+    }
+
+    /// Whether a key below the last listed one is neither listed nor in a lost key range:
+    /// the gap of a readable index, which only a damaged key makes.
+    fn has_unexplained_gap(&self) -> bool {
+        let mut expected = 0u64;
+        for &k in self.pointers.keys() {
+            if k > expected && !self.lost_covers(expected, k) {
+                return true;
+            }
+            expected = k.saturating_add(1);
+        }
+        false
+    }
+
+    /// Whether the lost key ranges together cover the keys `[lo, hi)`.
+    fn lost_covers(&self, lo: u64, hi: u64) -> bool {
+        let mut at = lo;
+        while at < hi {
+            let next = self
+                .lost
+                .iter()
+                .filter(|l| l.lo <= at)
+                .map(|l| l.hi)
+                .max_by_key(|h| h.map_or(u64::MAX, |h| h));
+            match next {
+                Some(None) => return true,
+                Some(Some(h)) if h > at => at = h,
+                _ => return false,
+            }
+        }
+        true
     }
 
     /// Reads the `len` values of the array, keeping every array block that passes the
@@ -274,5 +319,5 @@ pub fn salvage_array<V: Value + Default>(
     root: MetaBlock,
     len: u64,
 ) -> ArraySalvage<V> {
-    salvage_index::<V>(io, root).values(io, len)
+    salvage_index::<V>(io, root, len).values(io, len)
 }

@@ -105,7 +105,7 @@ fn an_array_block_listed_twice_is_lost_in_both_places() {
 #[test]
 fn the_extent_is_what_the_index_and_its_last_block_tell() {
     let (io, root, ptrs) = array(5000);
-    let ext = |io: &MemIo| salvage_index::<u32>(io, root).extent(io);
+    let ext = |io: &MemIo| salvage_index::<u32>(io, root, 5000).extent(io);
     assert_eq!(ext(&io).exact(), Some(5000));
     assert_eq!(ext(&io).blocks, Some(5));
     write_block(&io, ptrs[4], &zeroed_block()).unwrap();
@@ -114,4 +114,70 @@ fn the_extent_is_what_the_index_and_its_last_block_tell() {
     write_block(&io, root, &zeroed_block()).unwrap();
     let e = ext(&io);
     assert_eq!((e.min, e.max, e.blocks), (1, None, None));
+}
+
+/// Sets key `i` of the btree node at `b` to `key`, resealed.
+fn set_key(io: &MemIo, b: MetaBlock, i: usize, key: u64) {
+    let mut data = read_block(io, b).unwrap();
+    crate::codec::put_u64(&mut data[..], 32 + 8 * i, key);
+    crate::checksum::seal(&mut data, crate::checksum::BlockKind::BtreeNode);
+    write_block(io, b, &data).unwrap();
+}
+
+#[test]
+fn a_key_beyond_the_limit_loses_the_keys_it_may_stand_for() {
+    // One leaf, keys 0..=4; the last moved to 2^64 - 1.
+    let (io, root, _) = array(5000);
+    set_key(&io, root, 4, u64::MAX);
+    let t = salvage_btree_below::<u64>(&io, root, 5);
+    assert_eq!(t.entries.len(), 4);
+    assert_eq!(
+        (t.lost[0].lo, t.lost[0].hi, t.lost[0].block),
+        (4, None, root)
+    );
+    assert!(
+        t.lost[0].reason.contains(
+            "key 18446744073709551615 at entry 4 is beyond the keys the tree can hold (0..5)"
+        ),
+        "{}",
+        t.lost[0].reason
+    );
+    let index = salvage_index::<u32>(&io, root, 5000);
+    let e = index.extent(&io);
+    assert_eq!((e.min, e.max, e.blocks), (4073, None, None));
+    let s = index.values(&io, 5000);
+    let lost: Vec<(u64, u64)> = s.lost.iter().map(|l| (l.first, l.end)).collect();
+    assert_eq!(lost, [(4072, 5000)]);
+}
+
+#[test]
+fn a_last_key_moved_up_leaves_the_length_open_between_the_listed_blocks_and_it() {
+    // Keys 0..=3 and 1004: the index no longer tells the length, and the 5000 values
+    // its five blocks hold are admitted.
+    let (io, root, _) = array(5000);
+    set_key(&io, root, 4, 1004);
+    let e = salvage_index::<u32>(&io, root, 1 << 30).extent(&io);
+    assert_eq!(
+        (e.min, e.max, e.blocks),
+        (5000, Some(1004 * 1018 + 928), None)
+    );
+    assert!(e.admits(5000) && e.exact().is_none());
+}
+
+#[test]
+fn a_child_below_its_parent_s_key_is_lost_from_its_own_first_key() {
+    // Two leaves under one internal node; the internal node's last key moved far up.
+    let len = 300 * 1018;
+    let (io, root, _) = array(len);
+    let data = read_block(&io, root).unwrap();
+    let node = NodeView::parse(root, &data).unwrap();
+    let last = node.nr_entries as usize - 1;
+    let first_key_of_last_child = node.key(last);
+    set_key(&io, root, last, u64::MAX);
+    let t = salvage_btree::<u64>(&io, root);
+    assert_eq!(t.lost.len(), 1, "{:?}", t.lost);
+    assert_eq!(
+        (t.lost[0].lo, t.lost[0].hi),
+        (first_key_of_last_child, None)
+    );
 }
