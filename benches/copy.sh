@@ -92,12 +92,14 @@ fresh() {
 }
 
 for shape in "${shapes[@]}"; do
-    meta="$dir/meta.$shape" origin="$dir/origin.$shape"
+    # Kept across runs, named by origin size and shape.
+    key="$mib.$shape"
+    meta="$dir/meta.$key" origin="$dir/origin.$key"
     if [ ! -f "$origin.done" ]; then
         rm -f "$meta" "$origin"
         truncate -s 64M "$meta"
         truncate -s "${mib}M" "$origin"
-        python3 - "$shape" "$nr_blocks" > "$dir/script.$shape" <<'PY'
+        python3 - "$shape" "$nr_blocks" > "$dir/script.$key" <<'PY'
 import random, sys
 shape, n = sys.argv[1], int(sys.argv[2])
 rng = random.Random(18)
@@ -112,10 +114,10 @@ else:
 print("checkpoint")
 PY
         "$bin/era_emulate" run --unsafe-no-sync --meta "$meta" --origin "$origin" \
-            --block-size 8 "$dir/script.$shape" >/dev/null
+            --block-size 8 "$dir/script.$key" >/dev/null
         touch "$origin.done"
     fi
-    ranges="$dir/ranges.$shape"
+    ranges="$dir/ranges.$key"
     "$bin/era_invalidate" --written-since 1 --format ranges --unit bytes "$meta" > "$ranges"
     bytes=$(awk '{ s += $2 - $1 } END { printf "%.0f\n", s }' "$ranges")
     runs=$(wc -l < "$ranges")

@@ -42,6 +42,9 @@ pub struct ApplyOptions {
 const BUFFERS: usize = 3;
 /// Most records in one batch (failed ranges carry no data).
 const MAX_HEADS: usize = 1 << 16;
+/// Data that closes a batch, at most: small enough that writing starts soon after the
+/// stream does (a batch is written only once it is whole).
+const BATCH_BYTES: usize = 1 << 20;
 
 /// Extents (and failed ranges) in stream order, the extents' data one after another
 /// in `data`; `end` is set on the last batch: the trailer's totals or why the stream
@@ -142,7 +145,7 @@ pub fn apply(opts: &ApplyOptions, progress: &Progress) -> Result<CopyReport> {
     let (mut blocks, mut last_end) = (0u64, None::<u64>);
     // The total is in the trailer, at the end: a spinner.
     progress.stage("applying the delta");
-    let batch_bytes = (opts.buffer_size / 8).max(1 << 16);
+    let batch_bytes = (opts.buffer_size / 8).clamp(1 << 16, BATCH_BYTES);
     let (pool_tx, pool_rx) = mpsc::channel();
     for _ in 0..BUFFERS {
         // The receiver is alive: cannot fail.
