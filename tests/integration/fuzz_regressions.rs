@@ -7,6 +7,9 @@ use crate::common;
 use common::kernel_image;
 use era_tools::era::check::{check, CheckOptions};
 use era_tools::era::metadata::{open_view, read_metadata, Source};
+use era_tools::era::repair::{salvage, RepairOptions};
+use era_tools::io::BlockIo;
+use era_tools::pdata::btree::{pack_node, NodeHeader};
 use era_tools::era::superblock::Superblock;
 use era_tools::io::MemIo;
 use era_tools::pdata::checksum::{seal, BlockKind};
@@ -144,5 +147,56 @@ fn era_array_key_beyond_any_origin_block() {
             "block {ablock}: array block (era array): 1 entries hold an era beyond the current era 5 (first: entry 0 of the array block at index {key} has era 4294967295)"
         ))),
         "{found:?}"
+    );
+}
+
+/// Points the writeset of era 5 in `checkpoints` (tree leaf 149, bitset 147) at a new
+/// index root appended to the image: an internal node whose second child, under the
+/// damaged key `key`, lies beyond the device.
+fn bitset_index_with_a_lost_child_at(key: u64) -> MemIo {
+    let mut img = kernel_image("checkpoints");
+    let at = (img.len() / BLOCK_SIZE) as u64;
+    let beyond = MetaBlock::new(at + 1_000);
+    let values = [147u64, beyond.get()].map(u64::to_le_bytes).concat();
+    let node = pack_node(
+        MetaBlock::new(at),
+        NodeHeader::empty(true, 0),
+        &[0, key],
+        &values,
+    );
+    img.extend_from_slice(&node[..]);
+    edit(&mut img, 149, BlockKind::BtreeNode, |d| {
+        let max_entries = get_u32(&d[..], 20) as usize;
+        put_u64(&mut d[..], 32 + 8 * max_entries + 4, at);
+    });
+    MemIo::from_bytes(img)
+}
+
+/// A writeset's bitset index whose lost subtree lies under a key near 2^64 (a damaged
+/// key of an internal node): the words the index evidences saturate at 2^64 - 1, and
+/// the repair's lower bound on the bitset's size added 1 to 64 times them: overflow.
+/// The writeset is sized by what the device can describe and its lost bits covered.
+#[test]
+fn bitset_index_lost_under_a_key_near_the_top_of_u64() {
+    let io = bitset_index_with_a_lost_child_at(u64::MAX / 2);
+    let r = salvage(&io, &RepairOptions::default()).expect("the geometry is intact");
+    assert!(
+        r.losses
+            .iter()
+            .any(|l| l.to_string().contains("nr_bits") && l.to_string().contains("era 5")),
+        "{:?}",
+        r.losses
+    );
+    let ws = r
+        .plan
+        .writesets
+        .iter()
+        .find(|w| w.era == 5)
+        .expect("the writeset of era 5 is kept");
+    // What an era array on this device can describe: 1018 origin blocks a block.
+    assert!(
+        u64::from(ws.nr_bits) <= io.nr_blocks() * 1018,
+        "{}",
+        ws.nr_bits
     );
 }

@@ -26,6 +26,17 @@ fn clamp(want: u64, lo: u64, hi: u64, cap: u64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
 
+/// The fewest and the most bits a bitset of `words` words holds (`None`: no bound).
+/// Saturating: a lost index subtree under a damaged key far up puts the words near 2^64.
+pub fn bits_reached(words: &ArrayExtent) -> (u64, Option<u64>) {
+    let lo = words
+        .min
+        .saturating_sub(1)
+        .saturating_mul(64)
+        .saturating_add(u64::from(words.min > 0));
+    (lo, words.max.map(|w| w.saturating_mul(64)))
+}
+
 /// A writeset's `nr_bits`, and whether its bitset's last block must be taken as lost:
 /// the stated one if its bitset's length (in words) admits it, else `hint` (the origin
 /// size it was likely created with) moved into the range the bitset reaches.
@@ -39,8 +50,8 @@ pub fn nr_bits(stated: u32, words: &ArrayExtent, hint: u32, cap: u64) -> (u32, b
     if words.admits(nr_words(s)) && s <= cap {
         return (stated, false);
     }
-    let lo = words.min.saturating_sub(1).saturating_mul(64) + u64::from(words.min > 0);
-    let hi = words.max.map_or(cap, |w| w.saturating_mul(64));
+    let (lo, hi) = bits_reached(words);
+    let hi = hi.unwrap_or(cap);
     let nr = clamp(u64::from(hint).max(s), lo, hi, cap);
     let fits = words.exact().is_some() && words.blocks == Some(nr_array_blocks(nr_words(s), 8));
     if fits {

@@ -1,6 +1,7 @@
 //! What a salvage could not read, and how it covered it: one [`Lost`] a kind, so that a
 //! caller can tell them apart; the text each prints is the report's line.
 
+use super::evidence::bits_reached;
 use crate::pdata::salvage::ArrayExtent;
 use crate::units::MetaBlock;
 use std::fmt;
@@ -204,11 +205,12 @@ impl fmt::Display for Lost {
                 used,
             } => {
                 // The writeset's kind and era, as "current writeset of era 5".
+                let (lo, hi) = bits_reached(words);
+                let lo = lo.max(1);
                 write!(
                     f,
-                    "{whose}: nr_bits {stated} disagrees with its bitset, which reaches {}..={} bits; {used} is used",
-                    words.min.saturating_sub(1) * 64 + 1,
-                    words.max.map_or("?".into(), |w| (w * 64).to_string())
+                    "{whose}: nr_bits {stated} disagrees with its bitset, which reaches {lo}..={} bits; {used} is used",
+                    hi.map_or("?".into(), |h| h.to_string())
                 )
             }
             Lost::InvalidEra { key, covered } => write!(
