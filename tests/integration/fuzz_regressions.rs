@@ -8,10 +8,10 @@ use common::kernel_image;
 use era_tools::era::check::{check, CheckOptions};
 use era_tools::era::metadata::{open_view, read_metadata, Source};
 use era_tools::era::repair::{salvage, RepairOptions};
-use era_tools::io::BlockIo;
-use era_tools::pdata::btree::{pack_node, NodeHeader};
 use era_tools::era::superblock::Superblock;
+use era_tools::io::BlockIo;
 use era_tools::io::MemIo;
+use era_tools::pdata::btree::{pack_node, NodeHeader};
 use era_tools::pdata::checksum::{seal, BlockKind};
 use era_tools::pdata::codec::{get_u32, get_u64, put_u32, put_u64};
 use era_tools::units::Era;
@@ -198,5 +198,52 @@ fn bitset_index_lost_under_a_key_near_the_top_of_u64() {
         u64::from(ws.nr_bits) <= io.nr_blocks() * 1018,
         "{}",
         ws.nr_bits
+    );
+}
+
+/// A writeset tree whose second entry's era lies a million eras above the first (a
+/// damaged key): the repair kept the eras one contiguous range by writing an empty
+/// writeset for every era between, a million of them (four billion from a key near
+/// 2^32, more than memory holds). The kernel leaves no gap, and every archived writeset
+/// has a bitset block of its own, so a range longer than the device has blocks comes
+/// from a damaged key: the writesets below it are moved up into its first era (a later
+/// era only lists a block as written for more eras).
+#[test]
+fn writeset_eras_further_apart_than_the_device_has_blocks() {
+    // checkpoints: writeset tree leaf 149 {5 -> bitset 147}. Add the entry
+    // {1000005 -> a bitset root beyond the device}.
+    let mut img = kernel_image("checkpoints");
+    let far = 1_000_005u64;
+    let beyond = (img.len() / BLOCK_SIZE + 1_000) as u64;
+    edit(&mut img, 149, BlockKind::BtreeNode, |d| {
+        let max_entries = get_u32(&d[..], 20) as usize;
+        let v1 = 32 + 8 * max_entries + 12;
+        put_u32(&mut d[..], 16, 2);
+        put_u64(&mut d[..], 40, far);
+        let nr_bits = get_u32(&d[..], v1 - 12);
+        put_u32(&mut d[..], v1, nr_bits);
+        put_u64(&mut d[..], v1 + 4, beyond);
+    });
+    let io = MemIo::from_bytes(img);
+    let r = salvage(&io, &RepairOptions::default()).expect("the geometry is intact");
+    let eras: Vec<u32> = r.plan.writesets.iter().map(|w| w.era).collect();
+    assert!(
+        eras.len() as u64 <= io.nr_blocks(),
+        "{} writesets",
+        eras.len()
+    );
+    assert_eq!(eras.last(), Some(&(far as u32)));
+    // One contiguous range, its first writeset holding the bits of era 5's.
+    assert!(eras.windows(2).all(|w| w[1] == w[0] + 1));
+    assert!(!r.plan.writesets[0].sources.is_empty());
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("eras [5]") && n.contains(&format!("era {}", eras[0]))),
+        "{:?}",
+        r.notes
+            .iter()
+            .map(|n| &n[..n.len().min(300)])
+            .collect::<Vec<_>>()
     );
 }

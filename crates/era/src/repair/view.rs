@@ -390,6 +390,48 @@ pub fn merge(writesets: &mut BTreeMap<u32, WritesetPlan>, era: u32, nr_bits: u32
     ws.sources.push(bits);
 }
 
+/// Eras listed in a note: all of them up to 16, else the first 16 and how many.
+fn shown_eras(eras: &[u32]) -> String {
+    if eras.len() <= 16 {
+        return format!("{eras:?}");
+    }
+    let shown: Vec<String> = eras.iter().take(16).map(u32::to_string).collect();
+    format!("[{}, ...] ({} eras)", shown.join(", "), eras.len())
+}
+
+/// Keeps the writeset eras within a range of at most `span` eras (the blocks of the
+/// device they were read from): every era of the range had a writeset with a bitset
+/// block of its own (the kernel leaves no gap), so a longer range comes from a damaged
+/// era, and filling it with empty writesets could take more than memory holds. The
+/// writesets below the latest `span` eras are merged into the first of them: a later
+/// era only lists their blocks as written for more eras, never for fewer.
+fn move_up_below_span(
+    writesets: &mut BTreeMap<u32, WritesetPlan>,
+    span: u64,
+    notes: &mut Vec<String>,
+) {
+    let Some(&hi) = writesets.keys().next_back() else {
+        return;
+    };
+    let below = u32::try_from(span.max(1) - 1).unwrap_or(u32::MAX);
+    let first = hi.saturating_sub(below);
+    let moved: Vec<u32> = writesets.range(..first).map(|(&era, _)| era).collect();
+    if moved.is_empty() {
+        return;
+    }
+    for era in &moved {
+        if let Some(ws) = writesets.remove(era) {
+            for bits in ws.sources {
+                merge(writesets, first, ws.nr_bits, bits);
+            }
+        }
+    }
+    notes.push(format!(
+        "the writesets of eras {} lie more eras below the latest writeset (era {hi}) than the device has blocks ({span}): an era is damaged; their blocks count as written in era {first}",
+        shown_eras(&moved)
+    ));
+}
+
 /// The metadata to write: the salvaged writesets (with an empty writeset for every era
 /// missing between the first and the last, so that their eras stay one contiguous range
 /// as the kernel leaves them), the era array, then the floor applied.
@@ -407,11 +449,13 @@ pub fn assemble(
         floor,
         ..
     } = s;
+    move_up_below_span(&mut writesets, io.nr_blocks(), notes);
     if let (Some(&lo), Some(&hi)) = (writesets.keys().next(), writesets.keys().next_back()) {
         let missing: Vec<u32> = (lo..=hi).filter(|e| !writesets.contains_key(e)).collect();
         if !missing.is_empty() {
             notes.push(format!(
-                "writesets of eras {missing:?} are written empty, to keep the writeset eras one contiguous range (their blocks are covered by the era array)"
+                "writesets of eras {} are written empty, to keep the writeset eras one contiguous range (their blocks are covered by the era array)",
+                shown_eras(&missing)
             ));
         }
         for era in missing {
