@@ -133,6 +133,12 @@ impl<W: Write + Send> XmlWriter<W> {
     }
 }
 
+/// The bits up to and including the last one set in word `i`, whose value is `w` (not
+/// 0): in 64 bits, as the last word of a bitset of 2^32 - 1 bits ends at bit 2^32.
+fn bits_through(i: usize, w: u64) -> u64 {
+    (i as u64) * 64 + 64 - u64::from(w.leading_zeros())
+}
+
 fn write_chunks<W: Write>(out: &mut W, chunks: &[LineBuf]) -> io::Result<()> {
     for c in chunks {
         out.write_all(c.text())?;
@@ -201,14 +207,14 @@ impl<W: Write + Send> Visitor for XmlWriter<W> {
             XmlStyle::Verbose => {
                 // The reference writes every block up to the last marked one, then
                 // unmarked blocks up to the superblock's nr_blocks.
-                let mut last_set = 0u32;
-                for (i, &w) in words.iter().enumerate().rev() {
-                    if w != 0 {
-                        last_set = (i as u32) * 64 + 64 - w.leading_zeros();
-                        break;
-                    }
-                }
-                let end = last_set.min(nr_bits).max(self.nr_blocks);
+                let last_set = words
+                    .iter()
+                    .rposition(|&w| w != 0)
+                    .map_or(0, |i| bits_through(i, words[i]));
+                // At most `nr_bits`, a u32.
+                let end = u32::try_from(last_set.min(u64::from(nr_bits)))
+                    .unwrap_or(nr_bits)
+                    .max(self.nr_blocks);
                 let nr_bits = u64::from(nr_bits);
                 self.bits_lines(0, end, |b| bits_from(words, nr_bits, b))?;
                 self.emitted = end;
@@ -326,5 +332,30 @@ mod tests {
             String::from_utf8(w.into_inner().unwrap()).unwrap(),
             render(&md, XmlStyle::Verbose)
         );
+    }
+
+    /// The verbose writer finds the end of a writeset's last set bit: for a word at
+    /// index 2^26 - 1 (the last of a bitset of 2^32 - 1 bits) it ends at bit 2^32, which
+    /// overflowed in 32 bits. Here the words run on past `nr_bits` (the allocation is
+    /// zeroed lazily: one page is touched).
+    #[test]
+    fn last_set_bit_at_the_top_of_u32_is_found_in_64_bits() {
+        let mut words = vec![0u64; 1 << 26];
+        words[(1 << 26) - 1] = 1 << 63;
+        let mut w = XmlWriter::new(Vec::new(), XmlStyle::Verbose);
+        w.superblock_begin(&sample().superblock).unwrap();
+        w.writeset_begin(&WritesetIr {
+            era: Era::new(3),
+            nr_bits: 4,
+        })
+        .unwrap();
+        w.writeset_words(&words, 4).unwrap();
+        w.writeset_end().unwrap();
+        let s = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert!(
+            s.ends_with("<bit block=\"3\" value=\"false\"/>\n  </writeset>"),
+            "{s}"
+        );
+        assert_eq!(bits_through((1 << 26) - 1, 1 << 63), 1 << 32);
     }
 }
