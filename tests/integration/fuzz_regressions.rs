@@ -201,7 +201,9 @@ fn bitset_index_lost_under_a_key_near_the_top_of_u64() {
     );
 }
 
-/// A writeset tree whose second entry's era lies a million eras above the first (a
+/// fuzz/regressions/repair/writeset-eras-4e9-apart-empty-writesets-out-of-memory (the
+/// same damage with the era 4,000,000,000, written for the fuzz target, not found by it):
+/// a writeset tree whose second entry's era lies a million eras above the first (a
 /// damaged key): the repair kept the eras one contiguous range by writing an empty
 /// writeset for every era between, a million of them (four billion from a key near
 /// 2^32, more than memory holds). The kernel leaves no gap, and every archived writeset
