@@ -11,9 +11,9 @@ use era_tools::era::repair::{salvage, RepairOptions};
 use era_tools::era::superblock::Superblock;
 use era_tools::io::BlockIo;
 use era_tools::io::MemIo;
-use era_tools::pdata::btree::{pack_node, NodeHeader};
+use era_tools::pdata::btree::{pack_node, put_key, NodeHeader, NodeView};
 use era_tools::pdata::checksum::{seal, BlockKind};
-use era_tools::pdata::codec::{get_u32, get_u64, put_u32, put_u64};
+use era_tools::pdata::codec::{get_u32, put_u32, put_u64};
 use era_tools::units::Era;
 use era_tools::units::MetaBlock;
 use era_tools::units::{BlockBuf, BLOCK_SIZE};
@@ -128,15 +128,17 @@ fn writeset_eras_zero_and_u64_max() {
 #[test]
 fn era_array_key_beyond_any_origin_block() {
     // checkpoints: the era array index is one leaf; its first value points at the array
-    // block of origin blocks 0 .. 1015.
+    // block of origin blocks 0 .. 1017.
     let mut img = kernel_image("checkpoints");
-    let root = superblock(&img).era_array_root.get();
-    let o = root as usize * BLOCK_SIZE;
-    let max_entries = get_u32(&img[o..o + BLOCK_SIZE], 20) as usize;
-    let ablock = get_u64(&img[o..o + BLOCK_SIZE], 32 + 8 * max_entries);
+    let root = superblock(&img).era_array_root;
+    let data: &BlockBuf = img[root.get() as usize * BLOCK_SIZE..][..BLOCK_SIZE]
+        .try_into()
+        .expect("one block");
+    let node = NodeView::parse(root, data).expect("the era array index reads");
+    let ablock = node.value_block(0).get();
     let key = u64::MAX / 2;
-    edit(&mut img, root, BlockKind::BtreeNode, |d| {
-        put_u64(&mut d[..], 32, key)
+    edit(&mut img, root.get(), BlockKind::BtreeNode, |d| {
+        put_key(d, 0, key)
     });
     edit(&mut img, ablock, BlockKind::ArrayBlock, |d| {
         put_u32(&mut d[..], 24, u32::MAX)

@@ -7,7 +7,7 @@
 //! beyond any key the tree can hold).
 
 use crate::common::block_damage::{block_of, damage, Damage, PatchedIo};
-use era_tools::pdata::btree::{put_value, NodeView};
+use era_tools::pdata::btree::{put_key, put_value, NodeView};
 use era_tools::pdata::checksum::{self, BlockKind};
 use era_tools::pdata::codec::{get_u32, get_u64, put_u32, put_u64};
 use era_tools::units::{BlockBuf, MetaBlock, BLOCK_SIZE};
@@ -204,7 +204,7 @@ fn keys_moved(base: &[u8], in_use: &InUse) -> Vec<Scenario> {
                 continue;
             }
             let mut d = d.clone();
-            put_u64(&mut d[..], 32 + 8 * last, new);
+            put_key(&mut d, last, new);
             checksum::seal(&mut d, BlockKind::BtreeNode);
             out.push(Scenario {
                 label: format!("btree node {b}: last key {key} -> {new}"),

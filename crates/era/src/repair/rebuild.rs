@@ -268,7 +268,7 @@ pub fn raise_to_versions(io: &dyn BlockIo, s: &mut Salvaged, notes: &mut Vec<Str
         versions.writesets.push(WritesetVersion {
             era,
             nr_bits: u64::from(nr_bits.min(nr_blocks)),
-            index: salvage_index::<u64>(io, root, nr_words(capacity(io))),
+            index: salvage_index::<u64>(io, root, nr_words(cap)),
             lost: None,
         });
     }
@@ -303,6 +303,7 @@ fn origin_size(
     notes: &mut Vec<String>,
 ) -> Result<u32> {
     let m = u64::from(array_max_entries(4));
+    let cap = capacity(io);
     let mut found: u64 = 0;
     let mut lost_key: Option<u64> = None;
     for (&k, ps) in candidates {
@@ -324,7 +325,7 @@ fn origin_size(
         evidence.push((u64::from(n), "--nr-blocks".into()));
     }
     for (at, sb) in &s.snapshots {
-        let len = salvage_index::<u32>(io, sb.era_array_root, capacity(io))
+        let len = salvage_index::<u32>(io, sb.era_array_root, cap)
             .extent(io)
             .min;
         let n = u64::from(sb.nr_blocks).min(len.max(found));
@@ -338,7 +339,7 @@ fn origin_size(
         nr = (k + 1) * m;
         from = format!("the era array's block {k}, which is lost, at its longest");
     }
-    let nr = nr.min(capacity(io));
+    let nr = nr.min(cap);
     if nr == 0 && !(s.arrays.is_empty() && s.writeset_entries.is_empty()) {
         return Err(Error::Unrepairable {
             reason: format!(

@@ -191,7 +191,7 @@ impl<V: Value + Default> ArrayIndex<V> {
                 .iter()
                 .filter(|l| l.lo <= at)
                 .map(|l| l.hi)
-                .max_by_key(|h| h.map_or(u64::MAX, |h| h));
+                .max_by_key(|h| h.unwrap_or(u64::MAX));
             match next {
                 Some(None) => return true,
                 Some(Some(h)) if h > at => at = h,

@@ -119,7 +119,7 @@ fn the_extent_is_what_the_index_and_its_last_block_tell() {
 /// Sets key `i` of the btree node at `b` to `key`, resealed.
 fn set_key(io: &MemIo, b: MetaBlock, i: usize, key: u64) {
     let mut data = read_block(io, b).unwrap();
-    crate::codec::put_u64(&mut data[..], 32 + 8 * i, key);
+    crate::btree::put_key(&mut data, i, key);
     crate::checksum::seal(&mut data, crate::checksum::BlockKind::BtreeNode);
     write_block(io, b, &data).unwrap();
 }
